@@ -1,0 +1,37 @@
+//! The one error type of the fleet's ports and use cases.
+
+use crate::values::{GarageId, LicensePlate, VehicleId};
+
+/// What a port or a use case can answer instead of a result.
+///
+/// Each port method's documentation says which variants it must return.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("garage {0} does not exist")]
+    GarageNotFound(GarageId),
+    #[error("vehicle {0} does not exist")]
+    VehicleNotFound(VehicleId),
+    /// A vehicle named a garage that does not exist (a reference in the
+    /// input, not the resource addressed).
+    #[error("garage {0} does not exist")]
+    UnknownGarage(GarageId),
+    #[error("license plate {0} is already registered")]
+    DuplicatePlate(LicensePlate),
+    #[error("garage {garage} is full: it holds its capacity of {capacity} vehicles")]
+    GarageFull { garage: GarageId, capacity: u32 },
+    #[error("garage {garage} still holds {count} vehicle(s); move or delete them first")]
+    GarageNotEmpty { garage: GarageId, count: u32 },
+    #[error(
+        "garage {garage} holds {count} vehicle(s), more than the requested capacity of {capacity}"
+    )]
+    CapacityBelowCount {
+        garage: GarageId,
+        capacity: u32,
+        count: u32,
+    },
+    /// The store cannot answer now (pool exhausted, connection lost); a retry may succeed.
+    #[error("the database is unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}

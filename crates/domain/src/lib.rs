@@ -1,0 +1,17 @@
+//! Garage's domain: validated values, entities, the repository ports and the
+//! fleet rules built on them. It knows nothing of HTTP or SQL.
+
+pub mod error;
+pub mod models;
+pub mod ports;
+pub mod service;
+pub mod values;
+
+pub use error::Error;
+pub use models::*;
+pub use ports::{GarageRepository, VehicleRepository};
+pub use service::FleetService;
+pub use values::*;
+
+#[cfg(any(test, feature = "mocks"))]
+pub use ports::{MockGarageRepository, MockVehicleRepository};

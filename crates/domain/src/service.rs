@@ -1,0 +1,509 @@
+//! The fleet's use cases. The rules that must hold under concurrency
+//! (unique plates, capacity, no deleting a garage that holds vehicles) are
+//! enforced atomically by the store, as the ports require; this layer turns
+//! the store's answers into the errors a caller acts on.
+
+use std::sync::Arc;
+
+use crate::error::Error;
+use crate::models::{
+    Garage, GarageChanges, GarageFilter, NewGarage, NewVehicle, Page, PageRequest, Vehicle,
+    VehicleChanges, VehicleFilter,
+};
+use crate::ports::{GarageRepository, VehicleRepository};
+use crate::values::{GarageId, VehicleId};
+
+/// Everything a user can do with the fleet.
+#[derive(Clone)]
+pub struct FleetService {
+    garages: Arc<dyn GarageRepository>,
+    vehicles: Arc<dyn VehicleRepository>,
+}
+
+impl std::fmt::Debug for FleetService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FleetService").finish_non_exhaustive()
+    }
+}
+
+/// In a vehicle's input, a missing garage is a bad reference, not a missing resource.
+fn as_reference(err: Error) -> Error {
+    match err {
+        Error::GarageNotFound(id) => Error::UnknownGarage(id),
+        other => other,
+    }
+}
+
+impl FleetService {
+    pub fn new(garages: Arc<dyn GarageRepository>, vehicles: Arc<dyn VehicleRepository>) -> Self {
+        Self { garages, vehicles }
+    }
+
+    /// # Errors
+    /// The store's errors.
+    pub async fn list_garages(
+        &self,
+        filter: GarageFilter,
+        page: PageRequest,
+    ) -> Result<Page<Garage>, Error> {
+        self.garages.list(filter, page).await
+    }
+
+    /// # Errors
+    /// `GarageNotFound`, or the store's errors.
+    pub async fn garage(&self, id: GarageId) -> Result<Garage, Error> {
+        self.garages.get(id).await?.ok_or(Error::GarageNotFound(id))
+    }
+
+    /// # Errors
+    /// The store's errors.
+    #[tracing::instrument(skip_all, fields(name = %garage.name))]
+    pub async fn create_garage(&self, garage: NewGarage) -> Result<Garage, Error> {
+        self.garages.create(garage).await
+    }
+
+    /// Changes a garage; no change at all is no write.
+    ///
+    /// # Errors
+    /// `GarageNotFound`, `CapacityBelowCount`, or the store's errors.
+    #[tracing::instrument(skip(self, changes))]
+    pub async fn update_garage(
+        &self,
+        id: GarageId,
+        changes: GarageChanges,
+    ) -> Result<Garage, Error> {
+        if changes.is_empty() {
+            return self.garage(id).await;
+        }
+        self.garages.update(id, changes).await
+    }
+
+    /// # Errors
+    /// `GarageNotFound`, `GarageNotEmpty`, or the store's errors.
+    #[tracing::instrument(skip(self))]
+    pub async fn delete_garage(&self, id: GarageId) -> Result<(), Error> {
+        self.garages.delete(id).await
+    }
+
+    /// The vehicles a garage holds.
+    ///
+    /// # Errors
+    /// `GarageNotFound` when the garage does not exist, or the store's errors.
+    pub async fn garage_vehicles(
+        &self,
+        id: GarageId,
+        page: PageRequest,
+    ) -> Result<Page<Vehicle>, Error> {
+        let filter = VehicleFilter {
+            garage_id: Some(id),
+            ..VehicleFilter::default()
+        };
+        let vehicles = self.vehicles.list(filter, page).await?;
+        // A page with vehicles proves the garage exists; only an empty one
+        // costs a second query to tell "no vehicles" from "no garage".
+        if vehicles.items.is_empty() {
+            self.garage(id).await?;
+        }
+        Ok(vehicles)
+    }
+
+    /// # Errors
+    /// The store's errors.
+    pub async fn list_vehicles(
+        &self,
+        filter: VehicleFilter,
+        page: PageRequest,
+    ) -> Result<Page<Vehicle>, Error> {
+        self.vehicles.list(filter, page).await
+    }
+
+    /// # Errors
+    /// `VehicleNotFound`, or the store's errors.
+    pub async fn vehicle(&self, id: VehicleId) -> Result<Vehicle, Error> {
+        self.vehicles
+            .get(id)
+            .await?
+            .ok_or(Error::VehicleNotFound(id))
+    }
+
+    /// Registers a vehicle in an existing garage that has room for it, under
+    /// a plate no other vehicle has.
+    ///
+    /// # Errors
+    /// `UnknownGarage`, `DuplicatePlate`, `GarageFull`, or the store's errors.
+    #[tracing::instrument(skip_all, fields(garage_id = %vehicle.garage_id, plate = %vehicle.license_plate))]
+    pub async fn create_vehicle(&self, vehicle: NewVehicle) -> Result<Vehicle, Error> {
+        self.vehicles.create(vehicle).await.map_err(as_reference)
+    }
+
+    /// Changes a vehicle; a new `garage_id` moves it, under the same rules as
+    /// a creation. No change at all is no write.
+    ///
+    /// # Errors
+    /// `VehicleNotFound`, `UnknownGarage`, `DuplicatePlate`, `GarageFull`, or
+    /// the store's errors.
+    #[tracing::instrument(skip(self, changes))]
+    pub async fn update_vehicle(
+        &self,
+        id: VehicleId,
+        changes: VehicleChanges,
+    ) -> Result<Vehicle, Error> {
+        if changes.is_empty() {
+            return self.vehicle(id).await;
+        }
+        self.vehicles
+            .update(id, changes)
+            .await
+            .map_err(as_reference)
+    }
+
+    /// # Errors
+    /// `VehicleNotFound`, or the store's errors.
+    #[tracing::instrument(skip(self))]
+    pub async fn delete_vehicle(&self, id: VehicleId) -> Result<(), Error> {
+        self.vehicles.delete(id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use mockall::predicate::eq;
+
+    use super::*;
+    use crate::ports::{MockGarageRepository, MockVehicleRepository};
+    use crate::values::*;
+
+    fn garage(id: i64, capacity: Option<u32>, count: u32) -> Garage {
+        Garage {
+            id: GarageId(id),
+            name: GarageName::parse("Garage du Nord").unwrap(),
+            address: Address::parse("1 rue de Lille, Paris").unwrap(),
+            capacity: capacity.map(|c| Capacity::parse(c.into()).unwrap()),
+            vehicle_count: count,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    fn new_vehicle(garage_id: i64, plate: &str) -> NewVehicle {
+        NewVehicle {
+            garage_id: GarageId(garage_id),
+            brand: Brand::parse("Renault").unwrap(),
+            model: ModelName::parse("Clio").unwrap(),
+            year: ModelYear::parse_in(2020, 2026).unwrap(),
+            license_plate: LicensePlate::parse(plate).unwrap(),
+        }
+    }
+
+    fn vehicle(id: i64, new: &NewVehicle) -> Vehicle {
+        Vehicle {
+            id: VehicleId(id),
+            garage_id: new.garage_id,
+            brand: new.brand.clone(),
+            model: new.model.clone(),
+            year: new.year,
+            license_plate: new.license_plate.clone(),
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    fn service(garages: MockGarageRepository, vehicles: MockVehicleRepository) -> FleetService {
+        FleetService::new(Arc::new(garages), Arc::new(vehicles))
+    }
+
+    #[tokio::test]
+    async fn a_vehicle_is_created_in_its_garage_as_given() {
+        let new = new_vehicle(3, "ab-123-cd");
+        let stored = vehicle(10, &new);
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles
+            .expect_create()
+            .with(eq(new.clone()))
+            .times(1)
+            .return_once(move |_| Ok(stored));
+        let created = service(MockGarageRepository::new(), vehicles)
+            .create_vehicle(new)
+            .await
+            .unwrap();
+        assert_eq!(created.id, VehicleId(10));
+        assert_eq!(created.license_plate.as_str(), "AB123CD");
+    }
+
+    #[tokio::test]
+    async fn a_vehicle_must_belong_to_an_existing_garage() {
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles
+            .expect_create()
+            .returning(|v| Err(Error::GarageNotFound(v.garage_id)));
+        let err = service(MockGarageRepository::new(), vehicles)
+            .create_vehicle(new_vehicle(99, "AB123CD"))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::UnknownGarage(GarageId(99))), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn a_plate_taken_in_another_spelling_is_refused() {
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles
+            .expect_create()
+            .returning(|v| Err(Error::DuplicatePlate(v.license_plate)));
+        let err = service(MockGarageRepository::new(), vehicles)
+            .create_vehicle(new_vehicle(1, "ab 123.cd"))
+            .await
+            .unwrap_err();
+        match err {
+            Error::DuplicatePlate(plate) => assert_eq!(plate.as_str(), "AB123CD"),
+            other => panic!("expected a duplicate plate, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_full_garage_takes_no_more_vehicles() {
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles.expect_create().returning(|v| {
+            Err(Error::GarageFull {
+                garage: v.garage_id,
+                capacity: 5,
+            })
+        });
+        let err = service(MockGarageRepository::new(), vehicles)
+            .create_vehicle(new_vehicle(1, "AB123CD"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::GarageFull { capacity: 5, .. }),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn moving_a_vehicle_follows_the_same_rules() {
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles
+            .expect_update()
+            .withf(|id, changes| *id == VehicleId(4) && changes.garage_id == Some(GarageId(8)))
+            .times(1)
+            .returning(|_, changes| Err(Error::GarageNotFound(changes.garage_id.unwrap())));
+        let svc = service(MockGarageRepository::new(), vehicles);
+        let changes = VehicleChanges {
+            garage_id: Some(GarageId(8)),
+            ..VehicleChanges::default()
+        };
+        let err = svc.update_vehicle(VehicleId(4), changes).await.unwrap_err();
+        assert!(matches!(err, Error::UnknownGarage(GarageId(8))), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn a_move_into_a_full_garage_is_refused() {
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles.expect_update().returning(|_, changes| {
+            Err(Error::GarageFull {
+                garage: changes.garage_id.unwrap(),
+                capacity: 2,
+            })
+        });
+        let changes = VehicleChanges {
+            garage_id: Some(GarageId(2)),
+            ..VehicleChanges::default()
+        };
+        let err = service(MockGarageRepository::new(), vehicles)
+            .update_vehicle(VehicleId(1), changes)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::GarageFull {
+                    garage: GarageId(2),
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_empty_change_writes_nothing_and_still_reports_a_missing_vehicle() {
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles.expect_update().never();
+        vehicles
+            .expect_get()
+            .with(eq(VehicleId(5)))
+            .returning(|_| Ok(None));
+        let err = service(MockGarageRepository::new(), vehicles)
+            .update_vehicle(VehicleId(5), VehicleChanges::default())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::VehicleNotFound(VehicleId(5))),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_missing_vehicle_to_update_stays_not_found() {
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles
+            .expect_update()
+            .returning(|id, _| Err(Error::VehicleNotFound(id)));
+        let changes = VehicleChanges {
+            brand: Some(Brand::parse("Peugeot").unwrap()),
+            ..VehicleChanges::default()
+        };
+        let err = service(MockGarageRepository::new(), vehicles)
+            .update_vehicle(VehicleId(9), changes)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::VehicleNotFound(VehicleId(9))),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_garage_that_holds_vehicles_cannot_be_deleted() {
+        let mut garages = MockGarageRepository::new();
+        garages
+            .expect_delete()
+            .with(eq(GarageId(1)))
+            .returning(|id| {
+                Err(Error::GarageNotEmpty {
+                    garage: id,
+                    count: 3,
+                })
+            });
+        let err = service(garages, MockVehicleRepository::new())
+            .delete_garage(GarageId(1))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::GarageNotEmpty { count: 3, .. }),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn capacity_cannot_drop_below_the_vehicles_held() {
+        let mut garages = MockGarageRepository::new();
+        garages.expect_update().returning(|id, changes| {
+            Err(Error::CapacityBelowCount {
+                garage: id,
+                capacity: changes.capacity.flatten().unwrap().get(),
+                count: 4,
+            })
+        });
+        let changes = GarageChanges {
+            capacity: Some(Some(Capacity::parse(2).unwrap())),
+            ..GarageChanges::default()
+        };
+        let err = service(garages, MockVehicleRepository::new())
+            .update_garage(GarageId(1), changes)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::CapacityBelowCount {
+                    capacity: 2,
+                    count: 4,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_empty_garage_change_returns_the_garage_without_writing() {
+        let mut garages = MockGarageRepository::new();
+        garages.expect_update().never();
+        garages
+            .expect_get()
+            .with(eq(GarageId(2)))
+            .returning(|id| Ok(Some(garage(id.0, Some(3), 1))));
+        let found = service(garages, MockVehicleRepository::new())
+            .update_garage(GarageId(2), GarageChanges::default())
+            .await
+            .unwrap();
+        assert_eq!(found.id, GarageId(2));
+    }
+
+    #[tokio::test]
+    async fn the_vehicles_of_an_unknown_garage_are_not_found() {
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles
+            .expect_list()
+            .withf(|filter, _| filter.garage_id == Some(GarageId(7)))
+            .returning(|_, _| {
+                Ok(Page {
+                    items: vec![],
+                    next_after: None,
+                })
+            });
+        let mut garages = MockGarageRepository::new();
+        garages
+            .expect_get()
+            .with(eq(GarageId(7)))
+            .returning(|_| Ok(None));
+        let err = service(garages, vehicles)
+            .garage_vehicles(GarageId(7), PageRequest::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::GarageNotFound(GarageId(7))), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn an_empty_garage_lists_no_vehicles() {
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles.expect_list().returning(|_, _| {
+            Ok(Page {
+                items: vec![],
+                next_after: None,
+            })
+        });
+        let mut garages = MockGarageRepository::new();
+        garages
+            .expect_get()
+            .returning(|id| Ok(Some(garage(id.0, None, 0))));
+        let page = service(garages, vehicles)
+            .garage_vehicles(GarageId(7), PageRequest::default())
+            .await
+            .unwrap();
+        assert!(page.items.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_page_of_vehicles_needs_no_second_query() {
+        let new = new_vehicle(7, "AA11");
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles.expect_list().returning(move |_, _| {
+            Ok(Page {
+                items: vec![vehicle(1, &new)],
+                next_after: None,
+            })
+        });
+        let mut garages = MockGarageRepository::new();
+        garages.expect_get().never();
+        let page = service(garages, vehicles)
+            .garage_vehicles(GarageId(7), PageRequest::default())
+            .await
+            .unwrap();
+        assert_eq!(page.items.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn store_outages_pass_through_unchanged() {
+        let mut garages = MockGarageRepository::new();
+        garages
+            .expect_get()
+            .returning(|_| Err(Error::Unavailable(anyhow::anyhow!("pool timed out"))));
+        let err = service(garages, MockVehicleRepository::new())
+            .garage(GarageId(1))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Unavailable(_)), "{err:?}");
+    }
+}

@@ -1,0 +1,411 @@
+//! Validated value types. Once built, a value is valid; nothing re-checks it.
+
+use std::fmt;
+
+/// Why one input field was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// Collects the errors of every field of one input, so a client hears of all
+/// of them at once.
+#[derive(Debug, Default)]
+pub struct FieldErrors(Vec<FieldError>);
+
+impl FieldErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Keeps the value, or records its error under `field`.
+    pub fn check<T>(&mut self, field: &str, result: Result<T, ValueError>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(err) => {
+                self.push(field, err.0);
+                None
+            }
+        }
+    }
+
+    pub fn push(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push(FieldError {
+            field: field.to_owned(),
+            message: message.into(),
+        });
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok(())` when no field failed.
+    ///
+    /// # Errors
+    /// Every recorded field error.
+    pub fn finish(self) -> Result<(), Vec<FieldError>> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(self.0)
+        }
+    }
+}
+
+/// Why a value was refused, in words for the person who typed it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ValueError(pub String);
+
+fn invalid<T>(message: impl Into<String>) -> Result<T, ValueError> {
+    Err(ValueError(message.into()))
+}
+
+macro_rules! id_type {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(pub i64);
+
+        impl $name {
+            /// An id given as a reference in a body: it must be positive.
+            ///
+            /// # Errors
+            /// When `raw` is zero or negative.
+            pub fn parse(raw: i64) -> Result<Self, ValueError> {
+                if raw >= 1 {
+                    Ok(Self(raw))
+                } else {
+                    invalid("must be a positive integer")
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// Identifies a garage.
+    GarageId
+);
+id_type!(
+    /// Identifies a vehicle.
+    VehicleId
+);
+
+macro_rules! text_type {
+    ($(#[$meta:meta])* $name:ident, $max:expr) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub struct $name(String);
+
+        impl $name {
+            pub const MAX_CHARS: usize = $max;
+
+            /// Trims `raw` and checks it holds 1 to `MAX_CHARS` characters
+            /// and no control characters.
+            ///
+            /// # Errors
+            /// When the trimmed text is empty, too long or holds a control character.
+            pub fn parse(raw: &str) -> Result<Self, ValueError> {
+                parse_text(raw, Self::MAX_CHARS).map(Self)
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            pub fn into_inner(self) -> String {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+fn parse_text(raw: &str, max: usize) -> Result<String, ValueError> {
+    let text = raw.trim();
+    if text.is_empty() {
+        return invalid("must not be empty");
+    }
+    if text.chars().count() > max {
+        return invalid(format!("must be at most {max} characters"));
+    }
+    if text.chars().any(char::is_control) {
+        return invalid("must not contain control characters");
+    }
+    Ok(text.to_owned())
+}
+
+text_type!(
+    /// A garage's name: 1 to 100 characters.
+    GarageName,
+    100
+);
+text_type!(
+    /// A garage's postal address: 1 to 200 characters.
+    Address,
+    200
+);
+text_type!(
+    /// A vehicle's make, such as "Renault": 1 to 50 characters.
+    Brand,
+    50
+);
+text_type!(
+    /// A vehicle's model, such as "Clio": 1 to 50 characters.
+    ModelName,
+    50
+);
+
+/// The most vehicles a garage may hold, when it has a limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Capacity(u32);
+
+impl Capacity {
+    pub const MAX: u32 = 1_000_000;
+
+    /// # Errors
+    /// When `raw` is not within 1..=`MAX`.
+    pub fn parse(raw: i64) -> Result<Self, ValueError> {
+        match u32::try_from(raw) {
+            Ok(value) if (1..=Self::MAX).contains(&value) => Ok(Self(value)),
+            _ => invalid(format!("must be between 1 and {}", Self::MAX)),
+        }
+    }
+
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+/// A model year: from 1886, the first car, to next year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ModelYear(u16);
+
+impl ModelYear {
+    pub const FIRST: i64 = 1886;
+
+    /// Checks `raw` against today's calendar.
+    ///
+    /// # Errors
+    /// When `raw` is before 1886 or after next year.
+    pub fn parse(raw: i64) -> Result<Self, ValueError> {
+        use chrono::Datelike;
+        Self::parse_in(raw, i64::from(chrono::Utc::now().year()))
+    }
+
+    /// Checks `raw` as if this were `current_year`.
+    ///
+    /// # Errors
+    /// When `raw` is before 1886 or after `current_year + 1`.
+    pub fn parse_in(raw: i64, current_year: i64) -> Result<Self, ValueError> {
+        let last = current_year + 1;
+        if (Self::FIRST..=last).contains(&raw) {
+            Ok(Self(raw as u16))
+        } else {
+            invalid(format!("must be between {} and {last}", Self::FIRST))
+        }
+    }
+
+    pub fn get(self) -> u16 {
+        self.0
+    }
+}
+
+/// A registration plate in canonical form: upper-case ASCII letters and
+/// digits, without the spaces, hyphens and dots people write between them,
+/// so `ab-123-cd`, `AB 123 CD` and `AB123CD` are one plate.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LicensePlate(String);
+
+impl LicensePlate {
+    pub const MIN_CHARS: usize = 2;
+    pub const MAX_CHARS: usize = 12;
+
+    /// # Errors
+    /// When `raw` holds anything but letters A–Z, digits, spaces, hyphens and
+    /// dots, or its letters and digits number fewer than 2 or more than 12.
+    pub fn parse(raw: &str) -> Result<Self, ValueError> {
+        let mut canonical = String::with_capacity(Self::MAX_CHARS);
+        for c in raw.chars() {
+            match c {
+                ' ' | '-' | '.' => {}
+                c if c.is_ascii_alphanumeric() => {
+                    if canonical.len() == Self::MAX_CHARS {
+                        return invalid(format!(
+                            "must have at most {} letters and digits",
+                            Self::MAX_CHARS
+                        ));
+                    }
+                    canonical.push(c.to_ascii_uppercase());
+                }
+                _ => {
+                    return invalid(
+                        "may contain only letters A-Z, digits, spaces, hyphens and dots",
+                    )
+                }
+            }
+        }
+        if canonical.len() < Self::MIN_CHARS {
+            return invalid(format!(
+                "must have at least {} letters and digits",
+                Self::MIN_CHARS
+            ));
+        }
+        Ok(Self(canonical))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for LicensePlate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// How many items one page holds: 1 to 200, 50 unless asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit(u16);
+
+impl Limit {
+    pub const MAX: u16 = 200;
+    pub const DEFAULT: Limit = Limit(50);
+
+    /// # Errors
+    /// When `raw` is not within 1..=200.
+    pub fn parse(raw: i64) -> Result<Self, ValueError> {
+        match u16::try_from(raw) {
+            Ok(value) if (1..=Self::MAX).contains(&value) => Ok(Self(value)),
+            _ => invalid(format!("must be between 1 and {}", Self::MAX)),
+        }
+    }
+
+    pub fn get(self) -> u16 {
+        self.0
+    }
+}
+
+impl Default for Limit {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plates_in_any_spelling_are_one_plate() {
+        let canonical = LicensePlate::parse("AB123CD").unwrap();
+        for spelling in ["ab-123-cd", "AB 123 CD", " ab.123.cd ", "Ab-123 cD"] {
+            assert_eq!(
+                LicensePlate::parse(spelling).unwrap(),
+                canonical,
+                "{spelling}"
+            );
+        }
+        assert_eq!(canonical.as_str(), "AB123CD");
+    }
+
+    #[test]
+    fn plates_refuse_other_symbols_non_ascii_and_bad_lengths() {
+        for bad in [
+            "",
+            "   ",
+            "-.-",
+            "A",
+            "AB_123",
+            "AB/12",
+            "ÉT-123",
+            "AB123CD;--",
+            "ABCDEFGHIJKLM",
+            "١٢٣٤",
+        ] {
+            assert!(LicensePlate::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+        assert_eq!(
+            LicensePlate::parse("ABCDEFGHIJKL").unwrap().as_str().len(),
+            12
+        );
+        assert_eq!(
+            LicensePlate::parse("A-B-C-D-E-F-G-H-I-J-K-L")
+                .unwrap()
+                .as_str(),
+            "ABCDEFGHIJKL"
+        );
+    }
+
+    #[test]
+    fn canonical_plate_parses_to_itself() {
+        let plate = LicensePlate::parse("xy 99-zz").unwrap();
+        assert_eq!(LicensePlate::parse(plate.as_str()).unwrap(), plate);
+    }
+
+    #[test]
+    fn text_is_trimmed_and_bounded_in_characters_not_bytes() {
+        assert_eq!(
+            GarageName::parse("  Garage du Nord ").unwrap().as_str(),
+            "Garage du Nord"
+        );
+        assert!(GarageName::parse(" \t ").is_err());
+        assert!(GarageName::parse(&"é".repeat(100)).is_ok());
+        assert!(GarageName::parse(&"é".repeat(101)).is_err());
+        assert!(Address::parse(&"a".repeat(200)).is_ok());
+        assert!(Address::parse(&"a".repeat(201)).is_err());
+        assert!(Brand::parse(&"b".repeat(51)).is_err());
+        assert!(ModelName::parse(&"m".repeat(50)).is_ok());
+        assert!(Brand::parse("Re\u{0}nault").is_err());
+    }
+
+    #[test]
+    fn model_year_runs_from_1886_to_next_year() {
+        assert!(ModelYear::parse_in(1885, 2026).is_err());
+        assert_eq!(ModelYear::parse_in(1886, 2026).unwrap().get(), 1886);
+        assert_eq!(ModelYear::parse_in(2027, 2026).unwrap().get(), 2027);
+        assert!(ModelYear::parse_in(2028, 2026).is_err());
+        assert!(ModelYear::parse_in(i64::MIN, 2026).is_err());
+    }
+
+    #[test]
+    fn capacity_limit_and_ids_have_bounds() {
+        assert!(Capacity::parse(0).is_err());
+        assert!(Capacity::parse(-3).is_err());
+        assert_eq!(Capacity::parse(1).unwrap().get(), 1);
+        assert!(Capacity::parse(i64::from(Capacity::MAX) + 1).is_err());
+        assert!(Limit::parse(0).is_err());
+        assert!(Limit::parse(201).is_err());
+        assert_eq!(Limit::parse(200).unwrap().get(), 200);
+        assert_eq!(Limit::default().get(), 50);
+        assert!(GarageId::parse(0).is_err());
+        assert_eq!(VehicleId::parse(7).unwrap(), VehicleId(7));
+    }
+
+    #[test]
+    fn field_errors_collects_every_failure() {
+        let mut errors = FieldErrors::new();
+        let name = errors.check("name", GarageName::parse("ok"));
+        let year = errors.check("year", ModelYear::parse_in(1700, 2026));
+        let plate = errors.check("license_plate", LicensePlate::parse("!"));
+        assert!(name.is_some() && year.is_none() && plate.is_none());
+        let all = errors.finish().unwrap_err();
+        let fields: Vec<_> = all.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["year", "license_plate"]);
+    }
+}
