@@ -1,1 +1,15 @@
+//! Garage's outbound adapters: the repository ports implemented with Diesel
+//! over one r2d2 pool, on PostgreSQL or SQLite chosen by the database URL.
 
+mod db;
+mod garages;
+mod rows;
+mod schema;
+mod vehicles;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use db::{Backend, Database, DatabaseUrl, PoolOptions};
+pub use garages::DieselGarageRepository;
+pub use vehicles::DieselVehicleRepository;

@@ -1,0 +1,361 @@
+//! Connections, the pool, migrations, and the one place blocking Diesel work
+//! is handed to a blocking thread.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context};
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::R2D2Connection;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use garage_domain::Error;
+
+const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+
+/// One connection to either backend, so one set of queries serves both.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// A database URL, checked for a backend it names. Its `Debug` hides the
+/// password so it can be logged.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl {
+    raw: String,
+    backend: Backend,
+}
+
+impl DatabaseUrl {
+    /// Accepts `postgres://…`, `postgresql://…`, `sqlite://relative/path`,
+    /// `sqlite:///absolute/path` and `sqlite::memory:`.
+    ///
+    /// # Errors
+    /// When the scheme is neither PostgreSQL's nor SQLite's, or the SQLite path is empty.
+    pub fn parse(raw: &str) -> anyhow::Result<Self> {
+        let backend = if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            Backend::Postgres
+        } else if raw.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            bail!("the database URL must start with postgres://, postgresql:// or sqlite://");
+        };
+        let url = Self {
+            raw: raw.to_owned(),
+            backend,
+        };
+        if backend == Backend::Sqlite && url.sqlite_path().is_empty() {
+            bail!("the SQLite URL names no file: write sqlite://path/to/file.db");
+        }
+        Ok(url)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The file (or `:memory:`) of a SQLite URL.
+    fn sqlite_path(&self) -> &str {
+        let rest = self.raw.trim_start_matches("sqlite:");
+        rest.strip_prefix("//").unwrap_or(rest)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.raw
+    }
+
+    fn connect(&self) -> Result<DbConnection, diesel::ConnectionError> {
+        match self.backend {
+            Backend::Postgres => PgConnection::establish(&self.raw).map(DbConnection::Pg),
+            Backend::Sqlite => {
+                let mut conn = SqliteConnection::establish(self.sqlite_path())?;
+                // Per connection: SQLite forgets these when a connection closes.
+                conn.batch_execute(
+                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;",
+                )
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&redact(&self.raw))
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&redact(&self.raw))
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+/// Opens connections for r2d2, keeping the backend's own error (Diesel's
+/// multi-backend `establish` would replace it with a generic one).
+#[derive(Debug)]
+struct Manager(DatabaseUrl);
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        self.0
+            .connect()
+            .map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking() || conn.is_broken()
+    }
+}
+
+/// How the pool behaves.
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    pub max_size: u32,
+    pub min_idle: Option<u32>,
+    /// How long a request waits for a free connection before it is told the
+    /// database is unavailable.
+    pub connection_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        Self {
+            max_size: 10,
+            min_idle: Some(1),
+            connection_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A pool of connections to one database.
+#[derive(Clone)]
+pub struct Database {
+    pool: r2d2::Pool<Manager>,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("backend", &self.backend)
+            .field("state", &self.pool.state())
+            .finish()
+    }
+}
+
+impl Database {
+    /// Opens the pool and waits for its first connection, so a wrong URL or
+    /// an unreachable server is reported at start-up with its cause.
+    ///
+    /// # Errors
+    /// When no connection can be made within `options.connection_timeout`.
+    pub fn connect(url: &DatabaseUrl, options: &PoolOptions) -> anyhow::Result<Self> {
+        let mut max_size = options.max_size.max(1);
+        if url.backend == Backend::Sqlite {
+            let path = url.sqlite_path();
+            if path == ":memory:" {
+                // Each in-memory connection is a database of its own.
+                max_size = 1;
+            } else if let Some(dir) = PathBuf::from(path).parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir).with_context(|| {
+                        format!("cannot create the directory {}", dir.display())
+                    })?;
+                }
+            }
+        }
+        // Check one connection by hand first: r2d2 would only say it timed out.
+        drop(
+            url.connect()
+                .with_context(|| format!("cannot connect to the database {url}"))?,
+        );
+        let pool = r2d2::Pool::builder()
+            .max_size(max_size)
+            .min_idle(options.min_idle.map(|n| n.min(max_size)))
+            .connection_timeout(options.connection_timeout)
+            // has_broken catches dead connections; a ping per checkout would
+            // cost a round trip per request.
+            .test_on_check_out(false)
+            .build(Manager(url.clone()))
+            .with_context(|| format!("cannot open a pool to the database {url}"))?;
+        Ok(Self {
+            pool,
+            backend: url.backend,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies the embedded migrations this database lacks; returns how many ran.
+    ///
+    /// # Errors
+    /// When a migration fails; it is rolled back.
+    pub fn migrate(&self) -> anyhow::Result<usize> {
+        let mut conn = self.pool.get().context("no connection for migrations")?;
+        let applied = match &mut *conn {
+            DbConnection::Pg(conn) => conn.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len()),
+            DbConnection::Sqlite(conn) => {
+                // Once per database file, not per connection: readers then
+                // never block the writer.
+                conn.batch_execute("PRAGMA journal_mode = WAL;")?;
+                conn.run_pending_migrations(SQLITE_MIGRATIONS)
+                    .map(|v| v.len())
+            }
+        };
+        applied.map_err(|err| anyhow!("migration failed: {err}"))
+    }
+
+    /// Runs blocking Diesel work on a blocking thread, never on an async worker.
+    pub(crate) async fn run<T, F>(&self, work: F) -> Result<T, Error>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(|err| {
+                Error::Unavailable(anyhow!(err).context("no database connection free in time"))
+            })?;
+            work(&mut conn).map_err(Error::from)
+        })
+        .await
+        .map_err(|err| Error::Internal(anyhow!("database task failed: {err}")))?
+    }
+}
+
+/// A failure inside database work: a domain answer, or Diesel's error still
+/// to be classified. Transactions roll back on either.
+#[derive(Debug)]
+pub(crate) enum StoreError {
+    Domain(Error),
+    Db(DieselError),
+}
+
+impl From<DieselError> for StoreError {
+    fn from(err: DieselError) -> Self {
+        Self::Db(err)
+    }
+}
+
+impl From<Error> for StoreError {
+    fn from(err: Error) -> Self {
+        Self::Domain(err)
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Domain(err) => err,
+            StoreError::Db(err) if is_transient(&err) => {
+                Error::Unavailable(anyhow!(err).context("database unavailable"))
+            }
+            StoreError::Db(err) => Error::Internal(anyhow!(err).context("database error")),
+        }
+    }
+}
+
+/// Errors after which a retry may succeed: lost connections, serialisation
+/// failures, deadlocks and a SQLite writer that waited too long.
+fn is_transient(err: &DieselError) -> bool {
+    match err {
+        DieselError::DatabaseError(kind, info) => match kind {
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::SerializationFailure => true,
+            DatabaseErrorKind::Unknown => {
+                let message = info.message();
+                message.contains("database is locked")
+                    || message.contains("deadlock detected")
+                    || message.contains("terminating connection")
+                    || message.contains("connection")
+            }
+            _ => false,
+        },
+        DieselError::BrokenTransactionManager => true,
+        _ => false,
+    }
+}
+
+/// The database's kind of error, for mapping constraint violations.
+pub(crate) fn violation(err: &StoreError) -> Option<DatabaseErrorKind> {
+    match err {
+        StoreError::Db(DieselError::DatabaseError(kind, _)) => Some(*kind),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_name_their_backend() {
+        let pg = DatabaseUrl::parse("postgres://u:pw@localhost/db").unwrap();
+        assert_eq!(pg.backend(), Backend::Postgres);
+        assert_eq!(
+            DatabaseUrl::parse("postgresql://localhost/db")
+                .unwrap()
+                .backend(),
+            Backend::Postgres
+        );
+        let file = DatabaseUrl::parse("sqlite://data/garage.db").unwrap();
+        assert_eq!(file.sqlite_path(), "data/garage.db");
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///tmp/g.db")
+                .unwrap()
+                .sqlite_path(),
+            "/tmp/g.db"
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite::memory:").unwrap().sqlite_path(),
+            ":memory:"
+        );
+        assert!(DatabaseUrl::parse("mysql://localhost/db").is_err());
+        assert!(DatabaseUrl::parse("sqlite://").is_err());
+    }
+
+    #[test]
+    fn urls_never_print_their_password() {
+        let url = DatabaseUrl::parse("postgres://app:s3cret@db:5432/fleet").unwrap();
+        for shown in [format!("{url}"), format!("{url:?}")] {
+            assert!(!shown.contains("s3cret"), "{shown}");
+            assert!(shown.contains("app:***@db:5432/fleet"), "{shown}");
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! `GarageRepository` on Diesel.
+
+use async_trait::async_trait;
+use diesel::prelude::*;
+use diesel::result::DatabaseErrorKind;
+use garage_domain::{
+    Error, Garage, GarageChanges, GarageFilter, GarageId, GarageRepository, NewGarage, Page,
+    PageRequest,
+};
+
+use crate::db::{violation, Database, DbConnection, StoreError};
+use crate::rows::{capacity_column, now, GarageChangeset, GarageRow, NewGarageRow};
+use crate::schema::garages;
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+#[derive(Debug, Clone)]
+pub struct DieselGarageRepository {
+    db: Database,
+}
+
+impl DieselGarageRepository {
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+/// `text` as a LIKE pattern that matches it anywhere, its wildcards escaped.
+pub(crate) fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+fn load(conn: &mut DbConnection, id: GarageId) -> Result<Option<Garage>, StoreError> {
+    let row = garages::table
+        .find(id.0)
+        .select(GarageRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(row.map(Garage::try_from).transpose().map_err(Error::from)?)
+}
+
+fn count_held(conn: &mut DbConnection, id: GarageId) -> Result<Option<u32>, StoreError> {
+    let count: Option<i32> = garages::table
+        .find(id.0)
+        .select(garages::vehicle_count)
+        .first(conn)
+        .optional()?;
+    Ok(count.map(|c| c.max(0) as u32))
+}
+
+#[async_trait]
+impl GarageRepository for DieselGarageRepository {
+    async fn list(&self, filter: GarageFilter, page: PageRequest) -> Result<Page<Garage>, Error> {
+        self.db
+            .run(move |conn| {
+                let mut query = garages::table
+                    .select(GarageRow::as_select())
+                    .order(garages::id)
+                    .limit(i64::from(page.limit.get()) + 1)
+                    .into_boxed();
+                if let Some(after) = page.after {
+                    query = query.filter(garages::id.gt(after));
+                }
+                if let Some(text) = filter.name_contains {
+                    let pattern = contains_pattern(&text.to_lowercase());
+                    query = query.filter(lower(garages::name).like(pattern).escape('\\'));
+                }
+                let rows = query.load(conn)?;
+                let items = rows
+                    .into_iter()
+                    .map(Garage::try_from)
+                    .collect::<anyhow::Result<Vec<_>>>()
+                    .map_err(Error::from)?;
+                Ok(Page::from_rows(items, page.limit, |g| g.id.0))
+            })
+            .await
+    }
+
+    async fn get(&self, id: GarageId) -> Result<Option<Garage>, Error> {
+        self.db.run(move |conn| load(conn, id)).await
+    }
+
+    async fn create(&self, garage: NewGarage) -> Result<Garage, Error> {
+        self.db
+            .run(move |conn| {
+                let at = now();
+                let row = diesel::insert_into(garages::table)
+                    .values(NewGarageRow {
+                        name: garage.name.as_str(),
+                        address: garage.address.as_str(),
+                        capacity: capacity_column(garage.capacity),
+                        vehicle_count: 0,
+                        created_at: at,
+                        updated_at: at,
+                    })
+                    .returning(garages::all_columns)
+                    .get_result::<GarageRow>(conn)?;
+                Ok(Garage::try_from(row).map_err(Error::from)?)
+            })
+            .await
+    }
+
+    async fn update(&self, id: GarageId, changes: GarageChanges) -> Result<Garage, Error> {
+        self.db
+            .run(move |conn| {
+                conn.transaction(|conn| {
+                    let capacity = changes.capacity.map(capacity_column);
+                    // The count check and the write are one statement: the
+                    // row lock it takes orders it with vehicle writes.
+                    let bound = capacity.flatten().unwrap_or(i32::MAX);
+                    let row = diesel::update(
+                        garages::table
+                            .find(id.0)
+                            .filter(garages::vehicle_count.le(bound)),
+                    )
+                    .set(GarageChangeset {
+                        name: changes.name.as_ref().map(|n| n.as_str()),
+                        address: changes.address.as_ref().map(|a| a.as_str()),
+                        capacity,
+                        updated_at: now(),
+                    })
+                    .returning(garages::all_columns)
+                    .get_result::<GarageRow>(conn)
+                    .optional()?;
+                    match row {
+                        Some(row) => Ok(Garage::try_from(row).map_err(Error::from)?),
+                        None => Err(match count_held(conn, id)? {
+                            None => Error::GarageNotFound(id),
+                            Some(count) => Error::CapacityBelowCount {
+                                garage: id,
+                                capacity: bound as u32,
+                                count,
+                            },
+                        }
+                        .into()),
+                    }
+                })
+            })
+            .await
+    }
+
+    async fn delete(&self, id: GarageId) -> Result<(), Error> {
+        self.db
+            .run(move |conn| {
+                let deleted = diesel::delete(
+                    garages::table
+                        .find(id.0)
+                        .filter(garages::vehicle_count.eq(0)),
+                )
+                .execute(conn)
+                .map_err(StoreError::from);
+                match deleted {
+                    Ok(1) => Ok(()),
+                    Ok(_) => Err(match count_held(conn, id)? {
+                        None => Error::GarageNotFound(id),
+                        Some(count) => Error::GarageNotEmpty { garage: id, count },
+                    }
+                    .into()),
+                    // The foreign key is the last guard if a count ever drifts.
+                    Err(err) if violation(&err) == Some(DatabaseErrorKind::ForeignKeyViolation) => {
+                        Err(Error::GarageNotEmpty {
+                            garage: id,
+                            count: 1,
+                        }
+                        .into())
+                    }
+                    Err(err) => Err(err),
+                }
+            })
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains_pattern;
+
+    #[test]
+    fn like_wildcards_in_a_search_are_literal() {
+        assert_eq!(contains_pattern("nord"), "%nord%");
+        assert_eq!(contains_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+    }
+}

@@ -1,0 +1,132 @@
+//! Row structs, private to this crate, and their conversion to entities.
+
+use anyhow::Context;
+use chrono::{NaiveDateTime, SubsecRound, Utc};
+use diesel::prelude::*;
+use garage_domain::{
+    Address, Brand, Capacity, Garage, GarageId, GarageName, LicensePlate, ModelName, ModelYear,
+    Vehicle, VehicleId,
+};
+
+use crate::schema::{garages, vehicles};
+
+/// Now, at the microsecond precision both backends keep.
+pub(crate) fn now() -> NaiveDateTime {
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = garages)]
+pub(crate) struct GarageRow {
+    pub id: i64,
+    pub name: String,
+    pub address: String,
+    pub capacity: Option<i32>,
+    pub vehicle_count: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = garages)]
+pub(crate) struct NewGarageRow<'a> {
+    pub name: &'a str,
+    pub address: &'a str,
+    pub capacity: Option<i32>,
+    pub vehicle_count: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = garages)]
+pub(crate) struct GarageChangeset<'a> {
+    pub name: Option<&'a str>,
+    pub address: Option<&'a str>,
+    // None leaves it; Some(None) sets NULL, removing the limit.
+    pub capacity: Option<Option<i32>>,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = vehicles)]
+pub(crate) struct VehicleRow {
+    pub id: i64,
+    pub garage_id: i64,
+    pub brand: String,
+    pub model: String,
+    pub year: i32,
+    pub license_plate: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = vehicles)]
+pub(crate) struct NewVehicleRow<'a> {
+    pub garage_id: i64,
+    pub brand: &'a str,
+    pub model: &'a str,
+    pub year: i32,
+    pub license_plate: &'a str,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = vehicles)]
+pub(crate) struct VehicleChangeset<'a> {
+    pub garage_id: Option<i64>,
+    pub brand: Option<&'a str>,
+    pub model: Option<&'a str>,
+    pub year: Option<i32>,
+    pub license_plate: Option<&'a str>,
+    pub updated_at: NaiveDateTime,
+}
+
+pub(crate) fn capacity_column(capacity: Option<Capacity>) -> Option<i32> {
+    // Capacity::MAX fits an i32.
+    capacity.map(|c| c.get() as i32)
+}
+
+// Rows were validated when written; a row that no longer parses is a bug or
+// a hand edit, reported as an internal error rather than served.
+impl TryFrom<GarageRow> for Garage {
+    type Error = anyhow::Error;
+
+    fn try_from(row: GarageRow) -> anyhow::Result<Self> {
+        let ctx = || format!("garage {} in the database is invalid", row.id);
+        Ok(Garage {
+            id: GarageId(row.id),
+            name: GarageName::parse(&row.name).with_context(ctx)?,
+            address: Address::parse(&row.address).with_context(ctx)?,
+            capacity: row
+                .capacity
+                .map(|c| Capacity::parse(c.into()))
+                .transpose()
+                .with_context(ctx)?,
+            vehicle_count: u32::try_from(row.vehicle_count).with_context(ctx)?,
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+        })
+    }
+}
+
+impl TryFrom<VehicleRow> for Vehicle {
+    type Error = anyhow::Error;
+
+    fn try_from(row: VehicleRow) -> anyhow::Result<Self> {
+        let ctx = || format!("vehicle {} in the database is invalid", row.id);
+        Ok(Vehicle {
+            id: VehicleId(row.id),
+            garage_id: GarageId(row.garage_id),
+            brand: Brand::parse(&row.brand).with_context(ctx)?,
+            model: ModelName::parse(&row.model).with_context(ctx)?,
+            // Stored years stay valid as the calendar moves on.
+            year: ModelYear::parse_in(row.year.into(), i64::from(i32::MAX)).with_context(ctx)?,
+            license_plate: LicensePlate::parse(&row.license_plate).with_context(ctx)?,
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+        })
+    }
+}

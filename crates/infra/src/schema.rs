@@ -1,0 +1,30 @@
+//! Written by hand to fit both backends (ids are `BigInt` on both); the
+//! contract tests read and write every column on both migrated backends.
+
+diesel::table! {
+    garages (id) {
+        id -> BigInt,
+        name -> Text,
+        address -> Text,
+        capacity -> Nullable<Integer>,
+        vehicle_count -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    vehicles (id) {
+        id -> BigInt,
+        garage_id -> BigInt,
+        brand -> Text,
+        model -> Text,
+        year -> Integer,
+        license_plate -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(vehicles -> garages (garage_id));
+diesel::allow_tables_to_appear_in_same_query!(garages, vehicles);

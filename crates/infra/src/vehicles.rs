@@ -1,0 +1,227 @@
+//! `VehicleRepository` on Diesel. Every write that changes which garage holds
+//! a vehicle updates that garage's `vehicle_count` in the same transaction;
+//! the conditional increment is where the capacity rule holds, since its row
+//! lock orders concurrent writers to one garage (SQLite has one writer at a time).
+
+use async_trait::async_trait;
+use diesel::prelude::*;
+use diesel::result::DatabaseErrorKind;
+use garage_domain::{
+    Error, GarageId, LicensePlate, NewVehicle, Page, PageRequest, Vehicle, VehicleChanges,
+    VehicleFilter, VehicleId, VehicleRepository,
+};
+
+use crate::db::{violation, Database, DbConnection, StoreError};
+use crate::rows::{now, NewVehicleRow, VehicleChangeset, VehicleRow};
+use crate::schema::{garages, vehicles};
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+#[derive(Debug, Clone)]
+pub struct DieselVehicleRepository {
+    db: Database,
+}
+
+impl DieselVehicleRepository {
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+/// Takes a place in `garage`, or says why there is none.
+fn take_place(conn: &mut DbConnection, garage: GarageId) -> Result<(), StoreError> {
+    let taken = diesel::update(
+        garages::table.find(garage.0).filter(
+            garages::capacity
+                .is_null()
+                .or(garages::vehicle_count.nullable().lt(garages::capacity)),
+        ),
+    )
+    .set(garages::vehicle_count.eq(garages::vehicle_count + 1))
+    .execute(conn)?;
+    if taken == 1 {
+        return Ok(());
+    }
+    let capacity: Option<Option<i32>> = garages::table
+        .find(garage.0)
+        .select(garages::capacity)
+        .first(conn)
+        .optional()?;
+    Err(match capacity {
+        None => Error::GarageNotFound(garage),
+        Some(capacity) => Error::GarageFull {
+            garage,
+            capacity: capacity.unwrap_or_default().max(0) as u32,
+        },
+    }
+    .into())
+}
+
+fn free_place(conn: &mut DbConnection, garage: i64) -> Result<(), StoreError> {
+    diesel::update(garages::table.find(garage))
+        .set(garages::vehicle_count.eq(garages::vehicle_count - 1))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Names the constraint a write broke in the domain's words.
+fn constraint_error(
+    err: StoreError,
+    plate: Option<&LicensePlate>,
+    garage: Option<GarageId>,
+) -> StoreError {
+    match (violation(&err), plate, garage) {
+        (Some(DatabaseErrorKind::UniqueViolation), Some(plate), _) => {
+            Error::DuplicatePlate(plate.clone()).into()
+        }
+        (Some(DatabaseErrorKind::ForeignKeyViolation), _, Some(garage)) => {
+            Error::GarageNotFound(garage).into()
+        }
+        _ => err,
+    }
+}
+
+fn into_vehicle(row: VehicleRow) -> Result<Vehicle, StoreError> {
+    Ok(Vehicle::try_from(row).map_err(Error::from)?)
+}
+
+#[async_trait]
+impl VehicleRepository for DieselVehicleRepository {
+    async fn list(&self, filter: VehicleFilter, page: PageRequest) -> Result<Page<Vehicle>, Error> {
+        self.db
+            .run(move |conn| {
+                let mut query = vehicles::table
+                    .select(VehicleRow::as_select())
+                    .order(vehicles::id)
+                    .limit(i64::from(page.limit.get()) + 1)
+                    .into_boxed();
+                if let Some(after) = page.after {
+                    query = query.filter(vehicles::id.gt(after));
+                }
+                if let Some(garage) = filter.garage_id {
+                    query = query.filter(vehicles::garage_id.eq(garage.0));
+                }
+                if let Some(plate) = filter.plate {
+                    query = query.filter(vehicles::license_plate.eq(plate.as_str().to_owned()));
+                }
+                if let Some(brand) = filter.brand {
+                    query = query.filter(lower(vehicles::brand).eq(brand.to_lowercase()));
+                }
+                let items = query
+                    .load(conn)?
+                    .into_iter()
+                    .map(into_vehicle)
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(Page::from_rows(items, page.limit, |v| v.id.0))
+            })
+            .await
+    }
+
+    async fn get(&self, id: VehicleId) -> Result<Option<Vehicle>, Error> {
+        self.db
+            .run(move |conn| {
+                vehicles::table
+                    .find(id.0)
+                    .select(VehicleRow::as_select())
+                    .first(conn)
+                    .optional()?
+                    .map(into_vehicle)
+                    .transpose()
+            })
+            .await
+    }
+
+    async fn create(&self, vehicle: NewVehicle) -> Result<Vehicle, Error> {
+        self.db
+            .run(move |conn| {
+                conn.transaction(|conn| {
+                    take_place(conn, vehicle.garage_id)?;
+                    let at = now();
+                    let row = diesel::insert_into(vehicles::table)
+                        .values(NewVehicleRow {
+                            garage_id: vehicle.garage_id.0,
+                            brand: vehicle.brand.as_str(),
+                            model: vehicle.model.as_str(),
+                            year: i32::from(vehicle.year.get()),
+                            license_plate: vehicle.license_plate.as_str(),
+                            created_at: at,
+                            updated_at: at,
+                        })
+                        .returning(vehicles::all_columns)
+                        .get_result::<VehicleRow>(conn)
+                        .map_err(|err| {
+                            constraint_error(
+                                err.into(),
+                                Some(&vehicle.license_plate),
+                                Some(vehicle.garage_id),
+                            )
+                        })?;
+                    into_vehicle(row)
+                })
+            })
+            .await
+    }
+
+    async fn update(&self, id: VehicleId, changes: VehicleChanges) -> Result<Vehicle, Error> {
+        self.db
+            .run(move |conn| {
+                conn.transaction(|conn| {
+                    let at = now();
+                    // Locks the vehicle first, so concurrent moves of it queue
+                    // here and each sees where the last one left it.
+                    let current: i64 = diesel::update(vehicles::table.find(id.0))
+                        .set(vehicles::updated_at.eq(at))
+                        .returning(vehicles::garage_id)
+                        .get_result(conn)
+                        .optional()?
+                        .ok_or(Error::VehicleNotFound(id))?;
+                    if let Some(target) = changes.garage_id.filter(|g| g.0 != current) {
+                        // Garages are locked in id order so two opposite moves
+                        // cannot deadlock.
+                        if target.0 < current {
+                            take_place(conn, target)?;
+                            free_place(conn, current)?;
+                        } else {
+                            free_place(conn, current)?;
+                            take_place(conn, target)?;
+                        }
+                    }
+                    let row = diesel::update(vehicles::table.find(id.0))
+                        .set(VehicleChangeset {
+                            garage_id: changes.garage_id.map(|g| g.0),
+                            brand: changes.brand.as_ref().map(|b| b.as_str()),
+                            model: changes.model.as_ref().map(|m| m.as_str()),
+                            year: changes.year.map(|y| i32::from(y.get())),
+                            license_plate: changes.license_plate.as_ref().map(|p| p.as_str()),
+                            updated_at: at,
+                        })
+                        .returning(vehicles::all_columns)
+                        .get_result::<VehicleRow>(conn)
+                        .map_err(|err| {
+                            constraint_error(
+                                err.into(),
+                                changes.license_plate.as_ref(),
+                                changes.garage_id,
+                            )
+                        })?;
+                    into_vehicle(row)
+                })
+            })
+            .await
+    }
+
+    async fn delete(&self, id: VehicleId) -> Result<(), Error> {
+        self.db
+            .run(move |conn| {
+                conn.transaction(|conn| {
+                    let garage: i64 = diesel::delete(vehicles::table.find(id.0))
+                        .returning(vehicles::garage_id)
+                        .get_result(conn)
+                        .optional()?
+                        .ok_or(Error::VehicleNotFound(id))?;
+                    free_place(conn, garage)
+                })
+            })
+            .await
+    }
+}

@@ -1,0 +1,513 @@
+//! The repository contract, run against PostgreSQL and SQLite alike: each
+//! test below runs once per backend on a fresh database of its own.
+
+use std::sync::Arc;
+
+use futures_util::future::join_all;
+use garage_domain::*;
+use garage_infra::testing::TestDb;
+use garage_infra::{DieselGarageRepository, DieselVehicleRepository};
+
+struct Store {
+    garages: Arc<DieselGarageRepository>,
+    vehicles: Arc<DieselVehicleRepository>,
+    // Last, so the pool closes before the database is dropped.
+    _db: TestDb,
+}
+
+impl Store {
+    fn new(db: TestDb) -> Self {
+        let pool = db.connect();
+        Self {
+            garages: Arc::new(DieselGarageRepository::new(pool.clone())),
+            vehicles: Arc::new(DieselVehicleRepository::new(pool)),
+            _db: db,
+        }
+    }
+
+    async fn garage(&self, name: &str, capacity: Option<i64>) -> Garage {
+        self.garages
+            .create(NewGarage {
+                name: GarageName::parse(name).unwrap(),
+                address: Address::parse("12 rue des Lilas, Lyon").unwrap(),
+                capacity: capacity.map(|c| Capacity::parse(c).unwrap()),
+            })
+            .await
+            .unwrap()
+    }
+
+    async fn vehicle(&self, garage: GarageId, plate: &str) -> Result<Vehicle, Error> {
+        self.vehicles.create(new_vehicle(garage, plate)).await
+    }
+
+    async fn count(&self, garage: GarageId) -> u32 {
+        self.garages
+            .get(garage)
+            .await
+            .unwrap()
+            .unwrap()
+            .vehicle_count
+    }
+
+    async fn vehicles_in(&self, garage: GarageId) -> Vec<Vehicle> {
+        let filter = VehicleFilter {
+            garage_id: Some(garage),
+            ..VehicleFilter::default()
+        };
+        let page = PageRequest {
+            limit: Limit::parse(200).unwrap(),
+            after: None,
+        };
+        self.vehicles.list(filter, page).await.unwrap().items
+    }
+}
+
+fn new_vehicle(garage: GarageId, plate: &str) -> NewVehicle {
+    NewVehicle {
+        garage_id: garage,
+        brand: Brand::parse("Renault").unwrap(),
+        model: ModelName::parse("Clio").unwrap(),
+        year: ModelYear::parse(2021).unwrap(),
+        license_plate: LicensePlate::parse(plate).unwrap(),
+    }
+}
+
+fn page(limit: i64, after: Option<i64>) -> PageRequest {
+    PageRequest {
+        limit: Limit::parse(limit).unwrap(),
+        after,
+    }
+}
+
+fn move_to(garage: GarageId) -> VehicleChanges {
+    VehicleChanges {
+        garage_id: Some(garage),
+        ..VehicleChanges::default()
+    }
+}
+
+macro_rules! contract {
+    ($($test:ident),* $(,)?) => {
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $test() {
+                    super::$test(super::Store::new(garage_infra::testing::TestDb::postgres())).await;
+                }
+            )*
+        }
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $test() {
+                    super::$test(super::Store::new(garage_infra::testing::TestDb::sqlite())).await;
+                }
+            )*
+        }
+    };
+}
+
+contract!(
+    garages_are_created_read_and_listed_in_pages,
+    garage_search_ignores_case_and_treats_wildcards_literally,
+    garages_are_updated_and_their_limit_removed,
+    capacity_never_drops_below_the_vehicles_held,
+    only_an_empty_garage_is_deleted,
+    vehicles_are_stored_with_their_canonical_plate,
+    a_plate_is_unique_whatever_its_spelling,
+    a_vehicle_needs_an_existing_garage,
+    a_full_garage_refuses_vehicles,
+    vehicles_are_filtered_and_paged_stably,
+    vehicles_move_between_garages_within_capacity,
+    a_vehicle_cannot_take_a_plate_already_registered,
+    deleting_a_vehicle_frees_its_place,
+    fifty_concurrent_creates_of_one_plate_make_one_vehicle,
+    twenty_concurrent_creates_fill_a_garage_of_five_exactly,
+    concurrent_moves_never_overfill_a_garage,
+);
+
+async fn garages_are_created_read_and_listed_in_pages(s: Store) {
+    let a = s.garage("Garage A", Some(3)).await;
+    assert_eq!(a.name.as_str(), "Garage A");
+    assert_eq!(a.capacity.map(Capacity::get), Some(3));
+    assert_eq!(a.vehicle_count, 0);
+    assert_eq!(s.garages.get(a.id).await.unwrap(), Some(a.clone()));
+    assert_eq!(s.garages.get(GarageId(a.id.0 + 1000)).await.unwrap(), None);
+
+    let b = s.garage("Garage B", None).await;
+    let c = s.garage("Garage C", None).await;
+    let first = s
+        .garages
+        .list(GarageFilter::default(), page(2, None))
+        .await
+        .unwrap();
+    assert_eq!(
+        first.items.iter().map(|g| g.id).collect::<Vec<_>>(),
+        [a.id, b.id]
+    );
+    assert_eq!(first.next_after, Some(b.id.0));
+    let second = s
+        .garages
+        .list(GarageFilter::default(), page(2, first.next_after))
+        .await
+        .unwrap();
+    assert_eq!(
+        second.items.iter().map(|g| g.id).collect::<Vec<_>>(),
+        [c.id]
+    );
+    assert_eq!(second.next_after, None);
+}
+
+async fn garage_search_ignores_case_and_treats_wildcards_literally(s: Store) {
+    let nord = s.garage("Garage du Nord", None).await;
+    s.garage("Atelier Sud", None).await;
+    let percent = s.garage("Promo 50% off", None).await;
+    let search = |text: &str| GarageFilter {
+        name_contains: Some(text.to_owned()),
+    };
+    let found = s
+        .garages
+        .list(search("NORD"), page(50, None))
+        .await
+        .unwrap();
+    assert_eq!(
+        found.items.iter().map(|g| g.id).collect::<Vec<_>>(),
+        [nord.id]
+    );
+    let found = s.garages.list(search("%"), page(50, None)).await.unwrap();
+    assert_eq!(
+        found.items.iter().map(|g| g.id).collect::<Vec<_>>(),
+        [percent.id]
+    );
+    let found = s.garages.list(search("_"), page(50, None)).await.unwrap();
+    assert!(found.items.is_empty());
+}
+
+async fn garages_are_updated_and_their_limit_removed(s: Store) {
+    let g = s.garage("Old name", Some(2)).await;
+    let changed = s
+        .garages
+        .update(
+            g.id,
+            GarageChanges {
+                name: Some(GarageName::parse("New name").unwrap()),
+                capacity: Some(None),
+                ..GarageChanges::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(changed.name.as_str(), "New name");
+    assert_eq!(changed.address, g.address);
+    assert_eq!(changed.capacity, None);
+    assert!(changed.updated_at >= g.updated_at);
+    assert_eq!(s.garages.get(g.id).await.unwrap(), Some(changed));
+
+    let missing = s
+        .garages
+        .update(
+            GarageId(g.id.0 + 99),
+            GarageChanges {
+                name: Some(GarageName::parse("x").unwrap()),
+                ..GarageChanges::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(missing, Error::GarageNotFound(_)), "{missing:?}");
+}
+
+async fn capacity_never_drops_below_the_vehicles_held(s: Store) {
+    let g = s.garage("G", None).await;
+    for plate in ["AA01", "AA02", "AA03"] {
+        s.vehicle(g.id, plate).await.unwrap();
+    }
+    let to = |c: i64| GarageChanges {
+        capacity: Some(Some(Capacity::parse(c).unwrap())),
+        ..GarageChanges::default()
+    };
+    let err = s.garages.update(g.id, to(2)).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::CapacityBelowCount {
+                capacity: 2,
+                count: 3,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(s.garages.get(g.id).await.unwrap().unwrap().capacity, None);
+    let ok = s.garages.update(g.id, to(3)).await.unwrap();
+    assert_eq!(ok.capacity.map(Capacity::get), Some(3));
+}
+
+async fn only_an_empty_garage_is_deleted(s: Store) {
+    let full = s.garage("Full", None).await;
+    let v = s.vehicle(full.id, "ZZ99").await.unwrap();
+    let err = s.garages.delete(full.id).await.unwrap_err();
+    assert!(
+        matches!(err, Error::GarageNotEmpty { count: 1, .. }),
+        "{err:?}"
+    );
+    assert!(s.garages.get(full.id).await.unwrap().is_some());
+    assert_eq!(s.vehicles.get(v.id).await.unwrap(), Some(v));
+
+    let empty = s.garage("Empty", None).await;
+    s.garages.delete(empty.id).await.unwrap();
+    assert_eq!(s.garages.get(empty.id).await.unwrap(), None);
+    let err = s.garages.delete(empty.id).await.unwrap_err();
+    assert!(matches!(err, Error::GarageNotFound(_)), "{err:?}");
+}
+
+async fn vehicles_are_stored_with_their_canonical_plate(s: Store) {
+    let g = s.garage("G", None).await;
+    let v = s.vehicle(g.id, "ab-123-cd").await.unwrap();
+    assert_eq!(v.license_plate.as_str(), "AB123CD");
+    assert_eq!(v.garage_id, g.id);
+    assert_eq!(v.brand.as_str(), "Renault");
+    assert_eq!(v.year.get(), 2021);
+    assert_eq!(s.vehicles.get(v.id).await.unwrap(), Some(v.clone()));
+    assert_eq!(s.count(g.id).await, 1);
+}
+
+async fn a_plate_is_unique_whatever_its_spelling(s: Store) {
+    let g = s.garage("G", None).await;
+    s.vehicle(g.id, "AB123CD").await.unwrap();
+    let err = s.vehicle(g.id, "ab 123-cd").await.unwrap_err();
+    assert!(
+        matches!(&err, Error::DuplicatePlate(p) if p.as_str() == "AB123CD"),
+        "{err:?}"
+    );
+    assert_eq!(
+        s.count(g.id).await,
+        1,
+        "a refused create must not take a place"
+    );
+    assert_eq!(s.vehicles_in(g.id).await.len(), 1);
+}
+
+async fn a_vehicle_needs_an_existing_garage(s: Store) {
+    let err = s.vehicle(GarageId(424242), "AB123CD").await.unwrap_err();
+    assert!(
+        matches!(err, Error::GarageNotFound(GarageId(424242))),
+        "{err:?}"
+    );
+}
+
+async fn a_full_garage_refuses_vehicles(s: Store) {
+    let g = s.garage("Small", Some(1)).await;
+    s.vehicle(g.id, "AA11").await.unwrap();
+    let err = s.vehicle(g.id, "BB22").await.unwrap_err();
+    assert!(
+        matches!(err, Error::GarageFull { capacity: 1, .. }),
+        "{err:?}"
+    );
+    assert_eq!(s.vehicles_in(g.id).await.len(), 1);
+}
+
+async fn vehicles_are_filtered_and_paged_stably(s: Store) {
+    let a = s.garage("A", None).await;
+    let b = s.garage("B", None).await;
+    let v1 = s.vehicle(a.id, "AA01").await.unwrap();
+    let v2 = s.vehicle(b.id, "AA02").await.unwrap();
+    let mut peugeot = new_vehicle(a.id, "AA03");
+    peugeot.brand = Brand::parse("Peugeot").unwrap();
+    let v3 = s.vehicles.create(peugeot).await.unwrap();
+
+    let by_plate = VehicleFilter {
+        plate: Some(LicensePlate::parse("aa-02").unwrap()),
+        ..VehicleFilter::default()
+    };
+    let found = s.vehicles.list(by_plate, page(50, None)).await.unwrap();
+    assert_eq!(found.items, [v2]);
+
+    let by_brand = VehicleFilter {
+        brand: Some("PEUGEOT".into()),
+        ..VehicleFilter::default()
+    };
+    let found = s.vehicles.list(by_brand, page(50, None)).await.unwrap();
+    assert_eq!(found.items, std::slice::from_ref(&v3));
+
+    let in_a = VehicleFilter {
+        garage_id: Some(a.id),
+        ..VehicleFilter::default()
+    };
+    let first = s.vehicles.list(in_a.clone(), page(1, None)).await.unwrap();
+    assert_eq!(first.items, [v1]);
+    // A vehicle added between two pages appears on a later page, and no
+    // vehicle is seen twice.
+    let v4 = s.vehicle(a.id, "AA04").await.unwrap();
+    let second = s
+        .vehicles
+        .list(in_a.clone(), page(1, first.next_after))
+        .await
+        .unwrap();
+    assert_eq!(second.items, [v3]);
+    let third = s
+        .vehicles
+        .list(in_a, page(1, second.next_after))
+        .await
+        .unwrap();
+    assert_eq!(third.items, [v4]);
+    assert_eq!(third.next_after, None);
+}
+
+async fn vehicles_move_between_garages_within_capacity(s: Store) {
+    let from = s.garage("From", None).await;
+    let to = s.garage("To", Some(1)).await;
+    let v = s.vehicle(from.id, "MV01").await.unwrap();
+    let w = s.vehicle(from.id, "MV02").await.unwrap();
+
+    let moved = s.vehicles.update(v.id, move_to(to.id)).await.unwrap();
+    assert_eq!(moved.garage_id, to.id);
+    assert_eq!(moved.license_plate, v.license_plate);
+    assert_eq!((s.count(from.id).await, s.count(to.id).await), (1, 1));
+
+    let err = s.vehicles.update(w.id, move_to(to.id)).await.unwrap_err();
+    assert!(
+        matches!(err, Error::GarageFull { capacity: 1, .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        s.vehicles.get(w.id).await.unwrap().unwrap().garage_id,
+        from.id
+    );
+    assert_eq!((s.count(from.id).await, s.count(to.id).await), (1, 1));
+
+    let err = s
+        .vehicles
+        .update(w.id, move_to(GarageId(999_999)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::GarageNotFound(_)), "{err:?}");
+
+    // Staying in place with other changes is no move.
+    let changes = VehicleChanges {
+        garage_id: Some(to.id),
+        model: Some(ModelName::parse("Zoe").unwrap()),
+        ..VehicleChanges::default()
+    };
+    let same = s.vehicles.update(v.id, changes).await.unwrap();
+    assert_eq!(same.model.as_str(), "Zoe");
+    assert_eq!(s.count(to.id).await, 1);
+
+    let err = s
+        .vehicles
+        .update(VehicleId(999_999), move_to(from.id))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::VehicleNotFound(_)), "{err:?}");
+}
+
+async fn a_vehicle_cannot_take_a_plate_already_registered(s: Store) {
+    let g = s.garage("G", None).await;
+    s.vehicle(g.id, "AA11").await.unwrap();
+    let v = s.vehicle(g.id, "BB22").await.unwrap();
+    let changes = VehicleChanges {
+        license_plate: Some(LicensePlate::parse("aa 11").unwrap()),
+        ..VehicleChanges::default()
+    };
+    let err = s.vehicles.update(v.id, changes).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::DuplicatePlate(p) if p.as_str() == "AA11"),
+        "{err:?}"
+    );
+    assert_eq!(
+        s.vehicles
+            .get(v.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .license_plate
+            .as_str(),
+        "BB22"
+    );
+}
+
+async fn deleting_a_vehicle_frees_its_place(s: Store) {
+    let g = s.garage("G", Some(1)).await;
+    let v = s.vehicle(g.id, "DL01").await.unwrap();
+    s.vehicles.delete(v.id).await.unwrap();
+    assert_eq!(s.vehicles.get(v.id).await.unwrap(), None);
+    assert_eq!(s.count(g.id).await, 0);
+    s.vehicle(g.id, "DL02").await.unwrap();
+    let err = s.vehicles.delete(v.id).await.unwrap_err();
+    assert!(matches!(err, Error::VehicleNotFound(_)), "{err:?}");
+}
+
+async fn fifty_concurrent_creates_of_one_plate_make_one_vehicle(s: Store) {
+    let g = s.garage("G", None).await;
+    let spellings = ["AB-123-CD", "ab123cd", "AB 123 CD", "ab.123.cd", "Ab123Cd"];
+    let results = join_all((0..50).map(|i| {
+        let vehicles = s.vehicles.clone();
+        let new = new_vehicle(g.id, spellings[i % spellings.len()]);
+        tokio::spawn(async move { vehicles.create(new).await })
+    }))
+    .await;
+    let (mut created, mut duplicates) = (0, 0);
+    for result in results {
+        match result.unwrap() {
+            Ok(_) => created += 1,
+            Err(Error::DuplicatePlate(_)) => duplicates += 1,
+            Err(other) => panic!("unexpected error: {other:?}"),
+        }
+    }
+    assert_eq!((created, duplicates), (1, 49));
+    assert_eq!(s.vehicles_in(g.id).await.len(), 1);
+    assert_eq!(s.count(g.id).await, 1);
+}
+
+async fn twenty_concurrent_creates_fill_a_garage_of_five_exactly(s: Store) {
+    let g = s.garage("Five", Some(5)).await;
+    let results = join_all((0..20).map(|i| {
+        let vehicles = s.vehicles.clone();
+        let new = new_vehicle(g.id, &format!("CAP{i:03}"));
+        tokio::spawn(async move { vehicles.create(new).await })
+    }))
+    .await;
+    let (mut created, mut full) = (0, 0);
+    for result in results {
+        match result.unwrap() {
+            Ok(_) => created += 1,
+            Err(Error::GarageFull { capacity: 5, .. }) => full += 1,
+            Err(other) => panic!("unexpected error: {other:?}"),
+        }
+    }
+    assert_eq!((created, full), (5, 15));
+    assert_eq!(s.vehicles_in(g.id).await.len(), 5);
+    assert_eq!(s.count(g.id).await, 5);
+}
+
+async fn concurrent_moves_never_overfill_a_garage(s: Store) {
+    let target = s.garage("Target", Some(3)).await;
+    let a = s.garage("A", None).await;
+    let b = s.garage("B", None).await;
+    let mut ids = Vec::new();
+    for i in 0..12 {
+        let from = if i % 2 == 0 { a.id } else { b.id };
+        ids.push(s.vehicle(from, &format!("MOV{i:02}")).await.unwrap().id);
+    }
+    let results = join_all(ids.into_iter().map(|id| {
+        let vehicles = s.vehicles.clone();
+        tokio::spawn(async move { vehicles.update(id, move_to(target.id)).await })
+    }))
+    .await;
+    let moved = results
+        .into_iter()
+        .map(|r| match r.unwrap() {
+            Ok(_) => 1,
+            Err(Error::GarageFull { .. }) => 0,
+            Err(other) => panic!("unexpected error: {other:?}"),
+        })
+        .sum::<u32>();
+    assert_eq!(moved, 3);
+    assert_eq!(s.vehicles_in(target.id).await.len(), 3);
+    assert_eq!(s.count(target.id).await, 3);
+    assert_eq!(s.count(a.id).await + s.count(b.id).await, 9);
+    assert_eq!(
+        s.vehicles_in(a.id).await.len() + s.vehicles_in(b.id).await.len(),
+        9
+    );
+}

@@ -1,0 +1,2 @@
+DROP TABLE vehicles;
+DROP TABLE garages;
