@@ -1,0 +1,417 @@
+//! Wire types: what clients send and receive. Inputs convert into validated
+//! domain values here, collecting every bad field at once; nothing else
+//! reaches the domain.
+
+use chrono::{DateTime, Utc};
+use garage_domain::{
+    Address, Brand, Capacity, FieldErrors, Garage, GarageChanges, GarageFilter, GarageId,
+    GarageName, LicensePlate, Limit, ModelName, ModelYear, NewGarage, NewVehicle, Page,
+    PageRequest, ValueError, Vehicle, VehicleChanges, VehicleFilter,
+};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::error::ApiError;
+
+/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// A field a creation cannot do without.
+fn required<I, O>(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: Option<I>,
+    parse: impl FnOnce(I) -> Result<O, ValueError>,
+) -> Option<O> {
+    match value {
+        Some(value) => errors.check(field, parse(value)),
+        None => {
+            errors.push(field, "is required");
+            None
+        }
+    }
+}
+
+/// A field of a change: absent leaves it as it is, `null` is refused.
+fn change<I, O>(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: Option<Option<I>>,
+    parse: impl FnOnce(I) -> Result<O, ValueError>,
+) -> Option<O> {
+    match value {
+        None => None,
+        Some(None) => {
+            errors.push(field, "must not be null");
+            None
+        }
+        Some(Some(value)) => errors.check(field, parse(value)),
+    }
+}
+
+/// The domain input, once no field failed.
+fn validated<T>(errors: FieldErrors, build: impl FnOnce() -> Option<T>) -> Result<T, ApiError> {
+    errors.finish().map_err(ApiError::Validation)?;
+    // No field failed, so every required value is there.
+    build().ok_or(ApiError::Internal)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateGarage {
+    name: Option<String>,
+    address: Option<String>,
+    capacity: Option<i64>,
+}
+
+impl CreateGarage {
+    pub fn try_into_domain(self) -> Result<NewGarage, ApiError> {
+        let mut errors = FieldErrors::new();
+        let name = required(&mut errors, "name", self.name, |s| GarageName::parse(&s));
+        let address = required(&mut errors, "address", self.address, |s| Address::parse(&s));
+        let capacity = self
+            .capacity
+            .map(|c| errors.check("capacity", Capacity::parse(c)));
+        validated(errors, || {
+            Some(NewGarage {
+                name: name?,
+                address: address?,
+                capacity: match capacity {
+                    None => None,
+                    Some(parsed) => Some(parsed?),
+                },
+            })
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateGarage {
+    #[serde(default, deserialize_with = "nullable")]
+    name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    address: Option<Option<String>>,
+    /// `null` removes the limit.
+    #[serde(default, deserialize_with = "nullable")]
+    capacity: Option<Option<i64>>,
+}
+
+impl UpdateGarage {
+    pub fn try_into_domain(self) -> Result<GarageChanges, ApiError> {
+        let mut errors = FieldErrors::new();
+        let name = change(&mut errors, "name", self.name, |s| GarageName::parse(&s));
+        let address = change(&mut errors, "address", self.address, |s| Address::parse(&s));
+        let capacity = self
+            .capacity
+            .map(|c| c.map(|c| errors.check("capacity", Capacity::parse(c))));
+        validated(errors, || {
+            Some(GarageChanges {
+                name,
+                address,
+                capacity: match capacity {
+                    None => None,
+                    Some(None) => Some(None),
+                    Some(Some(parsed)) => Some(Some(parsed?)),
+                },
+            })
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateVehicle {
+    garage_id: Option<i64>,
+    brand: Option<String>,
+    model: Option<String>,
+    year: Option<i64>,
+    license_plate: Option<String>,
+}
+
+impl CreateVehicle {
+    pub fn try_into_domain(self) -> Result<NewVehicle, ApiError> {
+        let mut errors = FieldErrors::new();
+        let garage_id = required(&mut errors, "garage_id", self.garage_id, GarageId::parse);
+        let brand = required(&mut errors, "brand", self.brand, |s| Brand::parse(&s));
+        let model = required(&mut errors, "model", self.model, |s| ModelName::parse(&s));
+        let year = required(&mut errors, "year", self.year, ModelYear::parse);
+        let plate = required(&mut errors, "license_plate", self.license_plate, |s| {
+            LicensePlate::parse(&s)
+        });
+        validated(errors, || {
+            Some(NewVehicle {
+                garage_id: garage_id?,
+                brand: brand?,
+                model: model?,
+                year: year?,
+                license_plate: plate?,
+            })
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateVehicle {
+    #[serde(default, deserialize_with = "nullable")]
+    garage_id: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "nullable")]
+    brand: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    model: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    year: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "nullable")]
+    license_plate: Option<Option<String>>,
+}
+
+impl UpdateVehicle {
+    pub fn try_into_domain(self) -> Result<VehicleChanges, ApiError> {
+        let mut errors = FieldErrors::new();
+        let changes = VehicleChanges {
+            garage_id: change(&mut errors, "garage_id", self.garage_id, GarageId::parse),
+            brand: change(&mut errors, "brand", self.brand, |s| Brand::parse(&s)),
+            model: change(&mut errors, "model", self.model, |s| ModelName::parse(&s)),
+            year: change(&mut errors, "year", self.year, ModelYear::parse),
+            license_plate: change(&mut errors, "license_plate", self.license_plate, |s| {
+                LicensePlate::parse(&s)
+            }),
+        };
+        validated(errors, || Some(changes))
+    }
+}
+
+/// `limit` and `cursor`, shared by every list.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+/// Reads the paging parameters, recording what is wrong with them.
+fn page_request(errors: &mut FieldErrors, limit: Option<i64>, cursor: Option<&str>) -> PageRequest {
+    let limit = limit
+        .and_then(|l| errors.check("limit", Limit::parse(l)))
+        .unwrap_or_default();
+    let after = cursor.and_then(|c| errors.check("cursor", decode_cursor(c)));
+    PageRequest { limit, after }
+}
+
+/// Cursors are opaque to clients; today they carry the last id seen.
+fn decode_cursor(cursor: &str) -> Result<i64, ValueError> {
+    cursor
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id >= 0)
+        .ok_or_else(|| ValueError("is not a cursor this API returned".into()))
+}
+
+fn bad_query(errors: FieldErrors) -> Result<(), ApiError> {
+    errors.finish().map_err(ApiError::BadQuery)
+}
+
+impl PageQuery {
+    pub fn try_into_domain(self) -> Result<PageRequest, ApiError> {
+        let mut errors = FieldErrors::new();
+        let page = page_request(&mut errors, self.limit, self.cursor.as_deref());
+        bad_query(errors)?;
+        Ok(page)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GarageQuery {
+    limit: Option<i64>,
+    cursor: Option<String>,
+    /// Part of a garage's name, any case.
+    q: Option<String>,
+}
+
+impl GarageQuery {
+    pub fn try_into_domain(self) -> Result<(GarageFilter, PageRequest), ApiError> {
+        let mut errors = FieldErrors::new();
+        let page = page_request(&mut errors, self.limit, self.cursor.as_deref());
+        let name_contains = self.q.and_then(|q| {
+            let q = q.trim();
+            if q.chars().count() > GarageName::MAX_CHARS {
+                errors.push(
+                    "q",
+                    format!("must be at most {} characters", GarageName::MAX_CHARS),
+                );
+            }
+            (!q.is_empty()).then(|| q.to_owned())
+        });
+        bad_query(errors)?;
+        Ok((GarageFilter { name_contains }, page))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VehicleQuery {
+    limit: Option<i64>,
+    cursor: Option<String>,
+    /// A plate in any spelling.
+    plate: Option<String>,
+    brand: Option<String>,
+    garage_id: Option<i64>,
+}
+
+impl VehicleQuery {
+    pub fn try_into_domain(self) -> Result<(VehicleFilter, PageRequest), ApiError> {
+        let mut errors = FieldErrors::new();
+        let page = page_request(&mut errors, self.limit, self.cursor.as_deref());
+        let filter = VehicleFilter {
+            plate: self
+                .plate
+                .and_then(|p| errors.check("plate", LicensePlate::parse(&p))),
+            brand: self
+                .brand
+                .and_then(|b| errors.check("brand", Brand::parse(&b)))
+                .map(Brand::into_inner),
+            garage_id: self
+                .garage_id
+                .and_then(|g| errors.check("garage_id", GarageId::parse(g))),
+        };
+        bad_query(errors)?;
+        Ok((filter, page))
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct GarageBody {
+    id: i64,
+    name: String,
+    address: String,
+    capacity: Option<u32>,
+    vehicle_count: u32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<Garage> for GarageBody {
+    fn from(g: Garage) -> Self {
+        Self {
+            id: g.id.0,
+            name: g.name.into_inner(),
+            address: g.address.into_inner(),
+            capacity: g.capacity.map(Capacity::get),
+            vehicle_count: g.vehicle_count,
+            created_at: g.created_at,
+            updated_at: g.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct VehicleBody {
+    id: i64,
+    garage_id: i64,
+    brand: String,
+    model: String,
+    year: u16,
+    license_plate: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<Vehicle> for VehicleBody {
+    fn from(v: Vehicle) -> Self {
+        Self {
+            id: v.id.0,
+            garage_id: v.garage_id.0,
+            brand: v.brand.into_inner(),
+            model: v.model.into_inner(),
+            year: v.year.get(),
+            license_plate: v.license_plate.as_str().to_owned(),
+            created_at: v.created_at,
+            updated_at: v.updated_at,
+        }
+    }
+}
+
+/// A page of a list: `next_cursor` is `null` on the last page.
+#[derive(Debug, Serialize)]
+pub struct PageBody<T> {
+    items: Vec<T>,
+    next_cursor: Option<String>,
+}
+
+impl<T> PageBody<T> {
+    pub fn from_page<E>(page: Page<E>) -> Self
+    where
+        T: From<E>,
+    {
+        Self {
+            items: page.items.into_iter().map(T::from).collect(),
+            next_cursor: page.next_after.map(|id| id.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use garage_domain::FieldError;
+
+    use super::*;
+
+    fn fields(err: ApiError) -> Vec<String> {
+        match err {
+            ApiError::Validation(errors) | ApiError::BadQuery(errors) => {
+                errors.into_iter().map(|e: FieldError| e.field).collect()
+            }
+            other => panic!("expected field errors, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_creation_lists_every_missing_and_invalid_field() {
+        let body: CreateVehicle =
+            serde_json::from_str(r#"{"garage_id": 0, "year": 1700, "license_plate": "!"}"#)
+                .unwrap();
+        assert_eq!(
+            fields(body.try_into_domain().unwrap_err()),
+            ["garage_id", "brand", "model", "year", "license_plate"]
+        );
+    }
+
+    #[test]
+    fn a_change_refuses_null_but_null_capacity_removes_the_limit() {
+        let body: UpdateGarage = serde_json::from_str(r#"{"capacity": null}"#).unwrap();
+        assert_eq!(body.try_into_domain().unwrap().capacity, Some(None));
+        let body: UpdateGarage = serde_json::from_str(r#"{"name": null}"#).unwrap();
+        assert_eq!(fields(body.try_into_domain().unwrap_err()), ["name"]);
+        let body: UpdateGarage = serde_json::from_str("{}").unwrap();
+        assert!(body.try_into_domain().unwrap().is_empty());
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        assert!(
+            serde_json::from_str::<CreateGarage>(r#"{"name":"a","address":"b","x":1}"#).is_err()
+        );
+    }
+
+    #[test]
+    fn paging_parameters_are_checked() {
+        let query = VehicleQuery {
+            limit: Some(0),
+            cursor: Some("abc".into()),
+            plate: Some("a".into()),
+            brand: None,
+            garage_id: Some(-1),
+        };
+        assert_eq!(
+            fields(query.try_into_domain().unwrap_err()),
+            ["limit", "cursor", "plate", "garage_id"]
+        );
+    }
+}
