@@ -1,1 +1,9 @@
+//! The `garage` service: configuration, telemetry and composition of the
+//! domain, its Diesel adapters and the HTTP API into one server.
 
+pub mod settings;
+pub mod startup;
+pub mod telemetry;
+
+pub use settings::Settings;
+pub use startup::Application;

@@ -242,6 +242,18 @@ impl Database {
         applied.map_err(|err| anyhow!("migration failed: {err}"))
     }
 
+    /// Checks that the database answers a query.
+    ///
+    /// # Errors
+    /// `Error::Unavailable` when no connection is free or the query fails.
+    pub async fn ping(&self) -> Result<(), Error> {
+        self.run(|conn| {
+            conn.ping()
+                .map_err(|err| Error::Unavailable(anyhow!(err)).into())
+        })
+        .await
+    }
+
     /// Runs blocking Diesel work on a blocking thread, never on an async worker.
     pub(crate) async fn run<T, F>(&self, work: F) -> Result<T, Error>
     where

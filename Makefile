@@ -1,0 +1,50 @@
+# Garage: `make run` serves the API and UI on SQLite; `make test` runs every check.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+CARGO ?= cargo
+NPM ?= npm
+export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+
+.PHONY: run build ui test check fmt-check lint test-rust test-web clean
+
+## run: build the UI when its sources changed, then serve API and UI on http://localhost:8080
+run: ui
+	$(CARGO) run --release --bin garage
+
+## build: the release binary (no Node needed) and the UI
+build: ui
+	$(CARGO) build --release --bin garage
+
+## ui: the web UI's release build in web/dist, rebuilt only when its sources change
+ui:
+	@if [ -f web/package.json ]; then $(MAKE) --no-print-directory web/dist/index.html; fi
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && $(NPM) ci --no-audit --no-fund
+
+web/dist/index.html: web/node_modules/.package-lock.json $(shell find web/src web/index.html web/vite.config.ts -type f 2>/dev/null)
+	cd web && $(NPM) run build
+
+## test: formatting, lints and every test (Rust unit, PostgreSQL and SQLite integration, UI, browser)
+test: check test-rust test-web
+
+check: fmt-check lint
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+lint:
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+test-rust:
+	@pg_isready -q -d "$(TEST_DATABASE_URL)" 2>/dev/null || { \
+	  echo "PostgreSQL is not reachable at TEST_DATABASE_URL=$(TEST_DATABASE_URL)."; \
+	  echo "Start it, or point TEST_DATABASE_URL at a server where the user may create databases."; exit 1; }
+	$(CARGO) test --workspace --locked
+
+test-web:
+	@if [ -f web/package.json ]; then $(MAKE) --no-print-directory -C web test; fi
+
+clean:
+	$(CARGO) clean
+	rm -rf web/dist web/node_modules

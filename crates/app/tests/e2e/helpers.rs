@@ -1,0 +1,138 @@
+use std::sync::Once;
+
+use garage_app::{Application, Settings};
+use garage_infra::testing::TestDb;
+use serde_json::Value;
+
+/// A running service on a database of its own.
+pub struct TestApp {
+    pub base: String,
+    pub client: awc::Client,
+    pub _db: TestDb,
+}
+
+/// Quiet unless `TEST_LOG` is set.
+fn init_logs() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            let settings = Settings::from_sources(None, Vec::new()).unwrap();
+            garage_app::telemetry::init(&settings.log);
+        }
+    });
+}
+
+pub async fn spawn_app(db: TestDb) -> TestApp {
+    init_logs();
+    let vars = vec![
+        ("APP__SERVER__PORT".to_owned(), "0".to_owned()),
+        ("APP__SERVER__WORKERS".to_owned(), "2".to_owned()),
+        (
+            "APP__SERVER__STATIC_DIR".to_owned(),
+            "no-ui-in-tests".to_owned(),
+        ),
+        ("DATABASE_URL".to_owned(), db.url().to_owned()),
+    ];
+    let settings = Settings::from_sources(None, vars).expect("test settings");
+    let app = Application::build(&settings).await.expect("the app starts");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    actix_web::rt::spawn(app.run_until_stopped());
+    TestApp {
+        base,
+        client: awc::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .finish(),
+        _db: db,
+    }
+}
+
+/// What a call answered.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: String,
+    pub location: Option<String>,
+    pub body: Value,
+}
+
+impl TestApp {
+    pub async fn send(&self, method: &str, path: &str, body: Option<Value>) -> Reply {
+        let method = awc::http::Method::from_bytes(method.as_bytes()).unwrap();
+        let req = self.client.request(method, format!("{}{path}", self.base));
+        let mut resp = match body {
+            Some(body) => req.send_json(&body).await,
+            None => req.send().await,
+        }
+        .expect("the request is answered");
+        let header = |name| {
+            resp.headers()
+                .get(name)
+                .map(|v: &awc::http::header::HeaderValue| v.to_str().unwrap().to_owned())
+        };
+        let content_type = header(awc::http::header::CONTENT_TYPE).unwrap_or_default();
+        let location = header(awc::http::header::LOCATION);
+        let bytes = resp.body().limit(4 << 20).await.expect("a body");
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).expect("a JSON body")
+        };
+        Reply {
+            status: resp.status().as_u16(),
+            content_type,
+            location,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send("GET", path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.send("POST", path, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> Reply {
+        self.send("PATCH", path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.send("DELETE", path, None).await
+    }
+
+    /// Creates a garage and returns its id.
+    pub async fn garage(&self, name: &str, capacity: Option<u32>) -> i64 {
+        let reply = self
+            .post(
+                "/api/v1/garages",
+                serde_json::json!({"name": name, "address": "3 quai des Docks, Marseille", "capacity": capacity}),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "{reply:?}");
+        reply.body["id"].as_i64().unwrap()
+    }
+}
+
+pub fn vehicle(garage_id: i64, plate: &str) -> Value {
+    serde_json::json!({
+        "garage_id": garage_id,
+        "brand": "Peugeot",
+        "model": "208",
+        "year": 2022,
+        "license_plate": plate,
+    })
+}
+
+/// Asserts an RFC 9457 problem with this status.
+#[track_caller]
+pub fn assert_problem(reply: &Reply, status: u16) {
+    assert_eq!(reply.status, status, "{reply:?}");
+    assert_eq!(reply.content_type, "application/problem+json", "{reply:?}");
+    assert_eq!(reply.body["status"], status);
+    assert!(
+        reply.body["type"].is_string()
+            && reply.body["title"].is_string()
+            && reply.body["detail"].is_string()
+    );
+}

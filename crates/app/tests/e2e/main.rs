@@ -1,0 +1,6 @@
+//! End to end: the real composition of the service, started on port 0
+//! against a fresh database, driven over HTTP.
+
+mod concurrency;
+mod helpers;
+mod journey;
