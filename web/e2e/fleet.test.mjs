@@ -1,0 +1,266 @@
+// End to end in a real browser: the release UI served by the real garage
+// binary, on a fresh PostgreSQL database of this test's own.
+//
+// Needs GARAGE_BIN (the built binary), Chromium (CHROMIUM_PATH, default
+// /usr/bin/chromium), psql, and TEST_DATABASE_URL (default the local server).
+// SCREENSHOTS=dir saves the main screens there.
+
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+
+import { chromium } from "playwright-core";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const adminUrl = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const binary = path.resolve(process.env.GARAGE_BIN ?? path.join(here, "../../target/debug/garage"));
+const screenshots = process.env.SCREENSHOTS ? path.resolve(process.env.SCREENSHOTS) : null;
+const dbName = `garage_e2e_${process.pid}_${Date.now()}`;
+
+let server;
+let browser;
+let base;
+
+function withDatabase(url, name) {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+function psql(sql) {
+  execFileSync("psql", [adminUrl, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql], { stdio: ["ignore", "ignore", "inherit"] });
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitUntilReady(url, deadlineMs) {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    try {
+      const response = await fetch(`${url}/health/ready`);
+      if (response.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) throw new Error(`the service at ${url} was not ready in ${deadlineMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function shot(page, name) {
+  if (!screenshots) return;
+  mkdirSync(screenshots, { recursive: true });
+  await page.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
+}
+
+before(async () => {
+  psql(`CREATE DATABASE ${dbName}`);
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  server = spawn(binary, [], {
+    env: {
+      ...process.env,
+      DATABASE_URL: withDatabase(adminUrl, dbName),
+      APP__SERVER__PORT: String(port),
+      APP__SERVER__STATIC_DIR: path.join(here, "../dist"),
+      APP__LOG__LEVEL: "warn",
+    },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  await waitUntilReady(base, 20_000);
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  if (server && server.exitCode === null) {
+    const exited = new Promise((r) => server.once("exit", r));
+    server.kill("SIGTERM");
+    await exited;
+  }
+  psql(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+});
+
+/** Accepts the next confirmation dialog. */
+function confirmNext(page) {
+  page.once("dialog", (dialog) => dialog.accept());
+}
+
+test("a fleet is managed from the browser, end to end", async () => {
+  const context = await browser.newContext({ locale: "fr-FR", viewport: { width: 1100, height: 800 } });
+  const page = await context.newPage();
+
+  // French first, from the browser's language; then switched to English.
+  await page.goto(base);
+  await page.waitForURL(`${base}/garages`);
+  await page.getByText("Aucun garage pour l’instant").waitFor();
+  assert.equal(await page.locator("html").getAttribute("lang"), "fr");
+  await page.getByLabel("Langue").selectOption("en");
+  await page.getByText("No garage yet").waitFor();
+  assert.equal(await page.locator("html").getAttribute("lang"), "en");
+
+  // Create a garage with room for two vehicles.
+  await page.getByRole("link", { name: "New garage" }).click();
+  await page.getByLabel("Name").fill("Garage du Nord");
+  await page.getByLabel("Address").fill("1 rue de Lille, Paris");
+  await page.getByLabel("Capacity").fill("2");
+  await page.getByRole("button", { name: "Create garage" }).click();
+  await page.getByRole("heading", { name: "Garage du Nord" }).waitFor();
+  await page.getByText("Garage saved.").waitFor();
+  const nordUrl = page.url();
+  assert.match(nordUrl, /\/garages\/\d+$/);
+
+  // A reload keeps the place and the language.
+  await page.reload();
+  await page.getByRole("heading", { name: "Garage du Nord" }).waitFor();
+  await page.getByText("This garage holds no vehicle yet.").waitFor();
+
+  // Add a vehicle: the form checks as the user types.
+  await page.getByRole("link", { name: "Add a vehicle" }).click();
+  const plate = page.getByLabel("License plate");
+  await plate.fill("AB_1");
+  await plate.blur();
+  await page.getByText("Letters A–Z, digits, spaces, hyphens and dots only.").waitFor();
+  await page.getByLabel("Year").fill("1700");
+  await page.getByLabel("Year").blur();
+  await page.getByText(/A year from 1886 to/).waitFor();
+  await shot(page, "vehicle-form-errors");
+  await plate.fill("ab-123-cd");
+  await page.getByLabel("Brand").fill("Renault");
+  await page.getByLabel("Model").fill("Clio");
+  await page.getByLabel("Year").fill("2020");
+  await page.getByRole("button", { name: "Add vehicle" }).click();
+  await page.getByText("Vehicle AB123CD added.").waitFor();
+  await page.getByRole("cell", { name: "AB123CD", exact: true }).waitFor();
+
+  // The same plate in another spelling: the server's refusal shows by the
+  // field, and what was typed stays.
+  await page.getByRole("link", { name: "Add a vehicle" }).click();
+  await page.getByLabel("License plate").fill("AB 123 CD");
+  await page.getByLabel("Brand").fill("Peugeot");
+  await page.getByLabel("Model").fill("208");
+  await page.getByLabel("Year").fill("2022");
+  await page.getByRole("button", { name: "Add vehicle" }).click();
+  await page.getByText("A vehicle with this plate is already registered.").waitFor();
+  assert.equal(await page.getByLabel("Brand").inputValue(), "Peugeot");
+  assert.equal(await page.getByLabel("License plate").getAttribute("aria-invalid"), "true");
+  await page.getByLabel("License plate").fill("XY-987-ZZ");
+  await page.getByRole("button", { name: "Add vehicle" }).click();
+  await page.getByText("Vehicle XY987ZZ added.").waitFor();
+
+  // The garage is now full.
+  await page.getByRole("link", { name: "Add a vehicle" }).click();
+  await page.getByLabel("License plate").fill("FU-111-LL");
+  await page.getByLabel("Brand").fill("Fiat");
+  await page.getByLabel("Model").fill("500");
+  await page.getByLabel("Year").fill("2019");
+  await page.getByRole("button", { name: "Add vehicle" }).click();
+  await page.getByText("This garage is full.").waitFor();
+  assert.equal(await page.getByLabel("Model").inputValue(), "500");
+
+  // A second garage, then move a vehicle into it.
+  await page.goto(`${base}/garages/new`);
+  await page.getByLabel("Name").fill("Atelier Sud");
+  await page.getByLabel("Address").fill("9 avenue du Prado, Marseille");
+  await page.getByRole("button", { name: "Create garage" }).click();
+  await page.getByRole("heading", { name: "Atelier Sud" }).waitFor();
+  const sudUrl = page.url();
+
+  await page.goto(nordUrl);
+  await page.getByRole("link", { name: "Edit AB123CD" }).click();
+  await page.getByRole("heading", { name: "Edit vehicle AB123CD" }).waitFor();
+  await page.reload();
+  await page.getByLabel("Garage").selectOption({ label: "Atelier Sud" });
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("heading", { name: "Atelier Sud" }).waitFor();
+  assert.equal(page.url(), sudUrl);
+  await page.getByRole("cell", { name: "AB123CD", exact: true }).waitFor();
+  await shot(page, "garage");
+
+  // Find it by plate from anywhere, in any spelling.
+  await page.getByRole("searchbox", { name: "Find a vehicle by plate" }).fill("ab 123-cd");
+  await page.getByRole("button", { name: "Find" }).click();
+  await page.getByRole("heading", { name: "Vehicles with plate AB123CD" }).waitFor();
+  await page.getByRole("link", { name: "In Atelier Sud" }).waitFor();
+
+  // A garage holding a vehicle cannot be deleted, and says why.
+  await page.goto(sudUrl);
+  confirmNext(page);
+  await page.getByRole("button", { name: "Delete garage" }).click();
+  await page.getByText("This garage still holds vehicles").waitFor();
+  await page.getByRole("cell", { name: "AB123CD", exact: true }).waitFor();
+
+  // Delete the vehicle, then the garage.
+  confirmNext(page);
+  await page.getByRole("button", { name: "Delete AB123CD" }).click();
+  await page.getByText("Vehicle AB123CD deleted.").waitFor();
+  await page.getByText("This garage holds no vehicle yet.").waitFor();
+  await page.reload();
+  confirmNext(page);
+  await page.getByRole("button", { name: "Delete garage" }).click();
+  await page.waitForURL(`${base}/garages`);
+  await page.getByText("Garage Atelier Sud deleted.").waitFor();
+  await page.getByRole("link", { name: "Garage du Nord" }).waitFor();
+  assert.equal(await page.getByRole("link", { name: "Atelier Sud" }).count(), 0);
+  await shot(page, "garages");
+
+  // Search garages by name; the URL keeps the search.
+  await page.getByLabel("Search garages by name").fill("nord");
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.waitForURL(/q=nord/);
+  await page.reload();
+  await page.getByRole("link", { name: "Garage du Nord" }).waitFor();
+
+  // Keyboard: the skip link leads to the content.
+  await page.goto(`${base}/garages`);
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Skip to content");
+
+  await context.close();
+});
+
+test("an unreachable API is said plainly", async () => {
+  const context = await browser.newContext({ locale: "en-GB" });
+  const page = await context.newPage();
+  await page.route("**/api/v1/**", (route) => route.abort("connectionrefused"));
+  await page.goto(`${base}/garages`);
+  await page.getByText("The server cannot be reached.").waitFor({ timeout: 15_000 });
+  await page.getByRole("button", { name: "Try again" }).waitFor();
+  await context.close();
+});
+
+test("the interface fits a phone-sized screen", async () => {
+  const context = await browser.newContext({ locale: "fr-FR", viewport: { width: 375, height: 740 }, isMobile: true });
+  const page = await context.newPage();
+  const created = await fetch(`${base}/api/v1/garages`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ name: "Garage des Quais, un nom assez long pour un téléphone", address: "3 quai des Docks, Marseille", capacity: 40 }),
+  });
+  assert.equal(created.status, 201);
+  await page.goto(`${base}/garages`);
+  await page.getByRole("link", { name: "Garage des Quais" }).waitFor();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);
+  await page.getByRole("link", { name: "Garage des Quais" }).click();
+  await page.getByRole("heading", { name: "Garage des Quais" }).waitFor();
+  await page.getByText("Capacité : 40").waitFor();
+  await shot(page, "phone");
+  await context.close();
+});

@@ -1,0 +1,58 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+
+import { api, ApiError, NetworkError } from "./api";
+
+function answer(status: number, body?: unknown, contentType = "application/json") {
+  return vi.fn().mockResolvedValue(new Response(body === undefined ? null : JSON.stringify(body), { status, headers: { "Content-Type": contentType } }));
+}
+
+afterEach(() => vi.unstubAllGlobals());
+
+describe("api client", () => {
+  it("sends JSON and returns the created resource", async () => {
+    const fetch = answer(201, { id: 7, license_plate: "AB123CD" });
+    vi.stubGlobal("fetch", fetch);
+    const vehicle = await api.createVehicle({ garage_id: 1, brand: "Renault", model: "Clio", year: 2020, license_plate: "ab-123-cd" });
+    expect(vehicle.id).toBe(7);
+    const [url, init] = fetch.mock.calls[0]!;
+    expect(url).toBe("/api/v1/vehicles");
+    expect(init.method).toBe("POST");
+    expect(init.headers["Content-Type"]).toBe("application/json");
+    expect(JSON.parse(init.body)).toMatchObject({ license_plate: "ab-123-cd" });
+  });
+
+  it("leaves empty query parameters out", async () => {
+    const fetch = answer(200, { items: [], next_cursor: null });
+    vi.stubGlobal("fetch", fetch);
+    await api.listGarages({ q: "", cursor: "42", limit: 10 });
+    expect(fetch.mock.calls[0]![0]).toBe("/api/v1/garages?cursor=42&limit=10");
+  });
+
+  it("turns a problem document into an ApiError with its field errors", async () => {
+    const problem = { type: "/problems/duplicate-plate", title: "License plate already registered", status: 409, detail: "taken", errors: [{ field: "license_plate", message: "taken" }] };
+    vi.stubGlobal("fetch", answer(409, problem, "application/problem+json"));
+    const error = await api.createVehicle({ garage_id: 1, brand: "a", model: "b", year: 2020, license_plate: "AA11" }).catch((e) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error.status).toBe(409);
+    expect(error.type).toBe("/problems/duplicate-plate");
+    expect(error.fieldMessage("license_plate")).toBe("taken");
+  });
+
+  it("keeps the status when the error body is not JSON", async () => {
+    vi.stubGlobal("fetch", vi.fn().mockResolvedValue(new Response("<html>Bad gateway</html>", { status: 502 })));
+    const error = await api.getGarage(1).catch((e) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error.status).toBe(502);
+    expect(error.errors).toEqual([]);
+  });
+
+  it("reports an unreachable server as a NetworkError", async () => {
+    vi.stubGlobal("fetch", vi.fn().mockRejectedValue(new TypeError("Failed to fetch")));
+    await expect(api.listGarages()).rejects.toBeInstanceOf(NetworkError);
+  });
+
+  it("resolves a 204 with nothing", async () => {
+    vi.stubGlobal("fetch", answer(204));
+    await expect(api.deleteVehicle(3)).resolves.toBeUndefined();
+  });
+});

@@ -1,0 +1,46 @@
+import { useState, type FormEvent } from "react";
+import { Link, Outlet, useNavigate } from "react-router";
+
+import { LANGUAGES, useI18n, type Language } from "../i18n";
+
+export function Layout() {
+  const { t, language, setLanguage } = useI18n();
+  const navigate = useNavigate();
+  const [plate, setPlate] = useState("");
+  const search = (event: FormEvent) => {
+    event.preventDefault();
+    if (plate.trim()) navigate(`/vehicles?plate=${encodeURIComponent(plate.trim())}`);
+  };
+  return (
+    <>
+      <a className="skip" href="#main">
+        {t("app.skip")}
+      </a>
+      <header className="top">
+        <Link to="/garages" className="brand">
+          {t("app.title")} <span>{t("app.tagline")}</span>
+        </Link>
+        <form role="search" onSubmit={search} className="plate-search">
+          <label htmlFor="plate-search" className="visually-hidden">
+            {t("search.plate.label")}
+          </label>
+          <input id="plate-search" type="search" value={plate} placeholder={t("search.plate.placeholder")} title={t("search.plate.label")} onChange={(e) => setPlate(e.target.value)} />
+          <button type="submit">{t("search.plate.submit")}</button>
+        </form>
+        <label className="language">
+          <span className="visually-hidden">{t("nav.language")}</span>
+          <select value={language} onChange={(e) => setLanguage(e.target.value as Language)} aria-label={t("nav.language")}>
+            {LANGUAGES.map((l) => (
+              <option key={l} value={l}>
+                {l === "fr" ? "Français" : "English"}
+              </option>
+            ))}
+          </select>
+        </label>
+      </header>
+      <main id="main" tabIndex={-1}>
+        <Outlet />
+      </main>
+    </>
+  );
+}

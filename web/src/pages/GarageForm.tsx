@@ -1,0 +1,94 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import { Link, useNavigate, useParams } from "react-router";
+
+import { api, type Garage, type GarageInput } from "../api";
+import { Field } from "../components/Field";
+import { ErrorState, Loading } from "../components/States";
+import { useI18n } from "../i18n";
+import { describe, fieldErrors } from "../problems";
+import * as rules from "../validation";
+
+/** Create a garage, or edit the one in the URL. */
+export function GarageForm() {
+  const { id } = useParams();
+  const garageId = id ? Number(id) : null;
+  const existing = useQuery({
+    queryKey: ["garage", garageId],
+    queryFn: () => api.getGarage(garageId!),
+    enabled: garageId !== null,
+  });
+  if (garageId !== null && existing.isPending) return <Loading />;
+  if (garageId !== null && existing.isError) return <ErrorState error={existing.error} onRetry={() => existing.refetch()} />;
+  return <GarageFormFields key={garageId ?? "new"} garage={existing.data ?? null} />;
+}
+
+function GarageFormFields({ garage }: { garage: Garage | null }) {
+  const { t } = useI18n();
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const [values, setValues] = useState({
+    name: garage?.name ?? "",
+    address: garage?.address ?? "",
+    capacity: garage?.capacity?.toString() ?? "",
+  });
+  const [touched, setTouched] = useState<Record<string, boolean>>({});
+  const [submitted, setSubmitted] = useState(false);
+  const save = useMutation({
+    mutationFn: (input: GarageInput) => (garage ? api.updateGarage(garage.id, input) : api.createGarage(input)),
+    onSuccess: (saved) => {
+      queryClient.invalidateQueries({ queryKey: ["garages"] });
+      queryClient.setQueryData(["garage", saved.id], saved);
+      navigate(`/garages/${saved.id}`, { state: { notice: t("garage.saved") } });
+    },
+  });
+  const local = {
+    name: rules.text(values.name, 100),
+    address: rules.text(values.address, 200),
+    capacity: rules.capacity(values.capacity),
+  };
+  const server = fieldErrors(save.error, t);
+  const errorOf = (field: keyof typeof local) => {
+    const check = local[field];
+    if (check && (touched[field] || submitted)) return t(check.key, check.params);
+    return server[field] ?? null;
+  };
+  const set = (field: keyof typeof values) => (e: React.ChangeEvent<HTMLInputElement>) => {
+    setValues((v) => ({ ...v, [field]: e.target.value }));
+    save.reset();
+  };
+  const blur = (field: string) => () => setTouched((t) => ({ ...t, [field]: true }));
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    setSubmitted(true);
+    if (Object.values(local).some(Boolean)) return;
+    save.mutate({
+      name: values.name.trim(),
+      address: values.address.trim(),
+      capacity: values.capacity.trim() ? Number(values.capacity) : null,
+    });
+  };
+  const invalid = submitted && Object.values(local).some(Boolean);
+  const generalError = save.isError && Object.keys(server).length === 0;
+  return (
+    <section aria-labelledby="garage-form-title">
+      <h1 id="garage-form-title">{garage ? t("garage.title.edit", { name: garage.name }) : t("garage.title.new")}</h1>
+      <form onSubmit={submit} noValidate className="form">
+        <Field label={t("garage.field.name")} name="name" value={values.name} onChange={set("name")} onBlur={blur("name")} error={errorOf("name")} required maxLength={100} autoComplete="organization" />
+        <Field label={t("garage.field.address")} name="address" value={values.address} onChange={set("address")} onBlur={blur("address")} error={errorOf("address")} required maxLength={200} autoComplete="street-address" />
+        <Field label={t("garage.field.capacity")} name="capacity" type="number" inputMode="numeric" min={1} value={values.capacity} onChange={set("capacity")} onBlur={blur("capacity")} error={errorOf("capacity")} hint={t("garage.field.capacity.hint")} />
+        {invalid && <p className="error" role="alert">{t("validation.fix")}</p>}
+        {generalError && <ErrorState error={save.error} />}
+        <div className="actions">
+          <button type="submit" disabled={save.isPending}>
+            {garage ? t("garage.save") : t("garage.create")}
+          </button>
+          <Link to={garage ? `/garages/${garage.id}` : "/garages"} className="button secondary">
+            {t("garage.cancel")}
+          </Link>
+        </div>
+      </form>
+      {save.isError && !generalError && <p className="visually-hidden" role="status">{describe(save.error, t)}</p>}
+    </section>
+  );
+}

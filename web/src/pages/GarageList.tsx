@@ -1,0 +1,95 @@
+import { useQuery } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import { Link, useLocation, useSearchParams } from "react-router";
+
+import { api } from "../api";
+import { Pager } from "../components/Pager";
+import { Empty, ErrorState, Loading } from "../components/States";
+import { useI18n } from "../i18n";
+
+export function GarageList() {
+  const { t } = useI18n();
+  const { state } = useLocation() as { state: { notice?: string } | null };
+  const [params, setParams] = useSearchParams();
+  const q = params.get("q") ?? "";
+  const cursor = params.get("cursor");
+  const [draft, setDraft] = useState(q);
+  const garages = useQuery({
+    queryKey: ["garages", { q, cursor }],
+    queryFn: () => api.listGarages({ q, cursor }),
+  });
+  const search = (event: FormEvent) => {
+    event.preventDefault();
+    setParams(draft.trim() ? { q: draft.trim() } : {});
+  };
+  return (
+    <section aria-labelledby="garages-title">
+      <div className="heading">
+        <h1 id="garages-title">{t("garages.title")}</h1>
+        <Link to="/garages/new" className="button">
+          {t("garages.new")}
+        </Link>
+      </div>
+      {state?.notice && (
+        <p className="notice" role="status">
+          {state.notice}
+        </p>
+      )}
+      <form role="search" className="inline-form" onSubmit={search}>
+        <label htmlFor="garage-q">{t("garages.search.label")}</label>
+        <input id="garage-q" type="search" value={draft} onChange={(e) => setDraft(e.target.value)} maxLength={100} />
+        <button type="submit">{t("garages.search.submit")}</button>
+        {q && (
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => {
+              setDraft("");
+              setParams({});
+            }}
+          >
+            {t("garages.search.clear")}
+          </button>
+        )}
+      </form>
+      {garages.isPending ? (
+        <Loading />
+      ) : garages.isError ? (
+        <ErrorState error={garages.error} onRetry={() => garages.refetch()} />
+      ) : garages.data.items.length === 0 ? (
+        <Empty>{q ? t("garages.emptySearch", { q }) : t("garages.empty")}</Empty>
+      ) : (
+        <>
+          <div className="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">{t("garages.col.name")}</th>
+                  <th scope="col">{t("garages.col.address")}</th>
+                  <th scope="col" className="num">
+                    {t("garages.col.vehicles")}
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {garages.data.items.map((g) => (
+                  <tr key={g.id}>
+                    <td data-label={t("garages.col.name")}>
+                      <Link to={`/garages/${g.id}`}>{g.name}</Link>
+                    </td>
+                    <td data-label={t("garages.col.address")}>{g.address}</td>
+                    <td data-label={t("garages.col.vehicles")} className="num">
+                      {g.capacity === null ? t("garages.count", { count: g.vehicle_count }) : t("garages.countOf", { count: g.vehicle_count, capacity: g.capacity })}
+                      {g.capacity !== null && g.vehicle_count >= g.capacity && <span className="badge">{t("garages.full")}</span>}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <Pager nextCursor={garages.data.next_cursor} />
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,37 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { Link, useNavigate, useParams } from "react-router";
+
+import { api, type VehicleInput } from "../api";
+import { ErrorState, Loading } from "../components/States";
+import { useI18n } from "../i18n";
+import { VehicleForm } from "./VehicleForm";
+
+/** Edit a vehicle's fields, or move it to another garage. */
+export function VehicleEdit() {
+  const { t } = useI18n();
+  const id = Number(useParams().id);
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const vehicle = useQuery({ queryKey: ["vehicle", id], queryFn: () => api.getVehicle(id) });
+  const save = useMutation({
+    mutationFn: (input: VehicleInput) => api.updateVehicle(id, input),
+    onSuccess: (saved) => {
+      queryClient.setQueryData(["vehicle", id], saved);
+      queryClient.invalidateQueries({ queryKey: ["garage"] });
+      queryClient.invalidateQueries({ queryKey: ["garages"] });
+      navigate(`/garages/${saved.garage_id}`, { state: { notice: t("vehicle.saved") } });
+    },
+  });
+  if (vehicle.isPending) return <Loading />;
+  if (vehicle.isError) return <ErrorState error={vehicle.error} onRetry={() => vehicle.refetch()} />;
+  const v = vehicle.data;
+  return (
+    <section aria-labelledby="vehicle-edit-title">
+      <p className="crumbs">
+        <Link to={`/garages/${v.garage_id}`}>← {t("vehicle.col.garage")}</Link>
+      </p>
+      <h1 id="vehicle-edit-title">{t("vehicle.title.edit", { plate: v.license_plate })}</h1>
+      <VehicleForm key={v.id} vehicle={v} garageId={v.garage_id} movable submitLabel={t("vehicle.save")} pending={save.isPending} error={save.error} onSubmit={(input) => save.mutate(input)} onEdit={() => save.reset()} />
+    </section>
+  );
+}

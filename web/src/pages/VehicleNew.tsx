@@ -1,0 +1,34 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { Link, useNavigate, useParams } from "react-router";
+
+import { api, type VehicleInput } from "../api";
+import { ErrorState, Loading } from "../components/States";
+import { useI18n } from "../i18n";
+import { VehicleForm } from "./VehicleForm";
+
+export function VehicleNew() {
+  const { t } = useI18n();
+  const garageId = Number(useParams().id);
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const garage = useQuery({ queryKey: ["garage", garageId], queryFn: () => api.getGarage(garageId) });
+  const create = useMutation({
+    mutationFn: (input: VehicleInput) => api.createVehicle(input),
+    onSuccess: (vehicle) => {
+      queryClient.invalidateQueries({ queryKey: ["garage", garageId] });
+      queryClient.invalidateQueries({ queryKey: ["garages"] });
+      navigate(`/garages/${garageId}`, { state: { notice: t("vehicle.created", { plate: vehicle.license_plate }) } });
+    },
+  });
+  if (garage.isPending) return <Loading />;
+  if (garage.isError) return <ErrorState error={garage.error} onRetry={() => garage.refetch()} />;
+  return (
+    <section aria-labelledby="vehicle-new-title">
+      <p className="crumbs">
+        <Link to={`/garages/${garageId}`}>← {garage.data.name}</Link>
+      </p>
+      <h1 id="vehicle-new-title">{t("vehicle.title.new", { garage: garage.data.name })}</h1>
+      <VehicleForm vehicle={null} garageId={garageId} movable={false} submitLabel={t("vehicle.create")} pending={create.isPending} error={create.error} onSubmit={(input) => create.mutate(input)} onEdit={() => create.reset()} />
+    </section>
+  );
+}

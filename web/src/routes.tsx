@@ -1,0 +1,27 @@
+import { Navigate, type RouteObject } from "react-router";
+
+import { Layout } from "./components/Layout";
+import { GarageDetail } from "./pages/GarageDetail";
+import { GarageForm } from "./pages/GarageForm";
+import { GarageList } from "./pages/GarageList";
+import { NotFound } from "./pages/NotFound";
+import { PlateSearch } from "./pages/PlateSearch";
+import { VehicleEdit } from "./pages/VehicleEdit";
+import { VehicleNew } from "./pages/VehicleNew";
+
+export const routes: RouteObject[] = [
+  {
+    element: <Layout />,
+    children: [
+      { index: true, element: <Navigate to="/garages" replace /> },
+      { path: "garages", element: <GarageList /> },
+      { path: "garages/new", element: <GarageForm /> },
+      { path: "garages/:id", element: <GarageDetail /> },
+      { path: "garages/:id/edit", element: <GarageForm /> },
+      { path: "garages/:id/vehicles/new", element: <VehicleNew /> },
+      { path: "vehicles", element: <PlateSearch /> },
+      { path: "vehicles/:id/edit", element: <VehicleEdit /> },
+      { path: "*", element: <NotFound /> },
+    ],
+  },
+];
