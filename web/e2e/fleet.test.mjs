@@ -182,13 +182,23 @@ test("a fleet is managed from the browser, end to end", async () => {
   await page.getByRole("heading", { name: "Atelier Sud" }).waitFor();
   const sudUrl = page.url();
 
+  // Edit it: the form opens with its values, and the change shows at once.
+  await page.getByRole("link", { name: "Edit", exact: true }).click();
+  assert.equal(await page.getByLabel("Address").inputValue(), "9 avenue du Prado, Marseille");
+  await page.getByLabel("Name").fill("Atelier Sud-Est");
+  await page.getByLabel("Capacity").fill("5");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("heading", { name: "Atelier Sud-Est" }).waitFor();
+  await page.getByText("Capacity: 5").waitFor();
+  assert.equal(page.url(), sudUrl);
+
   await page.goto(nordUrl);
   await page.getByRole("link", { name: "Edit AB123CD" }).click();
   await page.getByRole("heading", { name: "Edit vehicle AB123CD" }).waitFor();
   await page.reload();
-  await page.getByLabel("Garage").selectOption({ label: "Atelier Sud" });
+  await page.getByLabel("Garage").selectOption({ label: "Atelier Sud-Est (0/5)" });
   await page.getByRole("button", { name: "Save" }).click();
-  await page.getByRole("heading", { name: "Atelier Sud" }).waitFor();
+  await page.getByRole("heading", { name: "Atelier Sud-Est" }).waitFor();
   assert.equal(page.url(), sudUrl);
   await page.getByRole("cell", { name: "AB123CD", exact: true }).waitFor();
   await shot(page, "garage");
@@ -197,7 +207,7 @@ test("a fleet is managed from the browser, end to end", async () => {
   await page.getByRole("searchbox", { name: "Find a vehicle by plate" }).fill("ab 123-cd");
   await page.getByRole("button", { name: "Find" }).click();
   await page.getByRole("heading", { name: "Vehicles with plate AB123CD" }).waitFor();
-  await page.getByRole("link", { name: "In Atelier Sud" }).waitFor();
+  await page.getByRole("link", { name: "In Atelier Sud-Est" }).waitFor();
 
   // A garage holding a vehicle cannot be deleted, and says why.
   await page.goto(sudUrl);
@@ -215,9 +225,9 @@ test("a fleet is managed from the browser, end to end", async () => {
   confirmNext(page);
   await page.getByRole("button", { name: "Delete garage" }).click();
   await page.waitForURL(`${base}/garages`);
-  await page.getByText("Garage Atelier Sud deleted.").waitFor();
+  await page.getByText("Garage Atelier Sud-Est deleted.").waitFor();
   await page.getByRole("link", { name: "Garage du Nord" }).waitFor();
-  assert.equal(await page.getByRole("link", { name: "Atelier Sud" }).count(), 0);
+  assert.equal(await page.getByRole("link", { name: "Atelier Sud-Est" }).count(), 0);
   await shot(page, "garages");
 
   // Search garages by name; the URL keeps the search.

@@ -129,6 +129,14 @@ fn static_ui(dir: &Path) -> actix_files::Files {
             let index = index.clone();
             async move {
                 let (req, _) = req.into_parts();
+                // A missing asset is a 404: answering index.html would cache
+                // a page under an asset's name for a year.
+                if req.path().starts_with("/assets/") {
+                    return Ok(actix_web::dev::ServiceResponse::new(
+                        req,
+                        HttpResponse::NotFound().finish(),
+                    ));
+                }
                 let response = match actix_files::NamedFile::open_async(&index).await {
                     Ok(file) => file.into_response(&req),
                     Err(_) => HttpResponse::NotFound().finish(),

@@ -23,8 +23,13 @@ fn init_logs() {
 }
 
 pub async fn spawn_app(db: TestDb) -> TestApp {
+    spawn_app_with(db, &[]).await
+}
+
+/// Starts the service with these configuration variables added.
+pub async fn spawn_app_with(db: TestDb, extra: &[(&str, &str)]) -> TestApp {
     init_logs();
-    let vars = vec![
+    let mut vars = vec![
         ("APP__SERVER__PORT".to_owned(), "0".to_owned()),
         ("APP__SERVER__WORKERS".to_owned(), "2".to_owned()),
         (
@@ -33,6 +38,11 @@ pub async fn spawn_app(db: TestDb) -> TestApp {
         ),
         ("DATABASE_URL".to_owned(), db.url().to_owned()),
     ];
+    vars.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
     let settings = Settings::from_sources(None, vars).expect("test settings");
     let app = Application::build(&settings).await.expect("the app starts");
     let base = format!("http://127.0.0.1:{}", app.port());

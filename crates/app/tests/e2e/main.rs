@@ -4,3 +4,4 @@
 mod concurrency;
 mod helpers;
 mod journey;
+mod ui;
