@@ -26,6 +26,12 @@ pub enum ApiError {
     PayloadTooLarge,
     UnsupportedMediaType,
     MethodNotAllowed,
+    /// No valid `Authorization: Bearer <key>` where one is required.
+    Unauthorized,
+    /// The client spent its request budget; it may retry after this many seconds.
+    TooManyRequests {
+        retry_after: u64,
+    },
     Unavailable,
     Internal,
 }
@@ -83,6 +89,8 @@ impl ApiError {
                 "Unsupported content type",
             ),
             Self::MethodNotAllowed => ("/problems/method-not-allowed", "Method not allowed"),
+            Self::Unauthorized => ("/problems/unauthorized", "Authentication required"),
+            Self::TooManyRequests { .. } => ("/problems/too-many-requests", "Too many requests"),
             Self::Unavailable => ("/problems/unavailable", "Service temporarily unavailable"),
             Self::Internal => ("/problems/internal", "Internal error"),
         }
@@ -101,6 +109,10 @@ impl ApiError {
             }
             Self::UnsupportedMediaType => "send the body as application/json".into(),
             Self::MethodNotAllowed => "this resource does not support that method".into(),
+            Self::Unauthorized => "send a valid API key as `Authorization: Bearer <key>`".into(),
+            Self::TooManyRequests { retry_after } => {
+                format!("request budget spent; retry in {retry_after} s")
+            }
             Self::Unavailable => "the database is unavailable; retry shortly".into(),
             Self::Internal => "the request failed on our side; it has been logged".into(),
         }
@@ -146,6 +158,8 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -172,8 +186,17 @@ impl ResponseError for ApiError {
         };
         let mut response = HttpResponse::build(status);
         response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            response.insert_header((header::RETRY_AFTER, "1"));
+        match self {
+            Self::Unavailable => {
+                response.insert_header((header::RETRY_AFTER, "1"));
+            }
+            Self::TooManyRequests { retry_after } => {
+                response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+            }
+            Self::Unauthorized => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            _ => {}
         }
         response.body(serde_json::to_string(&problem).unwrap_or_default())
     }

@@ -1,6 +1,8 @@
 //! The `garage` service: configuration, telemetry and composition of the
 //! domain, its Diesel adapters and the HTTP API into one server.
 
+pub mod guard;
+pub mod metrics;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;

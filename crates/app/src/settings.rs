@@ -14,6 +14,47 @@ pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub log: LogSettings,
+    pub auth: AuthSettings,
+    pub rate_limit: RateLimitSettings,
+    #[serde(default)]
+    pub tls: TlsSettings,
+}
+
+#[derive(Clone, Deserialize)]
+pub struct AuthSettings {
+    /// Keys accepted as `Authorization: Bearer <key>`; none means writes are open.
+    pub api_keys: Vec<String>,
+    /// Require a key for reads too.
+    pub protect_reads: bool,
+}
+
+impl std::fmt::Debug for AuthSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthSettings")
+            .field(
+                "api_keys",
+                &format_args!("[{} hidden]", self.api_keys.len()),
+            )
+            .field("protect_reads", &self.protect_reads)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RateLimitSettings {
+    /// Requests a client regains per second; 0 turns rate limiting off.
+    pub per_second: f64,
+    /// Requests a client may send at once.
+    pub burst: u32,
+    /// Take the client's address from `X-Forwarded-For` (only behind a proxy that sets it).
+    pub trust_forwarded_for: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TlsSettings {
+    /// PEM certificate chain; with `key_path`, the server speaks HTTPS itself.
+    pub cert_path: Option<PathBuf>,
+    pub key_path: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -26,12 +67,17 @@ pub struct ServerSettings {
     pub workers: usize,
     /// The built web UI, served at `/` when the directory exists.
     pub static_dir: PathBuf,
+    /// Origins allowed to call the API from a browser (a UI hosted elsewhere).
+    pub cors_origins: Vec<String>,
 }
 
 #[derive(Clone, Deserialize)]
 pub struct DatabaseSettings {
     /// Never printed: it may hold a password.
     pub url: String,
+    /// A read replica: reads go there, writes and what they return to `url`.
+    #[serde(default)]
+    pub read_url: Option<String>,
     pub pool_max_size: u32,
     pub pool_min_idle: u32,
     /// Seconds a request waits for a connection before a 503.
@@ -47,6 +93,12 @@ impl std::fmt::Debug for DatabaseSettings {
                 &DatabaseUrl::parse(&self.url)
                     .map_or_else(|_| "(invalid)".into(), |u| u.to_string()),
             )
+            .field(
+                "read_url",
+                &self.read_url.as_deref().map(|u| {
+                    DatabaseUrl::parse(u).map_or_else(|_| "(invalid)".into(), |u| u.to_string())
+                }),
+            )
             .field("pool_max_size", &self.pool_max_size)
             .field("pool_min_idle", &self.pool_min_idle)
             .field("pool_timeout", &self.pool_timeout)
@@ -60,6 +112,16 @@ impl DatabaseSettings {
     /// When the URL names no supported backend.
     pub fn url(&self) -> anyhow::Result<DatabaseUrl> {
         DatabaseUrl::parse(&self.url).context("invalid database URL")
+    }
+
+    /// # Errors
+    /// When the replica's URL names no supported backend.
+    pub fn read_url(&self) -> anyhow::Result<Option<DatabaseUrl>> {
+        self.read_url
+            .as_deref()
+            .filter(|u| !u.is_empty())
+            .map(|u| DatabaseUrl::parse(u).context("invalid read replica URL"))
+            .transpose()
     }
 
     pub fn pool_options(&self) -> PoolOptions {
@@ -113,10 +175,16 @@ impl Settings {
             .set_default("server.shutdown_timeout", 30)?
             .set_default("server.workers", 0)?
             .set_default("server.static_dir", "web/dist")?
+            .set_default("server.cors_origins", Vec::<String>::new())?
+            .set_default("auth.api_keys", Vec::<String>::new())?
+            .set_default("auth.protect_reads", false)?
+            .set_default("rate_limit.per_second", 50.0)?
+            .set_default("rate_limit.burst", 100)?
+            .set_default("rate_limit.trust_forwarded_for", false)?
             .set_default("database.url", "sqlite://data/garage.db")?
             .set_default("database.pool_max_size", 10)?
             .set_default("database.pool_min_idle", 1)?
-            .set_default("database.pool_timeout", 5)?
+            .set_default("database.pool_timeout", 2)?
             .set_default("database.run_migrations", true)?
             .set_default("log.format", "pretty")?
             .set_default("log.level", "info")?;
@@ -128,15 +196,38 @@ impl Settings {
                 .prefix_separator("__")
                 .separator("__")
                 .try_parsing(true)
+                .list_separator(",")
+                .with_list_parse_key("server.cors_origins")
+                .with_list_parse_key("auth.api_keys")
                 .source(Some(vars.clone())),
         );
         if let Some(url) = vars.get("DATABASE_URL") {
             builder = builder.set_override("database.url", url.as_str())?;
         }
-        builder
+        if let Some(url) = vars.get("DATABASE_READ_URL") {
+            builder = builder.set_override("database.read_url", url.as_str())?;
+        }
+        let settings: Self = builder
             .build()?
             .try_deserialize()
-            .context("invalid configuration")
+            .context("invalid configuration")?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        if let Some(short) = self.auth.api_keys.iter().position(|k| k.len() < 16) {
+            anyhow::bail!("API key #{} is shorter than 16 characters", short + 1);
+        }
+        if self.tls.cert_path.is_some() != self.tls.key_path.is_some() {
+            anyhow::bail!("TLS needs both tls.cert_path and tls.key_path");
+        }
+        if !(self.rate_limit.per_second >= 0.0 && self.rate_limit.per_second.is_finite()) {
+            anyhow::bail!("rate_limit.per_second must be 0 (off) or positive");
+        }
+        self.database.url()?;
+        self.database.read_url()?;
+        Ok(())
     }
 }
 
@@ -186,6 +277,36 @@ mod tests {
         .unwrap();
         let shown = format!("{s:?}");
         assert!(!shown.contains("s3cret"), "{shown}");
+    }
+
+    #[test]
+    fn lists_come_from_comma_separated_variables_and_keys_never_print() {
+        let s = Settings::from_sources(
+            None,
+            vars(&[
+                (
+                    "APP__AUTH__API_KEYS",
+                    "first-key-0123456789,second-key-0123456789",
+                ),
+                ("APP__SERVER__CORS_ORIGINS", "https://ui.example.org"),
+                ("DATABASE_READ_URL", "postgres://app:s3cret@replica/fleet"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.auth.api_keys.len(), 2);
+        assert_eq!(s.server.cors_origins, ["https://ui.example.org"]);
+        let shown = format!("{s:?}");
+        assert!(
+            !shown.contains("first-key") && !shown.contains("s3cret"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn unsafe_settings_are_refused() {
+        assert!(Settings::from_sources(None, vars(&[("APP__AUTH__API_KEYS", "short")])).is_err());
+        assert!(Settings::from_sources(None, vars(&[("APP__TLS__CERT_PATH", "/c.pem")])).is_err());
+        assert!(Settings::from_sources(None, vars(&[("DATABASE_URL", "mysql://x")])).is_err());
     }
 
     #[test]

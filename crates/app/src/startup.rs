@@ -1,10 +1,11 @@
-//! Wires the layers together and starts the HTTP server.
+//! Wires the layers together and starts the HTTP(S) server.
 
 use std::net::TcpListener;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, CacheControl, CacheDirective};
@@ -12,9 +13,13 @@ use actix_web::middleware::{from_fn, Compress, Next};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
 use garage_domain::FleetService;
-use garage_infra::{Database, DieselGarageRepository, DieselVehicleRepository};
+use garage_infra::{
+    Database, DatabaseUrl, DieselGarageRepository, DieselVehicleRepository, PoolOptions,
+};
 
-use crate::settings::Settings;
+use crate::guard::{self, ApiKeys, RateLimiter};
+use crate::metrics::{self, Metrics};
+use crate::settings::{Settings, TlsSettings};
 use crate::telemetry;
 
 /// A bound, not yet running, server.
@@ -31,29 +36,59 @@ impl std::fmt::Debug for Application {
     }
 }
 
+/// The primary pool and, when configured, the replica's.
+#[derive(Debug, Clone)]
+struct Pools {
+    primary: Database,
+    replica: Option<Database>,
+}
+
+impl Pools {
+    fn all(&self) -> Vec<(&'static str, Database)> {
+        let mut all = vec![("primary", self.primary.clone())];
+        all.extend(self.replica.clone().map(|r| ("replica", r)));
+        all
+    }
+}
+
+fn connect(url: &DatabaseUrl, options: &PoolOptions, migrate: bool) -> anyhow::Result<Database> {
+    let db = Database::connect(url, options)?;
+    if migrate {
+        let applied = db.migrate()?;
+        tracing::info!(applied, "database migrations applied");
+    }
+    Ok(db)
+}
+
 impl Application {
-    /// Connects to the database, migrates it when configured, and binds the
-    /// listening socket (port 0 picks a free one).
+    /// Connects to the database (and replica), migrates when configured, and
+    /// binds the listening socket (port 0 picks a free one).
     ///
     /// # Errors
-    /// When the database cannot be reached or migrated, or the address bound.
+    /// When a database cannot be reached or migrated, the TLS files read, or
+    /// the address bound.
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
         let url = settings.database.url()?;
+        let read_url = settings.database.read_url()?;
         let options = settings.database.pool_options();
         let run_migrations = settings.database.run_migrations;
         // Connecting and migrating block: keep them off the async runtime.
-        let db = tokio::task::spawn_blocking(move || -> anyhow::Result<Database> {
-            let db = Database::connect(&url, &options)?;
-            if run_migrations {
-                let applied = db.migrate()?;
-                tracing::info!(applied, "database migrations applied");
-            }
-            Ok(db)
+        let pools = tokio::task::spawn_blocking(move || -> anyhow::Result<Pools> {
+            let primary = connect(&url, &options, run_migrations)?;
+            let replica = read_url
+                .map(|u| connect(&u, &options, false).context("read replica"))
+                .transpose()?;
+            Ok(Pools { primary, replica })
         })
         .await
         .context("database set-up panicked")??;
-        tracing::info!(backend = ?db.backend(), "database ready");
+        tracing::info!(
+            backend = ?pools.primary.backend(),
+            replica = pools.replica.is_some(),
+            "database ready"
+        );
 
+        let tls = tls_config(&settings.tls)?;
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
             .with_context(|| {
                 format!(
@@ -62,7 +97,7 @@ impl Application {
                 )
             })?;
         let port = listener.local_addr()?.port();
-        let server = serve(listener, db, settings)?;
+        let server = serve(listener, pools, settings, tls)?;
         Ok(Self { port, server })
     }
 
@@ -80,11 +115,73 @@ impl Application {
     }
 }
 
-fn serve(listener: TcpListener, db: Database, settings: &Settings) -> anyhow::Result<Server> {
-    let fleet = FleetService::new(
-        Arc::new(DieselGarageRepository::new(db.clone())),
-        Arc::new(DieselVehicleRepository::new(db.clone())),
-    );
+/// The rustls configuration, when a certificate and key are configured.
+fn tls_config(settings: &TlsSettings) -> anyhow::Result<Option<rustls::ServerConfig>> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+    let (Some(cert_path), Some(key_path)) = (&settings.cert_path, &settings.key_path) else {
+        return Ok(None);
+    };
+    let certs = CertificateDer::pem_file_iter(cert_path)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .with_context(|| format!("cannot read the certificates in {}", cert_path.display()))?;
+    let key = PrivateKeyDer::from_pem_file(key_path)
+        .with_context(|| format!("cannot read the private key in {}", key_path.display()))?;
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .context("the TLS certificate and key do not match")?;
+    Ok(Some(config))
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            header::ACCEPT,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            header::HeaderName::from_static("idempotency-key"),
+            telemetry::REQUEST_ID,
+        ])
+        .expose_headers([
+            header::LOCATION,
+            header::ETAG,
+            header::RETRY_AFTER,
+            telemetry::REQUEST_ID,
+        ])
+        .max_age(3600)
+        // Same-origin requests carry an Origin too: leave them alone, and
+        // let browsers refuse what lacks the CORS headers.
+        .block_on_origin_mismatch(false);
+    origins
+        .iter()
+        .fold(cors, |cors, origin| cors.allowed_origin(origin))
+}
+
+fn serve(
+    listener: TcpListener,
+    pools: Pools,
+    settings: &Settings,
+    tls: Option<rustls::ServerConfig>,
+) -> anyhow::Result<Server> {
+    let (garages, vehicles) = match &pools.replica {
+        Some(replica) => (
+            DieselGarageRepository::with_replica(pools.primary.clone(), replica.clone()),
+            DieselVehicleRepository::with_replica(pools.primary.clone(), replica.clone()),
+        ),
+        None => (
+            DieselGarageRepository::new(pools.primary.clone()),
+            DieselVehicleRepository::new(pools.primary.clone()),
+        ),
+    };
+    let fleet = FleetService::new(Arc::new(garages), Arc::new(vehicles));
     let ui = settings.server.static_dir.clone();
     let ui = ui.join("index.html").is_file().then_some(ui);
     match &ui {
@@ -94,15 +191,39 @@ fn serve(listener: TcpListener, db: Database, settings: &Settings) -> anyhow::Re
             "no built web UI found; serving the API only"
         ),
     }
-    let db = web::Data::new(db);
+    let keys = ApiKeys::new(&settings.auth);
+    if keys.is_open() {
+        tracing::warn!(
+            "no API keys configured: anyone who can reach this server can change the fleet"
+        );
+    }
+    let keys = web::Data::new(keys);
+    let limiter = RateLimiter::new(&settings.rate_limit).map(web::Data::new);
+    let metrics = web::Data::new(Metrics::new(pools.all()));
+    let pools = web::Data::new(pools);
+    let origins = settings.server.cors_origins.clone();
+    let secure = tls.is_some();
     let mut server = HttpServer::new(move || {
-        let app = App::new()
+        let mut app = App::new()
+            .app_data(pools.clone())
+            .app_data(keys.clone())
+            .app_data(metrics.clone());
+        if let Some(limiter) = &limiter {
+            app = app.app_data(limiter.clone());
+        }
+        // The last wrapped runs first: logs and metrics see every answer,
+        // CORS answers preflights before keys and limits are asked for.
+        let app = app
+            .wrap(from_fn(guard::require_api_key))
+            .wrap(from_fn(guard::rate_limit))
+            .wrap(cors(&origins))
+            .wrap(guard::security_headers(secure))
             .wrap(Compress::default())
             .wrap(from_fn(telemetry::log_request))
-            .app_data(db.clone())
             .configure(garage_api::configure(fleet.clone()))
             .route("/health/live", web::get().to(live))
-            .route("/health/ready", web::get().to(ready));
+            .route("/health/ready", web::get().to(ready))
+            .route("/metrics", web::get().to(metrics::scrape));
         match &ui {
             Some(dir) => app.service(
                 web::scope("")
@@ -116,11 +237,15 @@ fn serve(listener: TcpListener, db: Database, settings: &Settings) -> anyhow::Re
     if settings.server.workers > 0 {
         server = server.workers(settings.server.workers);
     }
-    Ok(server.listen(listener)?.run())
+    let server = match tls {
+        Some(config) => server.listen_rustls_0_23(listener, config)?,
+        None => server.listen(listener)?,
+    };
+    Ok(server.run())
 }
 
-/// The built UI: hashed assets cached for a year, every other path answered
-/// with `index.html` so client-side routes survive a reload.
+/// The built UI: every path that is not a file answered with `index.html`,
+/// so client-side routes survive a reload.
 fn static_ui(dir: &Path) -> actix_files::Files {
     let index = dir.join("index.html");
     actix_files::Files::new("/", dir)
@@ -180,14 +305,24 @@ async fn live() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
-/// Ready when the database answers within a second.
-async fn ready(db: web::Data<Database>) -> HttpResponse {
-    let db = db.get_ref().clone();
-    let check = tokio::time::timeout(Duration::from_secs(1), db.ping()).await;
-    match check {
+/// Ready when every database answers within a second and the primary holds
+/// every migration.
+async fn ready(pools: web::Data<Pools>) -> HttpResponse {
+    let pools = pools.get_ref().clone();
+    let check = async move {
+        pools.primary.ready().await?;
+        if let Some(replica) = &pools.replica {
+            replica.ready().await?;
+        }
+        Ok::<_, garage_domain::Error>(())
+    };
+    match tokio::time::timeout(Duration::from_secs(1), check).await {
         Ok(Ok(())) => HttpResponse::Ok().json(serde_json::json!({"status": "ok"})),
         Ok(Err(err)) => {
-            tracing::warn!(error = format!("{err:#}"), "readiness check failed");
+            tracing::warn!(
+                error = format!("{:#}", anyhow::Error::from(err)),
+                "readiness check failed"
+            );
             unready()
         }
         Err(_) => {

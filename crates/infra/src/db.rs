@@ -2,7 +2,9 @@
 //! is handed to a blocking thread.
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
 use diesel::connection::SimpleConnection;
@@ -118,28 +120,59 @@ fn redact(url: &str) -> String {
     }
 }
 
+/// A pooled connection, flagged when it lost its server so the pool drops
+/// it instead of handing it out again.
+pub(crate) struct Pooled {
+    conn: DbConnection,
+    lost: bool,
+}
+
 /// Opens connections for r2d2, keeping the backend's own error (Diesel's
 /// multi-backend `establish` would replace it with a generic one).
 #[derive(Debug)]
 struct Manager(DatabaseUrl);
 
 impl r2d2::ManageConnection for Manager {
-    type Connection = DbConnection;
+    type Connection = Pooled;
     type Error = diesel::r2d2::Error;
 
-    fn connect(&self) -> Result<DbConnection, Self::Error> {
+    fn connect(&self) -> Result<Pooled, Self::Error> {
         self.0
             .connect()
+            .map(|conn| Pooled { conn, lost: false })
             .map_err(diesel::r2d2::Error::ConnectionError)
     }
 
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
-        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    fn is_valid(&self, pooled: &mut Pooled) -> Result<(), Self::Error> {
+        pooled.conn.ping().map_err(diesel::r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        std::thread::panicking() || conn.is_broken()
+    fn has_broken(&self, pooled: &mut Pooled) -> bool {
+        pooled.lost || std::thread::panicking() || pooled.conn.is_broken()
     }
+}
+
+/// Counters of the pool's life, for metrics.
+#[derive(Debug, Default)]
+struct Counters {
+    checkouts: AtomicU64,
+    wait_micros: AtomicU64,
+    timeouts: AtomicU64,
+    unavailable: AtomicU64,
+    internal: AtomicU64,
+}
+
+/// A snapshot of the pool and of what went wrong so far.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PoolStats {
+    pub max_size: u32,
+    pub connections: u32,
+    pub idle: u32,
+    pub checkouts: u64,
+    pub wait_seconds: f64,
+    pub timeouts: u64,
+    pub unavailable_errors: u64,
+    pub internal_errors: u64,
 }
 
 /// How the pool behaves.
@@ -167,13 +200,14 @@ impl Default for PoolOptions {
 pub struct Database {
     pool: r2d2::Pool<Manager>,
     backend: Backend,
+    counters: Arc<Counters>,
 }
 
 impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Database")
             .field("backend", &self.backend)
-            .field("state", &self.pool.state())
+            .field("stats", &self.stats())
             .finish()
     }
 }
@@ -216,7 +250,24 @@ impl Database {
         Ok(Self {
             pool,
             backend: url.backend,
+            counters: Arc::default(),
         })
+    }
+
+    /// The pool's state and counters.
+    pub fn stats(&self) -> PoolStats {
+        let state = self.pool.state();
+        let c = &self.counters;
+        PoolStats {
+            max_size: self.pool.max_size(),
+            connections: state.connections,
+            idle: state.idle_connections,
+            checkouts: c.checkouts.load(Ordering::Relaxed),
+            wait_seconds: c.wait_micros.load(Ordering::Relaxed) as f64 / 1e6,
+            timeouts: c.timeouts.load(Ordering::Relaxed),
+            unavailable_errors: c.unavailable.load(Ordering::Relaxed),
+            internal_errors: c.internal.load(Ordering::Relaxed),
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -228,8 +279,8 @@ impl Database {
     /// # Errors
     /// When a migration fails; it is rolled back.
     pub fn migrate(&self) -> anyhow::Result<usize> {
-        let mut conn = self.pool.get().context("no connection for migrations")?;
-        let applied = match &mut *conn {
+        let mut pooled = self.pool.get().context("no connection for migrations")?;
+        let applied = match &mut pooled.conn {
             DbConnection::Pg(conn) => conn.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len()),
             DbConnection::Sqlite(conn) => {
                 // Once per database file, not per connection: readers then
@@ -242,14 +293,26 @@ impl Database {
         applied.map_err(|err| anyhow!("migration failed: {err}"))
     }
 
-    /// Checks that the database answers a query.
+    /// Checks that the database answers and holds every migration this
+    /// binary knows.
     ///
     /// # Errors
-    /// `Error::Unavailable` when no connection is free or the query fails.
-    pub async fn ping(&self) -> Result<(), Error> {
+    /// `Error::Unavailable` when it does not answer, `Error::Internal` when
+    /// migrations are pending.
+    pub async fn ready(&self) -> Result<(), Error> {
         self.run(|conn| {
-            conn.ping()
-                .map_err(|err| Error::Unavailable(anyhow!(err)).into())
+            let pending = match conn {
+                DbConnection::Pg(conn) => conn.has_pending_migration(PG_MIGRATIONS),
+                DbConnection::Sqlite(conn) => conn.has_pending_migration(SQLITE_MIGRATIONS),
+            };
+            match pending {
+                Ok(false) => Ok(()),
+                Ok(true) => Err(Error::Internal(anyhow!("database migrations are pending")).into()),
+                Err(err) => match err.downcast::<DieselError>() {
+                    Ok(err) => Err(StoreError::Db(*err)),
+                    Err(err) => Err(Error::Internal(anyhow!(err)).into()),
+                },
+            }
         })
         .await
     }
@@ -261,14 +324,36 @@ impl Database {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(|err| {
+        let counters = self.counters.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let started = Instant::now();
+            let checkout = pool.get();
+            let waited = started.elapsed().as_micros() as u64;
+            counters.checkouts.fetch_add(1, Ordering::Relaxed);
+            counters.wait_micros.fetch_add(waited, Ordering::Relaxed);
+            let mut pooled = checkout.map_err(|err| {
+                counters.timeouts.fetch_add(1, Ordering::Relaxed);
                 Error::Unavailable(anyhow!(err).context("no database connection free in time"))
             })?;
-            work(&mut conn).map_err(Error::from)
+            let result = work(&mut pooled.conn);
+            if let Err(StoreError::Db(err)) = &result {
+                pooled.lost = is_connection_lost(err);
+            }
+            result.map_err(Error::from)
         })
         .await
-        .map_err(|err| Error::Internal(anyhow!("database task failed: {err}")))?
+        .map_err(|err| Error::Internal(anyhow!("database task failed: {err}")))
+        .and_then(|r| r);
+        match &result {
+            Err(Error::Unavailable(_)) => {
+                self.counters.unavailable.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(Error::Internal(_)) => {
+                self.counters.internal.fetch_add(1, Ordering::Relaxed);
+            }
+            _ => {}
+        }
+        result
     }
 }
 
@@ -307,18 +392,30 @@ impl From<StoreError> for Error {
 /// Errors after which a retry may succeed: lost connections, serialisation
 /// failures, deadlocks and a SQLite writer that waited too long.
 fn is_transient(err: &DieselError) -> bool {
-    match err {
-        DieselError::DatabaseError(kind, info) => match kind {
-            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::SerializationFailure => true,
-            DatabaseErrorKind::Unknown => {
-                let message = info.message();
-                message.contains("database is locked")
-                    || message.contains("deadlock detected")
-                    || message.contains("terminating connection")
-                    || message.contains("connection")
+    is_connection_lost(err)
+        || match err {
+            DieselError::DatabaseError(kind, info) => {
+                *kind == DatabaseErrorKind::SerializationFailure
+                    || info.message().contains("database is locked")
+                    || info.message().contains("deadlock detected")
             }
             _ => false,
-        },
+        }
+}
+
+/// The connection itself is gone: it must not serve another request.
+fn is_connection_lost(err: &DieselError) -> bool {
+    match err {
+        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => true,
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => {
+            let message = info.message();
+            message.contains("terminating connection")
+                || message.contains("server closed the connection")
+                || message.contains("connection")
+                || message.contains("no connection to the server")
+                || message.contains("could not receive data")
+                || message.contains("could not send data")
+        }
         DieselError::BrokenTransactionManager => true,
         _ => false,
     }

@@ -16,12 +16,23 @@ diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql
 
 #[derive(Debug, Clone)]
 pub struct DieselGarageRepository {
+    /// Writes, and the reads inside them.
     db: Database,
+    /// Plain reads: the primary, or a replica.
+    reads: Database,
 }
 
 impl DieselGarageRepository {
     pub fn new(db: Database) -> Self {
-        Self { db }
+        Self {
+            reads: db.clone(),
+            db,
+        }
+    }
+
+    /// Sends plain reads to `reads`, a replica that may lag behind `primary`.
+    pub fn with_replica(primary: Database, reads: Database) -> Self {
+        Self { db: primary, reads }
     }
 }
 
@@ -60,7 +71,7 @@ fn count_held(conn: &mut DbConnection, id: GarageId) -> Result<Option<u32>, Stor
 #[async_trait]
 impl GarageRepository for DieselGarageRepository {
     async fn list(&self, filter: GarageFilter, page: PageRequest) -> Result<Page<Garage>, Error> {
-        self.db
+        self.reads
             .run(move |conn| {
                 let mut query = garages::table
                     .select(GarageRow::as_select())
@@ -86,7 +97,7 @@ impl GarageRepository for DieselGarageRepository {
     }
 
     async fn get(&self, id: GarageId) -> Result<Option<Garage>, Error> {
-        self.db.run(move |conn| load(conn, id)).await
+        self.reads.run(move |conn| load(conn, id)).await
     }
 
     async fn create(&self, garage: NewGarage) -> Result<Garage, Error> {

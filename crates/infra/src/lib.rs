@@ -10,6 +10,6 @@ mod vehicles;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use db::{Backend, Database, DatabaseUrl, PoolOptions};
+pub use db::{Backend, Database, DatabaseUrl, PoolOptions, PoolStats};
 pub use garages::DieselGarageRepository;
 pub use vehicles::DieselVehicleRepository;

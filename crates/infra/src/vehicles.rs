@@ -19,12 +19,23 @@ diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql
 
 #[derive(Debug, Clone)]
 pub struct DieselVehicleRepository {
+    /// Writes, and the reads inside them.
     db: Database,
+    /// Plain reads: the primary, or a replica.
+    reads: Database,
 }
 
 impl DieselVehicleRepository {
     pub fn new(db: Database) -> Self {
-        Self { db }
+        Self {
+            reads: db.clone(),
+            db,
+        }
+    }
+
+    /// Sends plain reads to `reads`, a replica that may lag behind `primary`.
+    pub fn with_replica(primary: Database, reads: Database) -> Self {
+        Self { db: primary, reads }
     }
 }
 
@@ -88,7 +99,7 @@ fn into_vehicle(row: VehicleRow) -> Result<Vehicle, StoreError> {
 #[async_trait]
 impl VehicleRepository for DieselVehicleRepository {
     async fn list(&self, filter: VehicleFilter, page: PageRequest) -> Result<Page<Vehicle>, Error> {
-        self.db
+        self.reads
             .run(move |conn| {
                 let mut query = vehicles::table
                     .select(VehicleRow::as_select())
@@ -118,7 +129,7 @@ impl VehicleRepository for DieselVehicleRepository {
     }
 
     async fn get(&self, id: VehicleId) -> Result<Option<Vehicle>, Error> {
-        self.db
+        self.reads
             .run(move |conn| {
                 vehicles::table
                     .find(id.0)

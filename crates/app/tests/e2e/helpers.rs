@@ -37,6 +37,8 @@ pub async fn spawn_app_with(db: TestDb, extra: &[(&str, &str)]) -> TestApp {
             "no-ui-in-tests".to_owned(),
         ),
         ("DATABASE_URL".to_owned(), db.url().to_owned()),
+        // Tests send bursts from one address; the limit has tests of its own.
+        ("APP__RATE_LIMIT__PER_SECOND".to_owned(), "0".to_owned()),
     ];
     vars.extend(
         extra

@@ -1,0 +1,185 @@
+//! Prometheus metrics at `/metrics`: requests by route and status, their
+//! latency, requests in flight, and the database pools.
+
+use std::sync::atomic::AtomicI64;
+
+use actix_web::{web, HttpResponse};
+use garage_infra::{Database, PoolStats};
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: String,
+    route: String,
+    status: String,
+}
+
+type LatencyFamily = Family<RequestLabels, Histogram, fn() -> Histogram>;
+
+/// The service's metrics; cheap to clone, shared by every worker.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: std::sync::Arc<Registry>,
+    requests: Family<RequestLabels, Counter>,
+    latency: LatencyFamily,
+    in_flight: Gauge<i64, AtomicI64>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+fn latency_buckets() -> Histogram {
+    // 0.5 ms to about 8 s.
+    Histogram::new(exponential_buckets(0.0005, 2.0, 15))
+}
+
+impl Metrics {
+    /// `pools` are named by role: `primary`, and `replica` when there is one.
+    pub fn new(pools: Vec<(&'static str, Database)>) -> Self {
+        let mut registry = Registry::default();
+        let requests = Family::<RequestLabels, Counter>::default();
+        let latency = LatencyFamily::new_with_constructor(latency_buckets);
+        let in_flight = Gauge::<i64, AtomicI64>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests answered, by method, route template and status",
+            requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer an HTTP request, by method, route template and status",
+            latency.clone(),
+        );
+        registry.register(
+            "http_requests_in_flight",
+            "HTTP requests being answered now",
+            in_flight.clone(),
+        );
+        registry.register_collector(Box::new(PoolCollector { pools }));
+        Self {
+            registry: std::sync::Arc::new(registry),
+            requests,
+            latency,
+            in_flight,
+        }
+    }
+
+    pub fn started(&self) {
+        self.in_flight.inc();
+    }
+
+    pub fn finished(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        self.in_flight.dec();
+        let labels = RequestLabels {
+            method: method.to_owned(),
+            route: route.to_owned(),
+            status: status.to_string(),
+        };
+        self.requests.get_or_create(&labels).inc();
+        self.latency.get_or_create(&labels).observe(seconds);
+    }
+
+    /// The text exposition format.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        // Writing to a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}
+
+/// Reads the pools' state at scrape time.
+#[derive(Debug)]
+struct PoolCollector {
+    pools: Vec<(&'static str, Database)>,
+}
+
+impl Collector for PoolCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let stats: Vec<_> = self
+            .pools
+            .iter()
+            .map(|(role, db)| ([("pool", *role)], db.stats()))
+            .collect();
+        type Gauge = (&'static str, &'static str, fn(&PoolStats) -> i64);
+        const GAUGES: [Gauge; 3] = [
+            (
+                "db_pool_max_connections",
+                "Connections the pool may open",
+                |s| s.max_size.into(),
+            ),
+            (
+                "db_pool_connections",
+                "Connections open, busy or idle",
+                |s| s.connections.into(),
+            ),
+            (
+                "db_pool_idle_connections",
+                "Connections open and idle",
+                |s| s.idle.into(),
+            ),
+        ];
+        for (name, help, value) in GAUGES {
+            let mut family =
+                encoder.encode_descriptor(name, help, None, ConstGauge::new(0i64).metric_type())?;
+            for (labels, s) in &stats {
+                ConstGauge::new(value(s)).encode(family.encode_family(labels)?)?;
+            }
+        }
+        type Count = (&'static str, &'static str, fn(&PoolStats) -> f64);
+        const COUNTERS: [Count; 5] = [
+            (
+                "db_pool_checkouts",
+                "Connections taken from the pool",
+                |s| s.checkouts as f64,
+            ),
+            (
+                "db_pool_wait_seconds",
+                "Time spent waiting for a connection",
+                |s| s.wait_seconds,
+            ),
+            (
+                "db_pool_timeouts",
+                "Waits for a connection that timed out (answered 503)",
+                |s| s.timeouts as f64,
+            ),
+            (
+                "db_errors_unavailable",
+                "Database calls that failed because it was unreachable",
+                |s| s.unavailable_errors as f64,
+            ),
+            (
+                "db_errors_internal",
+                "Database calls that failed unexpectedly",
+                |s| s.internal_errors as f64,
+            ),
+        ];
+        for (name, help, value) in COUNTERS {
+            let mut family = encoder.encode_descriptor(
+                name,
+                help,
+                None,
+                ConstCounter::new(0.0).metric_type(),
+            )?;
+            for (labels, s) in &stats {
+                ConstCounter::new(value(s)).encode(family.encode_family(labels)?)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+pub async fn scrape(metrics: web::Data<Metrics>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+        .body(metrics.render())
+}
