@@ -337,7 +337,12 @@ impl Database {
             })?;
             let result = work(&mut pooled.conn);
             if let Err(StoreError::Db(err)) = &result {
-                pooled.lost = is_connection_lost(err);
+                // An unclassified failure may hide a dead socket: one ping tells.
+                let unclear = matches!(
+                    err,
+                    DieselError::DatabaseError(DatabaseErrorKind::Unknown, _)
+                );
+                pooled.lost = is_connection_lost(err) || (unclear && pooled.conn.ping().is_err());
             }
             result.map_err(Error::from)
         })

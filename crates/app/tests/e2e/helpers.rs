@@ -64,13 +64,34 @@ pub struct Reply {
     pub status: u16,
     pub content_type: String,
     pub location: Option<String>,
+    pub headers: awc::http::header::HeaderMap,
     pub body: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
 }
 
 impl TestApp {
     pub async fn send(&self, method: &str, path: &str, body: Option<Value>) -> Reply {
+        self.send_with(method, path, body, &[]).await
+    }
+
+    /// Sends a request with these headers added.
+    pub async fn send_with(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let method = awc::http::Method::from_bytes(method.as_bytes()).unwrap();
-        let req = self.client.request(method, format!("{}{path}", self.base));
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        for (name, value) in headers {
+            req = req.insert_header((*name, *value));
+        }
         let mut resp = match body {
             Some(body) => req.send_json(&body).await,
             None => req.send().await,
@@ -83,16 +104,20 @@ impl TestApp {
         };
         let content_type = header(awc::http::header::CONTENT_TYPE).unwrap_or_default();
         let location = header(awc::http::header::LOCATION);
+        let headers = resp.headers().clone();
         let bytes = resp.body().limit(4 << 20).await.expect("a body");
         let body = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).expect("a JSON body")
+            // Not every answer is JSON (a refused CORS preflight, say).
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
         Reply {
             status: resp.status().as_u16(),
             content_type,
             location,
+            headers,
             body,
         }
     }

@@ -4,4 +4,8 @@
 mod concurrency;
 mod helpers;
 mod journey;
+mod outage;
+mod production;
+mod replica;
+mod tls;
 mod ui;
