@@ -6,59 +6,17 @@
 // SCREENSHOTS=dir saves the main screens there.
 
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
 
-import { chromium } from "playwright-core";
+import { launchBrowser, startServer } from "./server.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const adminUrl = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
-const binary = path.resolve(process.env.GARAGE_BIN ?? path.join(here, "../../target/debug/garage"));
 const screenshots = process.env.SCREENSHOTS ? path.resolve(process.env.SCREENSHOTS) : null;
-const dbName = `garage_e2e_${process.pid}_${Date.now()}`;
 
 let server;
 let browser;
 let base;
-
-function withDatabase(url, name) {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
-function psql(sql) {
-  execFileSync("psql", [adminUrl, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql], { stdio: ["ignore", "ignore", "inherit"] });
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitUntilReady(url, deadlineMs) {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    try {
-      const response = await fetch(`${url}/health/ready`);
-      if (response.ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > deadline) throw new Error(`the service at ${url} was not ready in ${deadlineMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function shot(page, name) {
   if (!screenshots) return;
@@ -67,36 +25,14 @@ async function shot(page, name) {
 }
 
 before(async () => {
-  psql(`CREATE DATABASE ${dbName}`);
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(binary, [], {
-    env: {
-      ...process.env,
-      DATABASE_URL: withDatabase(adminUrl, dbName),
-      APP__SERVER__PORT: String(port),
-      APP__SERVER__STATIC_DIR: path.join(here, "../dist"),
-      APP__LOG__LEVEL: "warn",
-      // One user clicking fast stays within the default limit; a test clicks faster.
-      APP__RATE_LIMIT__PER_SECOND: "0",
-    },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  await waitUntilReady(base, 20_000);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  server = await startServer();
+  base = server.base;
+  browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server.once("exit", r));
-    server.kill("SIGTERM");
-    await exited;
-  }
-  psql(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  await server?.stop();
 });
 
 /** Accepts the next confirmation dialog. */

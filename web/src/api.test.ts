@@ -1,12 +1,15 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 
-import { api, ApiError, NetworkError } from "./api";
+import { api, ApiError, apiKey, NetworkError } from "./api";
 
 function answer(status: number, body?: unknown, contentType = "application/json") {
-  return vi.fn().mockResolvedValue(new Response(body === undefined ? null : JSON.stringify(body), { status, headers: { "Content-Type": contentType } }));
+  return vi.fn().mockImplementation(async () => new Response(body === undefined ? null : JSON.stringify(body), { status, headers: { "Content-Type": contentType } }));
 }
 
-afterEach(() => vi.unstubAllGlobals());
+afterEach(() => {
+  vi.unstubAllGlobals();
+  apiKey.set(null);
+});
 
 describe("api client", () => {
   it("sends JSON and returns the created resource", async () => {
@@ -54,5 +57,16 @@ describe("api client", () => {
   it("resolves a 204 with nothing", async () => {
     vi.stubGlobal("fetch", answer(204));
     await expect(api.deleteVehicle(3)).resolves.toBeUndefined();
+  });
+
+  it("sends the tab's API key as a bearer token, and none once forgotten", async () => {
+    const fetch = answer(200, { items: [], next_cursor: null });
+    vi.stubGlobal("fetch", fetch);
+    apiKey.set("secret-key-0123456789");
+    await api.listGarages();
+    expect(fetch.mock.calls[0]![1].headers.Authorization).toBe("Bearer secret-key-0123456789");
+    apiKey.set(null);
+    await api.listGarages();
+    expect(fetch.mock.calls[1]![1].headers.Authorization).toBeUndefined();
   });
 });

@@ -81,6 +81,27 @@ export class NetworkError extends Error {
 
 const base = `${(import.meta.env.VITE_API_BASE_URL ?? "").replace(/\/$/, "")}/api/v1`;
 
+const KEY_STORAGE = "garage.apiKey";
+
+/** The API key this tab sends, kept in session storage: gone when the tab closes. */
+export const apiKey = {
+  get(): string | null {
+    try {
+      return sessionStorage.getItem(KEY_STORAGE);
+    } catch {
+      return null;
+    }
+  },
+  set(key: string | null): void {
+    try {
+      if (key) sessionStorage.setItem(KEY_STORAGE, key);
+      else sessionStorage.removeItem(KEY_STORAGE);
+    } catch {
+      // Storage refused (private mode): the key is not kept.
+    }
+  },
+};
+
 type Query = Record<string, string | number | null | undefined>;
 
 function withQuery(path: string, query: Query = {}): string {
@@ -93,11 +114,15 @@ function withQuery(path: string, query: Query = {}): string {
 }
 
 async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const key = apiKey.get();
+  if (key) headers.Authorization = `Bearer ${key}`;
   let response: Response;
   try {
     response = await fetch(`${base}${path}`, {
       method,
-      headers: body === undefined ? { Accept: "application/json" } : { Accept: "application/json", "Content-Type": "application/json" },
+      headers,
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (cause) {

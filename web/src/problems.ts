@@ -9,6 +9,8 @@ const byType: Record<string, MessageKey> = {
   "/problems/capacity-below-count": "problem.capacityBelowCount",
   "/problems/not-found": "problem.notFound",
   "/problems/unavailable": "problem.unavailable",
+  "/problems/unauthorized": "problem.unauthorized",
+  "/problems/too-many-requests": "problem.tooManyRequests",
 };
 
 /** A sentence for the user about a failed request, in their language when we know the case. */

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from "react";
 import { Link, Outlet, useNavigate } from "react-router";
 
 import { LANGUAGES, useI18n, type Language } from "../i18n";
+import { ApiKey } from "./ApiKey";
 
 export function Layout() {
   const { t, language, setLanguage } = useI18n();
@@ -27,6 +28,7 @@ export function Layout() {
           <input id="plate-search" type="search" value={plate} placeholder={t("search.plate.placeholder")} title={t("search.plate.label")} onChange={(e) => setPlate(e.target.value)} />
           <button type="submit">{t("search.plate.submit")}</button>
         </form>
+        <ApiKey />
         <label className="language">
           <span className="visually-hidden">{t("nav.language")}</span>
           <select value={language} onChange={(e) => setLanguage(e.target.value as Language)} aria-label={t("nav.language")}>

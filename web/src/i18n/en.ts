@@ -90,6 +90,13 @@ export const en = {
   "problem.unknownGarage": "This garage no longer exists.",
   "problem.notFound": "It no longer exists: someone may have deleted it.",
   "problem.unavailable": "The service is briefly unavailable. Try again in a moment.",
+  "problem.unauthorized": "This needs an API key: enter yours with “API key” at the top of the page.",
+  "problem.tooManyRequests": "Too many requests: wait a moment, then try again.",
+  "key.button": "API key",
+  "key.label": "API key for this tab",
+  "key.save": "Use key",
+  "key.clear": "Forget key",
+  "key.set": "Key in use",
   "dates.updated": "Updated {date}",
 } as const;
 

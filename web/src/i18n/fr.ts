@@ -92,5 +92,12 @@ export const fr: Record<MessageKey, string> = {
   "problem.unknownGarage": "Ce garage n’existe plus.",
   "problem.notFound": "Il n’existe plus : quelqu’un l’a peut-être supprimé.",
   "problem.unavailable": "Le service est momentanément indisponible. Réessayez dans un instant.",
+  "problem.unauthorized": "Il faut une clé d’API : saisissez la vôtre avec « Clé d’API » en haut de la page.",
+  "problem.tooManyRequests": "Trop de requêtes : patientez un instant, puis réessayez.",
+  "key.button": "Clé d’API",
+  "key.label": "Clé d’API pour cet onglet",
+  "key.save": "Utiliser la clé",
+  "key.clear": "Oublier la clé",
+  "key.set": "Clé utilisée",
   "dates.updated": "Mis à jour le {date}",
 };
