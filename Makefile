@@ -5,7 +5,7 @@ CARGO ?= cargo
 NPM ?= npm
 export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run build ui test check fmt-check lint deny test-rust test-web clean
+.PHONY: run build ui test check fmt-check lint deny lint-deploy test-rust test-web clean
 
 ## run: build the UI when its sources changed, then serve API and UI on http://localhost:8080
 run: ui
@@ -28,7 +28,7 @@ web/dist/index.html: web/node_modules/.package-lock.json $(shell find web/src we
 ## test: formatting, lints and every test (Rust unit, PostgreSQL and SQLite integration, UI, browser)
 test: check test-rust test-web
 
-check: fmt-check lint deny
+check: fmt-check lint deny lint-deploy
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -40,6 +40,12 @@ lint:
 deny:
 	@command -v cargo-deny >/dev/null || { echo "cargo-deny is missing: cargo install cargo-deny --locked"; exit 1; }
 	$(CARGO) deny --log-level error check licenses bans sources
+
+## lint-deploy: the Dockerfile, the YAML, and the deployment files checked against the app
+lint-deploy:
+	hadolint Dockerfile
+	yamllint --strict deploy .github .yamllint.yml
+	python3 -m unittest deploy/test_deploy.py
 
 test-rust:
 	@pg_isready -q -d "$(TEST_DATABASE_URL)" 2>/dev/null || { \

@@ -1,0 +1,144 @@
+"""Checks of the deployment files against the app they deploy.
+
+Run by `make test` (python3 -m unittest deploy/test_deploy.py), beside
+hadolint and yamllint: no cluster is needed, only what the files promise.
+"""
+
+import pathlib
+import re
+import unittest
+
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+DEPLOY = ROOT / "deploy"
+
+
+def load(path):
+    return list(yaml.safe_load_all((DEPLOY / path).read_text()))
+
+
+def app_routes():
+    startup = (ROOT / "crates/app/src/startup.rs").read_text()
+    return set(re.findall(r'\.route\("([^"]+)"', startup))
+
+
+def app_metrics():
+    source = (ROOT / "crates/app/src/metrics.rs").read_text()
+    names = set(re.findall(r'"((?:http|db)_[a-z_]+)"', source))
+    counters = {"http_requests", "db_pool_checkouts", "db_pool_wait_seconds", "db_pool_timeouts",
+                "db_errors_unavailable", "db_errors_internal"}
+    # Counters are exposed with a _total suffix, histograms with _bucket.
+    return names | {n + "_total" for n in names & counters} | {n + "_bucket" for n in names}
+
+
+class Kubernetes(unittest.TestCase):
+    def setUp(self):
+        (self.deployment,) = load("k8s/deployment.yaml")
+        self.container = self.deployment["spec"]["template"]["spec"]["containers"][0]
+
+    def test_kustomization_lists_files_that_exist(self):
+        (kustomization,) = load("k8s/kustomization.yaml")
+        for resource in kustomization["resources"]:
+            self.assertTrue((DEPLOY / "k8s" / resource).is_file(), resource)
+
+    def test_probes_hit_routes_the_app_serves(self):
+        routes = app_routes()
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            self.assertIn(self.container[probe]["httpGet"]["path"], routes, probe)
+        self.assertEqual(self.container["readinessProbe"]["httpGet"]["path"], "/health/ready")
+        self.assertEqual(self.container["livenessProbe"]["httpGet"]["path"], "/health/live")
+
+    def test_port_matches_the_image(self):
+        exposed = re.search(r"^EXPOSE (\d+)", (ROOT / "Dockerfile").read_text(), re.M).group(1)
+        self.assertEqual(self.container["ports"][0]["containerPort"], int(exposed))
+        (service,) = load("k8s/service.yaml")
+        self.assertEqual(service["spec"]["ports"][0]["targetPort"], self.container["ports"][0]["name"])
+
+    def test_secrets_come_from_secret_references_only(self):
+        env = {e["name"]: e for e in self.container["env"]}
+        for name in ("DATABASE_URL", "APP__AUTH__API_KEYS"):
+            self.assertEqual(env[name]["valueFrom"]["secretKeyRef"]["name"], "garage-secrets", name)
+            self.assertNotIn("value", env[name])
+
+    def test_resources_and_a_locked_down_container(self):
+        self.assertIn("requests", self.container["resources"])
+        self.assertIn("memory", self.container["resources"]["limits"])
+        pod = self.deployment["spec"]["template"]["spec"]
+        self.assertTrue(pod["securityContext"]["runAsNonRoot"])
+        self.assertTrue(self.container["securityContext"]["readOnlyRootFilesystem"])
+        self.assertFalse(self.container["securityContext"]["allowPrivilegeEscalation"])
+
+    def test_shutdown_grace_outlasts_the_app_drain(self):
+        env = {e["name"]: e.get("value") for e in self.container["env"]}
+        grace = self.deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+        self.assertGreater(grace, int(env["APP__SERVER__SHUTDOWN_TIMEOUT"]))
+
+    def test_autoscaler_targets_the_deployment(self):
+        (hpa,) = load("k8s/hpa.yaml")
+        self.assertEqual(hpa["spec"]["scaleTargetRef"]["name"], self.deployment["metadata"]["name"])
+        self.assertGreaterEqual(hpa["spec"]["minReplicas"], 2)
+
+
+class CloudRun(unittest.TestCase):
+    def test_probes_secrets_and_cloud_sql(self):
+        (service,) = load("cloudrun/service.yaml")
+        template = service["spec"]["template"]
+        self.assertIn("run.googleapis.com/cloudsql-instances", template["metadata"]["annotations"])
+        container = template["spec"]["containers"][0]
+        routes = app_routes()
+        for probe in ("startupProbe", "livenessProbe"):
+            self.assertIn(container[probe]["httpGet"]["path"], routes)
+        env = {e["name"]: e for e in container["env"]}
+        self.assertIn("secretKeyRef", env["DATABASE_URL"]["valueFrom"])
+
+
+class Compose(unittest.TestCase):
+    def test_app_waits_for_a_healthy_database(self):
+        (compose,) = load("docker-compose.yml")
+        app = compose["services"]["app"]
+        self.assertEqual(app["depends_on"]["db"]["condition"], "service_healthy")
+        self.assertTrue(app["environment"]["DATABASE_URL"].startswith("postgres://"))
+
+
+class Alerts(unittest.TestCase):
+    def setUp(self):
+        (doc,) = load("prometheus/alerts.yml")
+        self.rules = [r for group in doc["groups"] for r in group["rules"]]
+        self.runbook = (ROOT / "docs/operations.md").read_text().lower()
+
+    def test_the_promised_alerts_exist(self):
+        names = {r["alert"] for r in self.rules}
+        self.assertEqual(names, {"GarageHigh5xxRatio", "GarageHighP99Latency", "GarageInstanceDown", "GarageNotReady"})
+
+    def test_each_alert_is_complete_and_has_a_runbook(self):
+        for rule in self.rules:
+            self.assertTrue(rule["expr"].strip(), rule["alert"])
+            self.assertRegex(rule["for"], r"^\d+[smh]$")
+            self.assertIn(rule["labels"]["severity"], {"page", "ticket"})
+            anchor = rule["annotations"]["runbook"].split("#")[1]
+            self.assertIn(f"### {anchor}", self.runbook, f"no runbook for {rule['alert']}")
+
+    def test_alerts_use_metrics_the_app_exports(self):
+        exported = app_metrics()
+        for rule in self.rules:
+            used = set(re.findall(r"\b((?:http|db)_[a-z_]+)\b", rule["expr"]))
+            self.assertTrue(used <= exported, f"{rule['alert']} uses {used - exported}")
+
+
+class Workflow(unittest.TestCase):
+    def test_deploy_only_from_main_after_tests(self):
+        workflow = yaml.safe_load((ROOT / ".github/workflows/ci.yml").read_text())
+        jobs = workflow["jobs"]
+        self.assertIn("test", jobs["image"]["needs"])
+        self.assertEqual(jobs["deploy"]["needs"], "image")
+        for job in ("image", "deploy"):
+            self.assertIn("refs/heads/main", jobs[job]["if"])
+            self.assertIn("push", jobs[job]["if"])
+        self.assertIn("make test", str(jobs["test"]["steps"]))
+        services = jobs["test"]["services"]
+        self.assertTrue(services["postgres"]["image"].startswith("postgres:"))
+
+
+if __name__ == "__main__":
+    unittest.main()
