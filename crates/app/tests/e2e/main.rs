@@ -8,5 +8,6 @@ mod journey;
 mod outage;
 mod production;
 mod replica;
+mod shutdown;
 mod tls;
 mod ui;

@@ -1,0 +1,138 @@
+//! SIGTERM to the real binary while requests are in flight: they complete,
+//! new connections are refused, and the process exits within its grace period.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use garage_domain::{PageRequest, VehicleFilter, VehicleRepository};
+use garage_infra::testing::TestDb;
+use garage_infra::{Database, DatabaseUrl, DieselVehicleRepository, PoolOptions};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[actix_web::test]
+async fn sigterm_lets_in_flight_requests_finish_and_refuses_new_ones() {
+    let db = TestDb::sqlite();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_garage"))
+        .env("DATABASE_URL", db.url())
+        .env("APP__SERVER__PORT", port.to_string())
+        .env("APP__SERVER__SHUTDOWN_TIMEOUT", "5")
+        .env("APP__SERVER__STATIC_DIR", "no-ui-in-tests")
+        .env("APP__RATE_LIMIT__PER_SECOND", "0")
+        .env("APP__LOG__LEVEL", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .finish();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while client
+        .get(format!("{base}/health/ready"))
+        .send()
+        .await
+        .map_or(true, |r| r.status() != 200)
+    {
+        assert!(Instant::now() < deadline, "the binary did not become ready");
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    let garage = client
+        .post(format!("{base}/api/v1/garages"))
+        .send_json(&serde_json::json!({"name": "G", "address": "A"}))
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+
+    drop(client);
+    // Slow uploads on connections of their own: each body arrives in two
+    // halves, 1.5 s apart, so the requests are in flight when SIGTERM lands.
+    let slow: Vec<_> = (0..10)
+        .map(|i| {
+            let body = serde_json::json!({
+                "garage_id": garage, "brand": "Renault", "model": "Zoe", "year": 2022,
+                "license_plate": format!("SIG-{i:02}"),
+            })
+            .to_string();
+            std::thread::spawn(move || -> std::io::Result<String> {
+                let mut conn = TcpStream::connect(("127.0.0.1", port))?;
+                write!(
+                    conn,
+                    "POST /api/v1/vehicles HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                )?;
+                let (head, tail) = body.split_at(body.len() / 2);
+                conn.write_all(head.as_bytes())?;
+                std::thread::sleep(Duration::from_millis(1500));
+                conn.write_all(tail.as_bytes())?;
+                let mut answer = String::new();
+                conn.read_to_string(&mut answer)?;
+                Ok(answer)
+            })
+        })
+        .collect();
+    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+
+    let stopped_at = Instant::now();
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    let refused = std::net::TcpStream::connect(("127.0.0.1", port));
+    assert!(
+        refused.is_err(),
+        "a new connection was accepted after SIGTERM"
+    );
+
+    let answers = actix_web::rt::task::spawn_blocking(move || {
+        slow.into_iter()
+            .map(|t| t.join().unwrap().map_err(|e| e.to_string()))
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    for answer in &answers {
+        let answer = answer
+            .as_ref()
+            .expect("an in-flight request was answered, not reset");
+        assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    }
+    loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            assert!(exit.success(), "exited with {exit}");
+            break;
+        }
+        assert!(
+            stopped_at.elapsed() < Duration::from_secs(7),
+            "still running past the grace period"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let pool = Database::connect(
+        &DatabaseUrl::parse(db.url()).unwrap(),
+        &PoolOptions::default(),
+    )
+    .unwrap();
+    let stored = DieselVehicleRepository::new(pool)
+        .list(VehicleFilter::default(), PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(stored.items.len(), 10, "every acknowledged write is stored");
+}
