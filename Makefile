@@ -5,7 +5,7 @@ CARGO ?= cargo
 NPM ?= npm
 export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run build ui test check fmt-check lint deny lint-deploy test-rust test-web clean
+.PHONY: run build ui bench test check fmt-check lint deny lint-deploy test-rust test-web clean
 
 ## run: build the UI when its sources changed, then serve API and UI on http://localhost:8080
 run: ui
@@ -55,6 +55,12 @@ test-rust:
 
 test-web:
 	@if [ -f web/package.json ]; then $(MAKE) --no-print-directory -C web test; fi
+
+## bench: release binary under wrk beside pgbench's ceiling, on PostgreSQL and SQLite (needs wrk)
+bench:
+	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk"; exit 1; }
+	$(CARGO) build --release --locked --bin garage
+	python3 bench/bench.py
 
 clean:
 	$(CARGO) clean

@@ -36,7 +36,7 @@ pub(crate) fn scope() -> Scope {
 async fn list(fleet: web::Data<FleetService>, query: web::Query<GarageQuery>) -> Result {
     let (filter, page) = query.into_inner().try_into_domain()?;
     let page = fleet.list_garages(filter, page).await?;
-    Ok(HttpResponse::Ok().json(PageBody::<GarageBody>::from_page(page)))
+    crate::body::json(HttpResponse::Ok(), &PageBody::<GarageBody>::from_page(page))
 }
 
 async fn create(fleet: web::Data<FleetService>, body: web::Json<CreateGarage>) -> Result {
@@ -79,5 +79,8 @@ async fn vehicles(
     let page = fleet
         .garage_vehicles(GarageId(id.into_inner()), page)
         .await?;
-    Ok(HttpResponse::Ok().json(PageBody::<VehicleBody>::from_page(page)))
+    crate::body::json(
+        HttpResponse::Ok(),
+        &PageBody::<VehicleBody>::from_page(page),
+    )
 }

@@ -1,6 +1,7 @@
 //! Garage's HTTP adapter: the `/api/v1` routes, their wire types, and the
 //! mapping of every failure to an RFC 9457 problem.
 
+mod body;
 mod dto;
 mod error;
 mod garages;

@@ -29,7 +29,10 @@ pub(crate) fn scope() -> Scope {
 async fn list(fleet: web::Data<FleetService>, query: web::Query<VehicleQuery>) -> Result {
     let (filter, page) = query.into_inner().try_into_domain()?;
     let page = fleet.list_vehicles(filter, page).await?;
-    Ok(HttpResponse::Ok().json(PageBody::<VehicleBody>::from_page(page)))
+    crate::body::json(
+        HttpResponse::Ok(),
+        &PageBody::<VehicleBody>::from_page(page),
+    )
 }
 
 async fn create(fleet: web::Data<FleetService>, body: web::Json<CreateVehicle>) -> Result {

@@ -201,6 +201,10 @@ pub struct Database {
     pool: r2d2::Pool<Manager>,
     backend: Backend,
     counters: Arc<Counters>,
+    /// SQLite takes one writer at a time; queueing writers here, in order,
+    /// beats their polling for the file lock (its busy handler sleeps up to
+    /// 100 ms between tries, which made the tail latency of writes).
+    writer: Option<Arc<std::sync::Mutex<()>>>,
 }
 
 impl std::fmt::Debug for Database {
@@ -251,6 +255,7 @@ impl Database {
             pool,
             backend: url.backend,
             counters: Arc::default(),
+            writer: (url.backend == Backend::Sqlite).then(Arc::default),
         })
     }
 
@@ -317,8 +322,30 @@ impl Database {
         .await
     }
 
+    /// Runs blocking Diesel work that writes: like `run`, and one writer at
+    /// a time on SQLite.
+    pub(crate) async fn write<T, F>(&self, work: F) -> Result<T, Error>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.execute(self.writer.clone(), work).await
+    }
+
     /// Runs blocking Diesel work on a blocking thread, never on an async worker.
     pub(crate) async fn run<T, F>(&self, work: F) -> Result<T, Error>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.execute(None, work).await
+    }
+
+    async fn execute<T, F>(
+        &self,
+        writer: Option<Arc<std::sync::Mutex<()>>>,
+        work: F,
+    ) -> Result<T, Error>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
@@ -326,6 +353,12 @@ impl Database {
         let pool = self.pool.clone();
         let counters = self.counters.clone();
         let result = tokio::task::spawn_blocking(move || {
+            // Queued before taking a connection, so waiting writers leave
+            // the pool to readers. A panic while holding it left nothing
+            // half-written (its transaction rolled back): poison is harmless.
+            let _turn = writer
+                .as_ref()
+                .map(|w| w.lock().unwrap_or_else(|e| e.into_inner()));
             let started = Instant::now();
             let checkout = pool.get();
             let waited = started.elapsed().as_micros() as u64;

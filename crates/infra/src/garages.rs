@@ -102,7 +102,7 @@ impl GarageRepository for DieselGarageRepository {
 
     async fn create(&self, garage: NewGarage) -> Result<Garage, Error> {
         self.db
-            .run(move |conn| {
+            .write(move |conn| {
                 let at = now();
                 let row = diesel::insert_into(garages::table)
                     .values(NewGarageRow {
@@ -122,7 +122,7 @@ impl GarageRepository for DieselGarageRepository {
 
     async fn update(&self, id: GarageId, changes: GarageChanges) -> Result<Garage, Error> {
         self.db
-            .run(move |conn| {
+            .write(move |conn| {
                 conn.transaction(|conn| {
                     let capacity = changes.capacity.map(capacity_column);
                     // The count check and the write are one statement: the
@@ -161,7 +161,7 @@ impl GarageRepository for DieselGarageRepository {
 
     async fn delete(&self, id: GarageId) -> Result<(), Error> {
         self.db
-            .run(move |conn| {
+            .write(move |conn| {
                 let deleted = diesel::delete(
                     garages::table
                         .find(id.0)

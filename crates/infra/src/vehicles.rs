@@ -144,7 +144,7 @@ impl VehicleRepository for DieselVehicleRepository {
 
     async fn create(&self, vehicle: NewVehicle) -> Result<Vehicle, Error> {
         self.db
-            .run(move |conn| {
+            .write(move |conn| {
                 conn.transaction(|conn| {
                     take_place(conn, vehicle.garage_id)?;
                     let at = now();
@@ -175,7 +175,7 @@ impl VehicleRepository for DieselVehicleRepository {
 
     async fn update(&self, id: VehicleId, changes: VehicleChanges) -> Result<Vehicle, Error> {
         self.db
-            .run(move |conn| {
+            .write(move |conn| {
                 conn.transaction(|conn| {
                     let at = now();
                     // Locks the vehicle first, so concurrent moves of it queue
@@ -223,7 +223,7 @@ impl VehicleRepository for DieselVehicleRepository {
 
     async fn delete(&self, id: VehicleId) -> Result<(), Error> {
         self.db
-            .run(move |conn| {
+            .write(move |conn| {
                 conn.transaction(|conn| {
                     let garage: i64 = diesel::delete(vehicles::table.find(id.0))
                         .returning(vehicles::garage_id)

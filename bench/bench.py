@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""`make bench`: the release binary under wrk, beside pgbench running the
+same SQL at the same concurrency, on a seeded PostgreSQL database (and the
+same load on the SQLite default).
+
+One machine runs the server, PostgreSQL and the load generators, so the
+absolute numbers say little; the ratios API / pgbench are what to compare.
+Settings: BENCH_SECONDS (10), BENCH_CONNECTIONS (64), TEST_DATABASE_URL.
+"""
+
+import json
+import os
+import random
+import re
+import socket
+import sqlite3
+import string
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / "target/release/garage"
+SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
+ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+GARAGES, PER_GARAGE = 1000, 50
+DB_NAME = "garage_bench"
+
+TARGETS = {"list": 0.50, "create": 0.50, "mix": 0.40}
+
+
+def with_database(url, name):
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit(parts._replace(path="/" + name))
+
+
+def psql(url, sql):
+    subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql], check=True, stdout=subprocess.DEVNULL)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(database_url):
+    """Starts the binary and returns (process, base URL, ms from start to ready)."""
+    port = free_port()
+    env = dict(os.environ, DATABASE_URL=database_url, APP__SERVER__PORT=str(port),
+               APP__RATE_LIMIT__PER_SECOND="0", APP__LOG__LEVEL="warn",
+               APP__SERVER__STATIC_DIR="no-ui-in-bench", APP__DATABASE__POOL_MAX_SIZE="16")
+    started = time.perf_counter()
+    proc = subprocess.Popen([str(BIN)], env=env, stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/health/ready", timeout=1) as r:
+                if r.status == 200:
+                    break
+        except (urllib.error.URLError, ConnectionError, OSError):
+            pass
+        if proc.poll() is not None or time.perf_counter() - started > 30:
+            sys.exit("the server did not become ready")
+        time.sleep(0.002)
+    return proc, base, (time.perf_counter() - started) * 1000
+
+
+def peak_rss_mib(proc):
+    status = Path(f"/proc/{proc.pid}/status").read_text()
+    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
+
+
+def current_rss_mib(proc):
+    status = Path(f"/proc/{proc.pid}/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024
+
+
+def stop(proc):
+    proc.terminate()
+    proc.wait(timeout=40)
+
+
+def wrk(base, script, seconds=SECONDS):
+    env = dict(os.environ, BENCH_GARAGES=str(GARAGES),
+               BENCH_RUN="".join(random.choices(string.ascii_uppercase, k=4)))
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", f"bench/{script}.lua", base],
+        cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def pgbench(url, scripts, seconds=SECONDS):
+    args = ["pgbench", "-n", "-M", "prepared", "-c", str(CONNECTIONS), "-j", "2", "-T", str(seconds)]
+    for script, weight in scripts:
+        args += ["-f", f"{ROOT / 'bench/pgbench' / script}.sql@{weight}"]
+    out = subprocess.run(args + [url], check=True, capture_output=True, text=True).stdout
+    return float(re.search(r"tps = ([\d.]+)", out).group(1))
+
+
+def seed_postgres(url):
+    psql(url, f"""
+        INSERT INTO garages (name, address, capacity, vehicle_count)
+          SELECT 'Garage ' || g, g || ' rue du Banc', NULL, {PER_GARAGE} FROM generate_series(1, {GARAGES}) g;
+        INSERT INTO vehicles (garage_id, brand, model, year, license_plate)
+          SELECT g, 'Brand' || (v % 7), 'Model' || (v % 11), 2000 + v % 25, 'S' || g || 'V' || v
+          FROM generate_series(1, {GARAGES}) g, generate_series(1, {PER_GARAGE}) v;
+        ANALYZE;""")
+
+
+def seed_sqlite(path):
+    db = sqlite3.connect(path)
+    now = "2026-01-01 00:00:00"
+    db.executemany("INSERT INTO garages (id, name, address, capacity, vehicle_count, created_at, updated_at) VALUES (?, ?, ?, NULL, ?, ?, ?)",
+                   [(g, f"Garage {g}", f"{g} rue du Banc", PER_GARAGE, now, now) for g in range(1, GARAGES + 1)])
+    db.executemany("INSERT INTO vehicles (garage_id, brand, model, year, license_plate, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   [(g, f"Brand{v % 7}", f"Model{v % 11}", 2000 + v % 25, f"S{g}V{v}", now, now)
+                    for g in range(1, GARAGES + 1) for v in range(1, PER_GARAGE + 1)])
+    db.commit()
+    db.close()
+
+
+SCENARIOS = [
+    ("list", "GET /garages/{random}/vehicles", [("list", 1)]),
+    ("garages", "GET /garages?limit=50", [("garages", 1)]),
+    ("create", "POST /vehicles", [("create", 1)]),
+    ("mix", "mix 50/10/20/20", [("list", 50), ("garages", 10), ("create", 20), ("delete", 20)]),
+]
+
+
+def run_postgres():
+    psql(ADMIN_URL, f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+    psql(ADMIN_URL, f"CREATE DATABASE {DB_NAME}")
+    url = with_database(ADMIN_URL, DB_NAME)
+    proc, base, startup_ms = start_server(url)
+    seed_postgres(url)
+    rows = []
+    try:
+        for name, label, pg_scripts in SCENARIOS:
+            api = wrk(base, name)
+            ceiling = pgbench(url, pg_scripts)
+            rows.append((name, label, api, ceiling))
+        rss = peak_rss_mib(proc)
+    finally:
+        stop(proc)
+        psql(ADMIN_URL, f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+    return rows, rss, startup_ms
+
+
+def run_sqlite():
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.db"
+        proc, base, _ = start_server(f"sqlite://{path}")
+        stop(proc)
+        seed_sqlite(path)
+        proc, base, startup_ms = start_server(f"sqlite://{path}")
+        try:
+            rows = [(name, label, wrk(base, name), None) for name, label, _ in SCENARIOS]
+            rss = peak_rss_mib(proc)
+        finally:
+            stop(proc)
+    return rows, rss, startup_ms
+
+
+def verdict(ok):
+    return "met" if ok else "MISSED"
+
+
+def report(title, rows, rss, startup_ms, startup_target_ms):
+    print(f"\n## {title}\n")
+    print("| scenario | API req/s | p50 ms | p99 ms | p99/p50 | errors | pgbench tps | API/pgbench | target |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    for name, label, api, ceiling in rows:
+        ratio = api["rps"] / ceiling if ceiling else None
+        tail = api["p99_ms"] / api["p50_ms"] if api["p50_ms"] else 0
+        goals = []
+        if ratio is not None and name in TARGETS:
+            goals.append(f"ratio ≥ {TARGETS[name]:.0%}: {verdict(ratio >= TARGETS[name])}")
+        goals.append(f"p99 ≤ 4×p50: {verdict(tail <= 4)}")
+        print(f"| {label} | {api['rps']:.0f} | {api['p50_ms']:.2f} | {api['p99_ms']:.2f} | {tail:.1f} | {api['errors']} | "
+              f"{f'{ceiling:.0f}' if ceiling else '–'} | {f'{ratio:.0%}' if ratio is not None else '–'} | {'; '.join(goals)} |")
+    print(f"\nPeak RSS under load: {rss:.1f} MiB (target ≤ 64 MiB: {verdict(rss <= 64)}). "
+          f"Start to ready: {startup_ms:.0f} ms (target ≤ {startup_target_ms} ms: {verdict(startup_ms <= startup_target_ms)}).")
+
+
+def main():
+    if not BIN.exists():
+        sys.exit(f"build the release binary first: cargo build --release --bin garage ({BIN} is missing)")
+    print(f"# garage benchmark: {CONNECTIONS} connections, {SECONDS} s per run, {GARAGES} garages × {PER_GARAGE} vehicles, "
+          f"{os.cpu_count()} cores shared by server, database and load generator")
+    rows, rss, startup = run_postgres()
+    report("PostgreSQL", rows, rss, startup, 1000)
+    rows, rss, startup = run_sqlite()
+    report("SQLite (embedded default)", rows, rss, startup, 300)
+
+
+if __name__ == "__main__":
+    main()
