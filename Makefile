@@ -5,7 +5,7 @@ CARGO ?= cargo
 NPM ?= npm
 export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run build ui bench test check fmt-check lint deny lint-deploy test-rust test-web clean
+.PHONY: run build ui bench soak fuzz test check fmt-check lint deny lint-deploy test-rust test-web clean
 
 ## run: build the UI when its sources changed, then serve API and UI on http://localhost:8080
 run: ui
@@ -61,6 +61,19 @@ bench:
 	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk"; exit 1; }
 	$(CARGO) build --release --locked --bin garage
 	python3 bench/bench.py
+
+## soak: the mix for 10 minutes (SOAK_SECONDS) on PostgreSQL: no errors, no memory growth
+soak:
+	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk"; exit 1; }
+	$(CARGO) build --release --locked --bin garage
+	python3 bench/bench.py --soak
+
+## fuzz: plate parsing and every JSON body, FUZZ_SECONDS (60) each; cargo-fuzz on the stable toolchain
+FUZZ_SECONDS ?= 60
+fuzz:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	cd fuzz && for target in plate json_bodies; do \
+	  RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run $$target -- -max_total_time=$(FUZZ_SECONDS) || exit 1; done
 
 clean:
 	$(CARGO) clean

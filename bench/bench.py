@@ -189,9 +189,44 @@ def report(title, rows, rss, startup_ms, startup_target_ms):
           f"Start to ready: {startup_ms:.0f} ms (target ≤ {startup_target_ms} ms: {verdict(startup_ms <= startup_target_ms)}).")
 
 
+def soak():
+    """The mix for SOAK_SECONDS (600) on PostgreSQL, in one-minute rounds:
+    errors must stay 0 and memory flat."""
+    total = int(os.environ.get("SOAK_SECONDS", "600"))
+    rounds = max(1, total // 60)
+    psql(ADMIN_URL, f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+    psql(ADMIN_URL, f"CREATE DATABASE {DB_NAME}")
+    url = with_database(ADMIN_URL, DB_NAME)
+    proc, base, _ = start_server(url)
+    seed_postgres(url)
+    errors = 0
+    try:
+        warm = wrk(base, "mix", seconds=10)
+        errors += warm["errors"]
+        start_rss = current_rss_mib(proc)
+        print(f"# soak: mix at {CONNECTIONS} connections for {rounds} × {total // rounds} s; RSS after warm-up {start_rss:.1f} MiB\n")
+        print("| round | req/s | p99 ms | errors | RSS MiB |")
+        print("|---:|---:|---:|---:|---:|")
+        for n in range(1, rounds + 1):
+            result = wrk(base, "mix", seconds=total // rounds)
+            errors += result["errors"]
+            print(f"| {n} | {result['rps']:.0f} | {result['p99_ms']:.1f} | {result['errors']} | {current_rss_mib(proc):.1f} |", flush=True)
+        end_rss = current_rss_mib(proc)
+    finally:
+        stop(proc)
+        psql(ADMIN_URL, f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+    growth = end_rss - start_rss
+    print(f"\nErrors: {errors}. RSS {start_rss:.1f} → {end_rss:.1f} MiB ({growth:+.1f} MiB).")
+    if errors or growth > max(8.0, start_rss * 0.2):
+        sys.exit("soak failed: errors, or memory grew beyond noise")
+
+
 def main():
     if not BIN.exists():
         sys.exit(f"build the release binary first: cargo build --release --bin garage ({BIN} is missing)")
+    if sys.argv[1:] == ["--soak"]:
+        soak()
+        return
     print(f"# garage benchmark: {CONNECTIONS} connections, {SECONDS} s per run, {GARAGES} garages × {PER_GARAGE} vehicles, "
           f"{os.cpu_count()} cores shared by server, database and load generator")
     rows, rss, startup = run_postgres()

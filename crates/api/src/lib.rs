@@ -2,7 +2,8 @@
 //! mapping of every failure to an RFC 9457 problem.
 
 mod body;
-mod dto;
+#[doc(hidden)]
+pub mod dto;
 mod error;
 mod garages;
 mod vehicles;

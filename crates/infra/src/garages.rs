@@ -9,10 +9,8 @@ use garage_domain::{
 };
 
 use crate::db::{violation, Database, DbConnection, StoreError};
-use crate::rows::{capacity_column, now, GarageChangeset, GarageRow, NewGarageRow};
+use crate::rows::{capacity_column, lower, now, GarageChangeset, GarageRow, NewGarageRow};
 use crate::schema::garages;
-
-diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
 #[derive(Debug, Clone)]
 pub struct DieselGarageRepository {

@@ -10,6 +10,11 @@ use garage_domain::{
 
 use crate::schema::{garages, vehicles};
 
+diesel::define_sql_function! {
+    /// SQL's `lower`, for searches that ignore case on both backends.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
 /// Now, at the microsecond precision both backends keep.
 pub(crate) fn now() -> NaiveDateTime {
     Utc::now().naive_utc().trunc_subsecs(6)

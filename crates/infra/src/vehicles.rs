@@ -12,10 +12,8 @@ use garage_domain::{
 };
 
 use crate::db::{violation, Database, DbConnection, StoreError};
-use crate::rows::{now, NewVehicleRow, VehicleChangeset, VehicleRow};
+use crate::rows::{lower, now, NewVehicleRow, VehicleChangeset, VehicleRow};
 use crate::schema::{garages, vehicles};
-
-diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
 #[derive(Debug, Clone)]
 pub struct DieselVehicleRepository {
