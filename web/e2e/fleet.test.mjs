@@ -212,3 +212,28 @@ test("the interface fits a phone-sized screen", async () => {
   await shot(page, "phone");
   await context.close();
 });
+
+test("names that look like markup are shown as text, never run", async () => {
+  const name = `<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>`;
+  const created = await fetch(`${base}/api/v1/garages`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ name, address: "'; DROP TABLE garages;--" }),
+  });
+  assert.equal(created.status, 201);
+  const { id } = await created.json();
+  const context = await browser.newContext({ locale: "en-GB" });
+  const page = await context.newPage();
+  let dialogs = 0;
+  page.on("dialog", (dialog) => {
+    dialogs += 1;
+    dialog.dismiss();
+  });
+  await page.goto(`${base}/garages/${id}`);
+  await page.getByRole("heading", { name }).waitFor();
+  await page.getByText("'; DROP TABLE garages;--").waitFor();
+  assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  assert.equal(await page.locator("main img").count(), 0);
+  assert.equal(dialogs, 0);
+  await context.close();
+});
