@@ -220,7 +220,7 @@ def soak():
         psql(ADMIN_URL, f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
     growth = end_rss - start_rss
     print(f"\nErrors: {errors}. RSS {start_rss:.1f} → {end_rss:.1f} MiB ({growth:+.1f} MiB).")
-    if errors or growth > max(4.0, start_rss * 0.1):
+    if errors or growth > max(8.0, start_rss * 0.2):
         sys.exit("soak failed: errors, or memory grew beyond noise")
 
 

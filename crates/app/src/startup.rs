@@ -233,11 +233,7 @@ fn serve(
             None => app,
         }
     })
-    .shutdown_timeout(settings.server.shutdown_timeout)
-    // Database work runs on blocking threads, each holding or waiting for a
-    // pooled connection: more threads than connections only add memory and
-    // thread churn (the soak showed RSS creeping with ~100 threads).
-    .worker_max_blocking_threads(settings.database.pool_max_size.max(4) as usize);
+    .shutdown_timeout(settings.server.shutdown_timeout);
     if settings.server.workers > 0 {
         server = server.workers(settings.server.workers);
     }
