@@ -5,6 +5,7 @@ mod concurrency;
 mod helpers;
 mod hostile;
 mod journey;
+mod logs;
 mod outage;
 mod production;
 mod replica;
