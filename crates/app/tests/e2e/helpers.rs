@@ -173,3 +173,49 @@ pub fn assert_problem(reply: &Reply, status: u16) {
             && reply.body["detail"].is_string()
     );
 }
+
+/// The real `garage` binary on a free port, started with `env` added.
+pub struct Binary {
+    pub child: std::process::Child,
+    pub port: u16,
+    pub base: String,
+}
+
+/// Starts the binary and waits until it is ready; its stdout is `stdout`.
+pub async fn spawn_binary(
+    db: &TestDb,
+    env: &[(&str, &str)],
+    stdout: std::process::Stdio,
+) -> Binary {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_garage"))
+        .env("DATABASE_URL", db.url())
+        .env("APP__SERVER__PORT", port.to_string())
+        .env("APP__SERVER__STATIC_DIR", "no-ui-in-tests")
+        .env("APP__RATE_LIMIT__PER_SECOND", "0")
+        .env_remove("RUST_LOG")
+        .envs(env.iter().copied())
+        .stdout(stdout)
+        .spawn()
+        .expect("the binary starts");
+    let base = format!("http://127.0.0.1:{port}");
+    let client = awc::Client::default();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while client
+        .get(format!("{base}/health/ready"))
+        .send()
+        .await
+        .map_or(true, |r| r.status() != 200)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the binary did not become ready"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    Binary { child, port, base }
+}

@@ -4,9 +4,10 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use garage_infra::testing::TestDb;
+
+use crate::helpers::{spawn_binary, Binary};
 use serde_json::Value;
 
 const KEY: &str = "log-test-key-0123456789abcdef";
@@ -14,33 +15,15 @@ const KEY: &str = "log-test-key-0123456789abcdef";
 #[actix_web::test]
 async fn each_request_is_one_json_line_without_secrets() {
     let db = TestDb::postgres();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_garage"))
-        .env("DATABASE_URL", db.url())
-        .env("APP__SERVER__PORT", port.to_string())
-        .env("APP__SERVER__STATIC_DIR", "no-ui-in-tests")
-        .env("APP__LOG__FORMAT", "json")
-        .env("APP__AUTH__API_KEYS", KEY)
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    let base = format!("http://127.0.0.1:{port}");
+    let Binary {
+        mut child, base, ..
+    } = spawn_binary(
+        &db,
+        &[("APP__LOG__FORMAT", "json"), ("APP__AUTH__API_KEYS", KEY)],
+        Stdio::piped(),
+    )
+    .await;
     let client = awc::Client::default();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while client
-        .get(format!("{base}/health/ready"))
-        .send()
-        .await
-        .map_or(true, |r| r.status() != 200)
-    {
-        assert!(Instant::now() < deadline, "the binary did not become ready");
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-    }
     let created = client
         .post(format!("{base}/api/v1/garages"))
         .insert_header(("authorization", format!("Bearer {KEY}")))

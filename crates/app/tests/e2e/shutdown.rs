@@ -6,46 +6,31 @@ use std::time::{Duration, Instant};
 
 use garage_domain::{PageRequest, VehicleFilter, VehicleRepository};
 use garage_infra::testing::TestDb;
+
+use crate::helpers::{spawn_binary, Binary};
 use garage_infra::{Database, DatabaseUrl, DieselVehicleRepository, PoolOptions};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[actix_web::test]
 async fn sigterm_lets_in_flight_requests_finish_and_refuses_new_ones() {
     let db = TestDb::sqlite();
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_garage"))
-        .env("DATABASE_URL", db.url())
-        .env("APP__SERVER__PORT", port.to_string())
-        .env("APP__SERVER__SHUTDOWN_TIMEOUT", "5")
-        .env("APP__SERVER__STATIC_DIR", "no-ui-in-tests")
-        .env("APP__RATE_LIMIT__PER_SECOND", "0")
-        .env("APP__LOG__LEVEL", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("the binary starts");
+    let Binary {
+        mut child,
+        port,
+        base,
+    } = spawn_binary(
+        &db,
+        &[
+            ("APP__SERVER__SHUTDOWN_TIMEOUT", "5"),
+            ("APP__LOG__LEVEL", "warn"),
+        ],
+        Stdio::null(),
+    )
+    .await;
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(20))
         .finish();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while client
-        .get(format!("{base}/health/ready"))
-        .send()
-        .await
-        .map_or(true, |r| r.status() != 200)
-    {
-        assert!(Instant::now() < deadline, "the binary did not become ready");
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-    }
     let garage = client
         .post(format!("{base}/api/v1/garages"))
         .send_json(&serde_json::json!({"name": "G", "address": "A"}))
