@@ -239,16 +239,13 @@ impl GarageQuery {
     pub fn try_into_domain(self) -> Result<(GarageFilter, PageRequest), ApiError> {
         let mut errors = FieldErrors::new();
         let page = page_request(&mut errors, self.limit, self.cursor.as_deref());
-        let name_contains = self.q.and_then(|q| {
-            let q = q.trim();
-            if q.chars().count() > GarageName::MAX_CHARS {
-                errors.push(
-                    "q",
-                    format!("must be at most {} characters", GarageName::MAX_CHARS),
-                );
-            }
-            (!q.is_empty()).then(|| q.to_owned())
-        });
+        // A search is held to a name's rules (no control characters, which
+        // PostgreSQL would refuse), except that an empty one means "all".
+        let name_contains = self
+            .q
+            .filter(|q| !q.trim().is_empty())
+            .and_then(|q| errors.check("q", GarageName::parse(&q)))
+            .map(GarageName::into_inner);
         bad_query(errors)?;
         Ok((GarageFilter { name_contains }, page))
     }

@@ -101,6 +101,8 @@ async fn hostile_input_is_refused_cleanly_and_changes_nothing() {
         "/api/v1/garages?cursor=-1",
         "/api/v1/garages?cursor=%27%20OR%201%3D1%20--",
         "/api/v1/garages?cursor=99999999999999999999",
+        "/api/v1/garages?q=%00",
+        "/api/v1/garages?q=nord%0Asud",
         "/api/v1/vehicles?plate=%3Cscript%3E",
         "/api/v1/vehicles?garage_id=abc",
         "/api/v1/vehicles?order=id",
