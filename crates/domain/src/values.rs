@@ -37,10 +37,6 @@ impl FieldErrors {
         });
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     /// `Ok(())` when no field failed.
     ///
     /// # Errors

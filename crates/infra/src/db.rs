@@ -74,10 +74,6 @@ impl DatabaseUrl {
         rest.strip_prefix("//").unwrap_or(rest)
     }
 
-    pub fn expose(&self) -> &str {
-        &self.raw
-    }
-
     fn connect(&self) -> Result<DbConnection, diesel::ConnectionError> {
         match self.backend {
             Backend::Postgres => PgConnection::establish(&self.raw).map(DbConnection::Pg),
