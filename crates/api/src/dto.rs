@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use garage_domain::{
     Address, Brand, Capacity, FieldErrors, Garage, GarageChanges, GarageFilter, GarageId,
     GarageName, LicensePlate, Limit, ModelName, ModelYear, NewGarage, NewVehicle, Page,
-    PageRequest, ValueError, Vehicle, VehicleChanges, VehicleFilter,
+    PageRequest, ValueError, Vehicle, VehicleChanges, VehicleFilter, Vin,
 };
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -132,6 +132,8 @@ pub struct CreateVehicle {
     model: Option<String>,
     year: Option<i64>,
     license_plate: Option<String>,
+    /// Optional; `null` or absent means none.
+    vin: Option<String>,
 }
 
 impl CreateVehicle {
@@ -144,6 +146,7 @@ impl CreateVehicle {
         let plate = required(&mut errors, "license_plate", self.license_plate, |s| {
             LicensePlate::parse(&s)
         });
+        let vin = self.vin.map(|v| errors.check("vin", Vin::parse(&v)));
         validated(errors, || {
             Some(NewVehicle {
                 garage_id: garage_id?,
@@ -151,6 +154,10 @@ impl CreateVehicle {
                 model: model?,
                 year: year?,
                 license_plate: plate?,
+                vin: match vin {
+                    None => None,
+                    Some(parsed) => Some(parsed?),
+                },
             })
         })
     }
@@ -169,11 +176,17 @@ pub struct UpdateVehicle {
     year: Option<Option<i64>>,
     #[serde(default, deserialize_with = "nullable")]
     license_plate: Option<Option<String>>,
+    /// `null` removes the VIN.
+    #[serde(default, deserialize_with = "nullable")]
+    vin: Option<Option<String>>,
 }
 
 impl UpdateVehicle {
     pub fn try_into_domain(self) -> Result<VehicleChanges, ApiError> {
         let mut errors = FieldErrors::new();
+        let vin = self
+            .vin
+            .map(|v| v.map(|v| errors.check("vin", Vin::parse(&v))));
         let changes = VehicleChanges {
             garage_id: change(&mut errors, "garage_id", self.garage_id, GarageId::parse),
             brand: change(&mut errors, "brand", self.brand, |s| Brand::parse(&s)),
@@ -182,8 +195,18 @@ impl UpdateVehicle {
             license_plate: change(&mut errors, "license_plate", self.license_plate, |s| {
                 LicensePlate::parse(&s)
             }),
+            vin: None,
         };
-        validated(errors, || Some(changes))
+        validated(errors, || {
+            Some(VehicleChanges {
+                vin: match vin {
+                    None => None,
+                    Some(None) => Some(None),
+                    Some(Some(parsed)) => Some(Some(parsed?)),
+                },
+                ..changes
+            })
+        })
     }
 }
 
@@ -260,27 +283,85 @@ pub struct VehicleQuery {
     plate: Option<String>,
     brand: Option<String>,
     garage_id: Option<i64>,
+    /// A VIN, any case.
+    vin: Option<String>,
 }
 
 impl VehicleQuery {
     pub fn try_into_domain(self) -> Result<(VehicleFilter, PageRequest), ApiError> {
         let mut errors = FieldErrors::new();
         let page = page_request(&mut errors, self.limit, self.cursor.as_deref());
-        let filter = VehicleFilter {
-            plate: self
-                .plate
-                .and_then(|p| errors.check("plate", LicensePlate::parse(&p))),
-            brand: self
-                .brand
-                .and_then(|b| errors.check("brand", Brand::parse(&b)))
-                .map(Brand::into_inner),
-            garage_id: self
-                .garage_id
-                .and_then(|g| errors.check("garage_id", GarageId::parse(g))),
-        };
+        let filter = vehicle_filter(
+            &mut errors,
+            self.plate,
+            self.brand,
+            self.garage_id,
+            self.vin,
+        );
         bad_query(errors)?;
         Ok((filter, page))
     }
+}
+
+/// The filters of the vehicle list, shared with the export.
+fn vehicle_filter(
+    errors: &mut FieldErrors,
+    plate: Option<String>,
+    brand: Option<String>,
+    garage_id: Option<i64>,
+    vin: Option<String>,
+) -> VehicleFilter {
+    VehicleFilter {
+        plate: plate.and_then(|p| errors.check("plate", LicensePlate::parse(&p))),
+        brand: brand
+            .and_then(|b| errors.check("brand", Brand::parse(&b)))
+            .map(Brand::into_inner),
+        garage_id: garage_id.and_then(|g| errors.check("garage_id", GarageId::parse(g))),
+        vin: vin.and_then(|v| errors.check("vin", Vin::parse(&v))),
+    }
+}
+
+/// The formats of an export.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    #[default]
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    #[serde(default)]
+    pub format: ExportFormat,
+    plate: Option<String>,
+    brand: Option<String>,
+    garage_id: Option<i64>,
+    vin: Option<String>,
+}
+
+impl ExportQuery {
+    pub fn try_into_domain(self) -> Result<(ExportFormat, VehicleFilter), ApiError> {
+        let mut errors = FieldErrors::new();
+        let filter = vehicle_filter(
+            &mut errors,
+            self.plate,
+            self.brand,
+            self.garage_id,
+            self.vin,
+        );
+        bad_query(errors)?;
+        Ok((self.format, filter))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportQuery {
+    /// Checks every row and reports, writing nothing.
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -316,6 +397,7 @@ pub struct VehicleBody {
     model: String,
     year: u16,
     license_plate: String,
+    vin: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -329,6 +411,7 @@ impl From<Vehicle> for VehicleBody {
             model: v.model.into_inner(),
             year: v.year.get(),
             license_plate: v.license_plate.as_str().to_owned(),
+            vin: v.vin.map(|v| v.as_str().to_owned()),
             created_at: v.created_at,
             updated_at: v.updated_at,
         }
@@ -405,10 +488,11 @@ mod tests {
             plate: Some("a".into()),
             brand: None,
             garage_id: Some(-1),
+            vin: Some("VF1".into()),
         };
         assert_eq!(
             fields(query.try_into_domain().unwrap_err()),
-            ["limit", "cursor", "plate", "garage_id"]
+            ["limit", "cursor", "plate", "garage_id", "vin"]
         );
     }
 }

@@ -3,7 +3,7 @@
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{error, HttpRequest, HttpResponse, ResponseError};
-use garage_domain::{Error, FieldError};
+use garage_domain::{Error, FieldError, RowError};
 use serde::Serialize;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -23,9 +23,23 @@ pub enum ApiError {
         detail: String,
         field: Option<&'static str>,
     },
-    PayloadTooLarge,
-    UnsupportedMediaType,
+    /// The body is longer than this many bytes.
+    PayloadTooLarge(usize),
+    /// The body is not of this media type.
+    UnsupportedMediaType(&'static str),
     MethodNotAllowed,
+    /// An `If-Match` names a version the resource is no longer at.
+    PreconditionFailed,
+    /// An `Idempotency-Key` already used for another request.
+    IdempotencyKeyReused,
+    /// A request with the same `Idempotency-Key` is still running.
+    IdempotencyKeyInUse,
+    /// An import with bad rows: nothing was written.
+    ImportRejected {
+        rows: u64,
+        dry_run: bool,
+        errors: Vec<RowError>,
+    },
     /// No valid `Authorization: Bearer <key>` where one is required.
     Unauthorized,
     /// The client spent its request budget; it may retry after this many seconds.
@@ -39,6 +53,7 @@ pub enum ApiError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConflictKind {
     DuplicatePlate,
+    DuplicateVin,
     GarageFull,
     GarageNotEmpty,
     CapacityBelowCount,
@@ -52,12 +67,16 @@ struct Problem<'a> {
     status: u16,
     detail: &'a str,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    errors: &'a [FieldErrorBody<'a>],
+    errors: &'a [ErrorItem<'a>],
 }
 
+/// One thing wrong with the input: a field, a line of an import, or both.
 #[derive(Serialize)]
-struct FieldErrorBody<'a> {
-    field: &'a str,
+struct ErrorItem<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
     message: &'a str,
 }
 
@@ -74,6 +93,7 @@ impl ApiError {
                     "/problems/duplicate-plate",
                     "License plate already registered",
                 ),
+                ConflictKind::DuplicateVin => ("/problems/duplicate-vin", "VIN already registered"),
                 ConflictKind::GarageFull => ("/problems/garage-full", "Garage is full"),
                 ConflictKind::GarageNotEmpty => {
                     ("/problems/garage-not-empty", "Garage still holds vehicles")
@@ -83,12 +103,25 @@ impl ApiError {
                     "Capacity below the vehicles held",
                 ),
             },
-            Self::PayloadTooLarge => ("/problems/payload-too-large", "Request body too large"),
-            Self::UnsupportedMediaType => (
+            Self::PayloadTooLarge(_) => ("/problems/payload-too-large", "Request body too large"),
+            Self::UnsupportedMediaType(_) => (
                 "/problems/unsupported-media-type",
                 "Unsupported content type",
             ),
             Self::MethodNotAllowed => ("/problems/method-not-allowed", "Method not allowed"),
+            Self::PreconditionFailed => (
+                "/problems/precondition-failed",
+                "Resource changed since it was read",
+            ),
+            Self::IdempotencyKeyReused => (
+                "/problems/idempotency-key-reused",
+                "Idempotency key used for another request",
+            ),
+            Self::IdempotencyKeyInUse => (
+                "/problems/idempotency-key-in-use",
+                "A request with this idempotency key is in progress",
+            ),
+            Self::ImportRejected { .. } => ("/problems/import-rejected", "Import has invalid rows"),
             Self::Unauthorized => ("/problems/unauthorized", "Authentication required"),
             Self::TooManyRequests { .. } => ("/problems/too-many-requests", "Too many requests"),
             Self::Unavailable => ("/problems/unavailable", "Service temporarily unavailable"),
@@ -104,11 +137,35 @@ impl ApiError {
                 [one] => format!("{}: {}", one.field, one.message),
                 many => format!("{} fields are invalid", many.len()),
             },
-            Self::PayloadTooLarge => {
-                format!("the body must be at most {} bytes", crate::MAX_BODY_BYTES)
-            }
-            Self::UnsupportedMediaType => "send the body as application/json".into(),
+            Self::PayloadTooLarge(limit) => format!("the body must be at most {limit} bytes"),
+            Self::UnsupportedMediaType(expected) => format!("send the body as {expected}"),
             Self::MethodNotAllowed => "this resource does not support that method".into(),
+            Self::PreconditionFailed => {
+                "the resource has changed since the version in If-Match; read it again (its ETag is current) and retry".into()
+            }
+            Self::IdempotencyKeyReused => {
+                "this Idempotency-Key was already used with a different request; use a new key for a new request".into()
+            }
+            Self::IdempotencyKeyInUse => {
+                "a request with this Idempotency-Key has not finished; retry shortly".into()
+            }
+            Self::ImportRejected {
+                rows,
+                dry_run,
+                errors,
+            } => {
+                let mut lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
+                lines.dedup();
+                format!(
+                    "{} of {rows} rows are invalid; {}",
+                    lines.len(),
+                    if *dry_run {
+                        "this was a dry run"
+                    } else {
+                        "nothing was imported"
+                    }
+                )
+            }
             Self::Unauthorized => "send a valid API key as `Authorization: Bearer <key>`".into(),
             Self::TooManyRequests { retry_after } => {
                 format!("request budget spent; retry in {retry_after} s")
@@ -118,17 +175,33 @@ impl ApiError {
         }
     }
 
-    fn field_errors(&self) -> Vec<FieldError> {
+    fn items(&self) -> Vec<ErrorItem<'_>> {
         match self {
-            Self::BadQuery(errors) | Self::Validation(errors) => errors.clone(),
+            Self::BadQuery(errors) | Self::Validation(errors) => errors
+                .iter()
+                .map(|e| ErrorItem {
+                    line: None,
+                    field: Some(&e.field),
+                    message: &e.message,
+                })
+                .collect(),
             Self::Conflict {
                 field: Some(field),
                 detail,
                 ..
-            } => vec![FieldError {
-                field: (*field).to_owned(),
-                message: detail.clone(),
+            } => vec![ErrorItem {
+                line: None,
+                field: Some(field),
+                message: detail,
             }],
+            Self::ImportRejected { errors, .. } => errors
+                .iter()
+                .map(|e| ErrorItem {
+                    line: Some(e.line),
+                    field: e.field.as_deref(),
+                    message: &e.message,
+                })
+                .collect(),
             _ => Vec::new(),
         }
     }
@@ -155,9 +228,14 @@ impl ResponseError for ApiError {
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            Self::IdempotencyKeyReused | Self::ImportRejected { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            Self::IdempotencyKeyInUse => StatusCode::CONFLICT,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -169,14 +247,7 @@ impl ResponseError for ApiError {
         let status = self.status_code();
         let (kind, title) = self.kind();
         let detail = self.detail();
-        let field_errors = self.field_errors();
-        let errors: Vec<_> = field_errors
-            .iter()
-            .map(|e| FieldErrorBody {
-                field: &e.field,
-                message: &e.message,
-            })
-            .collect();
+        let errors = self.items();
         let problem = Problem {
             kind,
             title,
@@ -187,7 +258,7 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(status);
         response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
         match self {
-            Self::Unavailable => {
+            Self::Unavailable | Self::IdempotencyKeyInUse => {
                 response.insert_header((header::RETRY_AFTER, "1"));
             }
             Self::TooManyRequests { retry_after } => {
@@ -216,6 +287,8 @@ impl From<Error> for ApiError {
             Error::DuplicatePlate(_) => {
                 conflict(ConflictKind::DuplicatePlate, Some("license_plate"))
             }
+            Error::DuplicateVin(_) => conflict(ConflictKind::DuplicateVin, Some("vin")),
+            Error::Stale => Self::PreconditionFailed,
             Error::GarageFull { .. } => conflict(ConflictKind::GarageFull, Some("garage_id")),
             Error::GarageNotEmpty { .. } => conflict(ConflictKind::GarageNotEmpty, None),
             Error::CapacityBelowCount { .. } => {
@@ -236,8 +309,10 @@ impl From<Error> for ApiError {
 pub(crate) fn json_error(err: error::JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
     match err {
         error::JsonPayloadError::Overflow { .. }
-        | error::JsonPayloadError::OverflowKnownLength { .. } => ApiError::PayloadTooLarge,
-        error::JsonPayloadError::ContentType => ApiError::UnsupportedMediaType,
+        | error::JsonPayloadError::OverflowKnownLength { .. } => {
+            ApiError::PayloadTooLarge(crate::MAX_BODY_BYTES)
+        }
+        error::JsonPayloadError::ContentType => ApiError::UnsupportedMediaType("application/json"),
         error::JsonPayloadError::Deserialize(err) => {
             ApiError::BadRequest(format!("the JSON body is invalid: {err}"))
         }

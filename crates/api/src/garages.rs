@@ -1,8 +1,11 @@
 //! `/api/v1/garages`.
 
 use actix_web::http::header;
-use actix_web::{web, HttpResponse, Scope};
+use actix_web::middleware::from_fn;
+use actix_web::{web, HttpRequest, HttpResponse, Scope};
 use garage_domain::{FleetService, GarageId};
+
+use crate::conditional::{not_modified, tagged, Expect};
 
 use crate::dto::{
     CreateGarage, GarageBody, GarageQuery, PageBody, PageQuery, UpdateGarage, VehicleBody,
@@ -17,7 +20,8 @@ pub(crate) fn scope() -> Scope {
             web::resource("")
                 .get(list)
                 .post(create)
-                .default_service(web::to(method_not_allowed)),
+                .default_service(web::to(method_not_allowed))
+                .wrap(from_fn(crate::idempotency::idempotent)),
         )
         .service(
             web::resource("/{id}")
@@ -43,30 +47,47 @@ async fn create(fleet: web::Data<FleetService>, body: web::Json<CreateGarage>) -
     let garage = fleet
         .create_garage(body.into_inner().try_into_domain()?)
         .await?;
-    Ok(HttpResponse::Created()
+    Ok(tagged(HttpResponse::Created(), garage.version)
         .insert_header((header::LOCATION, format!("/api/v1/garages/{}", garage.id)))
         .json(GarageBody::from(garage)))
 }
 
-async fn show(fleet: web::Data<FleetService>, id: web::Path<i64>) -> Result {
+async fn show(req: HttpRequest, fleet: web::Data<FleetService>, id: web::Path<i64>) -> Result {
     let garage = fleet.garage(GarageId(id.into_inner())).await?;
-    Ok(HttpResponse::Ok().json(GarageBody::from(garage)))
+    if let Some(not_modified) = not_modified(&req, garage.version) {
+        return Ok(not_modified);
+    }
+    Ok(tagged(HttpResponse::Ok(), garage.version).json(GarageBody::from(garage)))
+}
+
+/// The version an `If-Match` on garage `id` asks for.
+async fn expected(
+    req: &HttpRequest,
+    fleet: &FleetService,
+    id: GarageId,
+) -> Result<Option<garage_domain::Version>> {
+    Expect::from_request(req)?
+        .version(async { Ok(fleet.garage(id).await?.version) })
+        .await
 }
 
 async fn update(
+    req: HttpRequest,
     fleet: web::Data<FleetService>,
     id: web::Path<i64>,
     body: web::Json<UpdateGarage>,
 ) -> Result {
+    let id = GarageId(id.into_inner());
     let changes = body.into_inner().try_into_domain()?;
-    let garage = fleet
-        .update_garage(GarageId(id.into_inner()), changes)
-        .await?;
-    Ok(HttpResponse::Ok().json(GarageBody::from(garage)))
+    let expected = expected(&req, &fleet, id).await?;
+    let garage = fleet.update_garage(id, changes, expected).await?;
+    Ok(tagged(HttpResponse::Ok(), garage.version).json(GarageBody::from(garage)))
 }
 
-async fn delete(fleet: web::Data<FleetService>, id: web::Path<i64>) -> Result {
-    fleet.delete_garage(GarageId(id.into_inner())).await?;
+async fn delete(req: HttpRequest, fleet: web::Data<FleetService>, id: web::Path<i64>) -> Result {
+    let id = GarageId(id.into_inner());
+    let expected = expected(&req, &fleet, id).await?;
+    fleet.delete_garage(id, expected).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

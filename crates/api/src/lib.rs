@@ -2,14 +2,19 @@
 //! mapping of every failure to an RFC 9457 problem.
 
 mod body;
+pub mod bulk;
+mod conditional;
 #[doc(hidden)]
 pub mod dto;
 mod error;
 mod garages;
+pub mod idempotency;
 mod vehicles;
 
+use std::sync::Arc;
+
 use actix_web::web;
-use garage_domain::FleetService;
+use garage_domain::{FleetService, IdempotencyStore};
 
 pub use error::{ApiError, PROBLEM_JSON};
 
@@ -18,9 +23,13 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Registers the API under `/api/v1`, with extractors whose failures are
 /// problem documents too.
-pub fn configure(service: FleetService) -> impl FnOnce(&mut web::ServiceConfig) {
+pub fn configure(
+    service: FleetService,
+    keys: Arc<dyn IdempotencyStore>,
+) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         cfg.app_data(web::Data::new(service))
+            .app_data(web::Data::new(keys))
             .app_data(
                 web::JsonConfig::default()
                     .limit(MAX_BODY_BYTES)

@@ -16,6 +16,7 @@ fn garage(id: i64) -> Garage {
         address: Address::parse("1 rue de Lille, Paris").unwrap(),
         capacity: Some(Capacity::parse(10).unwrap()),
         vehicle_count: 2,
+        version: Version(3),
         created_at: Utc::now(),
         updated_at: Utc::now(),
     }
@@ -29,6 +30,8 @@ fn vehicle_from(id: i64, new: NewVehicle) -> Vehicle {
         model: new.model,
         year: new.year,
         license_plate: new.license_plate,
+        vin: new.vin,
+        version: Version(1),
         created_at: Utc::now(),
         updated_at: Utc::now(),
     }
@@ -40,12 +43,10 @@ fn valid_vehicle() -> Value {
 
 macro_rules! app {
     ($garages:expr, $vehicles:expr) => {
-        test::init_service(
-            App::new().configure(garage_api::configure(FleetService::new(
-                Arc::new($garages),
-                Arc::new($vehicles),
-            ))),
-        )
+        test::init_service(App::new().configure(garage_api::configure(
+            FleetService::new(Arc::new($garages), Arc::new($vehicles)),
+            Arc::new(MockIdempotencyStore::new()),
+        )))
         .await
     };
 }
@@ -287,7 +288,7 @@ async fn missing_resources_bad_ids_and_unknown_routes_are_problems() {
     let mut vehicles = MockVehicleRepository::new();
     vehicles
         .expect_delete()
-        .returning(|id| Err(Error::VehicleNotFound(id)));
+        .returning(|id, _| Err(Error::VehicleNotFound(id)));
     let app = app!(garages, vehicles);
     for (req, expected) in [
         (test::TestRequest::get().uri("/api/v1/garages/7"), 404),
@@ -309,7 +310,7 @@ async fn missing_resources_bad_ids_and_unknown_routes_are_problems() {
 #[actix_web::test]
 async fn deleting_a_garage_answers_204_or_409_when_it_holds_vehicles() {
     let mut garages = MockGarageRepository::new();
-    garages.expect_delete().returning(|id| {
+    garages.expect_delete().returning(|id, _| {
         if id == GarageId(1) {
             Ok(())
         } else {
@@ -334,8 +335,8 @@ async fn patching_a_garage_capacity_below_its_count_is_409() {
     let mut garages = MockGarageRepository::new();
     garages
         .expect_update()
-        .withf(|_, changes| changes.capacity == Some(Some(Capacity::parse(1).unwrap())))
-        .returning(|id, _| {
+        .withf(|_, changes, _| changes.capacity == Some(Some(Capacity::parse(1).unwrap())))
+        .returning(|id, _, _| {
             Err(Error::CapacityBelowCount {
                 garage: id,
                 capacity: 1,

@@ -12,9 +12,10 @@ use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::middleware::{from_fn, Compress, Next};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
-use garage_domain::FleetService;
+use garage_domain::{FleetService, IdempotencyStore};
 use garage_infra::{
-    Database, DatabaseUrl, DieselGarageRepository, DieselVehicleRepository, PoolOptions,
+    Database, DatabaseUrl, DieselGarageRepository, DieselIdempotencyStore, DieselVehicleRepository,
+    PoolOptions,
 };
 
 use crate::guard::{self, ApiKeys, RateLimiter};
@@ -182,6 +183,9 @@ fn serve(
         ),
     };
     let fleet = FleetService::new(Arc::new(garages), Arc::new(vehicles));
+    let idempotency: Arc<dyn IdempotencyStore> =
+        Arc::new(DieselIdempotencyStore::new(pools.primary.clone()));
+    tokio::spawn(purge_expired_keys(idempotency.clone()));
     let ui = settings.server.static_dir.clone();
     let ui = ui.join("index.html").is_file().then_some(ui);
     match &ui {
@@ -220,7 +224,7 @@ fn serve(
             .wrap(guard::security_headers(secure))
             .wrap(Compress::default())
             .wrap(from_fn(telemetry::log_request))
-            .configure(garage_api::configure(fleet.clone()))
+            .configure(garage_api::configure(fleet.clone(), idempotency.clone()))
             .route("/health/live", web::get().to(live))
             .route("/health/ready", web::get().to(ready))
             .route("/metrics", web::get().to(metrics::scrape));
@@ -242,6 +246,21 @@ fn serve(
         None => server.listen(listener)?,
     };
     Ok(server.run())
+}
+
+/// Deletes expired idempotency keys every hour (any instance may; each
+/// delete is idempotent). Lookups ignore expired keys anyway: this only
+/// keeps the table small.
+async fn purge_expired_keys(store: Arc<dyn IdempotencyStore>) {
+    let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        match store.purge(garage_api::idempotency::TTL).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "expired idempotency keys deleted"),
+            Err(err) => tracing::warn!(error = %err, "could not purge idempotency keys"),
+        }
+    }
 }
 
 /// The built UI: every path that is not a file answered with `index.html`,

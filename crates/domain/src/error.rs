@@ -1,6 +1,6 @@
 //! The one error type of the fleet's ports and use cases.
 
-use crate::values::{GarageId, LicensePlate, VehicleId};
+use crate::values::{GarageId, LicensePlate, VehicleId, Vin};
 
 /// What a port or a use case can answer instead of a result.
 ///
@@ -17,6 +17,12 @@ pub enum Error {
     UnknownGarage(GarageId),
     #[error("license plate {0} is already registered")]
     DuplicatePlate(LicensePlate),
+    #[error("VIN {0} is already registered")]
+    DuplicateVin(Vin),
+    /// A conditional write found another version than the one expected:
+    /// someone changed the resource since the caller read it.
+    #[error("it has changed since you read it; read it again and retry")]
+    Stale,
     #[error("garage {garage} is full: it holds its capacity of {capacity} vehicles")]
     GarageFull { garage: GarageId, capacity: u32 },
     #[error("garage {garage} still holds {count} vehicle(s); move or delete them first")]

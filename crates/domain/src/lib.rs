@@ -9,9 +9,9 @@ pub mod values;
 
 pub use error::Error;
 pub use models::*;
-pub use ports::{GarageRepository, VehicleRepository};
+pub use ports::{Claim, GarageRepository, IdempotencyStore, StoredResponse, VehicleRepository};
 pub use service::FleetService;
 pub use values::*;
 
 #[cfg(any(test, feature = "mocks"))]
-pub use ports::{MockGarageRepository, MockVehicleRepository};
+pub use ports::{MockGarageRepository, MockIdempotencyStore, MockVehicleRepository};

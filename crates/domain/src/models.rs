@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::values::{
-    Address, Brand, Capacity, GarageId, GarageName, LicensePlate, Limit, ModelName, ModelYear,
-    VehicleId,
+    Address, Brand, Capacity, FieldError, GarageId, GarageName, LicensePlate, Limit, ModelName,
+    ModelYear, VehicleId, Version, Vin,
 };
 
 /// A place that keeps vehicles.
@@ -17,6 +17,8 @@ pub struct Garage {
     pub capacity: Option<Capacity>,
     /// How many vehicles it holds now.
     pub vehicle_count: u32,
+    /// Changes with every write, including the vehicle count's.
+    pub version: Version,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -30,6 +32,8 @@ pub struct Vehicle {
     pub model: ModelName,
     pub year: ModelYear,
     pub license_plate: LicensePlate,
+    pub vin: Option<Vin>,
+    pub version: Version,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -63,6 +67,7 @@ pub struct NewVehicle {
     pub model: ModelName,
     pub year: ModelYear,
     pub license_plate: LicensePlate,
+    pub vin: Option<Vin>,
 }
 
 /// The fields of a vehicle to change; a new `garage_id` moves it.
@@ -73,6 +78,8 @@ pub struct VehicleChanges {
     pub model: Option<ModelName>,
     pub year: Option<ModelYear>,
     pub license_plate: Option<LicensePlate>,
+    /// `Some(None)` removes the VIN.
+    pub vin: Option<Option<Vin>>,
 }
 
 impl VehicleChanges {
@@ -82,6 +89,7 @@ impl VehicleChanges {
             && self.model.is_none()
             && self.year.is_none()
             && self.license_plate.is_none()
+            && self.vin.is_none()
     }
 }
 
@@ -99,6 +107,7 @@ pub struct VehicleFilter {
     /// Keeps vehicles of this brand, ignoring case.
     pub brand: Option<String>,
     pub garage_id: Option<GarageId>,
+    pub vin: Option<Vin>,
 }
 
 /// Keyset pagination: items ordered by id, those after `after`.
@@ -132,6 +141,39 @@ impl<T> Page<T> {
             next_after,
         }
     }
+}
+
+/// One data line of a bulk import: where it is in the file, and the vehicle
+/// it describes or what is wrong with its fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRow {
+    /// 1-based, counting the header line.
+    pub line: u64,
+    pub vehicle: Result<NewVehicle, Vec<FieldError>>,
+}
+
+/// The rows of an import, read lazily so a large file never sits in memory
+/// whole; an `Err` stops the import (the input could not be read).
+pub type ImportRows = Box<dyn Iterator<Item = Result<ImportRow, anyhow::Error>> + Send>;
+
+/// Why one line of an import cannot be imported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    pub line: u64,
+    /// The column at fault, when one is.
+    pub field: Option<String>,
+    pub message: String,
+}
+
+/// What an import did, or would do on a dry run: every row is imported, or
+/// (when any is bad) none is and every bad row is reported.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Data rows read.
+    pub rows: u64,
+    /// Rows written: all of them, or none on a dry run or on any error.
+    pub imported: u64,
+    pub errors: Vec<RowError>,
 }
 
 #[cfg(test)]

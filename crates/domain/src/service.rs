@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use crate::error::Error;
 use crate::models::{
-    Garage, GarageChanges, GarageFilter, NewGarage, NewVehicle, Page, PageRequest, Vehicle,
-    VehicleChanges, VehicleFilter,
+    Garage, GarageChanges, GarageFilter, ImportReport, ImportRows, NewGarage, NewVehicle, Page,
+    PageRequest, Vehicle, VehicleChanges, VehicleFilter,
 };
 use crate::ports::{GarageRepository, VehicleRepository};
-use crate::values::{GarageId, VehicleId};
+use crate::values::{GarageId, VehicleId, Version};
 
 /// Everything a user can do with the fleet.
 #[derive(Clone)]
@@ -23,6 +23,14 @@ pub struct FleetService {
 impl std::fmt::Debug for FleetService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FleetService").finish_non_exhaustive()
+    }
+}
+
+/// Holds a read to the version a conditional request expected.
+fn check_version(current: Version, expected: Option<Version>) -> Result<(), Error> {
+    match expected {
+        Some(expected) if expected != current => Err(Error::Stale),
+        _ => Ok(()),
     }
 }
 
@@ -62,27 +70,35 @@ impl FleetService {
         self.garages.create(garage).await
     }
 
-    /// Changes a garage; no change at all is no write.
+    /// Changes a garage, if it is still at version `expected` when one is
+    /// given; no change at all is no write.
     ///
     /// # Errors
-    /// `GarageNotFound`, `CapacityBelowCount`, or the store's errors.
+    /// `GarageNotFound`, `Stale`, `CapacityBelowCount`, or the store's errors.
     #[tracing::instrument(skip(self, changes))]
     pub async fn update_garage(
         &self,
         id: GarageId,
         changes: GarageChanges,
+        expected: Option<Version>,
     ) -> Result<Garage, Error> {
         if changes.is_empty() {
-            return self.garage(id).await;
+            let garage = self.garage(id).await?;
+            check_version(garage.version, expected)?;
+            return Ok(garage);
         }
-        self.garages.update(id, changes).await
+        self.garages.update(id, changes, expected).await
     }
 
     /// # Errors
-    /// `GarageNotFound`, `GarageNotEmpty`, or the store's errors.
+    /// `GarageNotFound`, `Stale`, `GarageNotEmpty`, or the store's errors.
     #[tracing::instrument(skip(self))]
-    pub async fn delete_garage(&self, id: GarageId) -> Result<(), Error> {
-        self.garages.delete(id).await
+    pub async fn delete_garage(
+        &self,
+        id: GarageId,
+        expected: Option<Version>,
+    ) -> Result<(), Error> {
+        self.garages.delete(id, expected).await
     }
 
     /// The vehicles a garage holds.
@@ -136,32 +152,54 @@ impl FleetService {
         self.vehicles.create(vehicle).await.map_err(as_reference)
     }
 
-    /// Changes a vehicle; a new `garage_id` moves it, under the same rules as
-    /// a creation. No change at all is no write.
+    /// Changes a vehicle, if it is still at version `expected` when one is
+    /// given; a new `garage_id` moves it, under the same rules as a
+    /// creation. No change at all is no write.
     ///
     /// # Errors
-    /// `VehicleNotFound`, `UnknownGarage`, `DuplicatePlate`, `GarageFull`, or
-    /// the store's errors.
+    /// `VehicleNotFound`, `Stale`, `UnknownGarage`, `DuplicatePlate`,
+    /// `DuplicateVin`, `GarageFull`, or the store's errors.
     #[tracing::instrument(skip(self, changes))]
     pub async fn update_vehicle(
         &self,
         id: VehicleId,
         changes: VehicleChanges,
+        expected: Option<Version>,
     ) -> Result<Vehicle, Error> {
         if changes.is_empty() {
-            return self.vehicle(id).await;
+            let vehicle = self.vehicle(id).await?;
+            check_version(vehicle.version, expected)?;
+            return Ok(vehicle);
         }
         self.vehicles
-            .update(id, changes)
+            .update(id, changes, expected)
             .await
             .map_err(as_reference)
     }
 
     /// # Errors
-    /// `VehicleNotFound`, or the store's errors.
+    /// `VehicleNotFound`, `Stale`, or the store's errors.
     #[tracing::instrument(skip(self))]
-    pub async fn delete_vehicle(&self, id: VehicleId) -> Result<(), Error> {
-        self.vehicles.delete(id).await
+    pub async fn delete_vehicle(
+        &self,
+        id: VehicleId,
+        expected: Option<Version>,
+    ) -> Result<(), Error> {
+        self.vehicles.delete(id, expected).await
+    }
+
+    /// Registers every vehicle of `rows`, or none: see
+    /// [`VehicleRepository::import`]. A dry run checks every row, writes nothing.
+    ///
+    /// # Errors
+    /// The store's errors; bad rows are in the report, not errors.
+    #[tracing::instrument(skip(self, rows))]
+    pub async fn import_vehicles(
+        &self,
+        rows: ImportRows,
+        dry_run: bool,
+    ) -> Result<ImportReport, Error> {
+        self.vehicles.import(rows, dry_run).await
     }
 }
 
@@ -181,6 +219,7 @@ mod tests {
             address: Address::parse("1 rue de Lille, Paris").unwrap(),
             capacity: capacity.map(|c| Capacity::parse(c.into()).unwrap()),
             vehicle_count: count,
+            version: Version(1),
             created_at: Utc::now(),
             updated_at: Utc::now(),
         }
@@ -193,6 +232,7 @@ mod tests {
             model: ModelName::parse("Clio").unwrap(),
             year: ModelYear::parse_in(2020, 2026).unwrap(),
             license_plate: LicensePlate::parse(plate).unwrap(),
+            vin: None,
         }
     }
 
@@ -204,6 +244,8 @@ mod tests {
             model: new.model.clone(),
             year: new.year,
             license_plate: new.license_plate.clone(),
+            vin: new.vin.clone(),
+            version: Version(1),
             created_at: Utc::now(),
             updated_at: Utc::now(),
         }
@@ -284,22 +326,25 @@ mod tests {
         let mut vehicles = MockVehicleRepository::new();
         vehicles
             .expect_update()
-            .withf(|id, changes| *id == VehicleId(4) && changes.garage_id == Some(GarageId(8)))
+            .withf(|id, changes, _| *id == VehicleId(4) && changes.garage_id == Some(GarageId(8)))
             .times(1)
-            .returning(|_, changes| Err(Error::GarageNotFound(changes.garage_id.unwrap())));
+            .returning(|_, changes, _| Err(Error::GarageNotFound(changes.garage_id.unwrap())));
         let svc = service(MockGarageRepository::new(), vehicles);
         let changes = VehicleChanges {
             garage_id: Some(GarageId(8)),
             ..VehicleChanges::default()
         };
-        let err = svc.update_vehicle(VehicleId(4), changes).await.unwrap_err();
+        let err = svc
+            .update_vehicle(VehicleId(4), changes, None)
+            .await
+            .unwrap_err();
         assert!(matches!(err, Error::UnknownGarage(GarageId(8))), "{err:?}");
     }
 
     #[tokio::test]
     async fn a_move_into_a_full_garage_is_refused() {
         let mut vehicles = MockVehicleRepository::new();
-        vehicles.expect_update().returning(|_, changes| {
+        vehicles.expect_update().returning(|_, changes, _| {
             Err(Error::GarageFull {
                 garage: changes.garage_id.unwrap(),
                 capacity: 2,
@@ -310,7 +355,7 @@ mod tests {
             ..VehicleChanges::default()
         };
         let err = service(MockGarageRepository::new(), vehicles)
-            .update_vehicle(VehicleId(1), changes)
+            .update_vehicle(VehicleId(1), changes, None)
             .await
             .unwrap_err();
         assert!(
@@ -334,7 +379,7 @@ mod tests {
             .with(eq(VehicleId(5)))
             .returning(|_| Ok(None));
         let err = service(MockGarageRepository::new(), vehicles)
-            .update_vehicle(VehicleId(5), VehicleChanges::default())
+            .update_vehicle(VehicleId(5), VehicleChanges::default(), None)
             .await
             .unwrap_err();
         assert!(
@@ -348,13 +393,13 @@ mod tests {
         let mut vehicles = MockVehicleRepository::new();
         vehicles
             .expect_update()
-            .returning(|id, _| Err(Error::VehicleNotFound(id)));
+            .returning(|id, _, _| Err(Error::VehicleNotFound(id)));
         let changes = VehicleChanges {
             brand: Some(Brand::parse("Peugeot").unwrap()),
             ..VehicleChanges::default()
         };
         let err = service(MockGarageRepository::new(), vehicles)
-            .update_vehicle(VehicleId(9), changes)
+            .update_vehicle(VehicleId(9), changes, None)
             .await
             .unwrap_err();
         assert!(
@@ -368,15 +413,15 @@ mod tests {
         let mut garages = MockGarageRepository::new();
         garages
             .expect_delete()
-            .with(eq(GarageId(1)))
-            .returning(|id| {
+            .with(eq(GarageId(1)), eq(None))
+            .returning(|id, _| {
                 Err(Error::GarageNotEmpty {
                     garage: id,
                     count: 3,
                 })
             });
         let err = service(garages, MockVehicleRepository::new())
-            .delete_garage(GarageId(1))
+            .delete_garage(GarageId(1), None)
             .await
             .unwrap_err();
         assert!(
@@ -388,7 +433,7 @@ mod tests {
     #[tokio::test]
     async fn capacity_cannot_drop_below_the_vehicles_held() {
         let mut garages = MockGarageRepository::new();
-        garages.expect_update().returning(|id, changes| {
+        garages.expect_update().returning(|id, changes, _| {
             Err(Error::CapacityBelowCount {
                 garage: id,
                 capacity: changes.capacity.flatten().unwrap().get(),
@@ -400,7 +445,7 @@ mod tests {
             ..GarageChanges::default()
         };
         let err = service(garages, MockVehicleRepository::new())
-            .update_garage(GarageId(1), changes)
+            .update_garage(GarageId(1), changes, None)
             .await
             .unwrap_err();
         assert!(
@@ -425,10 +470,106 @@ mod tests {
             .with(eq(GarageId(2)))
             .returning(|id| Ok(Some(garage(id.0, Some(3), 1))));
         let found = service(garages, MockVehicleRepository::new())
-            .update_garage(GarageId(2), GarageChanges::default())
+            .update_garage(GarageId(2), GarageChanges::default(), None)
             .await
             .unwrap();
         assert_eq!(found.id, GarageId(2));
+    }
+
+    #[tokio::test]
+    async fn an_empty_change_still_honours_the_expected_version() {
+        let mut garages = MockGarageRepository::new();
+        garages.expect_update().never();
+        garages
+            .expect_get()
+            .returning(|id| Ok(Some(garage(id.0, None, 0))));
+        let svc = service(garages, MockVehicleRepository::new());
+        let err = svc
+            .update_garage(GarageId(2), GarageChanges::default(), Some(Version(7)))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Stale), "{err:?}");
+        let found = svc
+            .update_garage(GarageId(2), GarageChanges::default(), Some(Version(1)))
+            .await
+            .unwrap();
+        assert_eq!(found.version, Version(1));
+    }
+
+    #[tokio::test]
+    async fn the_expected_version_reaches_the_store_with_the_changes() {
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles
+            .expect_update()
+            .withf(|_, _, expected| *expected == Some(Version(3)))
+            .times(1)
+            .returning(|_, _, _| Err(Error::Stale));
+        vehicles
+            .expect_delete()
+            .with(eq(VehicleId(4)), eq(Some(Version(3))))
+            .times(1)
+            .returning(|_, _| Err(Error::Stale));
+        let svc = service(MockGarageRepository::new(), vehicles);
+        let changes = VehicleChanges {
+            vin: Some(None),
+            ..VehicleChanges::default()
+        };
+        let err = svc
+            .update_vehicle(VehicleId(4), changes, Some(Version(3)))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Stale), "{err:?}");
+        let err = svc
+            .delete_vehicle(VehicleId(4), Some(Version(3)))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Stale), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn a_duplicate_vin_is_refused() {
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles
+            .expect_create()
+            .returning(|v| Err(Error::DuplicateVin(v.vin.unwrap())));
+        let mut new = new_vehicle(1, "AB123CD");
+        new.vin = Some(Vin::parse("vf1rfb00x12345678").unwrap());
+        let err = service(MockGarageRepository::new(), vehicles)
+            .create_vehicle(new)
+            .await
+            .unwrap_err();
+        match err {
+            Error::DuplicateVin(vin) => assert_eq!(vin.as_str(), "VF1RFB00X12345678"),
+            other => panic!("expected a duplicate VIN, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_import_hands_its_rows_to_the_store_once_with_the_dry_run_flag() {
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles
+            .expect_import()
+            .withf(|_, dry_run| *dry_run)
+            .times(1)
+            .returning(|rows, _| {
+                let rows: Vec<_> = rows.collect();
+                Ok(ImportReport {
+                    rows: rows.len() as u64,
+                    imported: 0,
+                    errors: vec![],
+                })
+            });
+        let rows = (2..5).map(|line| {
+            Ok(crate::models::ImportRow {
+                line,
+                vehicle: Ok(new_vehicle(1, &format!("AB{line}"))),
+            })
+        });
+        let report = service(MockGarageRepository::new(), vehicles)
+            .import_vehicles(Box::new(rows), true)
+            .await
+            .unwrap();
+        assert_eq!(report.rows, 3);
     }
 
     #[tokio::test]

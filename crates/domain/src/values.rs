@@ -275,6 +275,59 @@ impl fmt::Display for LicensePlate {
     }
 }
 
+/// A vehicle identification number (ISO 3779): 17 letters and digits, the
+/// letters I, O and Q excluded (they read as 1 and 0), kept upper-case.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Vin(String);
+
+impl Vin {
+    pub const CHARS: usize = 17;
+
+    /// # Errors
+    /// When `raw`, trimmed, is not 17 letters and digits, or holds I, O or Q.
+    pub fn parse(raw: &str) -> Result<Self, ValueError> {
+        let raw = raw.trim();
+        if let Some(c) = raw.chars().find(|c| !c.is_ascii_alphanumeric()) {
+            return invalid(format!("may contain only letters and digits, not {c:?}"));
+        }
+        if raw.len() != Self::CHARS {
+            return invalid(format!(
+                "must have exactly {} letters and digits, not {}",
+                Self::CHARS,
+                raw.len()
+            ));
+        }
+        let canonical = raw.to_ascii_uppercase();
+        if let Some(c) = canonical.chars().find(|c| matches!(c, 'I' | 'O' | 'Q')) {
+            return invalid(format!(
+                "must not contain the letter {c} (VINs exclude I, O and Q)"
+            ));
+        }
+        Ok(Self(canonical))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Vin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// How many times a stored garage or vehicle has changed: its entity tag.
+/// Every write that changes what a client reads of it increments it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Version(pub i64);
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// How many items one page holds: 1 to 200, 50 unless asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limit(u16);
@@ -346,6 +399,26 @@ mod tests {
                 .as_str(),
             "ABCDEFGHIJKL"
         );
+    }
+
+    #[test]
+    fn vins_are_17_letters_and_digits_upper_cased_without_i_o_q() {
+        let vin = Vin::parse(" vf1rfb00x12345678 ").unwrap();
+        assert_eq!(vin.as_str(), "VF1RFB00X12345678");
+        assert_eq!(Vin::parse(vin.as_str()).unwrap(), vin);
+        for bad in [
+            "",
+            "VF1RFB00X1234567",
+            "VF1RFB00X123456789",
+            "VF1RFB00X1234567I",
+            "VF1RFB00X1234567o",
+            "VF1RFB00X1234567Q",
+            "VF1RFB00X-2345678",
+            "VF1RFB00X 2345678",
+            "VF1RFB00X1234567É",
+        ] {
+            assert!(Vin::parse(bad).is_err(), "{bad:?} was accepted");
+        }
     }
 
     #[test]

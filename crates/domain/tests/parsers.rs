@@ -28,6 +28,21 @@ proptest! {
     }
 
     #[test]
+    fn vins_hold_their_promise(raw in any::<String>()) {
+        if let Ok(vin) = Vin::parse(&raw) {
+            let text = vin.as_str();
+            prop_assert_eq!(text.len(), 17);
+            prop_assert!(text.bytes().all(|b| (b.is_ascii_uppercase() && !b"IOQ".contains(&b)) || b.is_ascii_digit()));
+            prop_assert_eq!(Vin::parse(&text.to_lowercase()).unwrap(), vin);
+        }
+    }
+
+    #[test]
+    fn vin_like_text_is_accepted(raw in "[A-HJ-NPR-Za-hj-npr-z0-9]{17}") {
+        prop_assert!(Vin::parse(&raw).is_ok());
+    }
+
+    #[test]
     fn texts_are_trimmed_bounded_and_clean(raw in any::<String>()) {
         for (value, max) in [
             (GarageName::parse(&raw).map(|v| v.into_inner()), 100),

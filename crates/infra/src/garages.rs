@@ -5,11 +5,13 @@ use diesel::prelude::*;
 use diesel::result::DatabaseErrorKind;
 use garage_domain::{
     Error, Garage, GarageChanges, GarageFilter, GarageId, GarageRepository, NewGarage, Page,
-    PageRequest,
+    PageRequest, Version,
 };
 
 use crate::db::{violation, Database, DbConnection, StoreError};
-use crate::rows::{capacity_column, lower, now, GarageChangeset, GarageRow, NewGarageRow};
+use crate::rows::{
+    at_version, capacity_column, lower, now, GarageChangeset, GarageRow, NewGarageRow,
+};
 use crate::schema::garages;
 
 #[derive(Debug, Clone)]
@@ -57,13 +59,23 @@ fn load(conn: &mut DbConnection, id: GarageId) -> Result<Option<Garage>, StoreEr
     Ok(row.map(Garage::try_from).transpose().map_err(Error::from)?)
 }
 
-fn count_held(conn: &mut DbConnection, id: GarageId) -> Result<Option<u32>, StoreError> {
-    let count: Option<i32> = garages::table
+/// Why a conditional write to garage `id` touched no row: it is gone, it is
+/// at another version than expected, or (`Ok`) it holds this many vehicles.
+fn refusal(
+    conn: &mut DbConnection,
+    id: GarageId,
+    expected: Option<Version>,
+) -> Result<u32, StoreError> {
+    let (count, version): (i32, i64) = garages::table
         .find(id.0)
-        .select(garages::vehicle_count)
+        .select((garages::vehicle_count, garages::version))
         .first(conn)
-        .optional()?;
-    Ok(count.map(|c| c.max(0) as u32))
+        .optional()?
+        .ok_or(Error::GarageNotFound(id))?;
+    if expected.is_some_and(|v| v.0 != version) {
+        return Err(Error::Stale.into());
+    }
+    Ok(count.max(0) as u32)
 }
 
 #[async_trait]
@@ -118,7 +130,12 @@ impl GarageRepository for DieselGarageRepository {
             .await
     }
 
-    async fn update(&self, id: GarageId, changes: GarageChanges) -> Result<Garage, Error> {
+    async fn update(
+        &self,
+        id: GarageId,
+        changes: GarageChanges,
+        expected: Option<Version>,
+    ) -> Result<Garage, Error> {
         self.db
             .write(move |conn| {
                 conn.transaction(|conn| {
@@ -126,29 +143,31 @@ impl GarageRepository for DieselGarageRepository {
                     // The count check and the write are one statement: the
                     // row lock it takes orders it with vehicle writes.
                     let bound = capacity.flatten().unwrap_or(i32::MAX);
+                    // So is the version check.
                     let row = diesel::update(
                         garages::table
                             .find(id.0)
-                            .filter(garages::vehicle_count.le(bound)),
+                            .filter(garages::vehicle_count.le(bound))
+                            .filter(at_version(garages::version, expected)),
                     )
-                    .set(GarageChangeset {
-                        name: changes.name.as_ref().map(|n| n.as_str()),
-                        address: changes.address.as_ref().map(|a| a.as_str()),
-                        capacity,
-                        updated_at: now(),
-                    })
+                    .set((
+                        GarageChangeset {
+                            name: changes.name.as_ref().map(|n| n.as_str()),
+                            address: changes.address.as_ref().map(|a| a.as_str()),
+                            capacity,
+                        },
+                        garages::updated_at.eq(now()),
+                        garages::version.eq(garages::version + 1),
+                    ))
                     .returning(garages::all_columns)
                     .get_result::<GarageRow>(conn)
                     .optional()?;
                     match row {
                         Some(row) => Ok(Garage::try_from(row).map_err(Error::from)?),
-                        None => Err(match count_held(conn, id)? {
-                            None => Error::GarageNotFound(id),
-                            Some(count) => Error::CapacityBelowCount {
-                                garage: id,
-                                capacity: bound as u32,
-                                count,
-                            },
+                        None => Err(Error::CapacityBelowCount {
+                            garage: id,
+                            capacity: bound as u32,
+                            count: refusal(conn, id, expected)?,
                         }
                         .into()),
                     }
@@ -157,21 +176,22 @@ impl GarageRepository for DieselGarageRepository {
             .await
     }
 
-    async fn delete(&self, id: GarageId) -> Result<(), Error> {
+    async fn delete(&self, id: GarageId, expected: Option<Version>) -> Result<(), Error> {
         self.db
             .write(move |conn| {
                 let deleted = diesel::delete(
                     garages::table
                         .find(id.0)
-                        .filter(garages::vehicle_count.eq(0)),
+                        .filter(garages::vehicle_count.eq(0))
+                        .filter(at_version(garages::version, expected)),
                 )
                 .execute(conn)
                 .map_err(StoreError::from);
                 match deleted {
                     Ok(1) => Ok(()),
-                    Ok(_) => Err(match count_held(conn, id)? {
-                        None => Error::GarageNotFound(id),
-                        Some(count) => Error::GarageNotEmpty { garage: id, count },
+                    Ok(_) => Err(Error::GarageNotEmpty {
+                        garage: id,
+                        count: refusal(conn, id, expected)?,
                     }
                     .into()),
                     // The foreign key is the last guard if a count ever drifts.

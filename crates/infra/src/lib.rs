@@ -3,6 +3,8 @@
 
 mod db;
 mod garages;
+mod idempotency;
+mod import;
 mod rows;
 mod schema;
 mod vehicles;
@@ -12,4 +14,5 @@ pub mod testing;
 
 pub use db::{Backend, Database, DatabaseUrl, PoolOptions, PoolStats};
 pub use garages::DieselGarageRepository;
+pub use idempotency::DieselIdempotencyStore;
 pub use vehicles::DieselVehicleRepository;

@@ -5,7 +5,7 @@ use chrono::{NaiveDateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use garage_domain::{
     Address, Brand, Capacity, Garage, GarageId, GarageName, LicensePlate, ModelName, ModelYear,
-    Vehicle, VehicleId,
+    Vehicle, VehicleId, Version, Vin,
 };
 
 use crate::schema::{garages, vehicles};
@@ -13,6 +13,20 @@ use crate::schema::{garages, vehicles};
 diesel::define_sql_function! {
     /// SQL's `lower`, for searches that ignore case on both backends.
     fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// `column = expected`, or true when no version is expected: one filter
+/// either way, so a conditional write stays one statement.
+pub(crate) fn at_version<C>(
+    column: C,
+    expected: Option<Version>,
+) -> diesel::dsl::Or<diesel::dsl::Eq<C, i64>, diesel::dsl::AsExprOf<bool, diesel::sql_types::Bool>>
+where
+    C: diesel::ExpressionMethods + diesel::Expression<SqlType = diesel::sql_types::BigInt>,
+{
+    column
+        .eq(expected.map_or(0, |v| v.0))
+        .or(expected.is_none().into_sql::<diesel::sql_types::Bool>())
 }
 
 /// Now, at the microsecond precision both backends keep.
@@ -30,6 +44,7 @@ pub(crate) struct GarageRow {
     pub vehicle_count: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub version: i64,
 }
 
 #[derive(Insertable)]
@@ -50,7 +65,6 @@ pub(crate) struct GarageChangeset<'a> {
     pub address: Option<&'a str>,
     // None leaves it; Some(None) sets NULL, removing the limit.
     pub capacity: Option<Option<i32>>,
-    pub updated_at: NaiveDateTime,
 }
 
 #[derive(Queryable, Selectable)]
@@ -64,16 +78,20 @@ pub(crate) struct VehicleRow {
     pub license_plate: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub version: i64,
+    pub vin: Option<String>,
 }
 
+// None is NULL, not DEFAULT, so SQLite takes many rows in one INSERT.
 #[derive(Insertable)]
-#[diesel(table_name = vehicles)]
+#[diesel(table_name = vehicles, treat_none_as_default_value = false)]
 pub(crate) struct NewVehicleRow<'a> {
     pub garage_id: i64,
     pub brand: &'a str,
     pub model: &'a str,
     pub year: i32,
     pub license_plate: &'a str,
+    pub vin: Option<&'a str>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -86,7 +104,8 @@ pub(crate) struct VehicleChangeset<'a> {
     pub model: Option<&'a str>,
     pub year: Option<i32>,
     pub license_plate: Option<&'a str>,
-    pub updated_at: NaiveDateTime,
+    // None leaves it; Some(None) removes it.
+    pub vin: Option<Option<&'a str>>,
 }
 
 pub(crate) fn capacity_column(capacity: Option<Capacity>) -> Option<i32> {
@@ -111,6 +130,7 @@ impl TryFrom<GarageRow> for Garage {
                 .transpose()
                 .with_context(ctx)?,
             vehicle_count: u32::try_from(row.vehicle_count).with_context(ctx)?,
+            version: Version(row.version),
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
         })
@@ -130,8 +150,30 @@ impl TryFrom<VehicleRow> for Vehicle {
             // Stored years stay valid as the calendar moves on.
             year: ModelYear::parse_in(row.year.into(), i64::from(i32::MAX)).with_context(ctx)?,
             license_plate: LicensePlate::parse(&row.license_plate).with_context(ctx)?,
+            vin: row
+                .vin
+                .as_deref()
+                .map(Vin::parse)
+                .transpose()
+                .with_context(ctx)?,
+            version: Version(row.version),
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
         })
+    }
+}
+
+impl<'a> NewVehicleRow<'a> {
+    pub fn of(vehicle: &'a garage_domain::NewVehicle, at: NaiveDateTime) -> Self {
+        Self {
+            garage_id: vehicle.garage_id.0,
+            brand: vehicle.brand.as_str(),
+            model: vehicle.model.as_str(),
+            year: i32::from(vehicle.year.get()),
+            license_plate: vehicle.license_plate.as_str(),
+            vin: vehicle.vin.as_ref().map(Vin::as_str),
+            created_at: at,
+            updated_at: at,
+        }
     }
 }

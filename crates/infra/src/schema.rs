@@ -10,6 +10,7 @@ diesel::table! {
         vehicle_count -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        version -> BigInt,
     }
 }
 
@@ -23,6 +24,20 @@ diesel::table! {
         license_plate -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        version -> BigInt,
+        vin -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (key) {
+        key -> Text,
+        fingerprint -> Text,
+        status -> Nullable<Integer>,
+        location -> Nullable<Text>,
+        content_type -> Nullable<Text>,
+        body -> Nullable<Binary>,
+        created_at -> Timestamp,
     }
 }
 

@@ -5,14 +5,15 @@
 
 use async_trait::async_trait;
 use diesel::prelude::*;
-use diesel::result::DatabaseErrorKind;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use garage_domain::{
-    Error, GarageId, LicensePlate, NewVehicle, Page, PageRequest, Vehicle, VehicleChanges,
-    VehicleFilter, VehicleId, VehicleRepository,
+    Error, GarageId, ImportReport, ImportRows, LicensePlate, NewVehicle, Page, PageRequest,
+    Vehicle, VehicleChanges, VehicleFilter, VehicleId, VehicleRepository, Version, Vin,
 };
 
 use crate::db::{violation, Database, DbConnection, StoreError};
-use crate::rows::{lower, now, NewVehicleRow, VehicleChangeset, VehicleRow};
+use crate::import::Import;
+use crate::rows::{at_version, lower, now, NewVehicleRow, VehicleChangeset, VehicleRow};
 use crate::schema::{garages, vehicles};
 
 #[derive(Debug, Clone)]
@@ -46,7 +47,10 @@ fn take_place(conn: &mut DbConnection, garage: GarageId) -> Result<(), StoreErro
                 .or(garages::vehicle_count.nullable().lt(garages::capacity)),
         ),
     )
-    .set(garages::vehicle_count.eq(garages::vehicle_count + 1))
+    .set((
+        garages::vehicle_count.eq(garages::vehicle_count + 1),
+        garages::version.eq(garages::version + 1),
+    ))
     .execute(conn)?;
     if taken == 1 {
         return Ok(());
@@ -68,25 +72,64 @@ fn take_place(conn: &mut DbConnection, garage: GarageId) -> Result<(), StoreErro
 
 fn free_place(conn: &mut DbConnection, garage: i64) -> Result<(), StoreError> {
     diesel::update(garages::table.find(garage))
-        .set(garages::vehicle_count.eq(garages::vehicle_count - 1))
+        .set((
+            garages::vehicle_count.eq(garages::vehicle_count - 1),
+            garages::version.eq(garages::version + 1),
+        ))
         .execute(conn)?;
     Ok(())
+}
+
+/// The vehicle column a unique violation is about, read from the
+/// constraint (PostgreSQL) or the message (SQLite).
+fn unique_column(err: &StoreError) -> Option<&'static str> {
+    match err {
+        StoreError::Db(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info)) => {
+            let about = |name: &str| {
+                info.constraint_name() == Some(&format!("vehicles_{name}_key"))
+                    || info.message().ends_with(&format!("vehicles.{name}"))
+            };
+            ["license_plate", "vin"]
+                .into_iter()
+                .find(|name| about(name))
+        }
+        _ => None,
+    }
 }
 
 /// Names the constraint a write broke in the domain's words.
 fn constraint_error(
     err: StoreError,
     plate: Option<&LicensePlate>,
+    vin: Option<&Vin>,
     garage: Option<GarageId>,
 ) -> StoreError {
-    match (violation(&err), plate, garage) {
-        (Some(DatabaseErrorKind::UniqueViolation), Some(plate), _) => {
-            Error::DuplicatePlate(plate.clone()).into()
+    match (unique_column(&err), plate, vin) {
+        (Some("license_plate"), Some(plate), _) => {
+            return Error::DuplicatePlate(plate.clone()).into()
         }
-        (Some(DatabaseErrorKind::ForeignKeyViolation), _, Some(garage)) => {
+        (Some("vin"), _, Some(vin)) => return Error::DuplicateVin(vin.clone()).into(),
+        _ => {}
+    }
+    match (violation(&err), garage) {
+        (Some(DatabaseErrorKind::ForeignKeyViolation), Some(garage)) => {
             Error::GarageNotFound(garage).into()
         }
         _ => err,
+    }
+}
+
+/// Why a conditional write to vehicle `id` touched no row.
+fn refusal(conn: &mut DbConnection, id: VehicleId) -> StoreError {
+    match vehicles::table
+        .find(id.0)
+        .select(vehicles::id)
+        .first::<i64>(conn)
+        .optional()
+    {
+        Ok(Some(_)) => Error::Stale.into(),
+        Ok(None) => Error::VehicleNotFound(id).into(),
+        Err(err) => err.into(),
     }
 }
 
@@ -112,6 +155,9 @@ impl VehicleRepository for DieselVehicleRepository {
                 }
                 if let Some(plate) = filter.plate {
                     query = query.filter(vehicles::license_plate.eq(plate.as_str().to_owned()));
+                }
+                if let Some(vin) = filter.vin {
+                    query = query.filter(vehicles::vin.eq(vin.as_str().to_owned()));
                 }
                 if let Some(brand) = filter.brand {
                     query = query.filter(lower(vehicles::brand).eq(brand.to_lowercase()));
@@ -145,23 +191,15 @@ impl VehicleRepository for DieselVehicleRepository {
             .write(move |conn| {
                 conn.transaction(|conn| {
                     take_place(conn, vehicle.garage_id)?;
-                    let at = now();
                     let row = diesel::insert_into(vehicles::table)
-                        .values(NewVehicleRow {
-                            garage_id: vehicle.garage_id.0,
-                            brand: vehicle.brand.as_str(),
-                            model: vehicle.model.as_str(),
-                            year: i32::from(vehicle.year.get()),
-                            license_plate: vehicle.license_plate.as_str(),
-                            created_at: at,
-                            updated_at: at,
-                        })
+                        .values(NewVehicleRow::of(&vehicle, now()))
                         .returning(vehicles::all_columns)
                         .get_result::<VehicleRow>(conn)
                         .map_err(|err| {
                             constraint_error(
                                 err.into(),
                                 Some(&vehicle.license_plate),
+                                vehicle.vin.as_ref(),
                                 Some(vehicle.garage_id),
                             )
                         })?;
@@ -171,19 +209,35 @@ impl VehicleRepository for DieselVehicleRepository {
             .await
     }
 
-    async fn update(&self, id: VehicleId, changes: VehicleChanges) -> Result<Vehicle, Error> {
+    async fn update(
+        &self,
+        id: VehicleId,
+        changes: VehicleChanges,
+        expected: Option<Version>,
+    ) -> Result<Vehicle, Error> {
         self.db
             .write(move |conn| {
                 conn.transaction(|conn| {
                     let at = now();
                     // Locks the vehicle first, so concurrent moves of it queue
-                    // here and each sees where the last one left it.
-                    let current: i64 = diesel::update(vehicles::table.find(id.0))
-                        .set(vehicles::updated_at.eq(at))
-                        .returning(vehicles::garage_id)
-                        .get_result(conn)
-                        .optional()?
-                        .ok_or(Error::VehicleNotFound(id))?;
+                    // here and each sees where the last one left it; the
+                    // version check is part of the same statement.
+                    let current: i64 = match diesel::update(
+                        vehicles::table
+                            .find(id.0)
+                            .filter(at_version(vehicles::version, expected)),
+                    )
+                    .set((
+                        vehicles::updated_at.eq(at),
+                        vehicles::version.eq(vehicles::version + 1),
+                    ))
+                    .returning(vehicles::garage_id)
+                    .get_result(conn)
+                    .optional()?
+                    {
+                        Some(garage) => garage,
+                        None => return Err(refusal(conn, id)),
+                    };
                     if let Some(target) = changes.garage_id.filter(|g| g.0 != current) {
                         // Garages are locked in id order so two opposite moves
                         // cannot deadlock.
@@ -202,7 +256,7 @@ impl VehicleRepository for DieselVehicleRepository {
                             model: changes.model.as_ref().map(|m| m.as_str()),
                             year: changes.year.map(|y| i32::from(y.get())),
                             license_plate: changes.license_plate.as_ref().map(|p| p.as_str()),
-                            updated_at: at,
+                            vin: changes.vin.as_ref().map(|v| v.as_ref().map(Vin::as_str)),
                         })
                         .returning(vehicles::all_columns)
                         .get_result::<VehicleRow>(conn)
@@ -210,6 +264,7 @@ impl VehicleRepository for DieselVehicleRepository {
                             constraint_error(
                                 err.into(),
                                 changes.license_plate.as_ref(),
+                                changes.vin.as_ref().and_then(Option::as_ref),
                                 changes.garage_id,
                             )
                         })?;
@@ -219,18 +274,30 @@ impl VehicleRepository for DieselVehicleRepository {
             .await
     }
 
-    async fn delete(&self, id: VehicleId) -> Result<(), Error> {
+    async fn delete(&self, id: VehicleId, expected: Option<Version>) -> Result<(), Error> {
         self.db
             .write(move |conn| {
                 conn.transaction(|conn| {
-                    let garage: i64 = diesel::delete(vehicles::table.find(id.0))
-                        .returning(vehicles::garage_id)
-                        .get_result(conn)
-                        .optional()?
-                        .ok_or(Error::VehicleNotFound(id))?;
-                    free_place(conn, garage)
+                    let garage: Option<i64> = diesel::delete(
+                        vehicles::table
+                            .find(id.0)
+                            .filter(at_version(vehicles::version, expected)),
+                    )
+                    .returning(vehicles::garage_id)
+                    .get_result(conn)
+                    .optional()?;
+                    match garage {
+                        Some(garage) => free_place(conn, garage),
+                        None => Err(refusal(conn, id)),
+                    }
                 })
             })
+            .await
+    }
+
+    async fn import(&self, rows: ImportRows, dry_run: bool) -> Result<ImportReport, Error> {
+        self.db
+            .write(move |conn| Import::run(conn, rows, dry_run))
             .await
     }
 }

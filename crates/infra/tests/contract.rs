@@ -6,11 +6,12 @@ use std::sync::Arc;
 use futures_util::future::join_all;
 use garage_domain::*;
 use garage_infra::testing::TestDb;
-use garage_infra::{DieselGarageRepository, DieselVehicleRepository};
+use garage_infra::{DieselGarageRepository, DieselIdempotencyStore, DieselVehicleRepository};
 
 struct Store {
     garages: Arc<DieselGarageRepository>,
     vehicles: Arc<DieselVehicleRepository>,
+    keys: Arc<DieselIdempotencyStore>,
     // Last, so the pool closes before the database is dropped.
     _db: TestDb,
 }
@@ -20,7 +21,8 @@ impl Store {
         let pool = db.connect();
         Self {
             garages: Arc::new(DieselGarageRepository::new(pool.clone())),
-            vehicles: Arc::new(DieselVehicleRepository::new(pool)),
+            vehicles: Arc::new(DieselVehicleRepository::new(pool.clone())),
+            keys: Arc::new(DieselIdempotencyStore::new(pool)),
             _db: db,
         }
     }
@@ -69,6 +71,7 @@ fn new_vehicle(garage: GarageId, plate: &str) -> NewVehicle {
         model: ModelName::parse("Clio").unwrap(),
         year: ModelYear::parse(2021).unwrap(),
         license_plate: LicensePlate::parse(plate).unwrap(),
+        vin: None,
     }
 }
 
@@ -124,6 +127,14 @@ contract!(
     fifty_concurrent_creates_of_one_plate_make_one_vehicle,
     twenty_concurrent_creates_fill_a_garage_of_five_exactly,
     concurrent_moves_never_overfill_a_garage,
+    versions_move_with_every_write_and_guard_conditional_ones,
+    a_vin_is_optional_unique_and_searchable,
+    an_import_writes_every_row,
+    an_import_with_any_bad_row_writes_none_and_names_every_one,
+    a_dry_run_checks_everything_and_writes_nothing,
+    an_import_whose_input_fails_writes_nothing,
+    an_idempotency_key_is_claimed_once_then_replayed,
+    concurrent_claims_of_one_key_let_one_through,
 );
 
 async fn garages_are_created_read_and_listed_in_pages(s: Store) {
@@ -194,6 +205,7 @@ async fn garages_are_updated_and_their_limit_removed(s: Store) {
                 capacity: Some(None),
                 ..GarageChanges::default()
             },
+            None,
         )
         .await
         .unwrap();
@@ -211,6 +223,7 @@ async fn garages_are_updated_and_their_limit_removed(s: Store) {
                 name: Some(GarageName::parse("x").unwrap()),
                 ..GarageChanges::default()
             },
+            None,
         )
         .await
         .unwrap_err();
@@ -226,7 +239,7 @@ async fn capacity_never_drops_below_the_vehicles_held(s: Store) {
         capacity: Some(Some(Capacity::parse(c).unwrap())),
         ..GarageChanges::default()
     };
-    let err = s.garages.update(g.id, to(2)).await.unwrap_err();
+    let err = s.garages.update(g.id, to(2), None).await.unwrap_err();
     assert!(
         matches!(
             err,
@@ -239,14 +252,14 @@ async fn capacity_never_drops_below_the_vehicles_held(s: Store) {
         "{err:?}"
     );
     assert_eq!(s.garages.get(g.id).await.unwrap().unwrap().capacity, None);
-    let ok = s.garages.update(g.id, to(3)).await.unwrap();
+    let ok = s.garages.update(g.id, to(3), None).await.unwrap();
     assert_eq!(ok.capacity.map(Capacity::get), Some(3));
 }
 
 async fn only_an_empty_garage_is_deleted(s: Store) {
     let full = s.garage("Full", None).await;
     let v = s.vehicle(full.id, "ZZ99").await.unwrap();
-    let err = s.garages.delete(full.id).await.unwrap_err();
+    let err = s.garages.delete(full.id, None).await.unwrap_err();
     assert!(
         matches!(err, Error::GarageNotEmpty { count: 1, .. }),
         "{err:?}"
@@ -255,9 +268,9 @@ async fn only_an_empty_garage_is_deleted(s: Store) {
     assert_eq!(s.vehicles.get(v.id).await.unwrap(), Some(v));
 
     let empty = s.garage("Empty", None).await;
-    s.garages.delete(empty.id).await.unwrap();
+    s.garages.delete(empty.id, None).await.unwrap();
     assert_eq!(s.garages.get(empty.id).await.unwrap(), None);
-    let err = s.garages.delete(empty.id).await.unwrap_err();
+    let err = s.garages.delete(empty.id, None).await.unwrap_err();
     assert!(matches!(err, Error::GarageNotFound(_)), "{err:?}");
 }
 
@@ -360,12 +373,16 @@ async fn vehicles_move_between_garages_within_capacity(s: Store) {
     let v = s.vehicle(from.id, "MV01").await.unwrap();
     let w = s.vehicle(from.id, "MV02").await.unwrap();
 
-    let moved = s.vehicles.update(v.id, move_to(to.id)).await.unwrap();
+    let moved = s.vehicles.update(v.id, move_to(to.id), None).await.unwrap();
     assert_eq!(moved.garage_id, to.id);
     assert_eq!(moved.license_plate, v.license_plate);
     assert_eq!((s.count(from.id).await, s.count(to.id).await), (1, 1));
 
-    let err = s.vehicles.update(w.id, move_to(to.id)).await.unwrap_err();
+    let err = s
+        .vehicles
+        .update(w.id, move_to(to.id), None)
+        .await
+        .unwrap_err();
     assert!(
         matches!(err, Error::GarageFull { capacity: 1, .. }),
         "{err:?}"
@@ -378,7 +395,7 @@ async fn vehicles_move_between_garages_within_capacity(s: Store) {
 
     let err = s
         .vehicles
-        .update(w.id, move_to(GarageId(999_999)))
+        .update(w.id, move_to(GarageId(999_999)), None)
         .await
         .unwrap_err();
     assert!(matches!(err, Error::GarageNotFound(_)), "{err:?}");
@@ -389,13 +406,13 @@ async fn vehicles_move_between_garages_within_capacity(s: Store) {
         model: Some(ModelName::parse("Zoe").unwrap()),
         ..VehicleChanges::default()
     };
-    let same = s.vehicles.update(v.id, changes).await.unwrap();
+    let same = s.vehicles.update(v.id, changes, None).await.unwrap();
     assert_eq!(same.model.as_str(), "Zoe");
     assert_eq!(s.count(to.id).await, 1);
 
     let err = s
         .vehicles
-        .update(VehicleId(999_999), move_to(from.id))
+        .update(VehicleId(999_999), move_to(from.id), None)
         .await
         .unwrap_err();
     assert!(matches!(err, Error::VehicleNotFound(_)), "{err:?}");
@@ -409,7 +426,7 @@ async fn a_vehicle_cannot_take_a_plate_already_registered(s: Store) {
         license_plate: Some(LicensePlate::parse("aa 11").unwrap()),
         ..VehicleChanges::default()
     };
-    let err = s.vehicles.update(v.id, changes).await.unwrap_err();
+    let err = s.vehicles.update(v.id, changes, None).await.unwrap_err();
     assert!(
         matches!(&err, Error::DuplicatePlate(p) if p.as_str() == "AA11"),
         "{err:?}"
@@ -429,11 +446,11 @@ async fn a_vehicle_cannot_take_a_plate_already_registered(s: Store) {
 async fn deleting_a_vehicle_frees_its_place(s: Store) {
     let g = s.garage("G", Some(1)).await;
     let v = s.vehicle(g.id, "DL01").await.unwrap();
-    s.vehicles.delete(v.id).await.unwrap();
+    s.vehicles.delete(v.id, None).await.unwrap();
     assert_eq!(s.vehicles.get(v.id).await.unwrap(), None);
     assert_eq!(s.count(g.id).await, 0);
     s.vehicle(g.id, "DL02").await.unwrap();
-    let err = s.vehicles.delete(v.id).await.unwrap_err();
+    let err = s.vehicles.delete(v.id, None).await.unwrap_err();
     assert!(matches!(err, Error::VehicleNotFound(_)), "{err:?}");
 }
 
@@ -491,7 +508,7 @@ async fn concurrent_moves_never_overfill_a_garage(s: Store) {
     }
     let results = join_all(ids.into_iter().map(|id| {
         let vehicles = s.vehicles.clone();
-        tokio::spawn(async move { vehicles.update(id, move_to(target.id)).await })
+        tokio::spawn(async move { vehicles.update(id, move_to(target.id), None).await })
     }))
     .await;
     let moved = results
@@ -510,4 +527,340 @@ async fn concurrent_moves_never_overfill_a_garage(s: Store) {
         s.vehicles_in(a.id).await.len() + s.vehicles_in(b.id).await.len(),
         9
     );
+}
+
+fn vin(text: &str) -> Vin {
+    Vin::parse(text).unwrap()
+}
+
+fn rows(rows: Vec<(u64, Result<NewVehicle, Vec<FieldError>>)>) -> ImportRows {
+    Box::new(
+        rows.into_iter()
+            .map(|(line, vehicle)| Ok(ImportRow { line, vehicle })),
+    )
+}
+
+async fn versions_move_with_every_write_and_guard_conditional_ones(s: Store) {
+    let g = s.garage("Versioned", None).await;
+    let rename = |name: &str| GarageChanges {
+        name: Some(GarageName::parse(name).unwrap()),
+        ..GarageChanges::default()
+    };
+    let g2 = s
+        .garages
+        .update(g.id, rename("Renamed"), Some(g.version))
+        .await
+        .unwrap();
+    assert!(g2.version > g.version);
+    let err = s
+        .garages
+        .update(g.id, rename("Lost update"), Some(g.version))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Stale), "{err:?}");
+    assert_eq!(
+        s.garages.get(g.id).await.unwrap().unwrap().name.as_str(),
+        "Renamed"
+    );
+
+    // The vehicle count is part of a garage: taking a place moves its version.
+    let v = s.vehicle(g.id, "VER-1").await.unwrap();
+    let g3 = s.garages.get(g.id).await.unwrap().unwrap();
+    assert!(g3.version > g2.version);
+
+    let model = VehicleChanges {
+        model: Some(ModelName::parse("Megane").unwrap()),
+        ..VehicleChanges::default()
+    };
+    let v2 = s
+        .vehicles
+        .update(v.id, model.clone(), Some(v.version))
+        .await
+        .unwrap();
+    assert!(v2.version > v.version);
+    let err = s
+        .vehicles
+        .update(v.id, model, Some(v.version))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Stale), "{err:?}");
+    let err = s.vehicles.delete(v.id, Some(v.version)).await.unwrap_err();
+    assert!(matches!(err, Error::Stale), "{err:?}");
+    let err = s
+        .vehicles
+        .delete(VehicleId(v.id.0 + 999), Some(v.version))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::VehicleNotFound(_)), "{err:?}");
+    s.vehicles.delete(v.id, Some(v2.version)).await.unwrap();
+    assert_eq!(s.count(g.id).await, 0);
+
+    let err = s.garages.delete(g.id, Some(g3.version)).await.unwrap_err();
+    assert!(matches!(err, Error::Stale), "{err:?}");
+    let now = s.garages.get(g.id).await.unwrap().unwrap();
+    s.garages.delete(g.id, Some(now.version)).await.unwrap();
+    assert_eq!(s.garages.get(g.id).await.unwrap(), None);
+}
+
+async fn a_vin_is_optional_unique_and_searchable(s: Store) {
+    let g = s.garage("VINs", None).await;
+    let mut with_vin = new_vehicle(g.id, "VIN-1");
+    with_vin.vin = Some(vin("vf1rfb00x12345678"));
+    let v = s.vehicles.create(with_vin).await.unwrap();
+    assert_eq!(v.vin.as_ref().map(Vin::as_str), Some("VF1RFB00X12345678"));
+    // No VIN at all is no duplicate.
+    s.vehicle(g.id, "VIN-2").await.unwrap();
+    let w = s.vehicle(g.id, "VIN-3").await.unwrap();
+    assert_eq!(w.vin, None);
+
+    let mut same_vin = new_vehicle(g.id, "VIN-4");
+    same_vin.vin = Some(vin("VF1RFB00X12345678"));
+    let err = s.vehicles.create(same_vin).await.unwrap_err();
+    assert!(matches!(err, Error::DuplicateVin(_)), "{err:?}");
+
+    let take = VehicleChanges {
+        vin: Some(Some(vin("VF1RFB00X12345678"))),
+        ..VehicleChanges::default()
+    };
+    let err = s.vehicles.update(w.id, take, None).await.unwrap_err();
+    assert!(matches!(err, Error::DuplicateVin(_)), "{err:?}");
+
+    let filter = VehicleFilter {
+        vin: Some(vin("VF1RFB00X12345678")),
+        ..VehicleFilter::default()
+    };
+    let found = s
+        .vehicles
+        .list(filter.clone(), page(10, None))
+        .await
+        .unwrap();
+    assert_eq!(found.items.iter().map(|v| v.id).collect::<Vec<_>>(), [v.id]);
+
+    let remove = VehicleChanges {
+        vin: Some(None),
+        ..VehicleChanges::default()
+    };
+    assert_eq!(
+        s.vehicles.update(v.id, remove, None).await.unwrap().vin,
+        None
+    );
+    assert!(s
+        .vehicles
+        .list(filter, page(10, None))
+        .await
+        .unwrap()
+        .items
+        .is_empty());
+}
+
+async fn an_import_writes_every_row(s: Store) {
+    let g = s.garage("Import", Some(3)).await;
+    let before = s.garages.get(g.id).await.unwrap().unwrap();
+    let mut third = new_vehicle(g.id, "IMP-3");
+    third.vin = Some(vin("1HGCM82633A004352"));
+    let report = s
+        .vehicles
+        .import(
+            rows(vec![
+                (2, Ok(new_vehicle(g.id, "IMP-1"))),
+                (3, Ok(new_vehicle(g.id, "IMP-2"))),
+                (4, Ok(third)),
+            ]),
+            false,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        report,
+        ImportReport {
+            rows: 3,
+            imported: 3,
+            errors: vec![]
+        }
+    );
+    let stored = s.vehicles_in(g.id).await;
+    let plates: Vec<_> = stored.iter().map(|v| v.license_plate.as_str()).collect();
+    assert_eq!(plates, ["IMP1", "IMP2", "IMP3"]);
+    assert_eq!(stored[2].vin, Some(vin("1HGCM82633A004352")));
+    let after = s.garages.get(g.id).await.unwrap().unwrap();
+    assert_eq!(after.vehicle_count, 3);
+    assert!(after.version > before.version);
+    // The garage is full now, and the counts say so.
+    let err = s.vehicle(g.id, "IMP-4").await.unwrap_err();
+    assert!(matches!(err, Error::GarageFull { .. }), "{err:?}");
+}
+
+async fn an_import_with_any_bad_row_writes_none_and_names_every_one(s: Store) {
+    let g = s.garage("Strict", Some(3)).await;
+    let mut registered = new_vehicle(g.id, "TAKEN");
+    registered.vin = Some(vin("VF1RFB00X12345678"));
+    s.vehicles.create(registered).await.unwrap();
+    let mut vin_taken = new_vehicle(g.id, "NEW-2");
+    vin_taken.vin = Some(vin("VF1RFB00X12345678"));
+    let bad_fields = vec![FieldError {
+        field: "year".into(),
+        message: "must be 1886 or later".into(),
+    }];
+    let report = s
+        .vehicles
+        .import(
+            rows(vec![
+                (2, Ok(new_vehicle(g.id, "NEW-1"))),
+                (3, Err(bad_fields)),
+                (4, Ok(new_vehicle(g.id, "taken"))),
+                (5, Ok(new_vehicle(g.id, "NEW 1"))),
+                (6, Ok(vin_taken)),
+                (7, Ok(new_vehicle(GarageId(g.id.0 + 500), "NEW-3"))),
+                (8, Ok(new_vehicle(g.id, "NEW-4"))),
+                (9, Ok(new_vehicle(g.id, "NEW-5"))),
+            ]),
+            false,
+        )
+        .await
+        .unwrap();
+    assert_eq!((report.rows, report.imported), (8, 0));
+    let found: Vec<(u64, Option<&str>)> = report
+        .errors
+        .iter()
+        .map(|e| (e.line, e.field.as_deref()))
+        .collect();
+    let mut lines = found.clone();
+    lines.sort_unstable();
+    assert_eq!(
+        lines,
+        [
+            (3, Some("year")),
+            (4, Some("license_plate")),
+            (5, Some("license_plate")),
+            (6, Some("vin")),
+            (7, Some("garage_id")),
+            (9, Some("garage_id")),
+        ],
+        "{:#?}",
+        report.errors
+    );
+    let message = |line| {
+        &report
+            .errors
+            .iter()
+            .find(|e| e.line == line)
+            .unwrap()
+            .message
+    };
+    assert!(message(5).contains("line 2"), "{}", message(5));
+    assert!(message(9).contains("capacity of 3"), "{}", message(9));
+    // Nothing was written: the one vehicle from before is all there is.
+    assert_eq!(s.vehicles_in(g.id).await.len(), 1);
+    assert_eq!(s.count(g.id).await, 1);
+}
+
+async fn a_dry_run_checks_everything_and_writes_nothing(s: Store) {
+    let g = s.garage("Dry", None).await;
+    let before = s.garages.get(g.id).await.unwrap().unwrap();
+    let report = s
+        .vehicles
+        .import(
+            rows(vec![
+                (2, Ok(new_vehicle(g.id, "DRY-1"))),
+                (3, Ok(new_vehicle(g.id, "DRY-2"))),
+            ]),
+            true,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        report,
+        ImportReport {
+            rows: 2,
+            imported: 0,
+            errors: vec![]
+        }
+    );
+    assert!(s.vehicles_in(g.id).await.is_empty());
+    assert_eq!(s.garages.get(g.id).await.unwrap().unwrap(), before);
+
+    let report = s
+        .vehicles
+        .import(
+            rows(vec![(2, Ok(new_vehicle(GarageId(g.id.0 + 9), "DRY-3")))]),
+            true,
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.errors.len(), 1);
+    assert_eq!(report.errors[0].line, 2);
+}
+
+async fn an_import_whose_input_fails_writes_nothing(s: Store) {
+    let g = s.garage("Broken input", None).await;
+    let input = vec![
+        Ok(ImportRow {
+            line: 2,
+            vehicle: Ok(new_vehicle(g.id, "CUT-1")),
+        }),
+        Err(anyhow::anyhow!("the client went away")),
+    ];
+    let err = s
+        .vehicles
+        .import(Box::new(input.into_iter()), false)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Internal(_)), "{err:?}");
+    assert!(s.vehicles_in(g.id).await.is_empty());
+    assert_eq!(s.count(g.id).await, 0);
+}
+
+fn response(body: &str) -> StoredResponse {
+    StoredResponse {
+        status: 201,
+        location: Some("/api/v1/garages/1".into()),
+        content_type: Some("application/json".into()),
+        body: body.as_bytes().to_vec(),
+    }
+}
+
+async fn an_idempotency_key_is_claimed_once_then_replayed(s: Store) {
+    let day = std::time::Duration::from_secs(86_400);
+    let claim = |key: &str, fp: &str, ttl| s.keys.claim(key.into(), fp.into(), ttl);
+    assert_eq!(claim("k1", "body-a", day).await.unwrap(), Claim::Claimed);
+    assert_eq!(claim("k1", "body-a", day).await.unwrap(), Claim::InProgress);
+    assert_eq!(claim("k1", "body-b", day).await.unwrap(), Claim::Mismatch);
+    s.keys.complete("k1".into(), response("{}")).await.unwrap();
+    assert_eq!(
+        claim("k1", "body-a", day).await.unwrap(),
+        Claim::Replay(response("{}"))
+    );
+    assert_eq!(claim("k1", "body-b", day).await.unwrap(), Claim::Mismatch);
+
+    // A released key runs again.
+    assert_eq!(claim("k2", "x", day).await.unwrap(), Claim::Claimed);
+    s.keys.release("k2".into()).await.unwrap();
+    assert_eq!(claim("k2", "x", day).await.unwrap(), Claim::Claimed);
+
+    // An expired key is new again, and purged.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let expired = std::time::Duration::from_millis(1);
+    assert_eq!(
+        claim("k1", "body-b", expired).await.unwrap(),
+        Claim::Claimed
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    assert_eq!(s.keys.purge(expired).await.unwrap(), 2);
+    assert_eq!(s.keys.purge(expired).await.unwrap(), 0);
+}
+
+async fn concurrent_claims_of_one_key_let_one_through(s: Store) {
+    let day = std::time::Duration::from_secs(86_400);
+    let claims = (0..20).map(|_| {
+        let keys = s.keys.clone();
+        tokio::spawn(async move { keys.claim("same".into(), "fp".into(), day).await })
+    });
+    let claims: Vec<Claim> = join_all(claims)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().unwrap())
+        .collect();
+    let claimed = claims.iter().filter(|c| **c == Claim::Claimed).count();
+    let waiting = claims.iter().filter(|c| **c == Claim::InProgress).count();
+    assert_eq!((claimed, waiting), (1, 19), "{claims:?}");
 }

@@ -1,0 +1,142 @@
+//! Entity tags and conditional requests (RFC 9110 §8.8.3, §13): a garage or
+//! vehicle's tag is its version; `If-None-Match` saves a download,
+//! `If-Match` turns a write into compare-and-set.
+
+use actix_web::http::header::{self, EntityTag, Header, IfMatch, IfNoneMatch};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
+use garage_domain::Version;
+
+use crate::error::ApiError;
+
+pub(crate) fn etag(version: Version) -> EntityTag {
+    EntityTag::new_strong(version.to_string())
+}
+
+fn version_of(tag: &EntityTag) -> Option<Version> {
+    tag.tag().parse().ok().map(Version)
+}
+
+/// What an `If-Match` asks of a write.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Expect {
+    /// No `If-Match`, or `*`: the resource need only exist.
+    Anything,
+    /// The resource must be at one of these versions.
+    OneOf(Vec<Version>),
+}
+
+impl Expect {
+    pub(crate) fn from_request(req: &HttpRequest) -> Result<Self, ApiError> {
+        if !req.headers().contains_key(header::IF_MATCH) {
+            return Ok(Self::Anything);
+        }
+        match IfMatch::parse(req) {
+            Ok(IfMatch::Any) => Ok(Self::Anything),
+            // Weak tags never match for a write (strong comparison); a tag
+            // this API never issued matches nothing.
+            Ok(IfMatch::Items(tags)) => Ok(Self::OneOf(
+                tags.iter()
+                    .filter(|t| !t.weak)
+                    .filter_map(version_of)
+                    .collect(),
+            )),
+            Err(_) => Err(ApiError::BadRequest(
+                "If-Match must be `*` or a list of entity tags such as \"3\"".into(),
+            )),
+        }
+    }
+
+    /// The version to hand the store, after reading the current one when
+    /// several are acceptable; the store then checks it atomically.
+    pub(crate) async fn version<F>(self, current: F) -> Result<Option<Version>, ApiError>
+    where
+        F: std::future::Future<Output = Result<Version, ApiError>>,
+    {
+        match self {
+            Self::Anything => Ok(None),
+            Self::OneOf(versions) => match versions.as_slice() {
+                [] => Err(ApiError::PreconditionFailed),
+                [one] => Ok(Some(*one)),
+                many => {
+                    let now = current.await?;
+                    if many.contains(&now) {
+                        Ok(Some(now))
+                    } else {
+                        Err(ApiError::PreconditionFailed)
+                    }
+                }
+            },
+        }
+    }
+}
+
+/// A 304 when the client's copy is current (`If-None-Match`, weak comparison).
+pub(crate) fn not_modified(req: &HttpRequest, version: Version) -> Option<HttpResponse> {
+    if !req.headers().contains_key(header::IF_NONE_MATCH) {
+        return None;
+    }
+    let current = etag(version);
+    let fresh = match IfNoneMatch::parse(req) {
+        Ok(IfNoneMatch::Any) => true,
+        Ok(IfNoneMatch::Items(tags)) => tags.iter().any(|t| t.weak_eq(&current)),
+        // An unreadable header is ignored, as the RFC allows: send the body.
+        Err(_) => false,
+    };
+    fresh.then(|| {
+        HttpResponse::NotModified()
+            .insert_header(header::ETag(current))
+            .finish()
+    })
+}
+
+pub(crate) fn tagged(mut builder: HttpResponseBuilder, version: Version) -> HttpResponseBuilder {
+    builder.insert_header(header::ETag(etag(version)));
+    builder
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    fn expect(if_match: &str) -> Result<Expect, ApiError> {
+        Expect::from_request(
+            &TestRequest::default()
+                .insert_header((header::IF_MATCH, if_match))
+                .to_http_request(),
+        )
+    }
+
+    #[test]
+    fn if_match_reads_strong_tags_of_this_api_only() {
+        assert_eq!(
+            Expect::from_request(&TestRequest::default().to_http_request()).unwrap(),
+            Expect::Anything
+        );
+        assert_eq!(expect("*").unwrap(), Expect::Anything);
+        assert_eq!(expect("\"4\"").unwrap(), Expect::OneOf(vec![Version(4)]));
+        assert_eq!(
+            expect("\"4\", W/\"5\", \"x\", \"6\"").unwrap(),
+            Expect::OneOf(vec![Version(4), Version(6)])
+        );
+        assert_eq!(expect("W/\"4\"").unwrap(), Expect::OneOf(vec![]));
+        // Unquoted tags are malformed: they match nothing.
+        assert_eq!(expect("4").unwrap(), Expect::OneOf(vec![]));
+    }
+
+    #[test]
+    fn if_none_match_compares_weakly() {
+        let req = |value: &str| {
+            TestRequest::default()
+                .insert_header((header::IF_NONE_MATCH, value))
+                .to_http_request()
+        };
+        assert!(not_modified(&req("\"3\""), Version(3)).is_some());
+        assert!(not_modified(&req("W/\"3\""), Version(3)).is_some());
+        assert!(not_modified(&req("\"1\", \"3\""), Version(3)).is_some());
+        assert!(not_modified(&req("*"), Version(3)).is_some());
+        assert!(not_modified(&req("\"2\""), Version(3)).is_none());
+        assert!(not_modified(&TestRequest::default().to_http_request(), Version(3)).is_none());
+    }
+}

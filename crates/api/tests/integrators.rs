@@ -1,0 +1,581 @@
+//! What integrators rely on, through actix's test service with mocked
+//! ports: entity tags and conditional requests, idempotent creations, VINs,
+//! bulk import and export.
+
+use std::sync::{Arc, Mutex};
+
+use actix_http::Request;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::{header, StatusCode};
+use actix_web::{test, App};
+use chrono::Utc;
+use garage_domain::*;
+use serde_json::{json, Value};
+
+fn vehicle(id: i64, version: i64) -> Vehicle {
+    Vehicle {
+        id: VehicleId(id),
+        garage_id: GarageId(1),
+        brand: Brand::parse("Renault").unwrap(),
+        model: ModelName::parse("Clio").unwrap(),
+        year: ModelYear::parse(2020).unwrap(),
+        license_plate: LicensePlate::parse(&format!("AB-{id}")).unwrap(),
+        vin: Some(Vin::parse("VF1RFB00X12345678").unwrap()),
+        version: Version(version),
+        created_at: Utc::now(),
+        updated_at: Utc::now(),
+    }
+}
+
+fn from_new(id: i64, new: NewVehicle) -> Vehicle {
+    Vehicle {
+        id: VehicleId(id),
+        garage_id: new.garage_id,
+        brand: new.brand,
+        model: new.model,
+        year: new.year,
+        license_plate: new.license_plate,
+        vin: new.vin,
+        version: Version(1),
+        created_at: Utc::now(),
+        updated_at: Utc::now(),
+    }
+}
+
+async fn api(
+    vehicles: MockVehicleRepository,
+    keys: MockIdempotencyStore,
+) -> impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {
+    test::init_service(App::new().configure(garage_api::configure(
+        FleetService::new(Arc::new(MockGarageRepository::new()), Arc::new(vehicles)),
+        Arc::new(keys),
+    )))
+    .await
+}
+
+async fn send(
+    app: &impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>,
+    req: test::TestRequest,
+) -> (StatusCode, header::HeaderMap, Vec<u8>) {
+    let resp = test::call_service(app, req.to_request()).await;
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let body = test::read_body(resp).await.to_vec();
+    (status, headers, body)
+}
+
+fn json_of(body: &[u8]) -> Value {
+    serde_json::from_slice(body).unwrap_or(Value::Null)
+}
+
+#[actix_web::test]
+async fn a_vehicle_carries_its_etag_and_a_matching_if_none_match_is_304() {
+    let mut vehicles = MockVehicleRepository::new();
+    vehicles
+        .expect_get()
+        .returning(|id| Ok(Some(vehicle(id.0, 7))));
+    let app = api(vehicles, MockIdempotencyStore::new()).await;
+
+    let (status, headers, body) =
+        send(&app, test::TestRequest::get().uri("/api/v1/vehicles/5")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers.get(header::ETAG).unwrap(), "\"7\"");
+    assert_eq!(json_of(&body)["vin"], "VF1RFB00X12345678");
+
+    let (status, headers, body) = send(
+        &app,
+        test::TestRequest::get()
+            .uri("/api/v1/vehicles/5")
+            .insert_header((header::IF_NONE_MATCH, "\"7\"")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    assert_eq!(headers.get(header::ETAG).unwrap(), "\"7\"");
+    assert!(body.is_empty());
+
+    let (status, ..) = send(
+        &app,
+        test::TestRequest::get()
+            .uri("/api/v1/vehicles/5")
+            .insert_header((header::IF_NONE_MATCH, "\"6\"")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[actix_web::test]
+async fn if_match_reaches_the_store_and_a_stale_one_is_412() {
+    let mut vehicles = MockVehicleRepository::new();
+    vehicles
+        .expect_update()
+        .withf(|_, _, expected| *expected == Some(Version(7)))
+        .times(1)
+        .returning(|id, _, _| Ok(vehicle(id.0, 8)));
+    vehicles
+        .expect_delete()
+        .withf(|_, expected| *expected == Some(Version(6)))
+        .times(1)
+        .returning(|_, _| Err(Error::Stale));
+    let app = api(vehicles, MockIdempotencyStore::new()).await;
+
+    let (status, headers, _) = send(
+        &app,
+        test::TestRequest::patch()
+            .uri("/api/v1/vehicles/5")
+            .insert_header((header::IF_MATCH, "\"7\""))
+            .set_json(json!({"model": "Zoe"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers.get(header::ETAG).unwrap(), "\"8\"");
+
+    let (status, headers, body) = send(
+        &app,
+        test::TestRequest::delete()
+            .uri("/api/v1/vehicles/5")
+            .insert_header((header::IF_MATCH, "\"6\"")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(
+        headers.get(header::CONTENT_TYPE).unwrap(),
+        "application/problem+json"
+    );
+    assert_eq!(json_of(&body)["type"], "/problems/precondition-failed");
+}
+
+#[actix_web::test]
+async fn an_if_match_no_version_can_meet_is_412_without_a_write() {
+    let mut vehicles = MockVehicleRepository::new();
+    vehicles.expect_delete().never();
+    let app = api(vehicles, MockIdempotencyStore::new()).await;
+    let (status, ..) = send(
+        &app,
+        test::TestRequest::delete()
+            .uri("/api/v1/vehicles/5")
+            .insert_header((header::IF_MATCH, "W/\"6\"")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED);
+}
+
+#[actix_web::test]
+async fn a_bad_or_taken_vin_is_refused_by_field() {
+    let mut vehicles = MockVehicleRepository::new();
+    vehicles
+        .expect_create()
+        .times(1)
+        .returning(|v| Err(Error::DuplicateVin(v.vin.unwrap())));
+    let app = api(vehicles, MockIdempotencyStore::new()).await;
+    let new = |vin: &str| {
+        json!({"garage_id": 1, "brand": "Renault", "model": "Clio", "year": 2020,
+               "license_plate": "AB-1", "vin": vin})
+    };
+    let (status, _, body) = send(
+        &app,
+        test::TestRequest::post()
+            .uri("/api/v1/vehicles")
+            .set_json(new("VF1RFB00X1234567O")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json_of(&body)["errors"][0]["field"], "vin");
+
+    let (status, _, body) = send(
+        &app,
+        test::TestRequest::post()
+            .uri("/api/v1/vehicles")
+            .set_json(new("vf1rfb00x12345678")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let body = json_of(&body);
+    assert_eq!(body["type"], "/problems/duplicate-vin");
+    assert_eq!(body["errors"][0]["field"], "vin");
+}
+
+fn creation() -> test::TestRequest {
+    test::TestRequest::post()
+        .uri("/api/v1/vehicles")
+        .insert_header(("Idempotency-Key", "order-1"))
+        .set_json(json!({"garage_id": 1, "brand": "Renault", "model": "Clio",
+                         "year": 2020, "license_plate": "AB-1"}))
+}
+
+#[actix_web::test]
+async fn a_first_keyed_creation_runs_and_its_response_is_stored() {
+    let stored = Arc::new(Mutex::new(None));
+    let mut keys = MockIdempotencyStore::new();
+    keys.expect_claim().times(1).returning(|_, _, ttl| {
+        assert_eq!(ttl.as_secs(), 24 * 3600);
+        Ok(Claim::Claimed)
+    });
+    let kept = stored.clone();
+    keys.expect_complete()
+        .times(1)
+        .returning(move |_, response| {
+            *kept.lock().unwrap() = Some(response);
+            Ok(())
+        });
+    let mut vehicles = MockVehicleRepository::new();
+    vehicles
+        .expect_create()
+        .times(1)
+        .returning(|v| Ok(from_new(42, v)));
+    let app = api(vehicles, keys).await;
+    let (status, headers, body) = send(&app, creation()).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let stored = stored
+        .lock()
+        .unwrap()
+        .clone()
+        .expect("the response was stored");
+    assert_eq!(stored.status, 201);
+    assert_eq!(stored.location.as_deref(), Some("/api/v1/vehicles/42"));
+    assert_eq!(stored.body, body);
+    assert!(headers.get("idempotent-replayed").is_none());
+}
+
+#[actix_web::test]
+async fn a_repeated_key_replays_the_stored_response_without_a_write() {
+    let mut keys = MockIdempotencyStore::new();
+    keys.expect_claim().returning(|_, _, _| {
+        Ok(Claim::Replay(StoredResponse {
+            status: 201,
+            location: Some("/api/v1/vehicles/42".into()),
+            content_type: Some("application/json".into()),
+            body: br#"{"id":42}"#.to_vec(),
+        }))
+    });
+    let mut vehicles = MockVehicleRepository::new();
+    vehicles.expect_create().never();
+    let app = api(vehicles, keys).await;
+    let (status, headers, body) = send(&app, creation()).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(
+        headers.get(header::LOCATION).unwrap(),
+        "/api/v1/vehicles/42"
+    );
+    assert_eq!(headers.get("idempotent-replayed").unwrap(), "true");
+    assert_eq!(body, br#"{"id":42}"#);
+}
+
+#[actix_web::test]
+async fn a_key_reused_or_still_running_is_refused_without_a_write() {
+    for (claim, status, kind) in [
+        (Claim::Mismatch, 422, "/problems/idempotency-key-reused"),
+        (Claim::InProgress, 409, "/problems/idempotency-key-in-use"),
+    ] {
+        let mut keys = MockIdempotencyStore::new();
+        keys.expect_claim().return_once(move |_, _, _| Ok(claim));
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles.expect_create().never();
+        let app = api(vehicles, keys).await;
+        let (got, _, body) = send(&app, creation()).await;
+        assert_eq!(got.as_u16(), status);
+        assert_eq!(json_of(&body)["type"], kind);
+    }
+}
+
+#[actix_web::test]
+async fn a_failed_keyed_creation_releases_its_key() {
+    let mut keys = MockIdempotencyStore::new();
+    keys.expect_claim().returning(|_, _, _| Ok(Claim::Claimed));
+    keys.expect_complete().never();
+    keys.expect_release().times(1).returning(|_| Ok(()));
+    let mut vehicles = MockVehicleRepository::new();
+    vehicles
+        .expect_create()
+        .returning(|v| Err(Error::DuplicatePlate(v.license_plate)));
+    let app = api(vehicles, keys).await;
+    let (status, ..) = send(&app, creation()).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+}
+
+#[actix_web::test]
+async fn the_key_is_scoped_to_the_credential_and_the_body_fingerprinted() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let mut keys = MockIdempotencyStore::new();
+    let log = seen.clone();
+    keys.expect_claim().returning(move |key, fingerprint, _| {
+        log.lock().unwrap().push((key, fingerprint));
+        Ok(Claim::InProgress)
+    });
+    let app = api(MockVehicleRepository::new(), keys).await;
+    send(
+        &app,
+        creation().insert_header((header::AUTHORIZATION, "Bearer a")),
+    )
+    .await;
+    send(
+        &app,
+        creation().insert_header((header::AUTHORIZATION, "Bearer b")),
+    )
+    .await;
+    send(
+        &app,
+        creation()
+            .insert_header((header::AUTHORIZATION, "Bearer a"))
+            .set_json(json!({"garage_id": 2})),
+    )
+    .await;
+    let seen = seen.lock().unwrap();
+    assert_ne!(seen[0].0, seen[1].0, "two callers share a key space");
+    assert_eq!(seen[0].0, seen[2].0);
+    assert_ne!(seen[0].1, seen[2].1, "two bodies share a fingerprint");
+}
+
+#[actix_web::test]
+async fn a_malformed_key_is_400() {
+    let mut keys = MockIdempotencyStore::new();
+    keys.expect_claim().never();
+    let app = api(MockVehicleRepository::new(), keys).await;
+    let (status, ..) = send(
+        &app,
+        creation().insert_header(("Idempotency-Key", "k".repeat(300))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+fn csv_import(body: &str) -> test::TestRequest {
+    test::TestRequest::post()
+        .uri("/api/v1/vehicles/import?dry_run=true")
+        .insert_header((header::CONTENT_TYPE, "text/csv"))
+        .set_payload(body.to_owned())
+}
+
+/// A store that reads every row it is given, as the real one does, and
+/// reports the bad ones.
+fn reading_store(seen: Arc<Mutex<Vec<ImportRow>>>) -> MockVehicleRepository {
+    let mut vehicles = MockVehicleRepository::new();
+    vehicles.expect_import().returning(move |rows, dry_run| {
+        assert!(dry_run);
+        let mut report = ImportReport::default();
+        for row in rows {
+            let row = row?;
+            report.rows += 1;
+            if let Err(fields) = &row.vehicle {
+                for f in fields {
+                    report.errors.push(RowError {
+                        line: row.line,
+                        field: Some(f.field.clone()).filter(|f| !f.is_empty()),
+                        message: f.message.clone(),
+                    });
+                }
+            }
+            seen.lock().unwrap().push(row);
+        }
+        Ok(report)
+    });
+    vehicles
+}
+
+#[actix_web::test]
+async fn an_import_reads_columns_in_any_order_and_ignores_export_only_ones() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let app = api(reading_store(seen.clone()), MockIdempotencyStore::new()).await;
+    let csv = "\u{feff}id,license_plate,year,model,brand,garage_id,vin,created_at\n\
+               9,ab-1,2020,Clio,Renault,3,vf1rfb00x12345678,2026-01-01T00:00:00Z\n\
+               10,\"CD 2\",2019,\"Zoe, E-Tech\",Renault,3,,x\n";
+    let (status, _, body) = send(&app, csv_import(csv)).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(
+        json_of(&body),
+        json!({"dry_run": true, "rows": 2, "imported": 0})
+    );
+    let seen = seen.lock().unwrap();
+    let first = seen[0].vehicle.as_ref().unwrap();
+    assert_eq!((seen[0].line, first.license_plate.as_str()), (2, "AB1"));
+    assert_eq!(first.garage_id, GarageId(3));
+    assert_eq!(first.vin.as_ref().unwrap().as_str(), "VF1RFB00X12345678");
+    let second = seen[1].vehicle.as_ref().unwrap();
+    assert_eq!(second.model.as_str(), "Zoe, E-Tech");
+    assert_eq!(second.vin, None);
+}
+
+#[actix_web::test]
+async fn an_import_reports_every_bad_row_with_its_line() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let app = api(reading_store(seen), MockIdempotencyStore::new()).await;
+    let csv = "garage_id,brand,model,year,license_plate\n\
+               1,Renault,Clio,2020,AB-1\n\
+               x,Renault,Clio,1700,AB-2\n\
+               1,Renault,Clio\n\
+               \n\
+               1,Renault,\"Mega\nne\",2020,AB_3\n\
+               1,Renault,Clio,2020,AB-4\n\
+               \n\
+               1,Renault,Clio,2020,AB-5\n\
+               2,Renault,Clio,2020,AB-6,extra\n";
+    let (status, headers, body) = send(&app, csv_import(csv)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        headers.get(header::CONTENT_TYPE).unwrap(),
+        "application/problem+json"
+    );
+    let body = json_of(&body);
+    assert_eq!(body["type"], "/problems/import-rejected");
+    let errors: Vec<(u64, Option<&str>)> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["line"].as_u64().unwrap(), e["field"].as_str()))
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            (3, Some("garage_id")),
+            (3, Some("year")),
+            (4, None),
+            (6, Some("model")),
+            (6, Some("license_plate")),
+            (11, None),
+        ],
+        "{body:#}"
+    );
+    assert!(
+        body["detail"].as_str().unwrap().starts_with("4 of 7 rows"),
+        "{body}"
+    );
+}
+
+#[actix_web::test]
+async fn an_import_header_must_name_the_required_columns() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let app = api(reading_store(seen.clone()), MockIdempotencyStore::new()).await;
+    let (status, _, body) = send(&app, csv_import("garage,brand,model,year\n1,a,b,2020\n")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let body = json_of(&body);
+    let messages: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("unknown column \"garage\"")),
+        "{body}"
+    );
+    assert!(body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["line"] == 1));
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    assert_eq!(fields, ["garage_id", "license_plate"]);
+    // No data row was read without its header.
+    assert_eq!(seen.lock().unwrap().len(), 1);
+
+    let (status, _, body) = send(&app, csv_import("")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(json_of(&body)["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("empty"));
+}
+
+#[actix_web::test]
+async fn an_import_must_be_csv() {
+    let mut vehicles = MockVehicleRepository::new();
+    vehicles.expect_import().never();
+    let app = api(vehicles, MockIdempotencyStore::new()).await;
+    let (status, ..) = send(
+        &app,
+        test::TestRequest::post()
+            .uri("/api/v1/vehicles/import")
+            .set_json(json!([])),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+}
+
+fn pages(total: i64) -> MockVehicleRepository {
+    let mut vehicles = MockVehicleRepository::new();
+    vehicles.expect_list().returning(move |filter, page| {
+        assert_eq!(
+            filter.brand.as_deref().map(str::to_lowercase).as_deref(),
+            Some("renault")
+        );
+        let start = page.after.unwrap_or(0) + 1;
+        let rows = (start..=total)
+            .take(usize::from(page.limit.get()) + 1)
+            .map(|id| vehicle(id, 1))
+            .collect();
+        Ok(Page::from_rows(rows, page.limit, |v| v.id.0))
+    });
+    vehicles
+}
+
+#[actix_web::test]
+async fn an_export_streams_every_page_as_csv() {
+    let app = api(pages(450), MockIdempotencyStore::new()).await;
+    let (status, headers, body) = send(
+        &app,
+        test::TestRequest::get().uri("/api/v1/vehicles/export?brand=renault"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        headers.get(header::CONTENT_TYPE).unwrap(),
+        "text/csv; charset=utf-8"
+    );
+    assert!(headers
+        .get(header::CONTENT_DISPOSITION)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .contains("vehicles.csv"));
+    let text = String::from_utf8(body).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 451);
+    assert_eq!(
+        lines[0],
+        "id,garage_id,brand,model,year,license_plate,vin,created_at,updated_at"
+    );
+    assert!(lines[450].starts_with("450,1,Renault,Clio,2020,AB450,VF1RFB00X12345678,"));
+}
+
+#[actix_web::test]
+async fn an_export_streams_every_page_as_json() {
+    let app = api(pages(201), MockIdempotencyStore::new()).await;
+    let (status, _, body) = send(
+        &app,
+        test::TestRequest::get().uri("/api/v1/vehicles/export?format=json&brand=Renault"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let items = json_of(&body);
+    let items = items.as_array().unwrap();
+    assert_eq!(items.len(), 201);
+    assert_eq!(items[200]["id"], 201);
+
+    let empty = api(pages(0), MockIdempotencyStore::new()).await;
+    let (_, _, body) = send(
+        &empty,
+        test::TestRequest::get().uri("/api/v1/vehicles/export?format=json&brand=Renault"),
+    )
+    .await;
+    assert_eq!(json_of(&body), json!([]));
+}
+
+#[actix_web::test]
+async fn an_export_refuses_unknown_formats_and_filters() {
+    let app = api(MockVehicleRepository::new(), MockIdempotencyStore::new()).await;
+    for uri in [
+        "/api/v1/vehicles/export?format=xml",
+        "/api/v1/vehicles/export?colour=red",
+        "/api/v1/vehicles/export?vin=123",
+    ] {
+        let (status, ..) = send(&app, test::TestRequest::get().uri(uri)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}");
+    }
+}
