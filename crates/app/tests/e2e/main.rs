@@ -4,6 +4,7 @@
 mod concurrency;
 mod helpers;
 mod hostile;
+mod integrators;
 mod journey;
 mod logs;
 mod outage;

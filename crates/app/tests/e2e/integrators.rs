@@ -1,0 +1,317 @@
+//! What integrators rely on, through the real server: bulk import and
+//! export at scale, idempotent creations under concurrency, conditional
+//! writes between two editors.
+
+use std::collections::BTreeMap;
+
+use futures_util::future::join_all;
+use garage_infra::testing::TestDb;
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, vehicle, TestApp};
+
+const ROWS: usize = 100_000;
+
+/// One imported vehicle, as both ends of the round trip see it.
+#[derive(Debug, PartialEq, Eq, Clone)]
+struct Row {
+    garage_id: i64,
+    brand: String,
+    model: String,
+    year: i64,
+    vin: String,
+}
+
+/// Rows with text that CSV must quote (commas, quotes) and non-ASCII letters.
+fn rows(garages: &[i64]) -> BTreeMap<String, Row> {
+    let brands = ["Renault", "Citroën", "Škoda", "Mercedes-Benz", "Alfa Romeo"];
+    let models = [
+        "Clio",
+        "Zoe, E-Tech",
+        "C4 \"Cactus\"",
+        "Octavia",
+        "Classe A",
+    ];
+    (0..ROWS)
+        .map(|i| {
+            let plate = format!("RT{i:06}");
+            let row = Row {
+                garage_id: garages[i % garages.len()],
+                brand: brands[i % 5].to_owned(),
+                model: models[(i / 5) % 5].to_owned(),
+                year: 1990 + (i % 35) as i64,
+                vin: if i % 2 == 0 {
+                    format!("VF1{i:014}")
+                } else {
+                    String::new()
+                },
+            };
+            (plate, row)
+        })
+        .collect()
+}
+
+fn to_csv(rows: &BTreeMap<String, Row>) -> Vec<u8> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer
+        .write_record([
+            "garage_id",
+            "brand",
+            "model",
+            "year",
+            "license_plate",
+            "vin",
+        ])
+        .unwrap();
+    for (plate, r) in rows {
+        writer
+            .write_record([
+                r.garage_id.to_string().as_str(),
+                &r.brand,
+                &r.model,
+                &r.year.to_string(),
+                plate,
+                &r.vin,
+            ])
+            .unwrap();
+    }
+    writer.into_inner().unwrap()
+}
+
+async fn raw(app: &TestApp, method: &str, path: &str, body: Vec<u8>) -> (u16, Vec<u8>) {
+    let method = awc::http::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut resp = app
+        .client
+        .request(method, format!("{}{path}", app.base))
+        .timeout(std::time::Duration::from_secs(300))
+        .insert_header(("content-type", "text/csv"))
+        .send_body(body)
+        .await
+        .expect("an answer");
+    let bytes = resp.body().limit(256 << 20).await.expect("a body");
+    (resp.status().as_u16(), bytes.to_vec())
+}
+
+#[actix_web::test]
+async fn a_hundred_thousand_rows_import_and_export_losslessly_on_postgres() {
+    let app = spawn_app(TestDb::postgres()).await;
+    let mut garages = Vec::new();
+    for name in ["North", "South", "East"] {
+        garages.push(app.garage(name, None).await);
+    }
+    let sent = rows(&garages);
+    let csv = to_csv(&sent);
+
+    // A dry run checks it all and writes nothing.
+    let (status, body) = raw(
+        &app,
+        "POST",
+        "/api/v1/vehicles/import?dry_run=true",
+        csv.clone(),
+    )
+    .await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let report: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        report,
+        json!({"dry_run": true, "rows": ROWS, "imported": 0})
+    );
+    let shown = app.get(&format!("/api/v1/garages/{}", garages[0])).await;
+    assert_eq!(shown.body["vehicle_count"], 0);
+
+    let (status, body) = raw(&app, "POST", "/api/v1/vehicles/import", csv).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let report: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        report,
+        json!({"dry_run": false, "rows": ROWS, "imported": ROWS})
+    );
+    let mut counts = 0;
+    for g in &garages {
+        let shown = app.get(&format!("/api/v1/garages/{g}")).await;
+        counts += shown.body["vehicle_count"].as_i64().unwrap();
+    }
+    assert_eq!(counts, ROWS as i64);
+
+    let (status, body) = raw(&app, "GET", "/api/v1/vehicles/export", Vec::new()).await;
+    assert_eq!(status, 200);
+    let mut reader = csv::Reader::from_reader(body.as_slice());
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (g, b, m, y, p, v) = (
+        column("garage_id"),
+        column("brand"),
+        column("model"),
+        column("year"),
+        column("license_plate"),
+        column("vin"),
+    );
+    let received: BTreeMap<String, Row> = reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (
+                r[p].to_owned(),
+                Row {
+                    garage_id: r[g].parse().unwrap(),
+                    brand: r[b].to_owned(),
+                    model: r[m].to_owned(),
+                    year: r[y].parse().unwrap(),
+                    vin: r[v].to_owned(),
+                },
+            )
+        })
+        .collect();
+    assert_eq!(received.len(), ROWS);
+    assert!(received == sent, "the export differs from the import");
+
+    let (status, body) = raw(
+        &app,
+        "GET",
+        "/api/v1/vehicles/export?format=json",
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let items: Vec<Value> = serde_json::from_slice(&body).unwrap();
+    assert_eq!(items.len(), ROWS);
+    for item in items.iter().step_by(997) {
+        let plate = item["license_plate"].as_str().unwrap();
+        let row = &sent[plate];
+        assert_eq!(item["model"], row.model.as_str());
+        assert_eq!(item["vin"].as_str().unwrap_or(""), row.vin);
+    }
+
+    // The export takes the list's filters.
+    let (_, body) = raw(
+        &app,
+        "GET",
+        &format!(
+            "/api/v1/vehicles/export?format=json&garage_id={}&brand=%C5%A0KODA",
+            garages[1]
+        ),
+        Vec::new(),
+    )
+    .await;
+    let items: Vec<Value> = serde_json::from_slice(&body).unwrap();
+    let expected = sent
+        .values()
+        .filter(|r| r.garage_id == garages[1] && r.brand == "Škoda")
+        .count();
+    assert_eq!(items.len(), expected);
+    assert!(expected > 0);
+}
+
+async fn same_key_at_once(app: TestApp) {
+    let body = json!({"name": "Keyed", "address": "1 rue du Port"});
+    let replies = join_all((0..10).map(|_| {
+        app.send_with(
+            "POST",
+            "/api/v1/garages",
+            Some(body.clone()),
+            &[("Idempotency-Key", "create-keyed-garage")],
+        )
+    }))
+    .await;
+    let created: Vec<_> = replies.iter().filter(|r| r.status == 201).collect();
+    let busy = replies.iter().filter(|r| r.status == 409).count();
+    assert_eq!(created.len() + busy, 10, "{replies:#?}");
+    assert!(!created.is_empty());
+    // However many 201s, they are one garage.
+    let ids: std::collections::HashSet<_> = created.iter().map(|r| r.body["id"].clone()).collect();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    let list = app.get("/api/v1/garages?q=Keyed").await;
+    assert_eq!(list.body["items"].as_array().unwrap().len(), 1);
+
+    // A retry after the fact replays the first answer exactly.
+    let again = app
+        .send_with(
+            "POST",
+            "/api/v1/garages",
+            Some(body.clone()),
+            &[("Idempotency-Key", "create-keyed-garage")],
+        )
+        .await;
+    assert_eq!(again.status, 201);
+    assert_eq!(again.body, created[0].body);
+    assert_eq!(again.location, created[0].location);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+
+    let other = app
+        .send_with(
+            "POST",
+            "/api/v1/garages",
+            Some(json!({"name": "Other", "address": "2 rue du Port"})),
+            &[("Idempotency-Key", "create-keyed-garage")],
+        )
+        .await;
+    assert_eq!(other.status, 422);
+    assert_eq!(other.body["type"], "/problems/idempotency-key-reused");
+    assert_eq!(
+        app.get("/api/v1/garages?q=Other").await.body["items"],
+        json!([])
+    );
+}
+
+#[actix_web::test]
+async fn ten_posts_with_one_key_create_one_garage_on_postgres() {
+    same_key_at_once(spawn_app(TestDb::postgres()).await).await;
+}
+
+#[actix_web::test]
+async fn ten_posts_with_one_key_create_one_garage_on_sqlite() {
+    same_key_at_once(spawn_app(TestDb::sqlite()).await).await;
+}
+
+async fn two_editors(app: TestApp) {
+    let garage = app.garage("Shared", None).await;
+    let created = app.post("/api/v1/vehicles", vehicle(garage, "ED-1")).await;
+    let path = created.location.clone().unwrap();
+    let read = app.get(&path).await;
+    let tag = read.header("etag").unwrap().to_owned();
+    assert_eq!(created.header("etag"), Some(tag.as_str()));
+
+    // Both editors read the same version and save at once: one wins.
+    let if_match = [("If-Match", tag.as_str())];
+    let saves =
+        join_all(["Zoe", "Megane"].map(|model| {
+            app.send_with("PATCH", &path, Some(json!({ "model": model })), &if_match)
+        }))
+        .await;
+    let mut statuses: Vec<u16> = saves.iter().map(|r| r.status).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 412], "{saves:#?}");
+    let winner = saves.iter().find(|r| r.status == 200).unwrap();
+    let now = app.get(&path).await;
+    assert_eq!(now.body["model"], winner.body["model"]);
+    let new_tag = now.header("etag").unwrap().to_owned();
+    assert_ne!(new_tag, tag);
+
+    let cached = app
+        .send_with("GET", &path, None, &[("If-None-Match", new_tag.as_str())])
+        .await;
+    assert_eq!(cached.status, 304);
+    let stale = app
+        .send_with("DELETE", &path, None, &[("If-Match", tag.as_str())])
+        .await;
+    assert_eq!(stale.status, 412);
+    let deleted = app
+        .send_with("DELETE", &path, None, &[("If-Match", new_tag.as_str())])
+        .await;
+    assert_eq!(deleted.status, 204);
+}
+
+#[actix_web::test]
+async fn two_editors_cannot_overwrite_each_other_on_postgres() {
+    two_editors(spawn_app(TestDb::postgres()).await).await;
+}
+
+#[actix_web::test]
+async fn two_editors_cannot_overwrite_each_other_on_sqlite() {
+    two_editors(spawn_app(TestDb::sqlite()).await).await;
+}
