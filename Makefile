@@ -5,7 +5,7 @@ CARGO ?= cargo
 NPM ?= npm
 export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run build ui bench soak fuzz test check fmt-check lint deny lint-deploy test-rust test-web clean
+.PHONY: run build ui bench soak fuzz test check fmt-check lint deny lint-deploy test-rust test-contract test-web openapi clean
 
 ## run: build the UI when its sources changed, then serve API and UI on http://localhost:8080
 run: ui
@@ -25,8 +25,8 @@ web/node_modules/.package-lock.json: web/package-lock.json
 web/dist/index.html: web/node_modules/.package-lock.json $(shell find web/src web/index.html web/vite.config.ts -type f 2>/dev/null)
 	cd web && $(NPM) run build
 
-## test: formatting, lints and every test (Rust unit, PostgreSQL and SQLite integration, UI, browser)
-test: check test-rust test-web
+## test: formatting, lints and every test (Rust unit, PostgreSQL and SQLite integration, API contract, UI, browser)
+test: check test-rust test-contract test-web
 
 check: fmt-check lint deny lint-deploy
 
@@ -52,6 +52,15 @@ test-rust:
 	  echo "PostgreSQL is not reachable at TEST_DATABASE_URL=$(TEST_DATABASE_URL)."; \
 	  echo "Start it, or point TEST_DATABASE_URL at a server where the user may create databases."; exit 1; }
 	$(CARGO) test --workspace --locked
+
+## test-contract: schemathesis against the binary from its own OpenAPI document (needs schemathesis)
+test-contract:
+	$(CARGO) build --locked --bin garage
+	./contract/run.sh
+
+## openapi: regenerate docs/openapi.json from the code (a test fails while it is stale)
+openapi:
+	UPDATE_OPENAPI=1 $(CARGO) test --locked -p garage-api --test openapi the_committed_document_is_current
 
 test-web:
 	@if [ -f web/package.json ]; then $(MAKE) --no-print-directory -C web test; fi

@@ -55,7 +55,7 @@ const EXPORT_COLUMNS: [&str; 9] = [
     "updated_at",
 ];
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ImportBody {
     dry_run: bool,
     /// Data rows read.
@@ -64,6 +64,22 @@ pub struct ImportBody {
     imported: u64,
 }
 
+/// Imports vehicles from CSV, all or none.
+///
+/// The header line names the columns, in any order: `garage_id`, `brand`,
+/// `model`, `year`, `license_plate` and optionally `vin` (an export's `id`,
+/// `created_at` and `updated_at` are ignored, so an export imports as is).
+/// Every row is checked as a creation would be, against the database and
+/// the rows before it; when any row is bad, nothing is written and every bad
+/// row is reported with its line. `dry_run=true` checks without writing.
+#[utoipa::path(post, path = "/api/v1/vehicles/import", tag = "vehicles", operation_id = "import_vehicles",
+    params(ImportQuery),
+    request_body(content = String, content_type = "text/csv",
+        example = "garage_id,brand,model,year,license_plate,vin\n1,Renault,Clio,2021,AB-123-CD,VF1RFB00X12345678\n"),
+    responses(
+        (status = 200, description = "Every row imported (or, on a dry run, importable)", body = ImportBody),
+        (status = 422, description = "Bad rows, each with its `line`: nothing was imported", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub(crate) async fn import(
     fleet: web::Data<FleetService>,
     req: HttpRequest,
@@ -410,6 +426,18 @@ impl Iterator for CsvRows {
     }
 }
 
+/// Exports the vehicles matching the list's filters, streamed, as CSV
+/// (importable as is) or as a JSON array.
+#[utoipa::path(get, path = "/api/v1/vehicles/export", tag = "vehicles", operation_id = "export_vehicles",
+    params(ExportQuery),
+    responses(
+        (status = 200, description = "Every matching vehicle, in id order",
+            content(
+                (String = "text/csv", example = "id,garage_id,brand,model,year,license_plate,vin,created_at,updated_at\n"),
+                (Vec<VehicleBody> = "application/json"),
+            ),
+            headers(("Content-Disposition" = String))),
+    ))]
 pub(crate) async fn export(
     fleet: web::Data<FleetService>,
     query: web::Query<ExportQuery>,

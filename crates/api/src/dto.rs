@@ -9,6 +9,7 @@ use garage_domain::{
     PageRequest, ValueError, Vehicle, VehicleChanges, VehicleFilter, Vin,
 };
 use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;
 
@@ -61,11 +62,17 @@ fn validated<T>(errors: FieldErrors, build: impl FnOnce() -> Option<T>) -> Resul
     build().ok_or(ApiError::Internal)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateGarage {
+    /// Trimmed; 1 to 100 characters.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 100, example = "Garage du Nord")]
     name: Option<String>,
+    /// Trimmed; 1 to 200 characters.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200, example = "12 rue de Lille, Paris")]
     address: Option<String>,
+    /// The most vehicles it may hold; absent or `null` means no limit.
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 1_000_000)]
     capacity: Option<i64>,
 }
 
@@ -90,15 +97,18 @@ impl CreateGarage {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateGarage {
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = String, min_length = 1, max_length = 100)]
     name: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = String, min_length = 1, max_length = 200)]
     address: Option<Option<String>>,
     /// `null` removes the limit.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 1_000_000)]
     capacity: Option<Option<i64>>,
 }
 
@@ -124,15 +134,25 @@ impl UpdateGarage {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateVehicle {
+    /// An existing garage with room for one more vehicle.
+    #[schema(value_type = i64, required = true, minimum = 1)]
     garage_id: Option<i64>,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 50, example = "Renault")]
     brand: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 50, example = "Clio")]
     model: Option<String>,
+    /// From 1886 to next year.
+    #[schema(value_type = i64, required = true, minimum = 1886, example = 2021)]
     year: Option<i64>,
+    /// Letters, digits, spaces, hyphens and dots; stored as its 2 to 12
+    /// letters and digits, upper-cased. Unique.
+    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9 .-]+$", example = "AB-123-CD")]
     license_plate: Option<String>,
-    /// Optional; `null` or absent means none.
+    /// Optional: 17 letters (not I, O or Q) and digits, any case; unique.
+    #[schema(value_type = Option<String>, pattern = "^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$", example = "VF1RFB00X12345678")]
     vin: Option<String>,
 }
 
@@ -163,21 +183,28 @@ impl CreateVehicle {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateVehicle {
+    /// Another garage moves the vehicle there, if it has room.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = i64, minimum = 1)]
     garage_id: Option<Option<i64>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = String, min_length = 1, max_length = 50)]
     brand: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = String, min_length = 1, max_length = 50)]
     model: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = i64, minimum = 1886)]
     year: Option<Option<i64>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = String, pattern = "^[A-Za-z0-9 .-]+$")]
     license_plate: Option<Option<String>>,
     /// `null` removes the VIN.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, pattern = "^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$")]
     vin: Option<Option<String>>,
 }
 
@@ -211,10 +238,14 @@ impl UpdateVehicle {
 }
 
 /// `limit` and `cursor`, shared by every list.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
+    /// Items per page, 1 to 200; 50 when absent.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
@@ -249,12 +280,17 @@ impl PageQuery {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct GarageQuery {
+    /// Items per page, 1 to 200; 50 when absent.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
     /// Part of a garage's name, any case.
+    #[param(max_length = 100)]
     q: Option<String>,
 }
 
@@ -274,16 +310,24 @@ impl GarageQuery {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct VehicleQuery {
+    /// Items per page, 1 to 200; 50 when absent.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
     /// A plate in any spelling.
     plate: Option<String>,
+    /// A brand, any case.
+    #[param(min_length = 1, max_length = 50)]
     brand: Option<String>,
+    #[param(minimum = 1)]
     garage_id: Option<i64>,
     /// A VIN, any case.
+    #[param(pattern = "^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$")]
     vin: Option<String>,
 }
 
@@ -322,7 +366,7 @@ fn vehicle_filter(
 }
 
 /// The formats of an export.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ExportFormat {
     #[default]
@@ -330,14 +374,23 @@ pub enum ExportFormat {
     Json,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ExportQuery {
+    /// `csv` (the default) or `json` (an array of vehicles).
     #[serde(default)]
+    #[param(inline)]
     pub format: ExportFormat,
+    /// A plate in any spelling.
     plate: Option<String>,
+    /// A brand, any case.
+    #[param(min_length = 1, max_length = 50)]
     brand: Option<String>,
+    #[param(minimum = 1)]
     garage_id: Option<i64>,
+    /// A VIN, any case.
+    #[param(pattern = "^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$")]
     vin: Option<String>,
 }
 
@@ -356,7 +409,8 @@ impl ExportQuery {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ImportQuery {
     /// Checks every row and reports, writing nothing.
@@ -364,12 +418,14 @@ pub struct ImportQuery {
     pub dry_run: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct GarageBody {
     id: i64,
     name: String,
     address: String,
+    /// `null`: no limit.
     capacity: Option<u32>,
+    /// The vehicles it holds now.
     vehicle_count: u32,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -389,14 +445,16 @@ impl From<Garage> for GarageBody {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct VehicleBody {
     id: i64,
     garage_id: i64,
     brand: String,
     model: String,
     year: u16,
+    /// Canonical: upper-case letters and digits.
     license_plate: String,
+    /// Upper-case, or `null`.
     vin: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,

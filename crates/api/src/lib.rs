@@ -9,10 +9,13 @@ pub mod dto;
 mod error;
 mod garages;
 pub mod idempotency;
+pub mod openapi;
 mod vehicles;
 
 use std::sync::Arc;
 
+use actix_web::http::Method;
+use actix_web::middleware::from_fn;
 use actix_web::web;
 use garage_domain::{FleetService, IdempotencyStore};
 
@@ -21,7 +24,82 @@ pub use error::{ApiError, PROBLEM_JSON};
 /// The largest JSON body accepted; larger ones get a 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// Registers the API under `/api/v1`, with extractors whose failures are
+/// Where the API lives.
+pub const PREFIX: &str = "/api/v1";
+
+/// One route of the API: the table below is what `configure` registers and
+/// what the OpenAPI document is checked against.
+#[derive(Debug, Clone, Copy)]
+pub struct Endpoint {
+    pub method: &'static Method,
+    /// Under [`PREFIX`], in actix's `{param}` syntax (OpenAPI's too).
+    pub path: &'static str,
+    handler: fn() -> actix_web::Route,
+    /// Takes an `Idempotency-Key`.
+    idempotent: bool,
+}
+
+const fn endpoint(
+    method: &'static Method,
+    path: &'static str,
+    handler: fn() -> actix_web::Route,
+) -> Endpoint {
+    Endpoint {
+        method,
+        path,
+        handler,
+        idempotent: false,
+    }
+}
+
+const fn idempotent(mut e: Endpoint) -> Endpoint {
+    e.idempotent = true;
+    e
+}
+
+/// Every route, in matching order: literal segments before `{id}`.
+pub const ENDPOINTS: &[Endpoint] = &[
+    endpoint(&Method::GET, "/openapi.json", || {
+        web::get().to(openapi::serve)
+    }),
+    endpoint(&Method::GET, "/garages", || web::get().to(garages::list)),
+    idempotent(endpoint(&Method::POST, "/garages", || {
+        web::post().to(garages::create)
+    })),
+    endpoint(&Method::GET, "/garages/{id}", || {
+        web::get().to(garages::show)
+    }),
+    endpoint(&Method::PATCH, "/garages/{id}", || {
+        web::patch().to(garages::update)
+    }),
+    endpoint(&Method::DELETE, "/garages/{id}", || {
+        web::delete().to(garages::delete)
+    }),
+    endpoint(&Method::GET, "/garages/{id}/vehicles", || {
+        web::get().to(garages::vehicles)
+    }),
+    endpoint(&Method::GET, "/vehicles", || web::get().to(vehicles::list)),
+    idempotent(endpoint(&Method::POST, "/vehicles", || {
+        web::post().to(vehicles::create)
+    })),
+    endpoint(&Method::GET, "/vehicles/export", || {
+        web::get().to(bulk::export)
+    }),
+    endpoint(&Method::POST, "/vehicles/import", || {
+        web::post().to(bulk::import)
+    }),
+    endpoint(&Method::GET, "/vehicles/{id}", || {
+        web::get().to(vehicles::show)
+    }),
+    endpoint(&Method::PATCH, "/vehicles/{id}", || {
+        web::patch().to(vehicles::update)
+    }),
+    endpoint(&Method::DELETE, "/vehicles/{id}", || {
+        web::delete().to(vehicles::delete)
+    }),
+];
+
+/// Registers the API under [`PREFIX`], with extractors whose failures are
 /// problem documents too.
 pub fn configure(
     service: FleetService,
@@ -38,10 +116,32 @@ pub fn configure(
             .app_data(web::QueryConfig::default().error_handler(error::query_error))
             .app_data(web::PathConfig::default().error_handler(error::path_error))
             .service(
-                web::scope("/api/v1")
-                    .service(garages::scope())
-                    .service(vehicles::scope())
+                web::scope(PREFIX)
+                    .configure(resources)
                     .default_service(web::to(error::no_route)),
             );
+    }
+}
+
+/// One resource per path, holding the routes of its methods; any other
+/// method is a 405.
+fn resources(cfg: &mut web::ServiceConfig) {
+    let mut paths: Vec<&str> = Vec::new();
+    for e in ENDPOINTS {
+        if !paths.contains(&e.path) {
+            paths.push(e.path);
+        }
+    }
+    for path in paths {
+        let endpoints = ENDPOINTS.iter().filter(|e| e.path == path);
+        let resource = endpoints
+            .clone()
+            .fold(web::resource(path), |r, e| r.route((e.handler)()))
+            .default_service(web::to(error::method_not_allowed));
+        if endpoints.clone().any(|e| e.idempotent) {
+            cfg.service(resource.wrap(from_fn(idempotency::idempotent)));
+        } else {
+            cfg.service(resource);
+        }
     }
 }

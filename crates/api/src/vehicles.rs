@@ -1,47 +1,24 @@
 //! `/api/v1/vehicles`.
 
 use actix_web::http::header;
-use actix_web::middleware::from_fn;
-use actix_web::{web, HttpRequest, HttpResponse, Scope};
+use actix_web::{web, HttpRequest, HttpResponse};
 use garage_domain::{FleetService, VehicleId};
 
 use crate::conditional::{not_modified, tagged, Expect};
 
 use crate::dto::{CreateVehicle, PageBody, UpdateVehicle, VehicleBody, VehicleQuery};
-use crate::error::{method_not_allowed, ApiError};
+use crate::error::ApiError;
 
 type Result<T = HttpResponse> = std::result::Result<T, ApiError>;
 
-pub(crate) fn scope() -> Scope {
-    web::scope("/vehicles")
-        .service(
-            web::resource("")
-                .get(list)
-                .post(create)
-                .default_service(web::to(method_not_allowed))
-                .wrap(from_fn(crate::idempotency::idempotent)),
-        )
-        // Before `/{id}`, which would take these names for ids.
-        .service(
-            web::resource("/export")
-                .get(crate::bulk::export)
-                .default_service(web::to(method_not_allowed)),
-        )
-        .service(
-            web::resource("/import")
-                .post(crate::bulk::import)
-                .default_service(web::to(method_not_allowed)),
-        )
-        .service(
-            web::resource("/{id}")
-                .get(show)
-                .patch(update)
-                .delete(delete)
-                .default_service(web::to(method_not_allowed)),
-        )
-}
-
-async fn list(fleet: web::Data<FleetService>, query: web::Query<VehicleQuery>) -> Result {
+/// Lists vehicles in id order, a page at a time; every filter given must match.
+#[utoipa::path(get, path = "/api/v1/vehicles", tag = "vehicles", operation_id = "list_vehicles",
+    params(VehicleQuery),
+    responses((status = 200, description = "A page of vehicles", body = crate::openapi::VehiclePage)))]
+pub(crate) async fn list(
+    fleet: web::Data<FleetService>,
+    query: web::Query<VehicleQuery>,
+) -> Result {
     let (filter, page) = query.into_inner().try_into_domain()?;
     let page = fleet.list_vehicles(filter, page).await?;
     crate::body::json(
@@ -50,7 +27,21 @@ async fn list(fleet: web::Data<FleetService>, query: web::Query<VehicleQuery>) -
     )
 }
 
-async fn create(fleet: web::Data<FleetService>, body: web::Json<CreateVehicle>) -> Result {
+/// Registers a vehicle in a garage with room for it, under a plate (and
+/// VIN) no other vehicle has.
+#[utoipa::path(post, path = "/api/v1/vehicles", tag = "vehicles", operation_id = "create_vehicle",
+    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 visible ASCII characters. A retry with the same key and body replays the first response (with `Idempotent-Replayed: true`) instead of creating again; keys last 24 hours.")),
+    request_body = CreateVehicle,
+    responses(
+        (status = 201, description = "Created; `Location` names it", body = VehicleBody,
+            headers(("Location" = String), ("ETag" = String))),
+        (status = 409, description = "Plate or VIN already registered, garage full, or a request with this Idempotency-Key in progress", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, an unknown garage, or an Idempotency-Key used for another request", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn create(
+    fleet: web::Data<FleetService>,
+    body: web::Json<CreateVehicle>,
+) -> Result {
     let vehicle = fleet
         .create_vehicle(body.into_inner().try_into_domain()?)
         .await?;
@@ -59,7 +50,19 @@ async fn create(fleet: web::Data<FleetService>, body: web::Json<CreateVehicle>) 
         .json(VehicleBody::from(vehicle)))
 }
 
-async fn show(req: HttpRequest, fleet: web::Data<FleetService>, id: web::Path<i64>) -> Result {
+/// One vehicle.
+#[utoipa::path(get, path = "/api/v1/vehicles/{id}", tag = "vehicles", operation_id = "get_vehicle",
+    params(("id" = i64, Path, description = "The vehicle's id"), ("If-None-Match" = Option<String>, Header, description = "ETags of the client's copy: 304 when one is current")),
+    responses(
+        (status = 200, description = "The vehicle", body = VehicleBody, headers(("ETag" = String, description = "The version of what was returned, for If-Match and If-None-Match"))),
+        (status = 304, description = "The client's copy is current", headers(("ETag" = String, description = "The version of what was returned, for If-Match and If-None-Match"))),
+        (status = 404, description = "No such vehicle", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn show(
+    req: HttpRequest,
+    fleet: web::Data<FleetService>,
+    id: web::Path<i64>,
+) -> Result {
     let vehicle = fleet.vehicle(VehicleId(id.into_inner())).await?;
     if let Some(not_modified) = not_modified(&req, vehicle.version) {
         return Ok(not_modified);
@@ -78,7 +81,18 @@ async fn expected(
         .await
 }
 
-async fn update(
+/// Changes some fields of a vehicle; a new `garage_id` moves it, `vin: null` removes its VIN.
+#[utoipa::path(patch, path = "/api/v1/vehicles/{id}", tag = "vehicles", operation_id = "update_vehicle",
+    params(("id" = i64, Path, description = "The vehicle's id"), ("If-Match" = Option<String>, Header, description = "The ETag read before: 412 when the resource has changed since (or `*`)")),
+    request_body = UpdateVehicle,
+    responses(
+        (status = 200, description = "The changed vehicle", body = VehicleBody, headers(("ETag" = String, description = "The version of what was returned, for If-Match and If-None-Match"))),
+        (status = 404, description = "No such vehicle", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Plate or VIN already registered, or the new garage is full", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since the If-Match version", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields or an unknown garage", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn update(
     req: HttpRequest,
     fleet: web::Data<FleetService>,
     id: web::Path<i64>,
@@ -91,7 +105,19 @@ async fn update(
     Ok(tagged(HttpResponse::Ok(), vehicle.version).json(VehicleBody::from(vehicle)))
 }
 
-async fn delete(req: HttpRequest, fleet: web::Data<FleetService>, id: web::Path<i64>) -> Result {
+/// Deletes a vehicle, freeing its place in its garage.
+#[utoipa::path(delete, path = "/api/v1/vehicles/{id}", tag = "vehicles", operation_id = "delete_vehicle",
+    params(("id" = i64, Path, description = "The vehicle's id"), ("If-Match" = Option<String>, Header, description = "The ETag read before: 412 when the resource has changed since (or `*`)")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such vehicle", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since the If-Match version", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn delete(
+    req: HttpRequest,
+    fleet: web::Data<FleetService>,
+    id: web::Path<i64>,
+) -> Result {
     let id = VehicleId(id.into_inner());
     let expected = expected(&req, &fleet, id).await?;
     fleet.delete_vehicle(id, expected).await?;

@@ -49,7 +49,9 @@ impl ApiKeys {
     }
 
     fn required(&self, method: &Method, path: &str) -> bool {
-        if self.is_open() || !path.starts_with("/api/") || method == Method::OPTIONS {
+        // The API's description is public, like its documentation page.
+        let public = path == OPENAPI_PATH;
+        if self.is_open() || public || !path.starts_with("/api/") || method == Method::OPTIONS {
             return false;
         }
         let read = method == Method::GET || method == Method::HEAD;
@@ -64,6 +66,8 @@ impl ApiKeys {
             .fold(false, |found, key| found | constant_time_eq(key, presented))
     }
 }
+
+const OPENAPI_PATH: &str = "/api/v1/openapi.json";
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0

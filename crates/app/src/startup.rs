@@ -225,6 +225,7 @@ fn serve(
             .wrap(Compress::default())
             .wrap(from_fn(telemetry::log_request))
             .configure(garage_api::configure(fleet.clone(), idempotency.clone()))
+            .configure(garage_api::openapi::docs)
             .route("/health/live", web::get().to(live))
             .route("/health/ready", web::get().to(ready))
             .route("/metrics", web::get().to(metrics::scrape));

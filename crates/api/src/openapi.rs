@@ -1,0 +1,222 @@
+//! The OpenAPI 3.1 document of the API, generated from the handlers' and
+//! wire types' annotations, served at `/api/v1/openapi.json`, and the
+//! Swagger UI page that renders it (its assets are compiled in: it works
+//! offline).
+
+use std::sync::OnceLock;
+
+use actix_web::http::header::ContentType;
+use actix_web::HttpResponse;
+use serde::Serialize;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+use crate::dto::{GarageBody, VehicleBody};
+
+/// An RFC 9457 problem: the body of every 4xx and 5xx answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A path naming the kind of problem, such as `/problems/duplicate-plate`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The same for every problem of this type.
+    pub title: String,
+    pub status: u16,
+    /// What happened this time, for a person.
+    pub detail: String,
+    /// Each input at fault, when there are any.
+    #[schema(nullable = false)]
+    pub errors: Option<Vec<ProblemItem>>,
+}
+
+/// One thing wrong with the input.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProblemItem {
+    /// The line of an import.
+    #[schema(nullable = false)]
+    pub line: Option<u64>,
+    /// The field, column or query parameter.
+    #[schema(nullable = false)]
+    pub field: Option<String>,
+    pub message: String,
+}
+
+/// A page of garages; `next_cursor` is `null` on the last page.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GaragePage {
+    pub items: Vec<GarageBody>,
+    pub next_cursor: Option<String>,
+}
+
+/// A page of vehicles; `next_cursor` is `null` on the last page.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VehiclePage {
+    pub items: Vec<VehicleBody>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Garage API",
+        description = "Garages and the vehicles they hold. Errors are RFC 9457 problem documents (`application/problem+json`). Writes need `Authorization: Bearer <key>` when the server has keys configured (reads too when it protects them).",
+        license(name = "MIT OR Apache-2.0"),
+    ),
+    paths(
+        crate::garages::list,
+        crate::garages::create,
+        crate::garages::show,
+        crate::garages::update,
+        crate::garages::delete,
+        crate::garages::vehicles,
+        crate::vehicles::list,
+        crate::vehicles::create,
+        crate::vehicles::show,
+        crate::vehicles::update,
+        crate::vehicles::delete,
+        crate::bulk::import,
+        crate::bulk::export,
+        openapi_json,
+    ),
+    components(schemas(Problem, ProblemItem)),
+    tags(
+        (name = "garages", description = "Places that keep vehicles"),
+        (name = "vehicles", description = "Vehicles, each kept in one garage"),
+        (name = "meta", description = "This document"),
+    ),
+    modifiers(&CommonResponses),
+)]
+struct ApiDoc;
+
+/// This document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "meta", operation_id = "openapi",
+    security(()),
+    responses((status = 200, description = "The OpenAPI 3.1 document of this API", content_type = "application/json")))]
+#[allow(dead_code)]
+fn openapi_json() {}
+
+/// Adds the bearer scheme, and the answers any operation may give, to every
+/// operation, so each documents every status it can return.
+struct CommonResponses;
+
+fn problem(description: &str) -> RefOr<utoipa::openapi::Response> {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            crate::PROBLEM_JSON,
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+        .into()
+}
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for operation in operations.into_iter().flatten() {
+                add_common(operation);
+            }
+        }
+    }
+}
+
+fn add_common(operation: &mut Operation) {
+    let mut common = vec![
+        (
+            "400",
+            "Malformed request: unreadable JSON or header, bad query or path",
+        ),
+        ("401", "No valid API key where one is required"),
+        ("429", "Request budget spent; see `Retry-After`"),
+        ("500", "Failed on the server's side (logged)"),
+        ("503", "The database is unavailable; see `Retry-After`"),
+    ];
+    if operation.request_body.is_some() {
+        common.push(("413", "The body is too large"));
+        common.push(("415", "The body is not of the documented media type"));
+    }
+    let is_meta = operation
+        .tags
+        .as_ref()
+        .is_some_and(|tags| tags.iter().any(|t| t == "meta"));
+    for (status, description) in common {
+        if is_meta && status != "500" {
+            continue;
+        }
+        operation
+            .responses
+            .responses
+            .entry(status.to_owned())
+            .or_insert_with(|| problem(description));
+    }
+    if operation.security.is_none() {
+        operation.security = Some(vec![
+            utoipa::openapi::security::SecurityRequirement::default(),
+            utoipa::openapi::security::SecurityRequirement::new::<_, _, &str>("bearer", []),
+        ]);
+    }
+}
+
+/// The document, built once.
+pub fn document() -> &'static utoipa::openapi::OpenApi {
+    static DOCUMENT: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    DOCUMENT.get_or_init(ApiDoc::openapi)
+}
+
+/// The document as served and committed: pretty JSON with a final newline.
+pub fn json() -> String {
+    let mut text = serde_json::to_string_pretty(document()).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+pub(crate) async fn serve() -> HttpResponse {
+    static JSON: OnceLock<String> = OnceLock::new();
+    HttpResponse::Ok()
+        .insert_header(ContentType::json())
+        .body(JSON.get_or_init(json).as_str())
+}
+
+/// The interactive documentation at `/docs/` (and `/docs` redirecting
+/// there), reading the served document. Swagger UI sets inline styles, so
+/// these pages carry their own content security policy allowing them.
+pub fn docs(cfg: &mut actix_web::web::ServiceConfig) {
+    use actix_web::http::header;
+    use actix_web::{middleware::DefaultHeaders, web};
+
+    let ui = utoipa_swagger_ui::SwaggerUi::new("/{_:.*}").config(
+        utoipa_swagger_ui::Config::from(format!("{}/openapi.json", crate::PREFIX))
+            .try_it_out_enabled(true),
+    );
+    cfg.route(
+        "/docs",
+        web::get().to(|| async {
+            HttpResponse::PermanentRedirect()
+                .insert_header((header::LOCATION, "/docs/"))
+                .finish()
+        }),
+    )
+    .service(
+        web::scope("/docs")
+            .wrap(DefaultHeaders::new().add((
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+            )))
+            .service(ui),
+    );
+}
