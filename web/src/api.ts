@@ -10,6 +10,8 @@ export interface Garage {
   vehicle_count: number;
   created_at: string;
   updated_at: string;
+  /** The version read, when fetched alone: send it back as If-Match. */
+  etag?: string;
 }
 
 export interface Vehicle {
@@ -19,8 +21,11 @@ export interface Vehicle {
   model: string;
   year: number;
   license_plate: string;
+  vin: string | null;
   created_at: string;
   updated_at: string;
+  /** The version read, when fetched alone: send it back as If-Match. */
+  etag?: string;
 }
 
 export interface Page<T> {
@@ -40,11 +45,22 @@ export interface VehicleInput {
   model: string;
   year: number;
   license_plate: string;
+  /** Absent or null: none. */
+  vin?: string | null;
 }
 
 export interface FieldError {
-  field: string;
+  /** Absent when a whole line of an import is at fault. */
+  field?: string;
   message: string;
+  /** The line of an import. */
+  line?: number;
+}
+
+export interface ImportReport {
+  dry_run: boolean;
+  rows: number;
+  imported: number;
 }
 
 /** The server answered with an RFC 9457 problem. */
@@ -113,22 +129,35 @@ function withQuery(path: string, query: Query = {}): string {
   return text ? `${path}?${text}` : path;
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+interface Options {
+  body?: unknown;
+  /** Sent as is, with this content type, instead of JSON. */
+  raw?: { data: Blob; type: string };
+  /** The version the write expects (412 when the resource has changed since). */
+  ifMatch?: string;
+}
+
+async function send(method: string, path: string, options: Options = {}): Promise<Response> {
   const headers: Record<string, string> = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let body: BodyInit | undefined;
+  if (options.raw) {
+    headers["Content-Type"] = options.raw.type;
+    body = options.raw.data;
+  } else if (options.body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(options.body);
+  }
+  if (options.ifMatch) headers["If-Match"] = options.ifMatch;
   const key = apiKey.get();
   if (key) headers.Authorization = `Bearer ${key}`;
-  let response: Response;
   try {
-    response = await fetch(`${base}${path}`, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    return await fetch(`${base}${path}`, { method, headers, body });
   } catch (cause) {
     throw new NetworkError(cause);
   }
-  if (response.status === 204) return undefined as T;
+}
+
+async function refusal(response: Response): Promise<ApiError> {
   const text = await response.text();
   let data: unknown = undefined;
   try {
@@ -136,10 +165,24 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   } catch {
     // A proxy's HTML error page, say: keep the status alone.
   }
-  if (!response.ok) {
-    throw new ApiError(response.status, (data ?? {}) as Partial<ApiError>);
-  }
-  return data as T;
+  return new ApiError(response.status, (data ?? {}) as Partial<ApiError>);
+}
+
+async function request<T>(method: string, path: string, options: Options = {}): Promise<T> {
+  const response = await send(method, path, options);
+  if (response.status === 204) return undefined as T;
+  if (!response.ok) throw await refusal(response);
+  const data = (await response.json()) as T;
+  const etag = response.headers.get("ETag");
+  if (etag && data && typeof data === "object") Object.assign(data, { etag });
+  return data;
+}
+
+/** An export, fetched with this tab's key and handed over as a file. */
+async function download(path: string): Promise<Blob> {
+  const response = await send("GET", path);
+  if (!response.ok) throw await refusal(response);
+  return response.blob();
 }
 
 export interface ListOptions {
@@ -147,19 +190,29 @@ export interface ListOptions {
   limit?: number;
 }
 
+export type ExportFormat = "csv" | "json";
+
 export const api = {
   listGarages: (options: ListOptions & { q?: string } = {}) =>
     request<Page<Garage>>("GET", withQuery("/garages", { ...options })),
   getGarage: (id: number) => request<Garage>("GET", `/garages/${id}`),
-  createGarage: (input: GarageInput) => request<Garage>("POST", "/garages", input),
-  updateGarage: (id: number, input: Partial<GarageInput>) => request<Garage>("PATCH", `/garages/${id}`, input),
+  createGarage: (input: GarageInput) => request<Garage>("POST", "/garages", { body: input }),
+  updateGarage: (id: number, input: Partial<GarageInput>, ifMatch?: string) =>
+    request<Garage>("PATCH", `/garages/${id}`, { body: input, ifMatch }),
   deleteGarage: (id: number) => request<void>("DELETE", `/garages/${id}`),
   garageVehicles: (id: number, options: ListOptions = {}) =>
     request<Page<Vehicle>>("GET", withQuery(`/garages/${id}/vehicles`, { ...options })),
-  listVehicles: (options: ListOptions & { plate?: string; brand?: string; garage_id?: number } = {}) =>
+  listVehicles: (options: ListOptions & { plate?: string; vin?: string; brand?: string; garage_id?: number } = {}) =>
     request<Page<Vehicle>>("GET", withQuery("/vehicles", { ...options })),
   getVehicle: (id: number) => request<Vehicle>("GET", `/vehicles/${id}`),
-  createVehicle: (input: VehicleInput) => request<Vehicle>("POST", "/vehicles", input),
-  updateVehicle: (id: number, input: Partial<VehicleInput>) => request<Vehicle>("PATCH", `/vehicles/${id}`, input),
+  createVehicle: (input: VehicleInput) => request<Vehicle>("POST", "/vehicles", { body: input }),
+  updateVehicle: (id: number, input: Partial<VehicleInput>, ifMatch?: string) =>
+    request<Vehicle>("PATCH", `/vehicles/${id}`, { body: input, ifMatch }),
   deleteVehicle: (id: number) => request<void>("DELETE", `/vehicles/${id}`),
+  exportVehicles: (format: ExportFormat, garageId?: number) =>
+    download(withQuery("/vehicles/export", { format, garage_id: garageId })),
+  importVehicles: (file: Blob, dryRun: boolean) =>
+    request<ImportReport>("POST", withQuery("/vehicles/import", { dry_run: dryRun ? "true" : undefined }), {
+      raw: { data: file, type: "text/csv" },
+    }),
 };

@@ -4,6 +4,8 @@ import type { Translate } from "./i18n";
 
 const byType: Record<string, MessageKey> = {
   "/problems/duplicate-plate": "problem.duplicatePlate",
+  "/problems/duplicate-vin": "problem.duplicateVin",
+  "/problems/precondition-failed": "problem.changedSince",
   "/problems/garage-full": "problem.garageFull",
   "/problems/garage-not-empty": "problem.garageNotEmpty",
   "/problems/capacity-below-count": "problem.capacityBelowCount",
@@ -32,6 +34,7 @@ export function fieldErrors(error: unknown, t: Translate): Record<string, string
   if (!(error instanceof ApiError)) return {};
   const out: Record<string, string> = {};
   for (const { field, message } of error.errors) {
+    if (!field) continue;
     const key = byType[error.type];
     if (key) out[field] = t(key);
     else if (field === "garage_id" && error.status === 422 && /does not exist/.test(message)) out[field] = t("problem.unknownGarage");

@@ -6,6 +6,7 @@ import { GarageForm } from "./pages/GarageForm";
 import { GarageList } from "./pages/GarageList";
 import { NotFound } from "./pages/NotFound";
 import { PlateSearch } from "./pages/PlateSearch";
+import { Transfer } from "./pages/Transfer";
 import { VehicleEdit } from "./pages/VehicleEdit";
 import { VehicleNew } from "./pages/VehicleNew";
 
@@ -20,6 +21,7 @@ export const routes: RouteObject[] = [
       { path: "garages/:id/edit", element: <GarageForm /> },
       { path: "garages/:id/vehicles/new", element: <VehicleNew /> },
       { path: "vehicles", element: <PlateSearch /> },
+      { path: "vehicles/transfer", element: <Transfer /> },
       { path: "vehicles/:id/edit", element: <VehicleEdit /> },
       { path: "*", element: <NotFound /> },
     ],

@@ -40,6 +40,14 @@ export function year(value: string, now: Date = new Date()): Check {
   return null;
 }
 
+/** Empty means "no VIN". */
+export function vin(value: string): Check {
+  const trimmed = value.trim();
+  if (!trimmed) return null;
+  if (!/^[A-HJ-NPR-Z0-9]{17}$/i.test(trimmed)) return { key: "validation.vin" };
+  return null;
+}
+
 export const MAX_CAPACITY = 1_000_000;
 
 /** Empty means "no limit". */

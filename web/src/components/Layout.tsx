@@ -2,6 +2,7 @@ import { useState, type FormEvent } from "react";
 import { Link, Outlet, useNavigate } from "react-router";
 
 import { LANGUAGES, useI18n, type Language } from "../i18n";
+import * as rules from "../validation";
 import { ApiKey } from "./ApiKey";
 
 export function Layout() {
@@ -10,7 +11,11 @@ export function Layout() {
   const [plate, setPlate] = useState("");
   const search = (event: FormEvent) => {
     event.preventDefault();
-    if (plate.trim()) navigate(`/vehicles?plate=${encodeURIComponent(plate.trim())}`);
+    const text = plate.trim();
+    if (!text) return;
+    // 17 letters and digits without I, O, Q: a VIN; anything else: a plate.
+    const field = rules.vin(text) === null ? "vin" : "plate";
+    navigate(`/vehicles?${field}=${encodeURIComponent(text)}`);
   };
   return (
     <>
@@ -20,6 +25,9 @@ export function Layout() {
       <header className="top">
         <Link to="/garages" className="brand">
           {t("app.title")} <span>{t("app.tagline")}</span>
+        </Link>
+        <Link to="/vehicles/transfer" className="nav-link">
+          {t("nav.transfer")}
         </Link>
         <form role="search" onSubmit={search} className="plate-search">
           <label htmlFor="plate-search" className="visually-hidden">

@@ -1,3 +1,4 @@
+import { ApiError } from "../api";
 import { useI18n } from "../i18n";
 import { describe } from "../problems";
 
@@ -12,12 +13,15 @@ export function Loading() {
 
 export function ErrorState({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
   const { t } = useI18n();
+  // A write refused because the resource changed since it was read: the
+  // way out is to read it again.
+  const stale = error instanceof ApiError && error.status === 412;
   return (
     <div className="state state-error" role="alert">
       <p>{describe(error, t)}</p>
       {onRetry && (
         <button type="button" onClick={onRetry}>
-          {t("state.retry")}
+          {stale ? t("state.reload") : t("state.retry")}
         </button>
       )}
     </div>

@@ -109,6 +109,7 @@ export function GarageDetail() {
                   <th scope="col" className="num">
                     {t("vehicle.col.year")}
                   </th>
+                  <th scope="col">{t("vehicle.col.vin")}</th>
                   <th scope="col">
                     <span className="visually-hidden">{t("vehicle.col.actions")}</span>
                   </th>
@@ -124,6 +125,9 @@ export function GarageDetail() {
                     <td data-label={t("vehicle.col.model")}>{v.model}</td>
                     <td data-label={t("vehicle.col.year")} className="num">
                       {v.year}
+                    </td>
+                    <td data-label={t("vehicle.col.vin")} className="plate">
+                      {v.vin ?? "—"}
                     </td>
                     <td className="row-actions">
                       <Link to={`/vehicles/${v.id}/edit`} aria-label={`${t("vehicle.edit")} ${v.license_plate}`}>

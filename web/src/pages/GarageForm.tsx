@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 
-import { api, type Garage, type GarageInput } from "../api";
+import { api, ApiError, type Garage, type GarageInput } from "../api";
 import { Field } from "../components/Field";
 import { ErrorState, Loading } from "../components/States";
 import { useI18n } from "../i18n";
@@ -20,10 +20,10 @@ export function GarageForm() {
   });
   if (garageId !== null && existing.isPending) return <Loading />;
   if (garageId !== null && existing.isError) return <ErrorState error={existing.error} onRetry={() => existing.refetch()} />;
-  return <GarageFormFields key={garageId ?? "new"} garage={existing.data ?? null} />;
+  return <GarageFormFields key={garageId === null ? "new" : `${garageId}-${existing.data?.etag ?? ""}`} garage={existing.data ?? null} onReload={() => existing.refetch()} />;
 }
 
-function GarageFormFields({ garage }: { garage: Garage | null }) {
+function GarageFormFields({ garage, onReload }: { garage: Garage | null; onReload: () => void }) {
   const { t } = useI18n();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
@@ -35,7 +35,8 @@ function GarageFormFields({ garage }: { garage: Garage | null }) {
   const [touched, setTouched] = useState<Record<string, boolean>>({});
   const [submitted, setSubmitted] = useState(false);
   const save = useMutation({
-    mutationFn: (input: GarageInput) => (garage ? api.updateGarage(garage.id, input) : api.createGarage(input)),
+    // If-Match: a save over someone else's change is refused, not lost.
+    mutationFn: (input: GarageInput) => (garage ? api.updateGarage(garage.id, input, garage.etag) : api.createGarage(input)),
     onSuccess: (saved) => {
       queryClient.invalidateQueries({ queryKey: ["garages"] });
       queryClient.setQueryData(["garage", saved.id], saved);
@@ -78,7 +79,7 @@ function GarageFormFields({ garage }: { garage: Garage | null }) {
         <Field label={t("garage.field.address")} name="address" value={values.address} onChange={set("address")} onBlur={blur("address")} error={errorOf("address")} required maxLength={200} autoComplete="street-address" />
         <Field label={t("garage.field.capacity")} name="capacity" type="number" inputMode="numeric" min={1} value={values.capacity} onChange={set("capacity")} onBlur={blur("capacity")} error={errorOf("capacity")} hint={t("garage.field.capacity.hint")} />
         {invalid && <p className="error" role="alert">{t("validation.fix")}</p>}
-        {generalError && <ErrorState error={save.error} />}
+        {generalError && <ErrorState error={save.error} onRetry={save.error instanceof ApiError && save.error.status === 412 ? onReload : undefined} />}
         <div className="actions">
           <button type="submit" disabled={save.isPending}>
             {garage ? t("garage.save") : t("garage.create")}

@@ -14,7 +14,8 @@ export function VehicleEdit() {
   const queryClient = useQueryClient();
   const vehicle = useQuery({ queryKey: ["vehicle", id], queryFn: () => api.getVehicle(id) });
   const save = useMutation({
-    mutationFn: (input: VehicleInput) => api.updateVehicle(id, input),
+    // If-Match: a save over someone else's change is refused, not lost.
+    mutationFn: (input: VehicleInput) => api.updateVehicle(id, input, vehicle.data?.etag),
     onSuccess: (saved) => {
       queryClient.setQueryData(["vehicle", id], saved);
       queryClient.invalidateQueries({ queryKey: ["garage"] });
@@ -31,7 +32,18 @@ export function VehicleEdit() {
         <Link to={`/garages/${v.garage_id}`}>← {t("vehicle.col.garage")}</Link>
       </p>
       <h1 id="vehicle-edit-title">{t("vehicle.title.edit", { plate: v.license_plate })}</h1>
-      <VehicleForm key={v.id} vehicle={v} garageId={v.garage_id} movable submitLabel={t("vehicle.save")} pending={save.isPending} error={save.error} onSubmit={(input) => save.mutate(input)} onEdit={() => save.reset()} />
+      <VehicleForm
+        key={`${v.id}-${v.etag ?? ""}`}
+        vehicle={v}
+        garageId={v.garage_id}
+        movable
+        submitLabel={t("vehicle.save")}
+        pending={save.isPending}
+        error={save.error}
+        onReload={() => vehicle.refetch().then(() => save.reset())}
+        onSubmit={(input) => save.mutate(input)}
+        onEdit={() => save.reset()}
+      />
     </section>
   );
 }

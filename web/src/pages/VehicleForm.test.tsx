@@ -43,7 +43,23 @@ describe("VehicleForm", () => {
     fill("Model", "Clio");
     fill("Year", "2020");
     fireEvent.click(screen.getByRole("button", { name: "Add vehicle" }));
-    expect(onSubmit).toHaveBeenCalledWith({ garage_id: 3, license_plate: "ab-123-cd", brand: "Renault", model: "Clio", year: 2020 });
+    expect(onSubmit).toHaveBeenCalledWith({ garage_id: 3, license_plate: "ab-123-cd", brand: "Renault", model: "Clio", year: 2020, vin: null });
+  });
+
+  it("checks an optional VIN and sends it upper-cased", () => {
+    const { onSubmit } = renderForm();
+    fill("License plate", "ab-123-cd");
+    fill("Brand", "Renault");
+    fill("Model", "Clio");
+    fill("Year", "2020");
+    fill("VIN (optional)", "VF1RFB00X1234567O");
+    fireEvent.blur(screen.getByLabelText("VIN (optional)"));
+    expect(screen.getByText("17 letters and digits, without I, O or Q.")).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: "Add vehicle" }));
+    expect(onSubmit).not.toHaveBeenCalled();
+    fill("VIN (optional)", " vf1rfb00x12345678 ");
+    fireEvent.click(screen.getByRole("button", { name: "Add vehicle" }));
+    expect(onSubmit).toHaveBeenCalledWith(expect.objectContaining({ vin: "VF1RFB00X12345678" }));
   });
 
   it("shows the server's refusal beside its field", () => {

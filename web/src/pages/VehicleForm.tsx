@@ -17,19 +17,22 @@ interface Props {
   submitLabel: string;
   pending: boolean;
   error: unknown;
+  /** Offered when the server refused the save because the vehicle changed meanwhile. */
+  onReload?: () => void;
   onSubmit: (input: VehicleInput) => void;
   /** Called on every edit, so a stale server error can be cleared. */
   onEdit: () => void;
 }
 
 /** Plate, brand, model, year (and garage): checked as typed; the server's refusals shown beside each field. */
-export function VehicleForm({ vehicle, garageId, movable, submitLabel, pending, error, onSubmit, onEdit }: Props) {
+export function VehicleForm({ vehicle, garageId, movable, submitLabel, pending, error, onReload, onSubmit, onEdit }: Props) {
   const { t } = useI18n();
   const [values, setValues] = useState({
     license_plate: vehicle?.license_plate ?? "",
     brand: vehicle?.brand ?? "",
     model: vehicle?.model ?? "",
     year: vehicle?.year.toString() ?? "",
+    vin: vehicle?.vin ?? "",
     garage_id: String(vehicle?.garage_id ?? garageId),
   });
   const [touched, setTouched] = useState<Record<string, boolean>>({});
@@ -44,6 +47,7 @@ export function VehicleForm({ vehicle, garageId, movable, submitLabel, pending, 
     brand: rules.text(values.brand, 50),
     model: rules.text(values.model, 50),
     year: rules.year(values.year),
+    vin: rules.vin(values.vin),
   };
   const server = fieldErrors(error, t);
   const errorOf = (field: keyof typeof local | "garage_id") => {
@@ -66,6 +70,7 @@ export function VehicleForm({ vehicle, garageId, movable, submitLabel, pending, 
       brand: values.brand.trim(),
       model: values.model.trim(),
       year: Number(values.year),
+      vin: values.vin.trim().toUpperCase() || null,
     });
   };
   const invalid = submitted && Object.values(local).some(Boolean);
@@ -77,6 +82,7 @@ export function VehicleForm({ vehicle, garageId, movable, submitLabel, pending, 
       <Field label={t("vehicle.field.brand")} name="brand" value={values.brand} onChange={set("brand")} onBlur={blur("brand")} error={errorOf("brand")} required maxLength={50} />
       <Field label={t("vehicle.field.model")} name="model" value={values.model} onChange={set("model")} onBlur={blur("model")} error={errorOf("model")} required maxLength={50} />
       <Field label={t("vehicle.field.year")} name="year" type="number" inputMode="numeric" min={1886} max={rules.lastModelYear()} value={values.year} onChange={set("year")} onBlur={blur("year")} error={errorOf("year")} required />
+      <Field label={t("vehicle.field.vin")} name="vin" value={values.vin} onChange={set("vin")} onBlur={blur("vin")} error={errorOf("vin")} hint={t("vehicle.field.vin.hint")} autoCapitalize="characters" spellCheck={false} maxLength={17} />
       {movable ? (
         <div className={garageError ? "field field-invalid" : "field"}>
           <label htmlFor="vehicle-garage">{t("vehicle.field.garage")}</label>
@@ -107,7 +113,7 @@ export function VehicleForm({ vehicle, garageId, movable, submitLabel, pending, 
           {t("validation.fix")}
         </p>
       )}
-      {generalError && <ErrorState error={error} />}
+      {generalError && <ErrorState error={error} onRetry={onReload} />}
       <div className="actions">
         <button type="submit" disabled={pending}>
           {submitLabel}

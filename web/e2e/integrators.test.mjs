@@ -1,0 +1,119 @@
+// Bulk import and export, VINs, and two editors of one vehicle, in a real
+// browser against the real binary.
+
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { after, before, test } from "node:test";
+
+import { launchBrowser, startServer } from "./server.mjs";
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function createGarage(name) {
+  const response = await fetch(`${server.base}/api/v1/garages`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ name, address: "3 quai des Imports" }),
+  });
+  assert.equal(response.status, 201);
+  return (await response.json()).id;
+}
+
+function csvFile(text) {
+  return { name: "fleet.csv", mimeType: "text/csv", buffer: Buffer.from(text) };
+}
+
+test("vehicles are checked, imported and exported from the browser", async () => {
+  const garage = await createGarage("Import hall");
+  const context = await browser.newContext({ locale: "en-GB", acceptDownloads: true });
+  const page = await context.newPage();
+  await page.goto(`${server.base}/garages`);
+  await page.getByRole("link", { name: "Import / export" }).click();
+  await page.getByRole("heading", { name: "Import and export vehicles" }).waitFor();
+
+  // A file with bad rows: every one is listed with its line, nothing is written.
+  const bad = `garage_id,brand,model,year,license_plate,vin\n${garage},Renault,Clio,2020,IM-001,\n${garage},Renault,Clio,1700,IM-002,\n999999,Peugeot,208,2021,IM-003,\n`;
+  await page.getByLabel("CSV file").setInputFiles(csvFile(bad));
+  await page.getByRole("button", { name: "Import", exact: true }).click();
+  await page.getByText("2 problem(s) found: nothing was imported.").waitFor();
+  const rows = page.locator("table tbody tr");
+  assert.equal(await rows.count(), 2);
+  assert.match(await rows.nth(0).innerText(), /3\s+year/);
+  assert.match(await rows.nth(1).innerText(), /4\s+garage_id/);
+
+  // A good file: checked first (nothing written), then imported.
+  const good = `garage_id,brand,model,year,license_plate,vin\n${garage},Renault,Clio,2020,IM-001,vf1rfb00x12345678\n${garage},"Citroën","C4, Cactus",2019,IM-002,\n`;
+  await page.getByLabel("CSV file").setInputFiles(csvFile(good));
+  await page.getByRole("button", { name: "Check file" }).click();
+  await page.getByText("All 2 row(s) can be imported. Nothing was written yet.").waitFor();
+  const listed = await (await fetch(`${server.base}/api/v1/garages/${garage}/vehicles`)).json();
+  assert.equal(listed.items.length, 0, "a check writes nothing");
+  await page.getByRole("button", { name: "Import", exact: true }).click();
+  await page.getByText("2 vehicle(s) imported.").waitFor();
+
+  // The export holds them, in a file the browser saves.
+  await page.getByLabel("Garage").selectOption({ label: "Import hall" });
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export CSV" }).click()]);
+  assert.equal(download.suggestedFilename(), "vehicles.csv");
+  const text = await readFile(await download.path(), "utf8");
+  const lines = text.trim().split("\n");
+  assert.equal(lines[0], "id,garage_id,brand,model,year,license_plate,vin,created_at,updated_at");
+  assert.equal(lines.length, 3);
+  assert.match(lines[1], /,Renault,Clio,2020,IM001,VF1RFB00X12345678,/);
+  assert.match(lines[2], /,Citroën,"C4, Cactus",2019,IM002,,/);
+
+  // The VIN shows on the garage's page and finds its vehicle.
+  await page.goto(`${server.base}/garages/${garage}`);
+  await page.getByRole("cell", { name: "VF1RFB00X12345678" }).waitFor();
+  await page.getByRole("searchbox", { name: "Find a vehicle by plate or VIN" }).fill("vf1rfb00x12345678");
+  await page.getByRole("button", { name: "Find" }).click();
+  await page.getByRole("heading", { name: "Vehicle with VIN VF1RFB00X12345678" }).waitFor();
+  await page.getByText("IM001").waitFor();
+  await context.close();
+});
+
+test("of two people editing one vehicle, the second is told instead of overwriting", async () => {
+  const garage = await createGarage("Shared hall");
+  const created = await fetch(`${server.base}/api/v1/vehicles`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ garage_id: garage, brand: "Renault", model: "Clio", year: 2020, license_plate: "ED-001" }),
+  });
+  const { id } = await created.json();
+  const context = await browser.newContext({ locale: "en-GB" });
+  const [alice, bob] = [await context.newPage(), await context.newPage()];
+  for (const page of [alice, bob]) {
+    await page.goto(`${server.base}/vehicles/${id}/edit`);
+    await page.getByLabel("Model").waitFor();
+  }
+  await alice.getByLabel("Model").fill("Zoe");
+  await alice.getByRole("button", { name: "Save" }).click();
+  await alice.waitForURL(`${server.base}/garages/${garage}`);
+
+  await bob.getByLabel("Model").fill("Megane");
+  await bob.getByRole("button", { name: "Save" }).click();
+  await bob.getByText("Someone else changed this since you opened it.").waitFor();
+  const stored = await (await fetch(`${server.base}/api/v1/vehicles/${id}`)).json();
+  assert.equal(stored.model, "Zoe", "the first save stands");
+
+  // Reloading shows the other change; saving again then works.
+  await bob.getByRole("button", { name: "Reload" }).click();
+  await bob.waitForFunction(() => document.querySelector("input[name=model]")?.value === "Zoe");
+  await bob.getByLabel("Model").fill("Megane");
+  await bob.getByRole("button", { name: "Save" }).click();
+  await bob.waitForURL(`${server.base}/garages/${garage}`);
+  const saved = await (await fetch(`${server.base}/api/v1/vehicles/${id}`)).json();
+  assert.equal(saved.model, "Megane");
+  await context.close();
+});

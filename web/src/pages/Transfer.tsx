@@ -1,0 +1,141 @@
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+
+import { api, ApiError, type ExportFormat } from "../api";
+import { ErrorState } from "../components/States";
+import { useI18n } from "../i18n";
+
+/** Errors listed at most; the rest are counted. */
+const SHOWN_ERRORS = 200;
+
+/** `/vehicles/transfer`: export vehicles as CSV or JSON, import them from CSV. */
+export function Transfer() {
+  const { t } = useI18n();
+  return (
+    <section aria-labelledby="transfer-title">
+      <h1 id="transfer-title">{t("transfer.title")}</h1>
+      <Export />
+      <Import />
+    </section>
+  );
+}
+
+function Export() {
+  const { t } = useI18n();
+  const [garage, setGarage] = useState("");
+  const garages = useQuery({ queryKey: ["garages", { all: true }], queryFn: () => api.listGarages({ limit: 200 }) });
+  const run = useMutation({
+    mutationFn: async (format: ExportFormat) => {
+      const file = await api.exportVehicles(format, garage ? Number(garage) : undefined);
+      // Fetched with the tab's key, then saved through a temporary link.
+      const url = URL.createObjectURL(file);
+      const link = document.createElement("a");
+      link.href = url;
+      link.download = `vehicles.${format}`;
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    },
+  });
+  return (
+    <div className="panel">
+      <h2>{t("transfer.export.title")}</h2>
+      <p>{t("transfer.export.help")}</p>
+      <div className="field">
+        <label htmlFor="export-garage">{t("transfer.export.garage")}</label>
+        <select id="export-garage" value={garage} onChange={(e) => setGarage(e.target.value)}>
+          <option value="">{t("transfer.export.all")}</option>
+          {(garages.data?.items ?? []).map((g) => (
+            <option key={g.id} value={g.id}>
+              {g.name}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="actions">
+        <button type="button" disabled={run.isPending} onClick={() => run.mutate("csv")}>
+          {t("transfer.export.csv")}
+        </button>
+        <button type="button" className="secondary" disabled={run.isPending} onClick={() => run.mutate("json")}>
+          {t("transfer.export.json")}
+        </button>
+      </div>
+      {run.isError && <ErrorState error={run.error} />}
+    </div>
+  );
+}
+
+function Import() {
+  const { t } = useI18n();
+  const [file, setFile] = useState<File | null>(null);
+  const run = useMutation({
+    mutationFn: ({ file, dryRun }: { file: File; dryRun: boolean }) => api.importVehicles(file, dryRun),
+  });
+  const submit = (dryRun: boolean) => (event?: FormEvent) => {
+    event?.preventDefault();
+    if (file) run.mutate({ file, dryRun });
+  };
+  const rejected = run.error instanceof ApiError && run.error.type === "/problems/import-rejected" ? run.error : null;
+  return (
+    <form className="panel form" onSubmit={submit(false)} noValidate>
+      <h2>{t("transfer.import.title")}</h2>
+      <p>{t("transfer.import.help")}</p>
+      <div className="field">
+        <label htmlFor="import-file">{t("transfer.import.file")}</label>
+        <input
+          id="import-file"
+          type="file"
+          accept=".csv,text/csv"
+          onChange={(e) => {
+            setFile(e.target.files?.[0] ?? null);
+            run.reset();
+          }}
+        />
+      </div>
+      <div className="actions">
+        <button type="button" className="secondary" disabled={!file || run.isPending} onClick={submit(true)}>
+          {t("transfer.import.check")}
+        </button>
+        <button type="submit" disabled={!file || run.isPending}>
+          {t("transfer.import.run")}
+        </button>
+      </div>
+      {run.isSuccess && (
+        <p className="notice" role="status">
+          {run.data.dry_run ? t("transfer.import.checked", { rows: run.data.rows }) : t("transfer.import.done", { imported: run.data.imported })}
+        </p>
+      )}
+      {rejected ? (
+        <div role="alert">
+          <p className="error">{t("transfer.import.rejected", { count: rejected.errors.length })}</p>
+          <div className="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col" className="num">
+                    {t("transfer.col.line")}
+                  </th>
+                  <th scope="col">{t("transfer.col.column")}</th>
+                  <th scope="col">{t("transfer.col.problem")}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {rejected.errors.slice(0, SHOWN_ERRORS).map((e, i) => (
+                  <tr key={i}>
+                    <td data-label={t("transfer.col.line")} className="num">
+                      {e.line ?? ""}
+                    </td>
+                    <td data-label={t("transfer.col.column")}>{e.field ?? "—"}</td>
+                    <td data-label={t("transfer.col.problem")}>{e.message}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          {rejected.errors.length > SHOWN_ERRORS && <p>{t("transfer.import.more", { count: rejected.errors.length - SHOWN_ERRORS })}</p>}
+        </div>
+      ) : (
+        run.isError && <ErrorState error={run.error} />
+      )}
+    </form>
+  );
+}
