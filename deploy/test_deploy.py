@@ -69,6 +69,15 @@ class Kubernetes(unittest.TestCase):
         self.assertTrue(self.container["securityContext"]["readOnlyRootFilesystem"])
         self.assertFalse(self.container["securityContext"]["allowPrivilegeEscalation"])
 
+    def test_a_read_only_container_can_still_spool_imports_to_tmp(self):
+        mounts = {m["mountPath"]: m["name"] for m in self.container.get("volumeMounts", [])}
+        self.assertIn("/tmp", mounts)
+        volumes = {v["name"]: v for v in self.deployment["spec"]["template"]["spec"]["volumes"]}
+        self.assertIn("emptyDir", volumes[mounts["/tmp"]])
+        (compose,) = load("docker-compose.yml")
+        app = next(s for s in compose["services"].values() if s.get("read_only"))
+        self.assertIn("/tmp", app.get("tmpfs", []))
+
     def test_shutdown_grace_outlasts_the_app_drain(self):
         env = {e["name"]: e.get("value") for e in self.container["env"]}
         grace = self.deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]

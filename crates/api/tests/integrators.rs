@@ -579,3 +579,29 @@ async fn an_export_refuses_unknown_formats_and_filters() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}");
     }
 }
+
+#[actix_web::test]
+async fn hostile_import_bytes_are_row_errors_not_failures() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let app = api(reading_store(seen), MockIdempotencyStore::new()).await;
+    let mut body = b"garage_id,brand,model,year,license_plate\n1,Ren\xffault,Clio,2020,AB-1\n1,Re\0nault,Clio,2020,AB-2\n\"unterminated,x".to_vec();
+    body.extend(std::iter::repeat_n(b'a', 100_000));
+    let req = test::TestRequest::post()
+        .uri("/api/v1/vehicles/import?dry_run=true")
+        .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
+        .set_payload(body);
+    let (status, _, body) = send(&app, req).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let body = json_of(&body);
+    let errors: Vec<(u64, Option<&str>)> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["line"].as_u64().unwrap(), e["field"].as_str()))
+        .collect();
+    assert_eq!(
+        errors,
+        [(2, Some("brand")), (3, Some("brand")), (4, None)],
+        "{body:#}"
+    );
+}
