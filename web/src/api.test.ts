@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 
-import { api, ApiError, apiKey, NetworkError } from "./api";
+import { api, ApiError, apiKey, NetworkError, newIdempotencyKey } from "./api";
 
 function answer(status: number, body?: unknown, contentType = "application/json") {
   return vi.fn().mockImplementation(async () => new Response(body === undefined ? null : JSON.stringify(body), { status, headers: { "Content-Type": contentType } }));
@@ -22,6 +22,34 @@ describe("api client", () => {
     expect(init.method).toBe("POST");
     expect(init.headers["Content-Type"]).toBe("application/json");
     expect(JSON.parse(init.body)).toMatchObject({ license_plate: "ab-123-cd" });
+  });
+
+  it("sends the ETag read as If-Match, the key as Idempotency-Key, and reads the ETag back", async () => {
+    const fetch = vi.fn().mockImplementation(async () => new Response(JSON.stringify({ id: 7, model: "Zoe" }), { status: 200, headers: { "Content-Type": "application/json", ETag: '"4"' } }));
+    vi.stubGlobal("fetch", fetch);
+    const saved = await api.updateVehicle(7, { model: "Zoe" }, '"3"');
+    expect(fetch.mock.calls[0]![1].headers["If-Match"]).toBe('"3"');
+    expect(saved.etag).toBe('"4"');
+    await api.createGarage({ name: "a", address: "b", capacity: null }, "key-1");
+    expect(fetch.mock.calls[1]![1].headers["Idempotency-Key"]).toBe("key-1");
+  });
+
+  it("uploads an import as CSV with its dry-run flag", async () => {
+    const fetch = answer(200, { dry_run: true, rows: 1, imported: 0 });
+    vi.stubGlobal("fetch", fetch);
+    const file = new Blob(["garage_id,brand,model,year,license_plate\n"], { type: "text/csv" });
+    const report = await api.importVehicles(file, true, "k");
+    expect(report.rows).toBe(1);
+    const [url, init] = fetch.mock.calls[0]!;
+    expect(url).toBe("/api/v1/vehicles/import?dry_run=true");
+    expect(init.headers["Content-Type"]).toBe("text/csv");
+    expect(init.body).toBe(file);
+  });
+
+  it("makes a new 128-bit idempotency key each time", () => {
+    const keys = new Set(Array.from({ length: 50 }, newIdempotencyKey));
+    expect(keys.size).toBe(50);
+    for (const key of keys) expect(key).toMatch(/^[0-9a-f]{32}$/);
   });
 
   it("leaves empty query parameters out", async () => {

@@ -135,6 +135,8 @@ interface Options {
   raw?: { data: Blob; type: string };
   /** The version the write expects (412 when the resource has changed since). */
   ifMatch?: string;
+  /** Makes a POST safe to send again: the server runs it once. */
+  idempotencyKey?: string;
 }
 
 async function send(method: string, path: string, options: Options = {}): Promise<Response> {
@@ -148,6 +150,7 @@ async function send(method: string, path: string, options: Options = {}): Promis
     body = JSON.stringify(options.body);
   }
   if (options.ifMatch) headers["If-Match"] = options.ifMatch;
+  if (options.idempotencyKey) headers["Idempotency-Key"] = options.idempotencyKey;
   const key = apiKey.get();
   if (key) headers.Authorization = `Bearer ${key}`;
   try {
@@ -192,11 +195,21 @@ export interface ListOptions {
 
 export type ExportFormat = "csv" | "json";
 
+/**
+ * A new Idempotency-Key: one per intended write, reused by its retries.
+ * 128 random bits as hex (`crypto.randomUUID` exists only in secure
+ * contexts, and the UI may be served over plain HTTP on a LAN).
+ */
+export function newIdempotencyKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 export const api = {
   listGarages: (options: ListOptions & { q?: string } = {}) =>
     request<Page<Garage>>("GET", withQuery("/garages", { ...options })),
   getGarage: (id: number) => request<Garage>("GET", `/garages/${id}`),
-  createGarage: (input: GarageInput) => request<Garage>("POST", "/garages", { body: input }),
+  createGarage: (input: GarageInput, idempotencyKey?: string) => request<Garage>("POST", "/garages", { body: input, idempotencyKey }),
   updateGarage: (id: number, input: Partial<GarageInput>, ifMatch?: string) =>
     request<Garage>("PATCH", `/garages/${id}`, { body: input, ifMatch }),
   deleteGarage: (id: number) => request<void>("DELETE", `/garages/${id}`),
@@ -205,14 +218,15 @@ export const api = {
   listVehicles: (options: ListOptions & { plate?: string; vin?: string; brand?: string; garage_id?: number } = {}) =>
     request<Page<Vehicle>>("GET", withQuery("/vehicles", { ...options })),
   getVehicle: (id: number) => request<Vehicle>("GET", `/vehicles/${id}`),
-  createVehicle: (input: VehicleInput) => request<Vehicle>("POST", "/vehicles", { body: input }),
+  createVehicle: (input: VehicleInput, idempotencyKey?: string) => request<Vehicle>("POST", "/vehicles", { body: input, idempotencyKey }),
   updateVehicle: (id: number, input: Partial<VehicleInput>, ifMatch?: string) =>
     request<Vehicle>("PATCH", `/vehicles/${id}`, { body: input, ifMatch }),
   deleteVehicle: (id: number) => request<void>("DELETE", `/vehicles/${id}`),
   exportVehicles: (format: ExportFormat, garageId?: number) =>
     download(withQuery("/vehicles/export", { format, garage_id: garageId })),
-  importVehicles: (file: Blob, dryRun: boolean) =>
+  importVehicles: (file: Blob, dryRun: boolean, idempotencyKey?: string) =>
     request<ImportReport>("POST", withQuery("/vehicles/import", { dry_run: dryRun ? "true" : undefined }), {
       raw: { data: file, type: "text/csv" },
+      idempotencyKey,
     }),
 };

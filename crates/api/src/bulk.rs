@@ -16,12 +16,13 @@ use chrono::SecondsFormat;
 use futures_util::StreamExt;
 use garage_domain::{
     Brand, FieldError, FleetService, GarageId, ImportRow, LicensePlate, Limit, ModelName,
-    ModelYear, NewVehicle, PageRequest, Vehicle, VehicleFilter, Vin,
+    ModelYear, NewVehicle, PageRequest, StoredResponse, Vehicle, VehicleFilter, Vin,
 };
 use serde::Serialize;
 
 use crate::dto::{ExportFormat, ExportQuery, ImportQuery, VehicleBody};
 use crate::error::ApiError;
+use crate::idempotency::{Fingerprint, Keyed};
 
 /// The largest import accepted: about 400,000 typical rows.
 pub const MAX_IMPORT_BYTES: usize = 32 * 1024 * 1024;
@@ -73,12 +74,13 @@ pub struct ImportBody {
 /// the rows before it; when any row is bad, nothing is written and every bad
 /// row is reported with its line. `dry_run=true` checks without writing.
 #[utoipa::path(post, path = "/api/v1/vehicles/import", tag = "vehicles", operation_id = "import_vehicles",
-    params(ImportQuery),
+    params(ImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "As on the creations: a retry with the same key, query and file replays the first answer instead of importing again.")),
     request_body(content = String, content_type = "text/csv",
         example = "garage_id,brand,model,year,license_plate,vin\n1,Renault,Clio,2021,AB-123-CD,VF1RFB00X12345678\n"),
     responses(
         (status = 200, description = "Every row imported (or, on a dry run, importable)", body = ImportBody),
-        (status = 422, description = "Bad rows, each with its `line`: nothing was imported", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A request with this Idempotency-Key is in progress", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad rows, each with its `line`: nothing was imported; or an Idempotency-Key used for another request", body = crate::openapi::Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn import(
     fleet: web::Data<FleetService>,
@@ -94,8 +96,37 @@ pub(crate) async fn import(
     if !is_csv {
         return Err(ApiError::UnsupportedMediaType("text/csv"));
     }
-    let dry_run = query.dry_run;
-    let file = spool(payload).await?;
+    let keyed = Keyed::of(&req)?;
+    let mut fingerprint = keyed.as_ref().map(|_| Fingerprint::new(&req));
+    let file = spool(payload, fingerprint.as_mut()).await?;
+    if let (Some(keyed), Some(fingerprint)) = (&keyed, fingerprint) {
+        if let Some(earlier) = keyed.claim(fingerprint.finish()).await? {
+            return Ok(earlier);
+        }
+    }
+    let outcome = run_import(&fleet, file, query.dry_run).await;
+    match (keyed, &outcome) {
+        (Some(keyed), Ok(body)) => {
+            keyed
+                .complete(StoredResponse {
+                    status: 200,
+                    location: None,
+                    content_type: Some("application/json".into()),
+                    body: body.to_vec(),
+                })
+                .await;
+        }
+        (Some(keyed), Err(_)) => keyed.release().await,
+        (None, _) => {}
+    }
+    let body = outcome?;
+    Ok(HttpResponse::Ok()
+        .insert_header(header::ContentType::json())
+        .body(body))
+}
+
+/// Imports the spooled file; the JSON report when every row was good.
+async fn run_import(fleet: &FleetService, file: File, dry_run: bool) -> Result<Bytes, ApiError> {
     let report = fleet
         .import_vehicles(Box::new(CsvRows::new(file)), dry_run)
         .await?;
@@ -106,11 +137,13 @@ pub(crate) async fn import(
             errors: report.errors,
         });
     }
-    Ok(HttpResponse::Ok().json(ImportBody {
+    let body = serde_json::to_vec(&ImportBody {
         dry_run,
         rows: report.rows,
         imported: report.imported,
-    }))
+    })
+    .map_err(|_| ApiError::Internal)?;
+    Ok(Bytes::from(body))
 }
 
 fn spool_failed(err: std::io::Error) -> ApiError {
@@ -119,8 +152,11 @@ fn spool_failed(err: std::io::Error) -> ApiError {
 }
 
 /// Writes the request body to an unnamed temporary file (gone when closed),
-/// refusing it past `MAX_IMPORT_BYTES`.
-async fn spool(mut payload: web::Payload) -> Result<File, ApiError> {
+/// refusing it past `MAX_IMPORT_BYTES`, and feeds it to `fingerprint`.
+async fn spool(
+    mut payload: web::Payload,
+    mut fingerprint: Option<&mut Fingerprint>,
+) -> Result<File, ApiError> {
     let mut file = web::block(tempfile::tempfile)
         .await
         .map_err(|_| ApiError::Internal)?
@@ -137,6 +173,9 @@ async fn spool(mut payload: web::Payload) -> Result<File, ApiError> {
             total += chunk.len();
             if total > MAX_IMPORT_BYTES {
                 return Err(ApiError::PayloadTooLarge(MAX_IMPORT_BYTES));
+            }
+            if let Some(fingerprint) = fingerprint.as_mut() {
+                fingerprint.update(&chunk);
             }
             buffer.extend_from_slice(&chunk);
         }

@@ -1,5 +1,7 @@
-//! `Idempotency-Key` on creations: a client that sends a key may retry a
-//! `POST` as often as it likes and the creation happens once.
+//! `Idempotency-Key` on every `POST`: a client that sends a key may retry
+//! as often as it likes and the request takes effect once. The creations
+//! take it through a middleware; an import, whose body is streamed, in its
+//! handler.
 //!
 //! The first request with a key claims it in the shared store, runs, and
 //! stores its response when it succeeded; later requests with the same key
@@ -17,7 +19,7 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{header, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::BytesMut;
-use actix_web::{web, HttpMessage, HttpResponse};
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use garage_domain::{Claim, IdempotencyStore, StoredResponse};
 use sha2::{Digest, Sha256};
@@ -34,18 +36,18 @@ pub const MAX_KEY_CHARS: usize = 255;
 /// The store, as the API's app data.
 pub type Store = web::Data<Arc<dyn IdempotencyStore>>;
 
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-256 of the parts, each length-prefixed so no two lists hash alike.
 fn hex_digest(parts: &[&[u8]]) -> String {
     let mut hasher = Sha256::new();
     for part in parts {
-        // Length-prefixed, so no two different part lists hash alike.
         hasher.update((part.len() as u64).to_be_bytes());
         hasher.update(part);
     }
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&hasher.finalize())
 }
 
 fn valid_key(raw: &header::HeaderValue) -> Option<&str> {
@@ -54,98 +56,156 @@ fn valid_key(raw: &header::HeaderValue) -> Option<&str> {
     ok.then_some(key)
 }
 
-fn refuse(req: ServiceRequest, err: ApiError) -> ServiceResponse<BoxBody> {
-    req.error_response(err)
+/// A request's idempotency key, scoped to its caller and route.
+pub(crate) struct Keyed {
+    store: Store,
+    scope: String,
 }
 
-/// Middleware for resources whose `POST` creates something.
+impl Keyed {
+    /// The key of `req`, or `None` when it sends none.
+    pub(crate) fn of(req: &HttpRequest) -> Result<Option<Self>, ApiError> {
+        let Some(raw) = req.headers().get(HEADER) else {
+            return Ok(None);
+        };
+        let key = valid_key(raw).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "Idempotency-Key must be 1 to {MAX_KEY_CHARS} visible ASCII characters"
+            ))
+        })?;
+        let store = req.app_data::<Store>().cloned().ok_or_else(|| {
+            tracing::error!("no idempotency store configured");
+            ApiError::Internal
+        })?;
+        let header_bytes = |name| {
+            req.headers()
+                .get(name)
+                .map_or(&b""[..], header::HeaderValue::as_bytes)
+        };
+        let scope = hex_digest(&[
+            header_bytes(header::AUTHORIZATION),
+            req.method().as_str().as_bytes(),
+            req.path().as_bytes(),
+            key.as_bytes(),
+        ]);
+        Ok(Some(Self { store, scope }))
+    }
+
+    /// Claims the key for a request with this fingerprint: `Ok(None)` to run
+    /// it, `Ok(Some(response))` to send an earlier answer again.
+    pub(crate) async fn claim(
+        &self,
+        fingerprint: String,
+    ) -> Result<Option<HttpResponse>, ApiError> {
+        match self
+            .store
+            .claim(self.scope.clone(), fingerprint, TTL)
+            .await?
+        {
+            Claim::Claimed => Ok(None),
+            Claim::Replay(stored) => Ok(Some(replay(stored))),
+            Claim::Mismatch => Err(ApiError::IdempotencyKeyReused),
+            Claim::InProgress => Err(ApiError::IdempotencyKeyInUse),
+        }
+    }
+
+    /// Keeps a successful response for replay.
+    pub(crate) async fn complete(self, response: StoredResponse) {
+        if let Err(err) = self.store.complete(self.scope, response).await {
+            // The request took effect; a retry will find the key in use
+            // until it is abandoned, and will never run twice.
+            tracing::error!(error = %err, "could not store an idempotent response");
+        }
+    }
+
+    /// Forgets the key: the request failed without effect, a retry may run.
+    pub(crate) async fn release(self) {
+        if let Err(err) = self.store.release(self.scope).await {
+            tracing::warn!(error = %err, "could not release an idempotency key");
+        }
+    }
+}
+
+/// What makes two requests with one key the same request: the query, the
+/// content type and the body, fed in as it arrives.
+pub(crate) struct Fingerprint(Sha256);
+
+impl Fingerprint {
+    pub(crate) fn new(req: &HttpRequest) -> Self {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map_or(&b""[..], header::HeaderValue::as_bytes);
+        let mut hasher = Sha256::new();
+        for part in [req.query_string().as_bytes(), content_type] {
+            hasher.update((part.len() as u64).to_be_bytes());
+            hasher.update(part);
+        }
+        Self(hasher)
+    }
+
+    pub(crate) fn update(&mut self, body: &[u8]) {
+        self.0.update(body);
+    }
+
+    pub(crate) fn finish(self) -> String {
+        hex(&self.0.finalize())
+    }
+}
+
+/// Middleware for resources whose `POST` creates something from a JSON body.
 pub(crate) async fn idempotent(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let raw = match req.headers().get(HEADER) {
-        Some(raw) if req.method() == actix_web::http::Method::POST => raw.clone(),
-        _ => {
+    let keyed = match Keyed::of(req.request()) {
+        Ok(Some(keyed)) if req.method() == actix_web::http::Method::POST => keyed,
+        Err(err) => return Ok(req.error_response(err)),
+        Ok(_) => {
             return next
                 .call(req)
                 .await
                 .map(ServiceResponse::map_into_boxed_body)
         }
     };
-    let Some(key) = valid_key(&raw) else {
-        return Ok(refuse(
-            req,
-            ApiError::BadRequest(format!(
-                "Idempotency-Key must be 1 to {MAX_KEY_CHARS} visible ASCII characters"
-            )),
-        ));
-    };
-    let Some(store) = req.app_data::<Store>().cloned() else {
-        tracing::error!("no idempotency store configured");
-        return Ok(refuse(req, ApiError::Internal));
-    };
 
     // The body is small (the JSON limit applies): read it to fingerprint
     // the request, then hand it on.
+    let mut fingerprint = Fingerprint::new(req.request());
     let mut payload = req.take_payload();
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let Ok(chunk) = chunk else {
-            return Ok(refuse(
-                req,
-                ApiError::BadRequest("the body could not be read".into()),
-            ));
+            let err = ApiError::BadRequest("the body could not be read".into());
+            return Ok(req.error_response(err));
         };
         if body.len() + chunk.len() > crate::MAX_BODY_BYTES {
-            return Ok(refuse(
-                req,
-                ApiError::PayloadTooLarge(crate::MAX_BODY_BYTES),
-            ));
+            let err = ApiError::PayloadTooLarge(crate::MAX_BODY_BYTES);
+            return Ok(req.error_response(err));
         }
+        fingerprint.update(&chunk);
         body.extend_from_slice(&chunk);
     }
-    let body = body.freeze();
-    let header_bytes = |name| {
-        req.headers()
-            .get(name)
-            .map_or(&b""[..], header::HeaderValue::as_bytes)
-    };
-    let scope = hex_digest(&[
-        header_bytes(header::AUTHORIZATION),
-        req.method().as_str().as_bytes(),
-        req.path().as_bytes(),
-        key.as_bytes(),
-    ]);
-    let fingerprint = hex_digest(&[header_bytes(header::CONTENT_TYPE), &body]);
-
-    match store.claim(scope.clone(), fingerprint, TTL).await {
-        Err(err) => Ok(refuse(req, err.into())),
-        Ok(Claim::Mismatch) => Ok(refuse(req, ApiError::IdempotencyKeyReused)),
-        Ok(Claim::InProgress) => Ok(refuse(req, ApiError::IdempotencyKeyInUse)),
-        Ok(Claim::Replay(stored)) => {
-            let response = replay(stored);
-            Ok(req.into_response(response))
-        }
-        Ok(Claim::Claimed) => {
-            req.set_payload(Payload::from(body));
+    match keyed.claim(fingerprint.finish()).await {
+        Err(err) => Ok(req.error_response(err)),
+        Ok(Some(earlier)) => Ok(req.into_response(earlier)),
+        Ok(None) => {
+            req.set_payload(Payload::from(body.freeze()));
             let result = next.call(req).await;
-            finish(store, scope, result).await
+            finish(keyed, result).await
         }
     }
 }
 
 /// Stores a successful response for replay, or releases the key.
 async fn finish(
-    store: Store,
-    scope: String,
+    keyed: Keyed,
     result: Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let response = match result {
         Ok(response) if response.status().is_success() => response,
         other => {
-            if let Err(err) = store.release(scope).await {
-                tracing::warn!(error = %err, "could not release an idempotency key");
-            }
+            keyed.release().await;
             return other.map(ServiceResponse::map_into_boxed_body);
         }
     };
@@ -169,11 +229,7 @@ async fn finish(
         content_type: header_text(header::CONTENT_TYPE),
         body: bytes.to_vec(),
     };
-    if let Err(err) = store.complete(scope, stored).await {
-        // The creation happened; a retry will find the key in use until it
-        // is abandoned, and will never create twice.
-        tracing::error!(error = %err, "could not store an idempotent response");
-    }
+    keyed.complete(stored).await;
     Ok(ServiceResponse::new(
         req,
         head.set_body(bytes).map_into_boxed_body(),

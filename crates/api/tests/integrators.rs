@@ -605,3 +605,84 @@ async fn hostile_import_bytes_are_row_errors_not_failures() {
         "{body:#}"
     );
 }
+
+#[actix_web::test]
+async fn a_keyed_import_runs_once_and_a_dry_run_is_another_request() {
+    let fingerprints = Arc::new(Mutex::new(Vec::new()));
+    let stored = Arc::new(Mutex::new(None));
+    let mut keys = MockIdempotencyStore::new();
+    let seen = fingerprints.clone();
+    keys.expect_claim().returning(move |_, fingerprint, _| {
+        seen.lock().unwrap().push(fingerprint);
+        Ok(Claim::Claimed)
+    });
+    let kept = stored.clone();
+    keys.expect_complete()
+        .times(1)
+        .returning(move |_, response| {
+            *kept.lock().unwrap() = Some(response);
+            Ok(())
+        });
+    keys.expect_release().times(1).returning(|_| Ok(()));
+    let mut vehicles = MockVehicleRepository::new();
+    vehicles.expect_import().returning(|rows, dry_run| {
+        let rows = rows.count() as u64;
+        Ok(ImportReport {
+            rows,
+            imported: if dry_run { 0 } else { rows },
+            errors: if dry_run {
+                vec![RowError {
+                    line: 2,
+                    field: None,
+                    message: "bad".into(),
+                }]
+            } else {
+                vec![]
+            },
+        })
+    });
+    let app = api(vehicles, keys).await;
+    let csv = "garage_id,brand,model,year,license_plate\n1,Renault,Clio,2020,AB-1\n";
+    let keyed = |uri: &str| {
+        test::TestRequest::post()
+            .uri(uri)
+            .insert_header((header::CONTENT_TYPE, "text/csv"))
+            .insert_header(("Idempotency-Key", "nightly-import"))
+            .set_payload(csv)
+    };
+    // A rejected dry run releases its key.
+    let (status, ..) = send(&app, keyed("/api/v1/vehicles/import?dry_run=true")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _, body) = send(&app, keyed("/api/v1/vehicles/import")).await;
+    assert_eq!(status, StatusCode::OK);
+    let fingerprints = fingerprints.lock().unwrap();
+    assert_ne!(
+        fingerprints[0], fingerprints[1],
+        "a dry run and an import share a fingerprint"
+    );
+    let stored = stored.lock().unwrap().clone().unwrap();
+    assert_eq!((stored.status, stored.body), (200, body));
+}
+
+#[actix_web::test]
+async fn a_repeated_keyed_import_is_replayed_without_reading_the_file() {
+    let mut keys = MockIdempotencyStore::new();
+    keys.expect_claim().returning(|_, _, _| {
+        Ok(Claim::Replay(StoredResponse {
+            status: 200,
+            location: None,
+            content_type: Some("application/json".into()),
+            body: br#"{"dry_run":false,"rows":1,"imported":1}"#.to_vec(),
+        }))
+    });
+    let mut vehicles = MockVehicleRepository::new();
+    vehicles.expect_import().never();
+    let app = api(vehicles, keys).await;
+    let req = csv_import("garage_id,brand,model,year,license_plate\n")
+        .uri("/api/v1/vehicles/import")
+        .insert_header(("Idempotency-Key", "nightly-import"));
+    let (status, headers, body) = send(&app, req).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers.get("idempotent-replayed").unwrap(), "true");
+    assert_eq!(json_of(&body)["imported"], 1);
+}

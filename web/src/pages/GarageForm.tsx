@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 
-import { api, ApiError, type Garage, type GarageInput } from "../api";
+import { api, ApiError, newIdempotencyKey, type Garage, type GarageInput } from "../api";
 import { Field } from "../components/Field";
 import { ErrorState, Loading } from "../components/States";
 import { useI18n } from "../i18n";
@@ -34,9 +34,11 @@ function GarageFormFields({ garage, onReload }: { garage: Garage | null; onReloa
   });
   const [touched, setTouched] = useState<Record<string, boolean>>({});
   const [submitted, setSubmitted] = useState(false);
+  // One key per version of the form: resending after a lost answer cannot create twice.
+  const [key, setKey] = useState(newIdempotencyKey);
   const save = useMutation({
     // If-Match: a save over someone else's change is refused, not lost.
-    mutationFn: (input: GarageInput) => (garage ? api.updateGarage(garage.id, input, garage.etag) : api.createGarage(input)),
+    mutationFn: (input: GarageInput) => (garage ? api.updateGarage(garage.id, input, garage.etag) : api.createGarage(input, key)),
     onSuccess: (saved) => {
       queryClient.invalidateQueries({ queryKey: ["garages"] });
       queryClient.setQueryData(["garage", saved.id], saved);
@@ -56,6 +58,7 @@ function GarageFormFields({ garage, onReload }: { garage: Garage | null; onReloa
   };
   const set = (field: keyof typeof values) => (e: React.ChangeEvent<HTMLInputElement>) => {
     setValues((v) => ({ ...v, [field]: e.target.value }));
+    setKey(newIdempotencyKey());
     save.reset();
   };
   const blur = (field: string) => () => setTouched((t) => ({ ...t, [field]: true }));

@@ -1,7 +1,7 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 
-import { api, ApiError, type ExportFormat } from "../api";
+import { api, ApiError, newIdempotencyKey, type ExportFormat } from "../api";
 import { ErrorState } from "../components/States";
 import { useI18n } from "../i18n";
 
@@ -67,8 +67,11 @@ function Export() {
 function Import() {
   const { t } = useI18n();
   const [file, setFile] = useState<File | null>(null);
+  // Keys per file, one for the check and one for the import: a resent
+  // import of the same file is answered again, never imported twice.
+  const [keys, setKeys] = useState(() => ({ check: newIdempotencyKey(), run: newIdempotencyKey() }));
   const run = useMutation({
-    mutationFn: ({ file, dryRun }: { file: File; dryRun: boolean }) => api.importVehicles(file, dryRun),
+    mutationFn: ({ file, dryRun }: { file: File; dryRun: boolean }) => api.importVehicles(file, dryRun, dryRun ? keys.check : keys.run),
   });
   const submit = (dryRun: boolean) => (event?: FormEvent) => {
     event?.preventDefault();
@@ -87,6 +90,7 @@ function Import() {
           accept=".csv,text/csv"
           onChange={(e) => {
             setFile(e.target.files?.[0] ?? null);
+            setKeys({ check: newIdempotencyKey(), run: newIdempotencyKey() });
             run.reset();
           }}
         />

@@ -1,7 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 
-import { api, type VehicleInput } from "../api";
+import { api, newIdempotencyKey, type VehicleInput } from "../api";
 import { ErrorState, Loading } from "../components/States";
 import { useI18n } from "../i18n";
 import { VehicleForm } from "./VehicleForm";
@@ -12,8 +13,10 @@ export function VehicleNew() {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const garage = useQuery({ queryKey: ["garage", garageId], queryFn: () => api.getGarage(garageId) });
+  // One key per version of the form: resending after a lost answer cannot add the vehicle twice.
+  const [key, setKey] = useState(newIdempotencyKey);
   const create = useMutation({
-    mutationFn: (input: VehicleInput) => api.createVehicle(input),
+    mutationFn: (input: VehicleInput) => api.createVehicle(input, key),
     onSuccess: (vehicle) => {
       queryClient.invalidateQueries({ queryKey: ["garage", garageId] });
       queryClient.invalidateQueries({ queryKey: ["garages"] });
@@ -28,7 +31,19 @@ export function VehicleNew() {
         <Link to={`/garages/${garageId}`}>← {garage.data.name}</Link>
       </p>
       <h1 id="vehicle-new-title">{t("vehicle.title.new", { garage: garage.data.name })}</h1>
-      <VehicleForm vehicle={null} garageId={garageId} movable={false} submitLabel={t("vehicle.create")} pending={create.isPending} error={create.error} onSubmit={(input) => create.mutate(input)} onEdit={() => create.reset()} />
+      <VehicleForm
+        vehicle={null}
+        garageId={garageId}
+        movable={false}
+        submitLabel={t("vehicle.create")}
+        pending={create.isPending}
+        error={create.error}
+        onSubmit={(input) => create.mutate(input)}
+        onEdit={() => {
+          setKey(newIdempotencyKey());
+          create.reset();
+        }}
+      />
     </section>
   );
 }

@@ -315,3 +315,30 @@ async fn two_editors_cannot_overwrite_each_other_on_postgres() {
 async fn two_editors_cannot_overwrite_each_other_on_sqlite() {
     two_editors(spawn_app(TestDb::sqlite()).await).await;
 }
+
+#[actix_web::test]
+async fn a_keyed_import_sent_twice_imports_once_on_postgres() {
+    let app = spawn_app(TestDb::postgres()).await;
+    let garage = app.garage("Twice", None).await;
+    let csv =
+        format!("garage_id,brand,model,year,license_plate\n{garage},Renault,Clio,2020,TW-1\n");
+    let send = || async {
+        let mut resp = app
+            .client
+            .post(format!("{}/api/v1/vehicles/import", app.base))
+            .insert_header(("content-type", "text/csv"))
+            .insert_header(("Idempotency-Key", "import-twice"))
+            .send_body(csv.clone())
+            .await
+            .unwrap();
+        let replayed = resp.headers().contains_key("idempotent-replayed");
+        (resp.status().as_u16(), replayed, resp.body().await.unwrap())
+    };
+    let first = send().await;
+    let second = send().await;
+    assert_eq!((first.0, first.1), (200, false));
+    assert_eq!((second.0, second.1), (200, true));
+    assert_eq!(first.2, second.2);
+    let shown = app.get(&format!("/api/v1/garages/{garage}")).await;
+    assert_eq!(shown.body["vehicle_count"], 1);
+}
