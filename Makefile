@@ -77,11 +77,11 @@ soak:
 	$(CARGO) build --release --locked --bin garage
 	python3 bench/bench.py --soak
 
-## fuzz: plate parsing and every JSON body, FUZZ_SECONDS (60) each; cargo-fuzz on the stable toolchain
+## fuzz: plate parsing, every JSON body and the import CSV reader, FUZZ_SECONDS (60) each; cargo-fuzz on the stable toolchain
 FUZZ_SECONDS ?= 60
 fuzz:
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
-	cd fuzz && for target in plate json_bodies; do \
+	cd fuzz && for target in plate json_bodies csv_import; do \
 	  RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run $$target -- -max_total_time=$(FUZZ_SECONDS) || exit 1; done
 
 clean:

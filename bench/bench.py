@@ -5,6 +5,8 @@ same load on the SQLite default).
 
 One machine runs the server, PostgreSQL and the load generators, so the
 absolute numbers say little; the ratios API / pgbench are what to compare.
+Then 100,000 vehicles are imported from CSV and everything exported
+(`--bulk` runs only that, on a server without prior load).
 Settings: BENCH_SECONDS (10), BENCH_CONNECTIONS (64), TEST_DATABASE_URL.
 """
 
@@ -100,8 +102,10 @@ def pgbench(url, scripts, seconds=SECONDS):
     args = ["pgbench", "-n", "-M", "prepared", "-c", str(CONNECTIONS), "-j", "2", "-T", str(seconds)]
     for script, weight in scripts:
         args += ["-f", f"{ROOT / 'bench/pgbench' / script}.sql@{weight}"]
-    out = subprocess.run(args + [url], check=True, capture_output=True, text=True).stdout
-    return float(re.search(r"tps = ([\d.]+)", out).group(1))
+    run = subprocess.run(args + [url], capture_output=True, text=True)
+    if run.returncode != 0:
+        sys.exit(f"pgbench failed:\n{run.stdout[-2000:]}\n{run.stderr[-2000:]}")
+    return float(re.search(r"tps = ([\d.]+)", run.stdout).group(1))
 
 
 def seed_postgres(url):
@@ -134,7 +138,50 @@ SCENARIOS = [
 ]
 
 
-def run_postgres():
+BULK_ROWS = 100_000
+
+
+def bulk(base, proc):
+    """Imports BULK_ROWS vehicles from CSV (a dry run, then for real), exports
+    them as CSV and as JSON; returns rows/s of each and the peak RSS."""
+    lines = ["garage_id,brand,model,year,license_plate,vin"]
+    for i in range(BULK_ROWS):
+        vin = f"VF1{i:014d}" if i % 2 == 0 else ""
+        lines.append(f"{i % GARAGES + 1},Renault,\"Clio, V\",{1990 + i % 35},BK{i:07d},{vin}")
+    csv = ("\n".join(lines) + "\n").encode()
+
+    def timed(method, path, body=None, content_type=None):
+        req = urllib.request.Request(base + path, data=body, method=method)
+        if content_type:
+            req.add_header("Content-Type", content_type)
+        started = time.perf_counter()
+        with urllib.request.urlopen(req, timeout=600) as r:
+            size = len(r.read())
+        return time.perf_counter() - started, size
+
+    results = {}
+    for name, query in [("import (dry run)", "?dry_run=true"), ("import", "")]:
+        seconds, _ = timed("POST", "/api/v1/vehicles/import" + query, csv, "text/csv")
+        results[name] = BULK_ROWS / seconds
+    for fmt in ["csv", "json"]:
+        seconds, size = timed("GET", f"/api/v1/vehicles/export?format={fmt}")
+        total = GARAGES * PER_GARAGE + BULK_ROWS
+        results[f"export {fmt} ({size / 2**20:.0f} MiB)"] = total / seconds
+    return results, peak_rss_mib(proc), len(csv) / 2**20
+
+
+def report_bulk(title, results, rss, csv_mib):
+    print(f"\n### {title}: bulk ({BULK_ROWS:,} rows imported from a {csv_mib:.1f} MiB CSV; "
+          f"exports hold them and the {GARAGES * PER_GARAGE:,} seeded)\n")
+    print("| operation | rows/s | target |")
+    print("|---|---:|---|")
+    for name, rate in results.items():
+        target = 20_000 if name.startswith("import") else 50_000
+        print(f"| {name} | {rate:,.0f} | ≥ {target:,}: {verdict(rate >= target)} |")
+    print(f"\nPeak RSS through the bulk runs: {rss:.1f} MiB (target ≤ 64 MiB: {verdict(rss <= 64)}).")
+
+
+def run_postgres(load=True):
     psql(ADMIN_URL, f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
     psql(ADMIN_URL, f"CREATE DATABASE {DB_NAME}")
     url = with_database(ADMIN_URL, DB_NAME)
@@ -142,18 +189,19 @@ def run_postgres():
     seed_postgres(url)
     rows = []
     try:
-        for name, label, pg_scripts in SCENARIOS:
+        for name, label, pg_scripts in SCENARIOS if load else []:
             api = wrk(base, name)
             ceiling = pgbench(url, pg_scripts)
             rows.append((name, label, api, ceiling))
         rss = peak_rss_mib(proc)
+        bulk_results = bulk(base, proc)
     finally:
         stop(proc)
         psql(ADMIN_URL, f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-    return rows, rss, startup_ms
+    return rows, rss, startup_ms, bulk_results
 
 
-def run_sqlite():
+def run_sqlite(load=True):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.db"
         proc, base, _ = start_server(f"sqlite://{path}")
@@ -161,11 +209,12 @@ def run_sqlite():
         seed_sqlite(path)
         proc, base, startup_ms = start_server(f"sqlite://{path}")
         try:
-            rows = [(name, label, wrk(base, name), None) for name, label, _ in SCENARIOS]
+            rows = [(name, label, wrk(base, name), None) for name, label, _ in SCENARIOS if load]
             rss = peak_rss_mib(proc)
+            bulk_results = bulk(base, proc)
         finally:
             stop(proc)
-    return rows, rss, startup_ms
+    return rows, rss, startup_ms, bulk_results
 
 
 def verdict(ok):
@@ -232,10 +281,16 @@ def main():
         return
     print(f"# garage benchmark: {CONNECTIONS} connections, {SECONDS} s per run, {GARAGES} garages × {PER_GARAGE} vehicles, "
           f"{os.cpu_count()} cores shared by server, database and load generator")
-    rows, rss, startup = run_postgres()
-    report("PostgreSQL", rows, rss, startup, 1000)
-    rows, rss, startup = run_sqlite()
-    report("SQLite (embedded default)", rows, rss, startup, 300)
+    # `--bulk`: the import and export runs alone, on a server without prior load.
+    load = sys.argv[1:] != ["--bulk"]
+    rows, rss, startup, bulk_results = run_postgres(load)
+    if load:
+        report("PostgreSQL", rows, rss, startup, 1000)
+    report_bulk("PostgreSQL", *bulk_results)
+    rows, rss, startup, bulk_results = run_sqlite(load)
+    if load:
+        report("SQLite (embedded default)", rows, rss, startup, 300)
+    report_bulk("SQLite", *bulk_results)
 
 
 if __name__ == "__main__":

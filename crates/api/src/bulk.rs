@@ -316,6 +316,8 @@ struct Lines<R> {
     /// so far.
     line_start: u64,
     blank: bool,
+    /// A `\r` just read: a line end unless a `\n` follows.
+    pending_cr: Option<u64>,
     passed: u64,
 }
 
@@ -333,6 +335,7 @@ impl<R> Lines<R> {
             ends: VecDeque::new(),
             line_start: 0,
             blank: true,
+            pending_cr: None,
             passed: 0,
         }
     }
@@ -356,22 +359,32 @@ impl<R> Lines<R> {
     }
 }
 
+impl<R> Lines<R> {
+    fn end_line(&mut self, newline: u64) {
+        self.ends.push_back(LineEnd {
+            start: self.line_start,
+            newline,
+            blank: self.blank,
+        });
+        self.line_start = newline + 1;
+        self.blank = true;
+    }
+}
+
 impl<R: Read> Read for Lines<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         for (i, byte) in buf[..n].iter().enumerate() {
             let at = self.offset + i as u64;
-            match byte {
-                b'\n' => {
-                    self.ends.push_back(LineEnd {
-                        start: self.line_start,
-                        newline: at,
-                        blank: self.blank,
-                    });
-                    self.line_start = at + 1;
-                    self.blank = true;
+            // A `\r` ends a line unless a `\n` follows (then that does).
+            if let Some(cr) = self.pending_cr.take() {
+                if *byte != b'\n' {
+                    self.end_line(cr);
                 }
-                b'\r' => {}
+            }
+            match byte {
+                b'\n' => self.end_line(at),
+                b'\r' => self.pending_cr = Some(at),
                 _ => self.blank = false,
             }
         }
@@ -380,17 +393,24 @@ impl<R: Read> Read for Lines<R> {
     }
 }
 
+/// The rows of a CSV import read from `input`, lazily; public for the
+/// property tests and the fuzzer.
+#[doc(hidden)]
+pub fn csv_rows<R: Read + Send + 'static>(input: R) -> garage_domain::ImportRows {
+    Box::new(CsvRows::new(input))
+}
+
 /// The rows of a spooled CSV file, read lazily (by the store, on a
 /// blocking thread).
-struct CsvRows {
-    reader: csv::Reader<Lines<BufReader<File>>>,
+struct CsvRows<R> {
+    reader: csv::Reader<Lines<BufReader<R>>>,
     columns: Option<Columns>,
     record: csv::ByteRecord,
     done: bool,
 }
 
-impl CsvRows {
-    fn new(file: File) -> Self {
+impl<R: Read> CsvRows<R> {
+    fn new(file: R) -> Self {
         Self {
             reader: csv::ReaderBuilder::new()
                 .has_headers(false)
@@ -414,7 +434,7 @@ impl CsvRows {
     }
 }
 
-impl Iterator for CsvRows {
+impl<R: Read> Iterator for CsvRows<R> {
     type Item = Result<ImportRow, anyhow::Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -604,7 +624,7 @@ mod tests {
 
     #[test]
     fn records_are_numbered_by_the_line_they_start_on() {
-        let data = "h1,h2\na,b\n\n\nc,\"d\n\nd\"\ne,f\r\n\r\ng,h\n";
+        let data = "h1,h2\na,b\n\n\nc,\"d\n\nd\"\ne,f\r\n\r\ng,h\ri,j\r\rk,l\n";
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .from_reader(Lines::new(data.as_bytes()));
@@ -617,7 +637,15 @@ mod tests {
         let lines: Vec<(&[u8], u64)> = lines.iter().map(|(f, l)| (f.as_slice(), *l)).collect();
         assert_eq!(
             lines,
-            [(&b"h1"[..], 1), (b"a", 2), (b"c", 5), (b"e", 8), (b"g", 10)]
+            [
+                (&b"h1"[..], 1),
+                (b"a", 2),
+                (b"c", 5),
+                (b"e", 8),
+                (b"g", 10),
+                (b"i", 11),
+                (b"k", 13)
+            ]
         );
     }
 }
