@@ -176,7 +176,9 @@ test("a fleet is managed from the browser, end to end", async () => {
   await page.getByRole("link", { name: "Garage du Nord" }).waitFor();
 
   // Keyboard: the skip link leads to the content.
+  // (Once the page has rendered: a Tab before that lands on the bare document.)
   await page.goto(`${base}/garages`);
+  await page.getByRole("link", { name: "Garage du Nord" }).waitFor();
   await page.keyboard.press("Tab");
   assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Skip to content");
 

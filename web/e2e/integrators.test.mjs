@@ -2,13 +2,23 @@
 // browser against the real binary.
 
 import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import path from "node:path";
 import { after, before, test } from "node:test";
 
 import { launchBrowser, startServer } from "./server.mjs";
 
+const screenshots = process.env.SCREENSHOTS ? path.resolve(process.env.SCREENSHOTS) : null;
+
 let server;
 let browser;
+
+async function shot(page, name) {
+  if (!screenshots) return;
+  mkdirSync(screenshots, { recursive: true });
+  await page.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
+}
 
 before(async () => {
   server = await startServer();
@@ -51,6 +61,7 @@ test("vehicles are checked, imported and exported from the browser", async () =>
   assert.equal(await rows.count(), 2);
   assert.match(await rows.nth(0).innerText(), /3\s+year/);
   assert.match(await rows.nth(1).innerText(), /4\s+garage_id/);
+  await shot(page, "import-errors");
 
   // A good file: checked first (nothing written), then imported.
   const good = `garage_id,brand,model,year,license_plate,vin\n${garage},Renault,Clio,2020,IM-001,vf1rfb00x12345678\n${garage},"Citroën","C4, Cactus",2019,IM-002,\n`;

@@ -79,7 +79,7 @@ function Import() {
   };
   const rejected = run.error instanceof ApiError && run.error.type === "/problems/import-rejected" ? run.error : null;
   return (
-    <form className="panel form" onSubmit={submit(false)} noValidate>
+    <form className="panel" onSubmit={submit(false)} noValidate>
       <h2>{t("transfer.import.title")}</h2>
       <p>{t("transfer.import.help")}</p>
       <div className="field">
