@@ -158,10 +158,15 @@ pub(crate) async fn idempotent(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let keyed = match Keyed::of(req.request()) {
-        Ok(Some(keyed)) if req.method() == actix_web::http::Method::POST => keyed,
+    // Other methods of these resources ignore the header.
+    let keyed = match req.method() {
+        &actix_web::http::Method::POST => Keyed::of(req.request()),
+        _ => Ok(None),
+    };
+    let keyed = match keyed {
+        Ok(Some(keyed)) => keyed,
         Err(err) => return Ok(req.error_response(err)),
-        Ok(_) => {
+        Ok(None) => {
             return next
                 .call(req)
                 .await

@@ -686,3 +686,22 @@ async fn a_repeated_keyed_import_is_replayed_without_reading_the_file() {
     assert_eq!(headers.get("idempotent-replayed").unwrap(), "true");
     assert_eq!(json_of(&body)["imported"], 1);
 }
+
+#[actix_web::test]
+async fn a_key_on_a_read_of_a_keyed_resource_is_ignored() {
+    let mut keys = MockIdempotencyStore::new();
+    keys.expect_claim().never();
+    let mut vehicles = MockVehicleRepository::new();
+    vehicles
+        .expect_list()
+        .returning(|_, page| Ok(Page::from_rows(vec![], page.limit, |v: &Vehicle| v.id.0)));
+    let app = api(vehicles, keys).await;
+    let (status, ..) = send(
+        &app,
+        test::TestRequest::get()
+            .uri("/api/v1/vehicles")
+            .insert_header(("Idempotency-Key", "not a valid key")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+}

@@ -116,7 +116,12 @@ impl Import {
             Ok(())
         });
         match outcome {
-            Ok(()) | Err(StoreError::Db(DieselError::RollbackTransaction)) => Ok(import.report),
+            Ok(()) | Err(StoreError::Db(DieselError::RollbackTransaction)) => {
+                // Rows failing the database's checks are found a batch after
+                // the field errors of later rows: report in file order.
+                import.report.errors.sort_by_key(|e| e.line);
+                Ok(import.report)
+            }
             Err(err) => Err(err),
         }
     }
