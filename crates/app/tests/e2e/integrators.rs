@@ -342,3 +342,50 @@ async fn a_keyed_import_sent_twice_imports_once_on_postgres() {
     let shown = app.get(&format!("/api/v1/garages/{garage}")).await;
     assert_eq!(shown.body["vehicle_count"], 1);
 }
+
+async fn garage_tags(app: TestApp) {
+    let id = app.garage("Tagged", Some(3)).await;
+    let path = format!("/api/v1/garages/{id}");
+    let read = app.get(&path).await;
+    let tag = read.header("etag").unwrap().to_owned();
+    let cached = app
+        .send_with("GET", &path, None, &[("If-None-Match", tag.as_str())])
+        .await;
+    assert_eq!(cached.status, 304);
+
+    // A vehicle taking a place changes what the garage shows: a new tag.
+    app.post("/api/v1/vehicles", vehicle(id, "TAG-1")).await;
+    let after = app.get(&path).await;
+    assert_ne!(after.header("etag"), Some(tag.as_str()));
+    let stale = app
+        .send_with(
+            "PATCH",
+            &path,
+            Some(json!({"name": "Renamed"})),
+            &[("If-Match", tag.as_str())],
+        )
+        .await;
+    assert_eq!(stale.status, 412);
+    assert_eq!(stale.body["type"], "/problems/precondition-failed");
+    let fresh = after.header("etag").unwrap().to_owned();
+    let saved = app
+        .send_with(
+            "PATCH",
+            &path,
+            Some(json!({"name": "Renamed"})),
+            &[("If-Match", fresh.as_str())],
+        )
+        .await;
+    assert_eq!(saved.status, 200);
+    assert_eq!(saved.body["name"], "Renamed");
+}
+
+#[actix_web::test]
+async fn a_garage_tag_follows_its_vehicle_count_on_postgres() {
+    garage_tags(spawn_app(TestDb::postgres()).await).await;
+}
+
+#[actix_web::test]
+async fn a_garage_tag_follows_its_vehicle_count_on_sqlite() {
+    garage_tags(spawn_app(TestDb::sqlite()).await).await;
+}
