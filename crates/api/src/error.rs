@@ -8,6 +8,111 @@ use serde::Serialize;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// Every problem type the API answers with: `(type, status, when)`. The
+/// OpenAPI document lists them; a test holds this list to `ApiError`.
+pub const PROBLEM_TYPES: &[(&str, u16, &str)] = &[
+    (
+        "/problems/bad-request",
+        400,
+        "malformed JSON, wrong types, unknown fields, a bad id in the path, a malformed header",
+    ),
+    (
+        "/problems/invalid-query",
+        400,
+        "a query parameter out of range or unknown",
+    ),
+    (
+        "/problems/unauthorized",
+        401,
+        "a write (or protected read) without a valid API key",
+    ),
+    (
+        "/problems/not-found",
+        404,
+        "no such garage, vehicle or route",
+    ),
+    (
+        "/problems/method-not-allowed",
+        405,
+        "a method the resource does not support",
+    ),
+    (
+        "/problems/duplicate-plate",
+        409,
+        "the license plate is already registered",
+    ),
+    (
+        "/problems/duplicate-vin",
+        409,
+        "the VIN is already registered",
+    ),
+    (
+        "/problems/garage-full",
+        409,
+        "the garage holds its capacity",
+    ),
+    (
+        "/problems/garage-not-empty",
+        409,
+        "deleting a garage that holds vehicles",
+    ),
+    (
+        "/problems/capacity-below-count",
+        409,
+        "a capacity lower than the vehicles held",
+    ),
+    (
+        "/problems/idempotency-key-in-use",
+        409,
+        "the first request with this Idempotency-Key has not finished",
+    ),
+    (
+        "/problems/precondition-failed",
+        412,
+        "If-Match names a version the resource is no longer at",
+    ),
+    (
+        "/problems/payload-too-large",
+        413,
+        "a JSON body over 64 KiB, an import over 32 MiB",
+    ),
+    (
+        "/problems/unsupported-media-type",
+        415,
+        "a body not of the documented media type",
+    ),
+    (
+        "/problems/validation",
+        422,
+        "well-formed input with invalid values, or an unknown garage_id",
+    ),
+    (
+        "/problems/import-rejected",
+        422,
+        "an import with bad rows (each in `errors`, with its `line`); nothing written",
+    ),
+    (
+        "/problems/idempotency-key-reused",
+        422,
+        "an Idempotency-Key already used for another request",
+    ),
+    (
+        "/problems/too-many-requests",
+        429,
+        "past the rate limit; see Retry-After",
+    ),
+    (
+        "/problems/internal",
+        500,
+        "a bug; the cause is logged, never sent",
+    ),
+    (
+        "/problems/unavailable",
+        503,
+        "the database cannot be reached in time; see Retry-After",
+    ),
+];
+
 /// A request the API refuses, or could not serve.
 #[derive(Debug)]
 pub enum ApiError {
@@ -347,4 +452,66 @@ pub(crate) async fn no_route() -> Result<HttpResponse, ApiError> {
 
 pub(crate) async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
     Err(ApiError::MethodNotAllowed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One of each kind of `ApiError`.
+    fn every_error() -> Vec<ApiError> {
+        let conflict = |kind| ApiError::Conflict {
+            kind,
+            detail: String::new(),
+            field: None,
+        };
+        vec![
+            ApiError::BadRequest(String::new()),
+            ApiError::BadQuery(vec![]),
+            ApiError::Validation(vec![]),
+            ApiError::NotFound(String::new()),
+            conflict(ConflictKind::DuplicatePlate),
+            conflict(ConflictKind::DuplicateVin),
+            conflict(ConflictKind::GarageFull),
+            conflict(ConflictKind::GarageNotEmpty),
+            conflict(ConflictKind::CapacityBelowCount),
+            ApiError::PayloadTooLarge(1),
+            ApiError::UnsupportedMediaType("text/csv"),
+            ApiError::MethodNotAllowed,
+            ApiError::PreconditionFailed,
+            ApiError::IdempotencyKeyReused,
+            ApiError::IdempotencyKeyInUse,
+            ApiError::ImportRejected {
+                rows: 0,
+                dry_run: false,
+                errors: vec![],
+            },
+            ApiError::Unauthorized,
+            ApiError::TooManyRequests { retry_after: 1 },
+            ApiError::Unavailable,
+            ApiError::Internal,
+        ]
+    }
+
+    #[test]
+    fn the_documented_problem_types_are_exactly_those_answered() {
+        let answered: Vec<(&str, u16)> = every_error()
+            .iter()
+            .map(|e| (e.kind().0, e.status_code().as_u16()))
+            .collect();
+        for (kind, status) in &answered {
+            assert!(
+                PROBLEM_TYPES
+                    .iter()
+                    .any(|(k, s, _)| k == kind && s == status),
+                "{kind} ({status}) is not in PROBLEM_TYPES"
+            );
+        }
+        for (kind, status, _) in PROBLEM_TYPES {
+            assert!(
+                answered.contains(&(kind, *status)),
+                "{kind} ({status}) is documented but never answered"
+            );
+        }
+    }
 }

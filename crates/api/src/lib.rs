@@ -19,7 +19,7 @@ use actix_web::middleware::from_fn;
 use actix_web::web;
 use garage_domain::{FleetService, IdempotencyStore};
 
-pub use error::{ApiError, PROBLEM_JSON};
+pub use error::{ApiError, PROBLEM_JSON, PROBLEM_TYPES};
 
 /// The largest JSON body accepted; larger ones get a 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;

@@ -9,6 +9,7 @@ use actix_web::http::header::ContentType;
 use actix_web::HttpResponse;
 use serde::Serialize;
 use utoipa::openapi::path::Operation;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
@@ -18,7 +19,7 @@ use crate::dto::{GarageBody, VehicleBody};
 /// An RFC 9457 problem: the body of every 4xx and 5xx answer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
-    /// A path naming the kind of problem, such as `/problems/duplicate-plate`.
+    /// One of the problem types (listed in the document).
     #[serde(rename = "type")]
     pub kind: String,
     /// The same for every problem of this type.
@@ -107,9 +108,31 @@ fn problem(description: &str) -> RefOr<utoipa::openapi::Response> {
         .into()
 }
 
+/// The problem types, as the `type` property's enumeration, each described.
+fn problem_type_schema() -> RefOr<Schema> {
+    let mut description = String::from(
+        "A path naming the kind of problem; the same `title` always goes with it. The types:\n",
+    );
+    for (kind, status, when) in crate::error::PROBLEM_TYPES {
+        description.push_str(&format!("\n- `{kind}` ({status}): {when}"));
+    }
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(
+            crate::error::PROBLEM_TYPES.iter().map(|(kind, ..)| *kind),
+        ))
+        .description(Some(description))
+        .into()
+}
+
 impl Modify for CommonResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
+        if let Some(RefOr::T(Schema::Object(problem))) = components.schemas.get_mut("Problem") {
+            problem
+                .properties
+                .insert("type".to_owned(), problem_type_schema());
+        }
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
