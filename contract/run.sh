@@ -43,11 +43,13 @@ curl -fsS -o /dev/null -H 'content-type: application/json' \
 seed_args=(--seed "$seed")
 [ "$seed" = random ] && seed_args=()
 status=0
+# Run from the scratch directory: schemathesis and hypothesis keep caches in the working directory.
+cd "$work"
 schemathesis run "$base/api/v1/openapi.json" --url "$base" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
   --phases examples,coverage,fuzzing --max-examples "$examples" "${seed_args[@]}" \
   --workers 2 --request-timeout 10 --no-color --generation-database none \
-  --report junit --report-dir "$work/report" || status=$?
+  --report junit --report-dir report || status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- server log ---"; tail -n 50 "$work/server.log"
 fi
