@@ -259,17 +259,18 @@ impl ApiError {
                 dry_run,
                 errors,
             } => {
+                let outcome = if *dry_run {
+                    "this was a dry run"
+                } else {
+                    "nothing was imported"
+                };
+                // Line 1 is the header: without its columns no row was read.
+                if errors.iter().all(|e| e.line == 1) {
+                    return format!("the header line is invalid; {outcome}");
+                }
                 let mut lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
                 lines.dedup();
-                format!(
-                    "{} of {rows} rows are invalid; {}",
-                    lines.len(),
-                    if *dry_run {
-                        "this was a dry run"
-                    } else {
-                        "nothing was imported"
-                    }
-                )
+                format!("{} of {rows} rows are invalid; {outcome}", lines.len())
             }
             Self::Unauthorized => "send a valid API key as `Authorization: Bearer <key>`".into(),
             Self::TooManyRequests { retry_after } => {

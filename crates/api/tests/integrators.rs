@@ -465,6 +465,10 @@ async fn an_import_header_must_name_the_required_columns() {
         .unwrap()
         .iter()
         .all(|e| e["line"] == 1));
+    assert_eq!(
+        body["detail"],
+        "the header line is invalid; this was a dry run"
+    );
     let fields: Vec<&str> = body["errors"]
         .as_array()
         .unwrap()

@@ -149,6 +149,7 @@ impl<T> Page<T> {
 pub struct ImportRow {
     /// 1-based, counting the header line.
     pub line: u64,
+    /// The errors' `field` is the column; an empty one means the whole line.
     pub vehicle: Result<NewVehicle, Vec<FieldError>>,
 }
 

@@ -102,7 +102,9 @@ impl Import {
                     Ok(vehicle) => import.accept(conn, row.line, vehicle)?,
                     Err(fields) => {
                         for field in fields {
-                            import.fail(row.line, Some(&field.field), field.message);
+                            // An empty field name means the whole line.
+                            let name = Some(field.field.as_str()).filter(|f| !f.is_empty());
+                            import.fail(row.line, name, field.message);
                         }
                     }
                 }

@@ -697,10 +697,16 @@ async fn an_import_with_any_bad_row_writes_none_and_names_every_one(s: Store) {
     s.vehicles.create(registered).await.unwrap();
     let mut vin_taken = new_vehicle(g.id, "NEW-2");
     vin_taken.vin = Some(vin("VF1RFB00X12345678"));
-    let bad_fields = vec![FieldError {
-        field: "year".into(),
-        message: "must be 1886 or later".into(),
-    }];
+    let bad_fields = vec![
+        FieldError {
+            field: "year".into(),
+            message: "must be 1886 or later".into(),
+        },
+        FieldError {
+            field: String::new(),
+            message: "has 4 fields where the header has 5".into(),
+        },
+    ];
     let report = s
         .vehicles
         .import(
@@ -729,6 +735,7 @@ async fn an_import_with_any_bad_row_writes_none_and_names_every_one(s: Store) {
         found,
         [
             (3, Some("year")),
+            (3, None),
             (4, Some("license_plate")),
             (5, Some("license_plate")),
             (6, Some("vin")),
