@@ -112,6 +112,7 @@ pub(crate) async fn import(
                     status: 200,
                     location: None,
                     content_type: Some("application/json".into()),
+                    etag: None,
                     body: body.to_vec(),
                 })
                 .await;

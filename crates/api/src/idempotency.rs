@@ -232,6 +232,7 @@ async fn finish(
         status: head.status().as_u16(),
         location: header_text(header::LOCATION),
         content_type: header_text(header::CONTENT_TYPE),
+        etag: header_text(header::ETAG),
         body: bytes.to_vec(),
     };
     keyed.complete(stored).await;
@@ -250,6 +251,9 @@ fn replay(stored: StoredResponse) -> HttpResponse {
     }
     if let Some(content_type) = stored.content_type {
         response.insert_header((header::CONTENT_TYPE, content_type));
+    }
+    if let Some(etag) = stored.etag {
+        response.insert_header((header::ETAG, etag));
     }
     response.body(stored.body)
 }

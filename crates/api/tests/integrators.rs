@@ -233,6 +233,7 @@ async fn a_first_keyed_creation_runs_and_its_response_is_stored() {
         .expect("the response was stored");
     assert_eq!(stored.status, 201);
     assert_eq!(stored.location.as_deref(), Some("/api/v1/vehicles/42"));
+    assert_eq!(stored.etag.as_deref(), Some("\"1\""));
     assert_eq!(stored.body, body);
     assert!(headers.get("idempotent-replayed").is_none());
 }
@@ -245,6 +246,7 @@ async fn a_repeated_key_replays_the_stored_response_without_a_write() {
             status: 201,
             location: Some("/api/v1/vehicles/42".into()),
             content_type: Some("application/json".into()),
+            etag: Some("\"1\"".into()),
             body: br#"{"id":42}"#.to_vec(),
         }))
     });
@@ -258,6 +260,7 @@ async fn a_repeated_key_replays_the_stored_response_without_a_write() {
         "/api/v1/vehicles/42"
     );
     assert_eq!(headers.get("idempotent-replayed").unwrap(), "true");
+    assert_eq!(headers.get(header::ETAG).unwrap(), "\"1\"");
     assert_eq!(body, br#"{"id":42}"#);
 }
 
@@ -676,6 +679,7 @@ async fn a_repeated_keyed_import_is_replayed_without_reading_the_file() {
             status: 200,
             location: None,
             content_type: Some("application/json".into()),
+            etag: None,
             body: br#"{"dry_run":false,"rows":1,"imported":1}"#.to_vec(),
         }))
     });

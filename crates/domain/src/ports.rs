@@ -112,6 +112,7 @@ pub struct StoredResponse {
     pub status: u16,
     pub location: Option<String>,
     pub content_type: Option<String>,
+    pub etag: Option<String>,
     pub body: Vec<u8>,
 }
 

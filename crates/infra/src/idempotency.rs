@@ -34,6 +34,7 @@ struct KeyRow {
     status: Option<i32>,
     location: Option<String>,
     content_type: Option<String>,
+    etag: Option<String>,
     body: Option<Vec<u8>>,
 }
 
@@ -71,6 +72,7 @@ impl IdempotencyStore for DieselIdempotencyStore {
                         keys::status,
                         keys::location,
                         keys::content_type,
+                        keys::etag,
                         keys::body,
                     ))
                     .first::<KeyRow>(conn)
@@ -81,12 +83,14 @@ impl IdempotencyStore for DieselIdempotencyStore {
                         status: Some(status),
                         location,
                         content_type,
+                        etag,
                         body,
                         ..
                     }) => Claim::Replay(StoredResponse {
                         status: u16::try_from(status).unwrap_or(500),
                         location,
                         content_type,
+                        etag,
                         body: body.unwrap_or_default(),
                     }),
                     // Running, or released in between: either way, not ours.
@@ -104,6 +108,7 @@ impl IdempotencyStore for DieselIdempotencyStore {
                         keys::status.eq(i32::from(response.status)),
                         keys::location.eq(response.location),
                         keys::content_type.eq(response.content_type),
+                        keys::etag.eq(response.etag),
                         keys::body.eq(response.body),
                     ))
                     .execute(conn)?;

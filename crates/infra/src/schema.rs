@@ -36,6 +36,7 @@ diesel::table! {
         status -> Nullable<Integer>,
         location -> Nullable<Text>,
         content_type -> Nullable<Text>,
+        etag -> Nullable<Text>,
         body -> Nullable<Binary>,
         created_at -> Timestamp,
     }

@@ -821,6 +821,7 @@ fn response(body: &str) -> StoredResponse {
         status: 201,
         location: Some("/api/v1/garages/1".into()),
         content_type: Some("application/json".into()),
+        etag: Some("\"1\"".into()),
         body: body.as_bytes().to_vec(),
     }
 }

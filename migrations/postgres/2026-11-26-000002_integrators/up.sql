@@ -16,6 +16,7 @@ CREATE TABLE idempotency_keys (
     status       INTEGER,
     location     TEXT,
     content_type TEXT,
+    etag         TEXT,
     body         BYTEA,
     created_at   TIMESTAMP NOT NULL
 );

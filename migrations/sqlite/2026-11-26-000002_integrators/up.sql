@@ -17,6 +17,7 @@ CREATE TABLE idempotency_keys (
     status       INTEGER,
     location     TEXT,
     content_type TEXT,
+    etag         TEXT,
     body         BLOB,
     created_at   TIMESTAMP NOT NULL
 );

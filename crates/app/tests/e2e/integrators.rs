@@ -240,6 +240,8 @@ async fn same_key_at_once(app: TestApp) {
     assert_eq!(again.status, 201);
     assert_eq!(again.body, created[0].body);
     assert_eq!(again.location, created[0].location);
+    assert_eq!(again.header("etag"), created[0].header("etag"));
+    assert!(again.header("etag").is_some());
     assert_eq!(again.header("idempotent-replayed"), Some("true"));
 
     let other = app
