@@ -391,3 +391,53 @@ async fn a_garage_tag_follows_its_vehicle_count_on_postgres() {
 async fn a_garage_tag_follows_its_vehicle_count_on_sqlite() {
     garage_tags(spawn_app(TestDb::sqlite()).await).await;
 }
+
+/// A client that sends a keyed import and hangs up before the answer: the
+/// server finishes the request (actix polls a handler to the end), so the
+/// retry gets the stored answer, not a key claimed for minutes nor a
+/// refusal of every row as already registered.
+#[actix_web::test]
+async fn a_keyed_import_whose_client_hung_up_answers_its_retry_on_postgres() {
+    use tokio::io::AsyncWriteExt;
+
+    let app = spawn_app(TestDb::postgres()).await;
+    let garage = app.garage("Hung up", None).await;
+    let mut csv = String::from("garage_id,brand,model,year,license_plate\n");
+    for i in 0..20_000 {
+        csv.push_str(&format!("{garage},Renault,Clio,2020,HU{i:06}\n"));
+    }
+    let address = app.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let head = format!(
+        "POST /api/v1/vehicles/import HTTP/1.1\r\nHost: {address}\r\nContent-Type: text/csv\r\n\
+         Idempotency-Key: hung-up\r\nContent-Length: {}\r\n\r\n",
+        csv.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(csv.as_bytes()).await.unwrap();
+    stream.flush().await.unwrap();
+    drop(stream);
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let (status, body) = loop {
+        let mut resp = app
+            .client
+            .post(format!("{}/api/v1/vehicles/import", app.base))
+            .insert_header(("content-type", "text/csv"))
+            .insert_header(("Idempotency-Key", "hung-up"))
+            .send_body(csv.clone())
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let body: Value = serde_json::from_slice(&resp.body().limit(1 << 20).await.unwrap())
+            .unwrap_or(Value::Null);
+        if status != 409 || std::time::Instant::now() > deadline {
+            break (status, body);
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["imported"], 20_000);
+    let shown = app.get(&format!("/api/v1/garages/{garage}")).await;
+    assert_eq!(shown.body["vehicle_count"], 20_000);
+}
