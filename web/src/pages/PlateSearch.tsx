@@ -8,62 +8,62 @@ import * as rules from "../validation";
 
 /** `/vehicles?plate=…`: any spelling of a plate finds its vehicle; `?vin=…` a VIN's. */
 export function PlateSearch() {
+  const { t } = useI18n();
   const [params] = useSearchParams();
   const vin = params.get("vin");
-  return vin === null ? <ByPlate plate={params.get("plate") ?? ""} /> : <ByVin vin={vin} />;
-}
-
-function ByVin({ vin }: { vin: string }) {
-  const { t } = useI18n();
-  const canonical = vin.trim().toUpperCase();
-  const valid = rules.vin(canonical) === null && canonical !== "";
-  const found = useQuery({
-    queryKey: ["vehicles", { vin: canonical }],
-    queryFn: () => api.listVehicles({ vin: canonical }),
-    enabled: valid,
-  });
+  if (vin !== null) {
+    const canonical = vin.trim().toUpperCase();
+    return (
+      <Search
+        filter={{ vin: canonical }}
+        valid={canonical !== "" && rules.vin(canonical) === null}
+        title={t("search.title.vin", { vin: canonical })}
+        invalid={t("validation.vin")}
+        none={t("search.vin.none", { vin: canonical })}
+      />
+    );
+  }
+  const plate = params.get("plate") ?? "";
+  const canonical = rules.canonicalPlate(plate);
   return (
-    <section aria-labelledby="plate-title">
-      <h1 id="plate-title">{t("search.title.vin", { vin: canonical })}</h1>
-      {!valid ? (
-        <p className="error" role="alert">
-          {t("validation.vin")}
-        </p>
-      ) : found.isPending ? (
-        <Loading />
-      ) : found.isError ? (
-        <ErrorState error={found.error} onRetry={() => found.refetch()} />
-      ) : found.data.items.length === 0 ? (
-        <Empty>{t("search.vin.none", { vin: canonical })}</Empty>
-      ) : (
-        <Results vehicles={found.data.items} />
-      )}
-    </section>
+    <Search
+      filter={{ plate: canonical }}
+      valid={rules.plate(plate) === null}
+      title={t("search.title", { plate: canonical || plate })}
+      invalid={t("search.invalid")}
+      none={t("search.none", { plate: canonical })}
+    />
   );
 }
 
-function ByPlate({ plate }: { plate: string }) {
-  const { t } = useI18n();
-  const valid = rules.plate(plate) === null;
-  const canonical = rules.canonicalPlate(plate);
+interface SearchProps {
+  /** The list's filter, canonical: one plate or one VIN. */
+  filter: { plate: string } | { vin: string };
+  valid: boolean;
+  title: string;
+  invalid: string;
+  none: string;
+}
+
+function Search({ filter, valid, title, invalid, none }: SearchProps) {
   const found = useQuery({
-    queryKey: ["vehicles", { plate: canonical }],
-    queryFn: () => api.listVehicles({ plate: canonical }),
+    queryKey: ["vehicles", filter],
+    queryFn: () => api.listVehicles(filter),
     enabled: valid,
   });
   return (
     <section aria-labelledby="plate-title">
-      <h1 id="plate-title">{t("search.title", { plate: canonical || plate })}</h1>
+      <h1 id="plate-title">{title}</h1>
       {!valid ? (
         <p className="error" role="alert">
-          {t("search.invalid")}
+          {invalid}
         </p>
       ) : found.isPending ? (
         <Loading />
       ) : found.isError ? (
         <ErrorState error={found.error} onRetry={() => found.refetch()} />
       ) : found.data.items.length === 0 ? (
-        <Empty>{t("search.none", { plate: canonical })}</Empty>
+        <Empty>{none}</Empty>
       ) : (
         <Results vehicles={found.data.items} />
       )}
