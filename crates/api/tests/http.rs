@@ -1,11 +1,14 @@
 //! The HTTP layer through actix's test service, with mocked ports: status
 //! codes, headers and problem bodies for every kind of answer.
 
+mod common;
+
 use std::sync::Arc;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{test, App};
 use chrono::Utc;
+use common::vehicle_from;
 use garage_domain::*;
 use serde_json::{json, Value};
 
@@ -17,21 +20,6 @@ fn garage(id: i64) -> Garage {
         capacity: Some(Capacity::parse(10).unwrap()),
         vehicle_count: 2,
         version: Version(3),
-        created_at: Utc::now(),
-        updated_at: Utc::now(),
-    }
-}
-
-fn vehicle_from(id: i64, new: NewVehicle) -> Vehicle {
-    Vehicle {
-        id: VehicleId(id),
-        garage_id: new.garage_id,
-        brand: new.brand,
-        model: new.model,
-        year: new.year,
-        license_plate: new.license_plate,
-        vin: new.vin,
-        version: Version(1),
         created_at: Utc::now(),
         updated_at: Utc::now(),
     }

@@ -2,6 +2,8 @@
 //! ports: entity tags and conditional requests, idempotent creations, VINs,
 //! bulk import and export.
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 
 use actix_http::Request;
@@ -10,6 +12,7 @@ use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::{header, StatusCode};
 use actix_web::{test, App};
 use chrono::Utc;
+use common::vehicle_from;
 use garage_domain::*;
 use serde_json::{json, Value};
 
@@ -23,21 +26,6 @@ fn vehicle(id: i64, version: i64) -> Vehicle {
         license_plate: LicensePlate::parse(&format!("AB-{id}")).unwrap(),
         vin: Some(Vin::parse("VF1RFB00X12345678").unwrap()),
         version: Version(version),
-        created_at: Utc::now(),
-        updated_at: Utc::now(),
-    }
-}
-
-fn from_new(id: i64, new: NewVehicle) -> Vehicle {
-    Vehicle {
-        id: VehicleId(id),
-        garage_id: new.garage_id,
-        brand: new.brand,
-        model: new.model,
-        year: new.year,
-        license_plate: new.license_plate,
-        vin: new.vin,
-        version: Version(1),
         created_at: Utc::now(),
         updated_at: Utc::now(),
     }
@@ -222,7 +210,7 @@ async fn a_first_keyed_creation_runs_and_its_response_is_stored() {
     vehicles
         .expect_create()
         .times(1)
-        .returning(|v| Ok(from_new(42, v)));
+        .returning(|v| Ok(vehicle_from(42, v)));
     let app = api(vehicles, keys).await;
     let (status, headers, body) = send(&app, creation()).await;
     assert_eq!(status, StatusCode::CREATED);
