@@ -532,7 +532,7 @@ pub(crate) async fn export(
 
 fn batch(after: Option<i64>) -> PageRequest {
     PageRequest {
-        limit: Limit::parse(Limit::MAX.into()).unwrap_or_default(),
+        limit: Limit::LARGEST,
         after,
     }
 }

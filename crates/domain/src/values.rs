@@ -335,6 +335,8 @@ pub struct Limit(u16);
 impl Limit {
     pub const MAX: u16 = 200;
     pub const DEFAULT: Limit = Limit(50);
+    /// The largest page, for callers that read everything page by page.
+    pub const LARGEST: Limit = Limit(Self::MAX);
 
     /// # Errors
     /// When `raw` is not within 1..=200.
