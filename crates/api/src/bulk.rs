@@ -83,7 +83,7 @@ pub struct ImportBody {
         (status = 422, description = "Bad rows, each with its `line`: nothing was imported; or an Idempotency-Key used for another request", body = crate::openapi::Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn import(
-    fleet: web::Data<FleetService>,
+    fleet: crate::edge::Fleet,
     req: HttpRequest,
     query: web::Query<ImportQuery>,
     payload: web::Payload,
@@ -499,7 +499,7 @@ impl<R: Read> Iterator for CsvRows<R> {
             headers(("Content-Disposition" = String))),
     ))]
 pub(crate) async fn export(
-    fleet: web::Data<FleetService>,
+    fleet: crate::edge::Fleet,
     query: web::Query<ExportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (format, filter) = query.into_inner().try_into_domain()?;

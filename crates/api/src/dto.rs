@@ -306,7 +306,13 @@ impl GarageQuery {
             .and_then(|q| errors.check("q", GarageName::parse(&q)))
             .map(GarageName::into_inner);
         bad_query(errors)?;
-        Ok((GarageFilter { name_contains }, page))
+        Ok((
+            GarageFilter {
+                name_contains,
+                within: None,
+            },
+            page,
+        ))
     }
 }
 
@@ -362,6 +368,7 @@ fn vehicle_filter(
             .map(Brand::into_inner),
         garage_id: garage_id.and_then(|g| errors.check("garage_id", GarageId::parse(g))),
         vin: vin.and_then(|v| errors.check("vin", Vin::parse(&v))),
+        within: None,
     }
 }
 

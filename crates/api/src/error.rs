@@ -27,6 +27,11 @@ pub const PROBLEM_TYPES: &[(&str, u16, &str)] = &[
         "a write (or protected read) without a valid API key",
     ),
     (
+        "/problems/forbidden",
+        403,
+        "a valid API key whose scope does not allow this operation, or limited to some garages and asked to create one",
+    ),
+    (
         "/problems/not-found",
         404,
         "no such garage, vehicle or route",
@@ -35,6 +40,11 @@ pub const PROBLEM_TYPES: &[(&str, u16, &str)] = &[
         "/problems/method-not-allowed",
         405,
         "a method the resource does not support",
+    ),
+    (
+        "/problems/request-timeout",
+        408,
+        "the request body did not arrive within the deadline; the connection is closed",
     ),
     (
         "/problems/duplicate-plate",
@@ -147,6 +157,10 @@ pub enum ApiError {
     },
     /// No valid `Authorization: Bearer <key>` where one is required.
     Unauthorized,
+    /// A valid key that may not do this.
+    Forbidden(String),
+    /// The body did not arrive in time.
+    RequestTimeout,
     /// The client spent its request budget; it may retry after this many seconds.
     TooManyRequests {
         retry_after: u64,
@@ -228,6 +242,8 @@ impl ApiError {
             ),
             Self::ImportRejected { .. } => ("/problems/import-rejected", "Import has invalid rows"),
             Self::Unauthorized => ("/problems/unauthorized", "Authentication required"),
+            Self::Forbidden(_) => ("/problems/forbidden", "Not allowed for this key"),
+            Self::RequestTimeout => ("/problems/request-timeout", "Request body too slow"),
             Self::TooManyRequests { .. } => ("/problems/too-many-requests", "Too many requests"),
             Self::Unavailable => ("/problems/unavailable", "Service temporarily unavailable"),
             Self::Internal => ("/problems/internal", "Internal error"),
@@ -273,6 +289,8 @@ impl ApiError {
                 format!("{} of {rows} rows are invalid; {outcome}", lines.len())
             }
             Self::Unauthorized => "send a valid API key as `Authorization: Bearer <key>`".into(),
+            Self::Forbidden(detail) => detail.clone(),
+            Self::RequestTimeout => "the request body did not arrive in time".into(),
             Self::TooManyRequests { retry_after } => {
                 format!("request budget spent; retry in {retry_after} s")
             }
@@ -343,6 +361,8 @@ impl ResponseError for ApiError {
             }
             Self::IdempotencyKeyInUse => StatusCode::CONFLICT,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -388,13 +408,16 @@ impl From<Error> for ApiError {
             field,
         };
         match &err {
-            Error::GarageNotFound(_) | Error::VehicleNotFound(_) => Self::NotFound(detail),
+            Error::GarageNotFound(_) | Error::VehicleNotFound(_) | Error::KeyNotFound(_) => {
+                Self::NotFound(detail)
+            }
             Error::UnknownGarage(_) => Self::invalid("garage_id", detail),
             Error::DuplicatePlate(_) => {
                 conflict(ConflictKind::DuplicatePlate, Some("license_plate"))
             }
             Error::DuplicateVin(_) => conflict(ConflictKind::DuplicateVin, Some("vin")),
             Error::Stale => Self::PreconditionFailed,
+            Error::OutOfReach(_) => Self::Forbidden(detail),
             Error::GarageFull { .. } => conflict(ConflictKind::GarageFull, Some("garage_id")),
             Error::GarageNotEmpty { .. } => conflict(ConflictKind::GarageNotEmpty, None),
             Error::CapacityBelowCount { .. } => {
@@ -488,6 +511,8 @@ mod tests {
                 errors: vec![],
             },
             ApiError::Unauthorized,
+            ApiError::Forbidden(String::new()),
+            ApiError::RequestTimeout,
             ApiError::TooManyRequests { retry_after: 1 },
             ApiError::Unavailable,
             ApiError::Internal,

@@ -17,7 +17,7 @@ type Result<T = HttpResponse> = std::result::Result<T, ApiError>;
 #[utoipa::path(get, path = "/api/v1/garages", tag = "garages", operation_id = "list_garages",
     params(GarageQuery),
     responses((status = 200, description = "A page of garages", body = crate::openapi::GaragePage)))]
-pub(crate) async fn list(fleet: web::Data<FleetService>, query: web::Query<GarageQuery>) -> Result {
+pub(crate) async fn list(fleet: crate::edge::Fleet, query: web::Query<GarageQuery>) -> Result {
     let (filter, page) = query.into_inner().try_into_domain()?;
     let page = fleet.list_garages(filter, page).await?;
     crate::body::json(HttpResponse::Ok(), &PageBody::<GarageBody>::from_page(page))
@@ -33,10 +33,7 @@ pub(crate) async fn list(fleet: web::Data<FleetService>, query: web::Query<Garag
         (status = 409, description = "A request with this Idempotency-Key is in progress", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or an Idempotency-Key used for another request", body = crate::openapi::Problem, content_type = "application/problem+json"),
     ))]
-pub(crate) async fn create(
-    fleet: web::Data<FleetService>,
-    body: web::Json<CreateGarage>,
-) -> Result {
+pub(crate) async fn create(fleet: crate::edge::Fleet, body: web::Json<CreateGarage>) -> Result {
     let garage = fleet
         .create_garage(body.into_inner().try_into_domain()?)
         .await?;
@@ -55,7 +52,7 @@ pub(crate) async fn create(
     ))]
 pub(crate) async fn show(
     req: HttpRequest,
-    fleet: web::Data<FleetService>,
+    fleet: crate::edge::Fleet,
     id: web::Path<i64>,
 ) -> Result {
     let garage = fleet.garage(GarageId(id.into_inner())).await?;
@@ -89,7 +86,7 @@ async fn expected(
     ))]
 pub(crate) async fn update(
     req: HttpRequest,
-    fleet: web::Data<FleetService>,
+    fleet: crate::edge::Fleet,
     id: web::Path<i64>,
     body: web::Json<UpdateGarage>,
 ) -> Result {
@@ -111,7 +108,7 @@ pub(crate) async fn update(
     ))]
 pub(crate) async fn delete(
     req: HttpRequest,
-    fleet: web::Data<FleetService>,
+    fleet: crate::edge::Fleet,
     id: web::Path<i64>,
 ) -> Result {
     let id = GarageId(id.into_inner());
@@ -128,7 +125,7 @@ pub(crate) async fn delete(
         (status = 404, description = "No such garage", body = crate::openapi::Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn vehicles(
-    fleet: web::Data<FleetService>,
+    fleet: crate::edge::Fleet,
     id: web::Path<i64>,
     query: web::Query<PageQuery>,
 ) -> Result {

@@ -8,7 +8,8 @@
 //! and body get that response again (`Idempotent-Replayed: true`). A key
 //! reused with another body is a 422, a key whose request is still running
 //! a 409. A request that failed releases its key, since it changed nothing.
-//! Keys are scoped to the caller's credential and the route, and expire
+//! Keys are scoped to the caller (its API key, or its address without one)
+//! and the route, and expire
 //! after 24 hours.
 
 use std::sync::Arc;
@@ -77,13 +78,18 @@ impl Keyed {
             tracing::error!("no idempotency store configured");
             ApiError::Internal
         })?;
-        let header_bytes = |name| {
-            req.headers()
-                .get(name)
-                .map_or(&b""[..], header::HeaderValue::as_bytes)
-        };
+        // Scoped to the caller: its key, or without one, its address, so
+        // two anonymous clients never share a key's answer.
+        let caller = req
+            .extensions()
+            .get::<crate::edge::Caller>()
+            .map(crate::edge::Caller::identity)
+            .ok_or_else(|| {
+                tracing::error!("an idempotent route was reached without the edge");
+                ApiError::Internal
+            })?;
         let scope = hex_digest(&[
-            header_bytes(header::AUTHORIZATION),
+            caller.as_bytes(),
             req.method().as_str().as_bytes(),
             req.path().as_bytes(),
             key.as_bytes(),

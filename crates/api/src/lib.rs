@@ -1,11 +1,13 @@
 //! Garage's HTTP adapter: the `/api/v1` routes, their wire types, and the
 //! mapping of every failure to an RFC 9457 problem.
 
+mod access;
 mod body;
 pub mod bulk;
 mod conditional;
 #[doc(hidden)]
 pub mod dto;
+pub mod edge;
 mod error;
 mod garages;
 pub mod idempotency;
@@ -17,8 +19,10 @@ use std::sync::Arc;
 use actix_web::http::Method;
 use actix_web::middleware::from_fn;
 use actix_web::web;
+use garage_domain::access::Scope;
 use garage_domain::{FleetService, IdempotencyStore};
 
+pub use edge::{Caller, Edge};
 pub use error::{ApiError, PROBLEM_JSON, PROBLEM_TYPES};
 
 /// The largest JSON body accepted; larger ones get a 413.
@@ -35,19 +39,27 @@ pub struct Endpoint {
     /// Under [`PREFIX`], in actix's `{param}` syntax (OpenAPI's too).
     pub path: &'static str,
     handler: fn() -> actix_web::Route,
+    /// The scope a caller needs; `None` for a public route.
+    pub scope: Option<Scope>,
+    /// The largest body it takes; a larger `Content-Length` is a 413 at once.
+    pub max_body: usize,
     /// Takes an `Idempotency-Key`.
     idempotent: bool,
 }
 
+/// A route the scope of its method guards: reads need `read`, writes `write`.
 const fn endpoint(
     method: &'static Method,
     path: &'static str,
     handler: fn() -> actix_web::Route,
 ) -> Endpoint {
+    let read = matches!(*method, Method::GET);
     Endpoint {
         method,
         path,
         handler,
+        scope: Some(if read { Scope::Read } else { Scope::Write }),
+        max_body: if read { 0 } else { MAX_BODY_BYTES },
         idempotent: false,
     }
 }
@@ -57,11 +69,37 @@ const fn idempotent(mut e: Endpoint) -> Endpoint {
     e
 }
 
+const fn public(mut e: Endpoint) -> Endpoint {
+    e.scope = None;
+    e
+}
+
+const fn admin(mut e: Endpoint) -> Endpoint {
+    e.scope = Some(Scope::Admin);
+    e
+}
+
+const fn body_up_to(mut e: Endpoint, bytes: usize) -> Endpoint {
+    e.max_body = bytes;
+    e
+}
+
 /// Every route, in matching order: literal segments before `{id}`.
 pub const ENDPOINTS: &[Endpoint] = &[
-    endpoint(&Method::GET, "/openapi.json", || {
+    public(endpoint(&Method::GET, "/openapi.json", || {
         web::get().to(openapi::serve)
-    }),
+    })),
+    public(endpoint(&Method::GET, "/me", || web::get().to(access::me))),
+    admin(endpoint(&Method::GET, "/keys", || {
+        web::get().to(access::list_keys)
+    })),
+    // Not idempotent: a stored answer would keep the secret.
+    admin(endpoint(&Method::POST, "/keys", || {
+        web::post().to(access::create_key)
+    })),
+    admin(endpoint(&Method::DELETE, "/keys/{id}", || {
+        web::delete().to(access::revoke_key)
+    })),
     endpoint(&Method::GET, "/garages", || web::get().to(garages::list)),
     idempotent(endpoint(&Method::POST, "/garages", || {
         web::post().to(garages::create)
@@ -85,9 +123,12 @@ pub const ENDPOINTS: &[Endpoint] = &[
     endpoint(&Method::GET, "/vehicles/export", || {
         web::get().to(bulk::export)
     }),
-    endpoint(&Method::POST, "/vehicles/import", || {
-        web::post().to(bulk::import)
-    }),
+    body_up_to(
+        endpoint(&Method::POST, "/vehicles/import", || {
+            web::post().to(bulk::import)
+        }),
+        bulk::MAX_IMPORT_BYTES,
+    ),
     endpoint(&Method::GET, "/vehicles/{id}", || {
         web::get().to(vehicles::show)
     }),
@@ -101,13 +142,19 @@ pub const ENDPOINTS: &[Endpoint] = &[
 
 /// Registers the API under [`PREFIX`], with extractors whose failures are
 /// problem documents too.
+/// Every request under it first meets the edge (who calls, within which
+/// budget), then its route's guard (which scope it needs, how large a body
+/// it takes): the guards belong to the routes, whatever the spelling of the
+/// path that reached them.
 pub fn configure(
     service: FleetService,
     keys: Arc<dyn IdempotencyStore>,
+    edge: Edge,
 ) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         cfg.app_data(web::Data::new(service))
             .app_data(web::Data::new(keys))
+            .app_data(web::Data::new(edge))
             .app_data(
                 web::JsonConfig::default()
                     .limit(MAX_BODY_BYTES)
@@ -117,6 +164,7 @@ pub fn configure(
             .app_data(web::PathConfig::default().error_handler(error::path_error))
             .service(
                 web::scope(PREFIX)
+                    .wrap(from_fn(edge::authenticate))
                     .configure(resources)
                     .default_service(web::to(error::no_route)),
             );
@@ -136,7 +184,7 @@ fn resources(cfg: &mut web::ServiceConfig) {
         let endpoints = ENDPOINTS.iter().filter(|e| e.path == path);
         let resource = endpoints
             .clone()
-            .fold(web::resource(path), |r, e| r.route((e.handler)()))
+            .fold(web::resource(path), |r, e| r.route(guarded(e)))
             .default_service(web::to(error::method_not_allowed));
         if endpoints.clone().any(|e| e.idempotent) {
             cfg.service(resource.wrap(from_fn(idempotency::idempotent)));
@@ -144,4 +192,12 @@ fn resources(cfg: &mut web::ServiceConfig) {
             cfg.service(resource);
         }
     }
+}
+
+/// The route of `e`, wrapped in its guard.
+fn guarded(e: &'static Endpoint) -> actix_web::Route {
+    let (scope, max_body) = (e.scope, e.max_body);
+    (e.handler)().wrap(from_fn(move |req, next| {
+        edge::authorize(scope, max_body, req, next)
+    }))
 }

@@ -62,7 +62,7 @@ pub struct VehiclePage {
 #[openapi(
     info(
         title = "Garage API",
-        description = "Garages and the vehicles they hold. Errors are RFC 9457 problem documents (`application/problem+json`). Writes need `Authorization: Bearer <key>` when the server has keys configured (reads too when it protects them).",
+        description = "Garages and the vehicles they hold. Errors are RFC 9457 problem documents (`application/problem+json`).\n\nAccess: send `Authorization: Bearer <key>`. Each operation names the scope it needs (`read` < `write` < `admin`); a key limited to some garages sees and changes only those and their vehicles. Without a key, a caller may read (unless the server protects reads), and write only while no key exists at all. A bad key is a 401; too narrow a scope a 403.\n\nRate limits: every response carries `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers); past the budget, a 429 with `Retry-After`. Failed authentications are limited per address.",
         license(name = "MIT OR Apache-2.0"),
     ),
     paths(
@@ -79,12 +79,17 @@ pub struct VehiclePage {
         crate::vehicles::delete,
         crate::bulk::import,
         crate::bulk::export,
+        crate::access::me,
+        crate::access::list_keys,
+        crate::access::create_key,
+        crate::access::revoke_key,
         serve,
     ),
     components(schemas(Problem, ProblemItem)),
     tags(
         (name = "garages", description = "Places that keep vehicles"),
         (name = "vehicles", description = "Vehicles, each kept in one garage"),
+        (name = "access", description = "Who is calling, and the API keys"),
         (name = "meta", description = "This document"),
     ),
     modifiers(&CommonResponses),
@@ -133,10 +138,30 @@ impl Modify for CommonResponses {
                 .properties
                 .insert("type".to_owned(), problem_type_schema());
         }
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        let mut bearer = Http::new(HttpAuthScheme::Bearer);
+        bearer.description = Some(
+            "An API key (`gar_…`), created with `garage keys create` or `POST /api/v1/keys`, or a key configured in `APP__AUTH__API_KEYS` (admin).".into(),
         );
+        components.add_security_scheme("bearerAuth", SecurityScheme::Http(bearer));
+        for e in crate::ENDPOINTS {
+            let Some(item) = openapi
+                .paths
+                .paths
+                .get_mut(&format!("{}{}", crate::PREFIX, e.path))
+            else {
+                continue;
+            };
+            let operation = match *e.method {
+                actix_web::http::Method::GET => &mut item.get,
+                actix_web::http::Method::POST => &mut item.post,
+                actix_web::http::Method::PATCH => &mut item.patch,
+                actix_web::http::Method::DELETE => &mut item.delete,
+                _ => continue,
+            };
+            if let Some(operation) = operation {
+                add_access(operation, e.scope);
+            }
+        }
         for item in openapi.paths.paths.values_mut() {
             let operations = [
                 &mut item.get,
@@ -157,12 +182,22 @@ fn add_common(operation: &mut Operation) {
             "400",
             "Malformed request: unreadable JSON or header, bad query or path",
         ),
-        ("401", "No valid API key where one is required"),
-        ("429", "Request budget spent; see `Retry-After`"),
+        (
+            "401",
+            "An invalid API key, or none where one is required",
+        ),
+        (
+            "429",
+            "Request budget spent (or too many failed authentications from this address); see `Retry-After`, `RateLimit` and `RateLimit-Policy`",
+        ),
         ("500", "Failed on the server's side (logged)"),
         ("503", "The database is unavailable; see `Retry-After`"),
     ];
     if operation.request_body.is_some() {
+        common.push((
+            "408",
+            "The body did not arrive within the deadline; the connection is closed",
+        ));
         common.push(("413", "The body is too large"));
         common.push(("415", "The body is not of the documented media type"));
     }
@@ -180,12 +215,38 @@ fn add_common(operation: &mut Operation) {
             .entry(status.to_owned())
             .or_insert_with(|| problem(description));
     }
-    if operation.security.is_none() {
+}
+
+/// The scope an operation needs: its security requirement, a 403, and a
+/// line of its description. Reads (and, while no key exists, writes) may
+/// also be made without a key, hence the empty requirement beside.
+fn add_access(operation: &mut Operation, scope: Option<garage_domain::access::Scope>) {
+    use garage_domain::access::Scope;
+    use utoipa::openapi::security::SecurityRequirement;
+
+    let Some(scope) = scope else {
         operation.security = Some(vec![
-            utoipa::openapi::security::SecurityRequirement::default(),
-            utoipa::openapi::security::SecurityRequirement::new::<_, _, &str>("bearer", []),
+            SecurityRequirement::default(),
+            SecurityRequirement::new::<_, _, &str>("bearerAuth", []),
         ]);
+        return;
+    };
+    let mut security = Vec::new();
+    if scope < Scope::Admin {
+        security.push(SecurityRequirement::default());
     }
+    security.push(SecurityRequirement::new("bearerAuth", [scope.as_str()]));
+    operation.security = Some(security);
+    operation
+        .responses
+        .responses
+        .entry("403".to_owned())
+        .or_insert_with(|| problem(&format!("The key lacks the `{scope}` scope")));
+    let note = format!("Needs the `{scope}` scope.");
+    operation.description = Some(match operation.description.take() {
+        Some(text) if !text.is_empty() => format!("{text}\n\n{note}"),
+        _ => note,
+    });
 }
 
 /// The document, built once.

@@ -15,10 +15,7 @@ type Result<T = HttpResponse> = std::result::Result<T, ApiError>;
 #[utoipa::path(get, path = "/api/v1/vehicles", tag = "vehicles", operation_id = "list_vehicles",
     params(VehicleQuery),
     responses((status = 200, description = "A page of vehicles", body = crate::openapi::VehiclePage)))]
-pub(crate) async fn list(
-    fleet: web::Data<FleetService>,
-    query: web::Query<VehicleQuery>,
-) -> Result {
+pub(crate) async fn list(fleet: crate::edge::Fleet, query: web::Query<VehicleQuery>) -> Result {
     let (filter, page) = query.into_inner().try_into_domain()?;
     let page = fleet.list_vehicles(filter, page).await?;
     crate::body::json(
@@ -38,10 +35,7 @@ pub(crate) async fn list(
         (status = 409, description = "Plate or VIN already registered, garage full, or a request with this Idempotency-Key in progress", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, an unknown garage, or an Idempotency-Key used for another request", body = crate::openapi::Problem, content_type = "application/problem+json"),
     ))]
-pub(crate) async fn create(
-    fleet: web::Data<FleetService>,
-    body: web::Json<CreateVehicle>,
-) -> Result {
+pub(crate) async fn create(fleet: crate::edge::Fleet, body: web::Json<CreateVehicle>) -> Result {
     let vehicle = fleet
         .create_vehicle(body.into_inner().try_into_domain()?)
         .await?;
@@ -60,7 +54,7 @@ pub(crate) async fn create(
     ))]
 pub(crate) async fn show(
     req: HttpRequest,
-    fleet: web::Data<FleetService>,
+    fleet: crate::edge::Fleet,
     id: web::Path<i64>,
 ) -> Result {
     let vehicle = fleet.vehicle(VehicleId(id.into_inner())).await?;
@@ -94,7 +88,7 @@ async fn expected(
     ))]
 pub(crate) async fn update(
     req: HttpRequest,
-    fleet: web::Data<FleetService>,
+    fleet: crate::edge::Fleet,
     id: web::Path<i64>,
     body: web::Json<UpdateVehicle>,
 ) -> Result {
@@ -115,7 +109,7 @@ pub(crate) async fn update(
     ))]
 pub(crate) async fn delete(
     req: HttpRequest,
-    fleet: web::Data<FleetService>,
+    fleet: crate::edge::Fleet,
     id: web::Path<i64>,
 ) -> Result {
     let id = VehicleId(id.into_inner());

@@ -1,6 +1,8 @@
 //! The OpenAPI document against the routes: every route documented, every
 //! documented route served, and the committed copy current.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -100,6 +102,7 @@ async fn every_documented_route_is_served() {
             Arc::new(MockVehicleRepository::new()),
         ),
         Arc::new(MockIdempotencyStore::new()),
+        common::open_edge(),
     )))
     .await;
     for (method, path) in documented() {

@@ -1,7 +1,8 @@
 //! The `garage` service: configuration, telemetry and composition of the
 //! domain, its Diesel adapters and the HTTP API into one server.
 
-pub mod guard;
+pub mod cli;
+pub mod headers;
 pub mod metrics;
 pub mod settings;
 pub mod startup;

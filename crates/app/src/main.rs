@@ -1,11 +1,21 @@
-//! `garage`: serves the fleet API and its web UI.
+//! `garage`: serves the fleet API and its web UI, and manages its keys.
 
 use anyhow::Context;
+use clap::Parser;
+use garage_app::cli::{self, Cli, Command};
 use garage_app::{telemetry, Application, Settings};
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
     let settings = Settings::load().context("cannot read the configuration")?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings).await,
+        Command::Keys(command) => cli::keys(&settings, command, &mut std::io::stdout()).await,
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
     telemetry::init(&settings.log);
     tracing::info!(?settings, "starting garage");
     let app = Application::build(&settings).await?;

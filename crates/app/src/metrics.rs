@@ -44,7 +44,10 @@ fn latency_buckets() -> Histogram {
 
 impl Metrics {
     /// `pools` are named by role: `primary`, and `replica` when there is one.
-    pub fn new(pools: Vec<(&'static str, Database)>) -> Self {
+    pub fn new(
+        pools: Vec<(&'static str, Database)>,
+        budgets: std::sync::Arc<dyn garage_domain::access::Budgets>,
+    ) -> Self {
         let mut registry = Registry::default();
         let requests = Family::<RequestLabels, Counter>::default();
         let latency = LatencyFamily::new_with_constructor(latency_buckets);
@@ -65,6 +68,7 @@ impl Metrics {
             in_flight.clone(),
         );
         registry.register_collector(Box::new(PoolCollector { pools }));
+        registry.register_collector(Box::new(LimitsCollector { budgets }));
         Self {
             registry: std::sync::Arc::new(registry),
             requests,
@@ -94,6 +98,30 @@ impl Metrics {
         // Writing to a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
+    }
+}
+
+/// Whether rate limits are shared, read at scrape time.
+struct LimitsCollector {
+    budgets: std::sync::Arc<dyn garage_domain::access::Budgets>,
+}
+
+impl std::fmt::Debug for LimitsCollector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LimitsCollector").finish_non_exhaustive()
+    }
+}
+
+impl Collector for LimitsCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let degraded = ConstGauge::new(i64::from(self.budgets.degraded()));
+        let family = encoder.encode_descriptor(
+            "rate_limit_degraded",
+            "1 while the shared store (Redis) does not answer and this instance counts rate limits alone",
+            None,
+            degraded.metric_type(),
+        )?;
+        degraded.encode(family)
     }
 }
 

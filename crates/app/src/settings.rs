@@ -18,11 +18,54 @@ pub struct Settings {
     pub rate_limit: RateLimitSettings,
     #[serde(default)]
     pub tls: TlsSettings,
+    #[serde(default)]
+    pub redis: RedisSettings,
+    #[serde(default)]
+    pub metrics: MetricsSettings,
+}
+
+#[derive(Clone, Deserialize)]
+pub struct RedisSettings {
+    /// Shares rate limits between instances; never printed (it may hold a password).
+    pub url: Option<String>,
+    /// Prefix of the service's keys, so several deployments share a Redis.
+    #[serde(default = "redis_prefix")]
+    pub prefix: String,
+}
+
+fn redis_prefix() -> String {
+    "garage:ratelimit:".into()
+}
+
+impl Default for RedisSettings {
+    fn default() -> Self {
+        Self {
+            url: None,
+            prefix: redis_prefix(),
+        }
+    }
+}
+
+impl std::fmt::Debug for RedisSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisSettings")
+            .field("url", &self.url.as_ref().map(|_| "(set)"))
+            .field("prefix", &self.prefix)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct MetricsSettings {
+    /// Serves `/metrics` on this address (`0.0.0.0:9090`), apart from the
+    /// API; without it `/metrics` is on the API's port for admin keys only.
+    pub addr: Option<String>,
 }
 
 #[derive(Clone, Deserialize)]
 pub struct AuthSettings {
-    /// Keys accepted as `Authorization: Bearer <key>`; none means writes are open.
+    /// Bootstrap admin keys accepted as `Authorization: Bearer <key>`, beside
+    /// the keys in the database; with neither, writes are open.
     pub api_keys: Vec<String>,
     /// Require a key for reads too.
     pub protect_reads: bool,
@@ -46,8 +89,11 @@ pub struct RateLimitSettings {
     pub per_second: f64,
     /// Requests a client may send at once.
     pub burst: u32,
-    /// Take the client's address from `X-Forwarded-For` (only behind a proxy that sets it).
-    pub trust_forwarded_for: bool,
+    /// Failed authentications an address may make per minute (and at once).
+    pub failed_sign_ins_per_minute: u32,
+    /// Replaced by `server.trusted_proxies`; refused at start-up when set.
+    #[serde(default)]
+    pub trust_forwarded_for: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -69,6 +115,12 @@ pub struct ServerSettings {
     pub static_dir: PathBuf,
     /// Origins allowed to call the API from a browser (a UI hosted elsewhere).
     pub cors_origins: Vec<String>,
+    /// Proxies (CIDRs or addresses) whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<String>,
+    /// `x-forwarded-for` or `forwarded`: the header trusted proxies write.
+    pub client_ip_header: String,
+    /// Seconds a request body may take to arrive before a 408.
+    pub body_timeout: u64,
 }
 
 #[derive(Clone, Deserialize)]
@@ -176,11 +228,14 @@ impl Settings {
             .set_default("server.workers", 0)?
             .set_default("server.static_dir", "web/dist")?
             .set_default("server.cors_origins", Vec::<String>::new())?
+            .set_default("server.trusted_proxies", Vec::<String>::new())?
+            .set_default("server.client_ip_header", "x-forwarded-for")?
+            .set_default("server.body_timeout", 10)?
             .set_default("auth.api_keys", Vec::<String>::new())?
             .set_default("auth.protect_reads", false)?
             .set_default("rate_limit.per_second", 50.0)?
             .set_default("rate_limit.burst", 100)?
-            .set_default("rate_limit.trust_forwarded_for", false)?
+            .set_default("rate_limit.failed_sign_ins_per_minute", 10)?
             .set_default("database.url", "sqlite://data/garage.db")?
             .set_default("database.pool_max_size", 10)?
             .set_default("database.pool_min_idle", 1)?
@@ -199,6 +254,7 @@ impl Settings {
                 .list_separator(",")
                 .with_list_parse_key("server.cors_origins")
                 .with_list_parse_key("auth.api_keys")
+                .with_list_parse_key("server.trusted_proxies")
                 .source(Some(vars.clone())),
         );
         if let Some(url) = vars.get("DATABASE_URL") {
@@ -207,17 +263,69 @@ impl Settings {
         if let Some(url) = vars.get("DATABASE_READ_URL") {
             builder = builder.set_override("database.read_url", url.as_str())?;
         }
-        let settings: Self = builder
+        let mut settings: Self = builder
             .build()?
             .try_deserialize()
             .context("invalid configuration")?;
+        settings.tidy();
         settings.check()?;
         Ok(settings)
     }
 
+    /// Entries of comma-separated lists lose the spaces around them.
+    fn tidy(&mut self) {
+        for list in [
+            &mut self.auth.api_keys,
+            &mut self.server.cors_origins,
+            &mut self.server.trusted_proxies,
+        ] {
+            *list = list
+                .iter()
+                .map(|e| e.trim().to_owned())
+                .filter(|e| !e.is_empty())
+                .collect();
+        }
+    }
+
+    /// The proxies trusted to name the client.
+    ///
+    /// # Errors
+    /// When an entry is not a CIDR or an address, or the header is unknown.
+    pub fn trusted_proxies(&self) -> anyhow::Result<garage_api::edge::TrustedProxies> {
+        use garage_api::edge::{ClientHeader, TrustedProxies};
+        let header = match self.server.client_ip_header.to_ascii_lowercase().as_str() {
+            "x-forwarded-for" => ClientHeader::XForwardedFor,
+            "forwarded" => ClientHeader::Forwarded,
+            other => anyhow::bail!(
+                "server.client_ip_header must be x-forwarded-for or forwarded, not {other:?}"
+            ),
+        };
+        TrustedProxies::parse(&self.server.trusted_proxies, header)
+            .map_err(|e| anyhow::anyhow!("server.trusted_proxies: {e}"))
+    }
+
     fn check(&self) -> anyhow::Result<()> {
-        if let Some(short) = self.auth.api_keys.iter().position(|k| k.len() < 16) {
-            anyhow::bail!("API key #{} is shorter than 16 characters", short + 1);
+        let min = garage_domain::access::BOOTSTRAP_MIN_CHARS;
+        for (i, key) in self.auth.api_keys.iter().enumerate() {
+            if key.len() < min || !key.bytes().all(|b| b.is_ascii_graphic()) {
+                anyhow::bail!(
+                    "API key #{} in auth.api_keys must be at least {min} visible ASCII characters (no spaces or accents; 32 or more recommended)",
+                    i + 1
+                );
+            }
+        }
+        if self.rate_limit.trust_forwarded_for.is_some() {
+            anyhow::bail!(
+                "rate_limit.trust_forwarded_for is gone: list the proxies in front of the service in server.trusted_proxies (APP__SERVER__TRUSTED_PROXIES=10.0.0.0/8,...)"
+            );
+        }
+        self.trusted_proxies()?;
+        if self.server.body_timeout == 0 {
+            anyhow::bail!("server.body_timeout must be at least 1 second");
+        }
+        if let Some(addr) = &self.metrics.addr {
+            addr.parse::<std::net::SocketAddr>()
+                .with_context(|| format!("metrics.addr {addr:?} is not an address:port"))?;
         }
         if self.tls.cert_path.is_some() != self.tls.key_path.is_some() {
             anyhow::bail!("TLS needs both tls.cert_path and tls.key_path");
@@ -300,6 +408,53 @@ mod tests {
             !shown.contains("first-key") && !shown.contains("s3cret"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn key_lists_are_trimmed_and_keys_must_be_long_visible_ascii() {
+        let s = Settings::from_sources(
+            None,
+            vars(&[(
+                "APP__AUTH__API_KEYS",
+                "first-key-0123456789, second-key-0123456789 ,",
+            )]),
+        )
+        .unwrap();
+        assert_eq!(
+            s.auth.api_keys,
+            ["first-key-0123456789", "second-key-0123456789"]
+        );
+        for bad in ["short", "clé-0123456789abcdef", "with space 0123456789"] {
+            let err = Settings::from_sources(None, vars(&[("APP__AUTH__API_KEYS", bad)]))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("API key #1"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn proxies_are_named_not_trusted_wholesale() {
+        let s = Settings::from_sources(
+            None,
+            vars(&[("APP__SERVER__TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7")]),
+        )
+        .unwrap();
+        assert_eq!(s.server.trusted_proxies, ["10.0.0.0/8", "192.168.1.7"]);
+        assert!(Settings::from_sources(
+            None,
+            vars(&[("APP__SERVER__TRUSTED_PROXIES", "everything")])
+        )
+        .is_err());
+        let gone = Settings::from_sources(
+            None,
+            vars(&[("APP__RATE_LIMIT__TRUST_FORWARDED_FOR", "true")]),
+        )
+        .unwrap_err();
+        assert!(
+            gone.to_string().contains("server.trusted_proxies"),
+            "{gone}"
+        );
+        assert!(Settings::from_sources(None, vars(&[("APP__METRICS__ADDR", "nowhere")])).is_err());
     }
 
     #[test]

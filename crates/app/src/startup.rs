@@ -12,21 +12,24 @@ use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::middleware::{from_fn, Compress, Next};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
-use garage_domain::{FleetService, IdempotencyStore};
+use garage_api::edge::{self, Edge};
+use garage_domain::access::{AccessService, Budgets, Quota};
+use garage_domain::{FleetService, IdempotencyStore, SystemClock};
 use garage_infra::{
-    Database, DatabaseUrl, DieselGarageRepository, DieselIdempotencyStore, DieselVehicleRepository,
-    PoolOptions,
+    Database, DatabaseUrl, DieselGarageRepository, DieselIdempotencyStore, DieselKeyRepository,
+    DieselVehicleRepository, LocalBudgets, PoolOptions, SharedBudgets,
 };
 
-use crate::guard::{self, ApiKeys, RateLimiter};
+use crate::headers;
 use crate::metrics::{self, Metrics};
 use crate::settings::{Settings, TlsSettings};
 use crate::telemetry;
 
-/// A bound, not yet running, server.
+/// A bound, not yet running, server (and its metrics listener, when apart).
 pub struct Application {
     port: u16,
     server: Server,
+    metrics: Option<(u16, Server)>,
 }
 
 impl std::fmt::Debug for Application {
@@ -98,12 +101,30 @@ impl Application {
                 )
             })?;
         let port = listener.local_addr()?.port();
-        let server = serve(listener, pools, settings, tls)?;
-        Ok(Self { port, server })
+        let metrics_listener = settings
+            .metrics
+            .addr
+            .as_deref()
+            .map(|addr| {
+                TcpListener::bind(addr)
+                    .with_context(|| format!("cannot listen on {addr} for metrics"))
+            })
+            .transpose()?;
+        let (server, metrics) = serve(listener, metrics_listener, pools, settings, tls)?;
+        Ok(Self {
+            port,
+            server,
+            metrics,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The metrics listener's port, when metrics are served apart.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
     }
 
     /// Serves until SIGINT or SIGTERM, then lets in-flight requests finish
@@ -112,7 +133,19 @@ impl Application {
     /// # Errors
     /// When the server fails.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        match self.metrics {
+            Some((_, metrics)) => {
+                // The metrics stop with the API, whichever stops first.
+                let handle = metrics.handle();
+                let result = tokio::select! {
+                    api = self.server => api,
+                    other = metrics => other,
+                };
+                handle.stop(true).await;
+                result
+            }
+            None => self.server.await,
+        }
     }
 }
 
@@ -166,12 +199,38 @@ fn cors(origins: &[String]) -> Cors {
         .fold(cors, |cors, origin| cors.allowed_origin(origin))
 }
 
+/// The request budgets: shared through Redis when configured.
+fn budgets(settings: &Settings) -> anyhow::Result<Arc<dyn Budgets>> {
+    let requests = Quota {
+        per_second: settings.rate_limit.per_second,
+        burst: settings.rate_limit.burst.max(1),
+    };
+    let per_minute = settings.rate_limit.failed_sign_ins_per_minute;
+    let failed = Quota {
+        per_second: f64::from(per_minute) / 60.0,
+        burst: per_minute,
+    };
+    Ok(
+        match settings.redis.url.as_deref().filter(|u| !u.is_empty()) {
+            Some(url) => {
+                tracing::info!("rate limits are shared through Redis");
+                Arc::new(
+                    SharedBudgets::new(url, &settings.redis.prefix, requests, failed)
+                        .context("invalid redis.url")?,
+                )
+            }
+            None => Arc::new(LocalBudgets::new(requests, failed)),
+        },
+    )
+}
+
 fn serve(
     listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
     pools: Pools,
     settings: &Settings,
     tls: Option<rustls::ServerConfig>,
-) -> anyhow::Result<Server> {
+) -> anyhow::Result<(Server, Option<(u16, Server)>)> {
     let (garages, vehicles) = match &pools.replica {
         Some(replica) => (
             DieselGarageRepository::with_replica(pools.primary.clone(), replica.clone()),
@@ -182,7 +241,8 @@ fn serve(
             DieselVehicleRepository::new(pools.primary.clone()),
         ),
     };
-    let fleet = FleetService::new(Arc::new(garages), Arc::new(vehicles));
+    let garages = Arc::new(garages);
+    let fleet = FleetService::new(garages.clone(), Arc::new(vehicles));
     let idempotency: Arc<dyn IdempotencyStore> =
         Arc::new(DieselIdempotencyStore::new(pools.primary.clone()));
     tokio::spawn(purge_expired_keys(idempotency.clone()));
@@ -195,40 +255,58 @@ fn serve(
             "no built web UI found; serving the API only"
         ),
     }
-    let keys = ApiKeys::new(&settings.auth);
-    if keys.is_open() {
+    // Keys are read from the primary: a revoked key must fail at once.
+    let access = AccessService::new(
+        Arc::new(DieselKeyRepository::new(pools.primary.clone())),
+        garages,
+        Arc::new(SystemClock),
+        &settings.auth.api_keys,
+    );
+    if settings.auth.api_keys.is_empty() {
         tracing::warn!(
-            "no API keys configured: anyone who can reach this server can change the fleet"
+            "no API keys configured: until a key is created (garage keys create), anyone who can reach this server can change the fleet"
         );
     }
-    let keys = web::Data::new(keys);
-    let limiter = RateLimiter::new(&settings.rate_limit).map(web::Data::new);
-    let metrics = web::Data::new(Metrics::new(pools.all()));
+    let budgets = budgets(settings)?;
+    let edge = Edge::new(
+        access,
+        budgets.clone(),
+        settings.trusted_proxies()?,
+        settings.auth.protect_reads,
+    );
+    let metrics = web::Data::new(Metrics::new(pools.all(), budgets));
     let pools = web::Data::new(pools);
     let origins = settings.server.cors_origins.clone();
     let secure = tls.is_some();
+    let body_deadline = Duration::from_secs(settings.server.body_timeout);
+    let metrics_apart = metrics_listener.is_some();
+    let app_metrics = metrics.clone();
     let mut server = HttpServer::new(move || {
-        let mut app = App::new()
+        let app = App::new()
             .app_data(pools.clone())
-            .app_data(keys.clone())
-            .app_data(metrics.clone());
-        if let Some(limiter) = &limiter {
-            app = app.app_data(limiter.clone());
-        }
+            .app_data(web::Data::new(edge.clone()))
+            .app_data(app_metrics.clone());
         // The last wrapped runs first: logs and metrics see every answer,
-        // CORS answers preflights before keys and limits are asked for.
+        // CORS answers preflights before any guard.
         let app = app
-            .wrap(from_fn(guard::require_api_key))
-            .wrap(from_fn(guard::rate_limit))
+            .wrap(from_fn(edge::body_deadline(body_deadline)))
             .wrap(cors(&origins))
-            .wrap(guard::security_headers(secure))
+            .wrap(headers::security_headers(secure))
             .wrap(Compress::default())
             .wrap(from_fn(telemetry::log_request))
-            .configure(garage_api::configure(fleet.clone(), idempotency.clone()))
+            .configure(garage_api::configure(
+                fleet.clone(),
+                idempotency.clone(),
+                edge.clone(),
+            ))
             .configure(garage_api::openapi::docs)
             .route("/health/live", web::get().to(live))
-            .route("/health/ready", web::get().to(ready))
-            .route("/metrics", web::get().to(metrics::scrape));
+            .route("/health/ready", web::get().to(ready));
+        let app = if metrics_apart {
+            app
+        } else {
+            app.route("/metrics", edge::admin_only(web::get().to(metrics::scrape)))
+        };
         match &ui {
             Some(dir) => app.service(
                 web::scope("")
@@ -238,7 +316,9 @@ fn serve(
             None => app,
         }
     })
-    .shutdown_timeout(settings.server.shutdown_timeout);
+    .shutdown_timeout(settings.server.shutdown_timeout)
+    // A client that keeps a closing connection open is cut off after a second.
+    .client_disconnect_timeout(Duration::from_secs(1));
     if settings.server.workers > 0 {
         server = server.workers(settings.server.workers);
     }
@@ -246,7 +326,24 @@ fn serve(
         Some(config) => server.listen_rustls_0_23(listener, config)?,
         None => server.listen(listener)?,
     };
-    Ok(server.run())
+    let metrics_server = match metrics_listener {
+        Some(listener) => {
+            let port = listener.local_addr()?.port();
+            tracing::info!(port, "serving /metrics apart from the API");
+            let server = HttpServer::new(move || {
+                App::new()
+                    .app_data(metrics.clone())
+                    .route("/metrics", web::get().to(metrics::scrape))
+            })
+            .workers(1)
+            .shutdown_timeout(1)
+            .listen(listener)?
+            .run();
+            Some((port, server))
+        }
+        None => None,
+    };
+    Ok((server.run(), metrics_server))
 }
 
 /// Deletes expired idempotency keys every hour (any instance may; each

@@ -1,5 +1,6 @@
 //! The one error type of the fleet's ports and use cases.
 
+use crate::access::KeyId;
 use crate::values::{GarageId, LicensePlate, VehicleId, Vin};
 
 /// What a port or a use case can answer instead of a result.
@@ -11,6 +12,8 @@ pub enum Error {
     GarageNotFound(GarageId),
     #[error("vehicle {0} does not exist")]
     VehicleNotFound(VehicleId),
+    #[error("API key {0} does not exist")]
+    KeyNotFound(KeyId),
     /// A vehicle named a garage that does not exist (a reference in the
     /// input, not the resource addressed).
     #[error("garage {0} does not exist")]
@@ -35,6 +38,9 @@ pub enum Error {
         capacity: u32,
         count: u32,
     },
+    /// The caller is limited to some garages and this reaches beyond them.
+    #[error("this key is limited to some garages: {0}")]
+    OutOfReach(&'static str),
     /// The store cannot answer now (pool exhausted, connection lost); a retry may succeed.
     #[error("the database is unavailable")]
     Unavailable(#[source] anyhow::Error),

@@ -98,6 +98,8 @@ impl VehicleChanges {
 pub struct GarageFilter {
     /// Keeps garages whose name contains this text, ignoring case.
     pub name_contains: Option<String>,
+    /// Keeps only these garages (a caller limited to them).
+    pub within: Option<Vec<GarageId>>,
 }
 
 /// Which vehicles to list; every filter set must match.
@@ -108,6 +110,8 @@ pub struct VehicleFilter {
     pub brand: Option<String>,
     pub garage_id: Option<GarageId>,
     pub vin: Option<Vin>,
+    /// Keeps only vehicles in these garages (a caller limited to them).
+    pub within: Option<Vec<GarageId>>,
 }
 
 /// Keyset pagination: items ordered by id, those after `after`.

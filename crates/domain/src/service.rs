@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use crate::access::Reach;
 use crate::error::Error;
 use crate::models::{
     Garage, GarageChanges, GarageFilter, ImportReport, ImportRows, NewGarage, NewVehicle, Page,
@@ -18,6 +19,9 @@ use crate::values::{GarageId, VehicleId, Version};
 pub struct FleetService {
     garages: Arc<dyn GarageRepository>,
     vehicles: Arc<dyn VehicleRepository>,
+    /// What the caller may see: other garages, and their vehicles, do not
+    /// exist for it (404, never 403, so their ids do not leak).
+    reach: Reach,
 }
 
 impl std::fmt::Debug for FleetService {
@@ -44,29 +48,55 @@ fn as_reference(err: Error) -> Error {
 
 impl FleetService {
     pub fn new(garages: Arc<dyn GarageRepository>, vehicles: Arc<dyn VehicleRepository>) -> Self {
-        Self { garages, vehicles }
+        Self {
+            garages,
+            vehicles,
+            reach: Reach::Everything,
+        }
+    }
+
+    /// The fleet as a caller limited to `reach` sees it.
+    #[must_use]
+    pub fn within(&self, reach: Reach) -> Self {
+        Self {
+            reach,
+            ..self.clone()
+        }
+    }
+
+    fn reachable(&self, id: GarageId) -> Result<(), Error> {
+        if self.reach.allows(id) {
+            Ok(())
+        } else {
+            Err(Error::GarageNotFound(id))
+        }
     }
 
     /// # Errors
     /// The store's errors.
     pub async fn list_garages(
         &self,
-        filter: GarageFilter,
+        mut filter: GarageFilter,
         page: PageRequest,
     ) -> Result<Page<Garage>, Error> {
+        filter.within = self.reach.garages();
         self.garages.list(filter, page).await
     }
 
     /// # Errors
     /// `GarageNotFound`, or the store's errors.
     pub async fn garage(&self, id: GarageId) -> Result<Garage, Error> {
+        self.reachable(id)?;
         self.garages.get(id).await?.ok_or(Error::GarageNotFound(id))
     }
 
     /// # Errors
-    /// The store's errors.
+    /// `OutOfReach` for a caller limited to some garages, or the store's errors.
     #[tracing::instrument(skip_all, fields(name = %garage.name))]
     pub async fn create_garage(&self, garage: NewGarage) -> Result<Garage, Error> {
+        if self.reach != Reach::Everything {
+            return Err(Error::OutOfReach("it cannot create garages"));
+        }
         self.garages.create(garage).await
     }
 
@@ -82,6 +112,7 @@ impl FleetService {
         changes: GarageChanges,
         expected: Option<Version>,
     ) -> Result<Garage, Error> {
+        self.reachable(id)?;
         if changes.is_empty() {
             let garage = self.garage(id).await?;
             check_version(garage.version, expected)?;
@@ -98,6 +129,7 @@ impl FleetService {
         id: GarageId,
         expected: Option<Version>,
     ) -> Result<(), Error> {
+        self.reachable(id)?;
         self.garages.delete(id, expected).await
     }
 
@@ -110,6 +142,7 @@ impl FleetService {
         id: GarageId,
         page: PageRequest,
     ) -> Result<Page<Vehicle>, Error> {
+        self.reachable(id)?;
         let filter = VehicleFilter {
             garage_id: Some(id),
             ..VehicleFilter::default()
@@ -127,9 +160,10 @@ impl FleetService {
     /// The store's errors.
     pub async fn list_vehicles(
         &self,
-        filter: VehicleFilter,
+        mut filter: VehicleFilter,
         page: PageRequest,
     ) -> Result<Page<Vehicle>, Error> {
+        filter.within = self.reach.garages();
         self.vehicles.list(filter, page).await
     }
 
@@ -139,7 +173,17 @@ impl FleetService {
         self.vehicles
             .get(id)
             .await?
+            .filter(|v| self.reach.allows(v.garage_id))
             .ok_or(Error::VehicleNotFound(id))
+    }
+
+    /// A vehicle the caller may reach: checked first only for a limited
+    /// caller (it costs a read).
+    async fn reachable_vehicle(&self, id: VehicleId) -> Result<(), Error> {
+        if self.reach != Reach::Everything {
+            self.vehicle(id).await?;
+        }
+        Ok(())
     }
 
     /// Registers a vehicle in an existing garage that has room for it, under
@@ -149,6 +193,7 @@ impl FleetService {
     /// `UnknownGarage`, `DuplicatePlate`, `GarageFull`, or the store's errors.
     #[tracing::instrument(skip_all, fields(garage_id = %vehicle.garage_id, plate = %vehicle.license_plate))]
     pub async fn create_vehicle(&self, vehicle: NewVehicle) -> Result<Vehicle, Error> {
+        self.reachable(vehicle.garage_id).map_err(as_reference)?;
         self.vehicles.create(vehicle).await.map_err(as_reference)
     }
 
@@ -171,6 +216,10 @@ impl FleetService {
             check_version(vehicle.version, expected)?;
             return Ok(vehicle);
         }
+        self.reachable_vehicle(id).await?;
+        if let Some(target) = changes.garage_id {
+            self.reachable(target).map_err(as_reference)?;
+        }
         self.vehicles
             .update(id, changes, expected)
             .await
@@ -185,6 +234,7 @@ impl FleetService {
         id: VehicleId,
         expected: Option<Version>,
     ) -> Result<(), Error> {
+        self.reachable_vehicle(id).await?;
         self.vehicles.delete(id, expected).await
     }
 
@@ -199,6 +249,24 @@ impl FleetService {
         rows: ImportRows,
         dry_run: bool,
     ) -> Result<ImportReport, Error> {
+        let rows: ImportRows = match self.reach.clone() {
+            Reach::Everything => rows,
+            // A row for a garage out of reach reads as one for a garage
+            // that does not exist.
+            reach => Box::new(rows.map(move |row| {
+                row.map(|mut row| {
+                    if let Ok(vehicle) = &row.vehicle {
+                        if !reach.allows(vehicle.garage_id) {
+                            row.vehicle = Err(vec![crate::values::FieldError {
+                                field: "garage_id".into(),
+                                message: Error::UnknownGarage(vehicle.garage_id).to_string(),
+                            }]);
+                        }
+                    }
+                    row
+                })
+            })),
+        };
         self.vehicles.import(rows, dry_run).await
     }
 }
@@ -646,5 +714,142 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, Error::Unavailable(_)), "{err:?}");
+    }
+
+    /// A caller limited to garage 3.
+    fn depot() -> Reach {
+        Reach::Garages(vec![GarageId(3)])
+    }
+
+    #[tokio::test]
+    async fn other_garages_do_not_exist_for_a_limited_caller() {
+        // No expectation: the store is never asked about garage 4.
+        let fleet =
+            service(MockGarageRepository::new(), MockVehicleRepository::new()).within(depot());
+        assert!(matches!(
+            fleet.garage(GarageId(4)).await,
+            Err(Error::GarageNotFound(GarageId(4)))
+        ));
+        assert!(matches!(
+            fleet.delete_garage(GarageId(4), None).await,
+            Err(Error::GarageNotFound(_))
+        ));
+        assert!(matches!(
+            fleet.create_vehicle(new_vehicle(4, "AB-123-CD")).await,
+            Err(Error::UnknownGarage(GarageId(4)))
+        ));
+        assert!(matches!(
+            fleet
+                .create_garage(NewGarage {
+                    name: GarageName::parse("Nouveau").unwrap(),
+                    address: Address::parse("1 rue X").unwrap(),
+                    capacity: None,
+                })
+                .await,
+            Err(Error::OutOfReach(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn lists_of_a_limited_caller_hold_its_garages_only() {
+        let mut garages = MockGarageRepository::new();
+        garages
+            .expect_list()
+            .withf(|filter, _| filter.within == Some(vec![GarageId(3)]))
+            .times(1)
+            .returning(|_, _| {
+                Ok(Page::from_rows(
+                    Vec::new(),
+                    Limit::default(),
+                    |g: &Garage| g.id.0,
+                ))
+            });
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles
+            .expect_list()
+            .withf(|filter, _| filter.within == Some(vec![GarageId(3)]))
+            .times(1)
+            .returning(|_, _| {
+                Ok(Page::from_rows(
+                    Vec::new(),
+                    Limit::default(),
+                    |v: &Vehicle| v.id.0,
+                ))
+            });
+        let fleet = service(garages, vehicles).within(depot());
+        let page = PageRequest::default();
+        fleet
+            .list_garages(GarageFilter::default(), page)
+            .await
+            .unwrap();
+        fleet
+            .list_vehicles(VehicleFilter::default(), page)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_vehicle_elsewhere_is_not_found_and_cannot_be_moved_out_of_reach() {
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles
+            .expect_get()
+            .with(eq(VehicleId(8)))
+            .returning(|_| Ok(Some(vehicle(8, &new_vehicle(4, "XY-1")))));
+        vehicles
+            .expect_get()
+            .with(eq(VehicleId(9)))
+            .returning(|_| Ok(Some(vehicle(9, &new_vehicle(3, "XY-2")))));
+        vehicles.expect_update().never();
+        vehicles.expect_delete().never();
+        let fleet = service(MockGarageRepository::new(), vehicles).within(depot());
+        assert!(matches!(
+            fleet.vehicle(VehicleId(8)).await,
+            Err(Error::VehicleNotFound(_))
+        ));
+        assert!(matches!(
+            fleet.delete_vehicle(VehicleId(8), None).await,
+            Err(Error::VehicleNotFound(_))
+        ));
+        let away = VehicleChanges {
+            garage_id: Some(GarageId(4)),
+            ..VehicleChanges::default()
+        };
+        assert!(matches!(
+            fleet.update_vehicle(VehicleId(9), away, None).await,
+            Err(Error::UnknownGarage(GarageId(4)))
+        ));
+        assert_eq!(fleet.vehicle(VehicleId(9)).await.unwrap().id, VehicleId(9));
+    }
+
+    #[tokio::test]
+    async fn an_import_row_for_a_garage_out_of_reach_is_a_row_error() {
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles.expect_import().times(1).returning(|rows, _| {
+            let rows: Vec<crate::models::ImportRow> = rows.map(Result::unwrap).collect();
+            assert!(rows[0].vehicle.is_ok(), "garage 3 is reachable");
+            let errors = rows[1].vehicle.as_ref().unwrap_err();
+            assert_eq!(errors[0].field, "garage_id");
+            assert_eq!(errors[0].message, "garage 4 does not exist");
+            Ok(ImportReport {
+                rows: 2,
+                imported: 0,
+                errors: Vec::new(),
+            })
+        });
+        let fleet = service(MockGarageRepository::new(), vehicles).within(depot());
+        let rows: ImportRows = Box::new(
+            vec![
+                Ok(crate::models::ImportRow {
+                    line: 2,
+                    vehicle: Ok(new_vehicle(3, "AA-1")),
+                }),
+                Ok(crate::models::ImportRow {
+                    line: 3,
+                    vehicle: Ok(new_vehicle(4, "AA-2")),
+                }),
+            ]
+            .into_iter(),
+        );
+        fleet.import_vehicles(rows, true).await.unwrap();
     }
 }

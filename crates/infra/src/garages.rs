@@ -91,6 +91,10 @@ impl GarageRepository for DieselGarageRepository {
                 if let Some(after) = page.after {
                     query = query.filter(garages::id.gt(after));
                 }
+                if let Some(within) = filter.within {
+                    let ids: Vec<i64> = within.iter().map(|g| g.0).collect();
+                    query = query.filter(garages::id.eq_any(ids));
+                }
                 if let Some(text) = filter.name_contains {
                     let pattern = contains_pattern(&text.to_lowercase());
                     query = query.filter(lower(garages::name).like(pattern).escape('\\'));

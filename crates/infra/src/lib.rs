@@ -1,10 +1,12 @@
 //! Garage's outbound adapters: the repository ports implemented with Diesel
 //! over one r2d2 pool, on PostgreSQL or SQLite chosen by the database URL.
 
+mod access;
 mod db;
 mod garages;
 mod idempotency;
 mod import;
+mod limits;
 mod rows;
 mod schema;
 mod vehicles;
@@ -12,7 +14,9 @@ mod vehicles;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use access::DieselKeyRepository;
 pub use db::{Backend, Database, DatabaseUrl, PoolOptions, PoolStats};
 pub use garages::DieselGarageRepository;
 pub use idempotency::DieselIdempotencyStore;
+pub use limits::{LocalBudgets, SharedBudgets};
 pub use vehicles::DieselVehicleRepository;

@@ -44,3 +44,17 @@ diesel::table! {
 
 diesel::joinable!(vehicles -> garages (garage_id));
 diesel::allow_tables_to_appear_in_same_query!(garages, vehicles);
+
+diesel::table! {
+    api_keys (id) {
+        id -> BigInt,
+        name -> Text,
+        prefix -> Text,
+        secret_hash -> Text,
+        scope -> Text,
+        garage_ids -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}

@@ -153,6 +153,10 @@ impl VehicleRepository for DieselVehicleRepository {
                 if let Some(garage) = filter.garage_id {
                     query = query.filter(vehicles::garage_id.eq(garage.0));
                 }
+                if let Some(within) = filter.within {
+                    let ids: Vec<i64> = within.iter().map(|g| g.0).collect();
+                    query = query.filter(vehicles::garage_id.eq_any(ids));
+                }
                 if let Some(plate) = filter.plate {
                     query = query.filter(vehicles::license_plate.eq(plate.as_str().to_owned()));
                 }

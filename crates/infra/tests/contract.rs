@@ -4,14 +4,18 @@
 use std::sync::Arc;
 
 use futures_util::future::join_all;
+use garage_domain::access::{KeyHash, KeyId, KeyName, KeyRepository, KeySecret, NewApiKey, Scope};
 use garage_domain::*;
 use garage_infra::testing::TestDb;
-use garage_infra::{DieselGarageRepository, DieselIdempotencyStore, DieselVehicleRepository};
+use garage_infra::{
+    DieselGarageRepository, DieselIdempotencyStore, DieselKeyRepository, DieselVehicleRepository,
+};
 
 struct Store {
     garages: Arc<DieselGarageRepository>,
     vehicles: Arc<DieselVehicleRepository>,
     keys: Arc<DieselIdempotencyStore>,
+    api_keys: Arc<DieselKeyRepository>,
     // Last, so the pool closes before the database is dropped.
     _db: TestDb,
 }
@@ -22,7 +26,8 @@ impl Store {
         Self {
             garages: Arc::new(DieselGarageRepository::new(pool.clone())),
             vehicles: Arc::new(DieselVehicleRepository::new(pool.clone())),
-            keys: Arc::new(DieselIdempotencyStore::new(pool)),
+            keys: Arc::new(DieselIdempotencyStore::new(pool.clone())),
+            api_keys: Arc::new(DieselKeyRepository::new(pool)),
             _db: db,
         }
     }
@@ -135,6 +140,8 @@ contract!(
     an_import_whose_input_fails_writes_nothing,
     an_idempotency_key_is_claimed_once_then_replayed,
     concurrent_claims_of_one_key_let_one_through,
+    api_keys_are_found_by_hash_until_revoked,
+    lists_keep_only_the_garages_within,
 );
 
 async fn garages_are_created_read_and_listed_in_pages(s: Store) {
@@ -175,6 +182,7 @@ async fn garage_search_ignores_case_and_treats_wildcards_literally(s: Store) {
     let percent = s.garage("Promo 50% off", None).await;
     let search = |text: &str| GarageFilter {
         name_contains: Some(text.to_owned()),
+        within: None,
     };
     let found = s
         .garages
@@ -870,4 +878,141 @@ async fn concurrent_claims_of_one_key_let_one_through(s: Store) {
     let claimed = claims.iter().filter(|c| **c == Claim::Claimed).count();
     let waiting = claims.iter().filter(|c| **c == Claim::InProgress).count();
     assert_eq!((claimed, waiting), (1, 19), "{claims:?}");
+}
+
+fn at(seconds: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap()
+}
+
+async fn api_keys_are_found_by_hash_until_revoked(s: Store) {
+    assert!(!s.api_keys.any_active().await.unwrap());
+    let depot = s.garage("Dépôt", None).await.id;
+    let (limited, open) = (KeySecret::generate(), KeySecret::generate());
+    let created = s
+        .api_keys
+        .create(NewApiKey {
+            name: KeyName::parse("Dépôt nord").unwrap(),
+            prefix: limited.prefix(),
+            hash: limited.hash(),
+            scope: Scope::Write,
+            garages: Some(vec![depot]),
+            created_at: at(0),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            created.name.as_str(),
+            created.scope,
+            created.garages.clone()
+        ),
+        ("Dépôt nord", Scope::Write, Some(vec![depot]))
+    );
+    assert_eq!((created.created_at, created.last_used_at), (at(0), None));
+    let other = s
+        .api_keys
+        .create(NewApiKey {
+            name: KeyName::parse("dashboard").unwrap(),
+            prefix: open.prefix(),
+            hash: open.hash(),
+            scope: Scope::Read,
+            garages: None,
+            created_at: at(1),
+        })
+        .await
+        .unwrap();
+    assert!(s.api_keys.any_active().await.unwrap());
+    assert_eq!(
+        s.api_keys.find_active(limited.hash()).await.unwrap(),
+        Some(created.clone())
+    );
+    assert_eq!(
+        s.api_keys
+            .find_active(KeyHash::of("gar_unknown"))
+            .await
+            .unwrap(),
+        None
+    );
+
+    s.api_keys.touch(created.id, at(60)).await.unwrap();
+    let revoked = s.api_keys.revoke(created.id, at(90)).await.unwrap();
+    assert_eq!(revoked.revoked_at, Some(at(90)));
+    assert_eq!(revoked.last_used_at, Some(at(60)));
+    let again = s.api_keys.revoke(created.id, at(120)).await.unwrap();
+    assert_eq!(
+        again.revoked_at,
+        Some(at(90)),
+        "the first revocation stands"
+    );
+    assert_eq!(s.api_keys.find_active(limited.hash()).await.unwrap(), None);
+    assert!(matches!(
+        s.api_keys.revoke(KeyId::parse(999).unwrap(), at(0)).await,
+        Err(Error::KeyNotFound(_))
+    ));
+    let listed = s.api_keys.list().await.unwrap();
+    assert_eq!(
+        listed.iter().map(|k| k.id).collect::<Vec<_>>(),
+        [created.id, other.id]
+    );
+    s.api_keys.revoke(other.id, at(130)).await.unwrap();
+    assert!(!s.api_keys.any_active().await.unwrap());
+}
+
+async fn lists_keep_only_the_garages_within(s: Store) {
+    let (a, b, c) = (
+        s.garage("A", None).await.id,
+        s.garage("B", None).await.id,
+        s.garage("C", None).await.id,
+    );
+    for (garage, plate) in [(a, "AA-1"), (b, "BB-1"), (c, "CC-1"), (c, "CC-2")] {
+        s.vehicle(garage, plate).await.unwrap();
+    }
+    let garages = s
+        .garages
+        .list(
+            GarageFilter {
+                within: Some(vec![a, c]),
+                ..GarageFilter::default()
+            },
+            page(50, None),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        garages.items.iter().map(|g| g.id).collect::<Vec<_>>(),
+        [a, c]
+    );
+    let vehicles = s
+        .vehicles
+        .list(
+            VehicleFilter {
+                within: Some(vec![b, c]),
+                ..VehicleFilter::default()
+            },
+            page(50, None),
+        )
+        .await
+        .unwrap();
+    let mut plates: Vec<_> = vehicles
+        .items
+        .iter()
+        .map(|v| v.license_plate.as_str().to_owned())
+        .collect();
+    plates.sort();
+    assert_eq!(plates, ["BB1", "CC1", "CC2"]);
+    let none = s
+        .vehicles
+        .list(
+            VehicleFilter {
+                within: Some(Vec::new()),
+                ..VehicleFilter::default()
+            },
+            page(50, None),
+        )
+        .await
+        .unwrap();
+    assert!(
+        none.items.is_empty(),
+        "limited to no garage, nothing is seen"
+    );
 }

@@ -4,6 +4,7 @@ use chrono::Utc;
 use garage_domain::{NewVehicle, Vehicle, VehicleId, Version};
 
 /// The vehicle a store would return for `new`, stored under `id`.
+#[allow(dead_code)]
 pub fn vehicle_from(id: i64, new: NewVehicle) -> Vehicle {
     Vehicle {
         id: VehicleId(id),
@@ -17,4 +18,39 @@ pub fn vehicle_from(id: i64, new: NewVehicle) -> Vehicle {
         created_at: Utc::now(),
         updated_at: Utc::now(),
     }
+}
+
+/// An edge as on a server where no key exists yet: anyone may write, and
+/// no budget runs out. The edge's own rules are tested through the server.
+#[allow(dead_code)]
+pub fn open_edge() -> garage_api::Edge {
+    use std::sync::Arc;
+
+    use garage_domain::access::{AccessService, MockBudgets, MockKeyRepository, Quota, Spent};
+
+    let mut keys = MockKeyRepository::new();
+    keys.expect_any_active().returning(|| Ok(false));
+    let mut budgets = MockBudgets::new();
+    budgets.expect_quota().returning(|_| Quota {
+        per_second: 0.0,
+        burst: 0,
+    });
+    budgets.expect_spend().returning(|_, _| {
+        Ok(Spent::Allowed {
+            remaining: 0,
+            full_in: std::time::Duration::ZERO,
+        })
+    });
+    budgets.expect_degraded().returning(|| false);
+    garage_api::Edge::new(
+        AccessService::new(
+            Arc::new(keys),
+            Arc::new(garage_domain::MockGarageRepository::new()),
+            Arc::new(garage_domain::SystemClock),
+            &[],
+        ),
+        Arc::new(budgets),
+        garage_api::edge::TrustedProxies::none(),
+        false,
+    )
 }

@@ -7,8 +7,11 @@ use serde_json::Value;
 /// A running service on a database of its own.
 pub struct TestApp {
     pub base: String,
+    pub port: u16,
+    /// Where `/metrics` is served when apart from the API.
+    pub metrics_base: Option<String>,
     pub client: awc::Client,
-    pub _db: TestDb,
+    pub _db: Option<TestDb>,
 }
 
 /// Quiet unless `TEST_LOG` is set.
@@ -28,6 +31,13 @@ pub async fn spawn_app(db: TestDb) -> TestApp {
 
 /// Starts the service with these configuration variables added.
 pub async fn spawn_app_with(db: TestDb, extra: &[(&str, &str)]) -> TestApp {
+    let mut app = spawn_app_at(db.url(), extra).await;
+    app._db = Some(db);
+    app
+}
+
+/// Starts the service on a database another app may share.
+pub async fn spawn_app_at(url: &str, extra: &[(&str, &str)]) -> TestApp {
     init_logs();
     let mut vars = vec![
         ("APP__SERVER__PORT".to_owned(), "0".to_owned()),
@@ -36,7 +46,7 @@ pub async fn spawn_app_with(db: TestDb, extra: &[(&str, &str)]) -> TestApp {
             "APP__SERVER__STATIC_DIR".to_owned(),
             "no-ui-in-tests".to_owned(),
         ),
-        ("DATABASE_URL".to_owned(), db.url().to_owned()),
+        ("DATABASE_URL".to_owned(), url.to_owned()),
         // Tests send bursts from one address; the limit has tests of its own.
         ("APP__RATE_LIMIT__PER_SECOND".to_owned(), "0".to_owned()),
     ];
@@ -47,14 +57,18 @@ pub async fn spawn_app_with(db: TestDb, extra: &[(&str, &str)]) -> TestApp {
     );
     let settings = Settings::from_sources(None, vars).expect("test settings");
     let app = Application::build(&settings).await.expect("the app starts");
-    let base = format!("http://127.0.0.1:{}", app.port());
+    let port = app.port();
+    let base = format!("http://127.0.0.1:{port}");
+    let metrics_base = app.metrics_port().map(|p| format!("http://127.0.0.1:{p}"));
     actix_web::rt::spawn(app.run_until_stopped());
     TestApp {
         base,
+        port,
+        metrics_base,
         client: awc::Client::builder()
             .timeout(std::time::Duration::from_secs(30))
             .finish(),
-        _db: db,
+        _db: None,
     }
 }
 

@@ -2,6 +2,7 @@
 //! against a fresh database, driven over HTTP.
 
 mod concurrency;
+mod edge;
 mod helpers;
 mod hostile;
 mod integrators;

@@ -202,12 +202,22 @@ async fn responses_carry_security_headers_and_a_request_id() {
 
 #[actix_web::test]
 async fn metrics_count_requests_by_route_and_status() {
-    let app = spawn_app_with(TestDb::sqlite(), &[]).await;
+    let app = spawn_app_with(TestDb::sqlite(), &[("APP__METRICS__ADDR", "127.0.0.1:0")]).await;
     for _ in 0..3 {
         app.get("/api/v1/garages").await;
     }
     app.get("/api/v1/garages/12345").await;
-    let text = app.get("/metrics").await.body;
+    let metrics = app.metrics_base.clone().expect("metrics apart");
+    let text = app
+        .client
+        .get(format!("{metrics}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .body()
+        .await
+        .unwrap();
+    let text = serde_json::Value::String(String::from_utf8_lossy(&text).into_owned());
     let text = text.as_str().expect("metrics are text");
     let line = |prefix: &str| {
         text.lines()
