@@ -25,7 +25,7 @@ def app_routes():
 
 def app_metrics():
     source = (ROOT / "crates/app/src/metrics.rs").read_text()
-    names = set(re.findall(r'"((?:http|db)_[a-z_]+)"', source))
+    names = set(re.findall(r'"((?:http|db|rate_limit)_[a-z_]+)"', source))
     counters = {"http_requests", "db_pool_checkouts", "db_pool_wait_seconds", "db_pool_timeouts",
                 "db_errors_unavailable", "db_errors_internal"}
     # Counters are exposed with a _total suffix, histograms with _bucket.
@@ -83,6 +83,22 @@ class Kubernetes(unittest.TestCase):
         grace = self.deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
         self.assertGreater(grace, int(env["APP__SERVER__SHUTDOWN_TIMEOUT"]))
 
+    def test_proxies_are_named_and_metrics_are_off_the_public_port(self):
+        env = {e["name"]: e for e in self.container["env"]}
+        self.assertNotIn("APP__RATE_LIMIT__TRUST_FORWARDED_FOR", env, "refused by the app")
+        for entry in env["APP__SERVER__TRUSTED_PROXIES"]["value"].split(","):
+            self.assertRegex(entry.strip(), r"^[0-9a-f:.]+(/\d+)?$")
+        metrics_port = int(env["APP__METRICS__ADDR"]["value"].rsplit(":", 1)[1])
+        ports = {p["name"]: p["containerPort"] for p in self.container["ports"]}
+        self.assertEqual(ports["metrics"], metrics_port)
+        self.assertNotEqual(ports["http"], metrics_port)
+        annotations = self.deployment["spec"]["template"]["metadata"]["annotations"]
+        self.assertEqual(int(annotations["prometheus.io/port"]), metrics_port)
+        (service,) = load("k8s/service.yaml")
+        self.assertNotIn(metrics_port, [p.get("targetPort") for p in service["spec"]["ports"]])
+        self.assertNotIn("metrics", [p.get("targetPort") for p in service["spec"]["ports"]])
+        self.assertTrue(env["APP__REDIS__URL"]["valueFrom"]["secretKeyRef"]["optional"])
+
     def test_autoscaler_targets_the_deployment(self):
         (hpa,) = load("k8s/hpa.yaml")
         self.assertEqual(hpa["spec"]["scaleTargetRef"]["name"], self.deployment["metadata"]["name"])
@@ -100,6 +116,8 @@ class CloudRun(unittest.TestCase):
             self.assertIn(container[probe]["httpGet"]["path"], routes)
         env = {e["name"]: e for e in container["env"]}
         self.assertIn("secretKeyRef", env["DATABASE_URL"]["valueFrom"])
+        self.assertNotIn("APP__RATE_LIMIT__TRUST_FORWARDED_FOR", env)
+        self.assertIn("/", env["APP__SERVER__TRUSTED_PROXIES"]["value"])
 
 
 class Compose(unittest.TestCase):
@@ -108,6 +126,29 @@ class Compose(unittest.TestCase):
         app = compose["services"]["app"]
         self.assertEqual(app["depends_on"]["db"]["condition"], "service_healthy")
         self.assertTrue(app["environment"]["DATABASE_URL"].startswith("postgres://"))
+
+
+class StaticHost(unittest.TestCase):
+    def test_every_location_keeps_the_security_headers(self):
+        conf = (DEPLOY / "static/nginx.conf").read_text()
+        locations = re.findall(r"location [^{]+\{([^}]*)\}", conf)
+        self.assertGreaterEqual(len(locations), 2)
+        for block in locations:
+            for header in ("X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy",
+                           "Content-Security-Policy"):
+                self.assertIn(f"add_header {header}", block)
+            csp = re.search(r'Content-Security-Policy "([^"]+)"', block).group(1)
+            self.assertRegex(csp, r"connect-src 'self' https://")
+            self.assertIn("frame-ancestors 'none'", csp)
+
+
+class Scrape(unittest.TestCase):
+    def test_prometheus_scrapes_the_port_pods_name(self):
+        (doc,) = load("prometheus/scrape.yml")
+        (job,) = doc["scrape_configs"]
+        self.assertEqual(job["job_name"], "garage")
+        sources = [tuple(r.get("source_labels", [])) for r in job["relabel_configs"]]
+        self.assertIn(("__address__", "__meta_kubernetes_pod_annotation_prometheus_io_port"), sources)
 
 
 class Alerts(unittest.TestCase):
