@@ -63,6 +63,42 @@ export interface ImportReport {
   imported: number;
 }
 
+export type Scope = "read" | "write" | "admin";
+
+/** Who the server takes the caller for. */
+export interface Me {
+  name: string;
+  key_id: number | null;
+  /** Null: nothing is allowed without a key. */
+  scope: Scope | null;
+  /** The garages the key is limited to; null for all. */
+  garages: number[] | null;
+  /** No key exists on the server: anyone may read and write. */
+  open: boolean;
+}
+
+export interface ApiKeyInfo {
+  id: number;
+  name: string;
+  prefix: string;
+  scope: Scope;
+  garages: number[] | null;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface CreatedKey extends ApiKeyInfo {
+  /** Shown this once. */
+  secret: string;
+}
+
+export interface KeyInput {
+  name: string;
+  scope: Scope;
+  garages: number[] | null;
+}
+
 /** The server answered with an RFC 9457 problem. */
 export class ApiError extends Error {
   readonly status: number;
@@ -206,6 +242,10 @@ export function newIdempotencyKey(): string {
 }
 
 export const api = {
+  me: () => request<Me>("GET", "/me"),
+  listKeys: () => request<{ items: ApiKeyInfo[] }>("GET", "/keys"),
+  createKey: (input: KeyInput) => request<CreatedKey>("POST", "/keys", { body: input }),
+  revokeKey: (id: number) => request<ApiKeyInfo>("DELETE", `/keys/${id}`),
   listGarages: (options: ListOptions & { q?: string } = {}) =>
     request<Page<Garage>>("GET", withQuery("/garages", { ...options })),
   getGarage: (id: number) => request<Garage>("GET", `/garages/${id}`),

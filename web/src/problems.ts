@@ -12,6 +12,7 @@ const byType: Record<string, MessageKey> = {
   "/problems/not-found": "problem.notFound",
   "/problems/unavailable": "problem.unavailable",
   "/problems/unauthorized": "problem.unauthorized",
+  "/problems/forbidden": "problem.forbidden",
   "/problems/too-many-requests": "problem.tooManyRequests",
 };
 

@@ -4,6 +4,7 @@ import { Layout } from "./components/Layout";
 import { GarageDetail } from "./pages/GarageDetail";
 import { GarageForm } from "./pages/GarageForm";
 import { GarageList } from "./pages/GarageList";
+import { Keys } from "./pages/Keys";
 import { NotFound } from "./pages/NotFound";
 import { PlateSearch } from "./pages/PlateSearch";
 import { Transfer } from "./pages/Transfer";
@@ -21,6 +22,7 @@ export const routes: RouteObject[] = [
       { path: "garages/:id/edit", element: <GarageForm /> },
       { path: "garages/:id/vehicles/new", element: <VehicleNew /> },
       { path: "vehicles", element: <PlateSearch /> },
+      { path: "keys", element: <Keys /> },
       { path: "vehicles/transfer", element: <Transfer /> },
       { path: "vehicles/:id/edit", element: <VehicleEdit /> },
       { path: "*", element: <NotFound /> },

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { Link, Outlet, useNavigate } from "react-router";
 
+import { useCan } from "../access";
 import { LANGUAGES, useI18n, type Language } from "../i18n";
 import * as rules from "../validation";
 import { ApiKey } from "./ApiKey";
@@ -9,6 +10,7 @@ export function Layout() {
   const { t, language, setLanguage } = useI18n();
   const navigate = useNavigate();
   const [plate, setPlate] = useState("");
+  const mayAdmin = useCan("admin");
   const search = (event: FormEvent) => {
     event.preventDefault();
     const text = plate.trim();
@@ -29,6 +31,11 @@ export function Layout() {
         <Link to="/vehicles/transfer" className="nav-link">
           {t("nav.transfer")}
         </Link>
+        {mayAdmin && (
+          <Link to="/keys" className="nav-link">
+            {t("nav.keys")}
+          </Link>
+        )}
         <form role="search" onSubmit={search} className="plate-search">
           <label htmlFor="plate-search" className="visually-hidden">
             {t("search.plate.label")}

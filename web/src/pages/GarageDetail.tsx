@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useLocation, useNavigate, useParams, useSearchParams } from "react-router";
 
+import { useCan } from "../access";
 import { api, type Vehicle } from "../api";
 import { Pager } from "../components/Pager";
 import { Empty, ErrorState, Loading } from "../components/States";
@@ -15,6 +16,7 @@ export function GarageDetail() {
   const { state } = useLocation() as { state: { notice?: string } | null };
   const navigate = useNavigate();
   const queryClient = useQueryClient();
+  const mayWrite = useCan("write");
   const garage = useQuery({ queryKey: ["garage", id], queryFn: () => api.getGarage(id) });
   const vehicles = useQuery({
     queryKey: ["garage", id, "vehicles", cursor],
@@ -50,6 +52,7 @@ export function GarageDetail() {
       </p>
       <div className="heading">
         <h1 id="garage-title">{g.name}</h1>
+        {mayWrite && (
         <div className="actions">
           <Link to={`/garages/${g.id}/edit`} className="button secondary">
             {t("garage.edit")}
@@ -65,6 +68,7 @@ export function GarageDetail() {
             {t("garage.delete")}
           </button>
         </div>
+        )}
       </div>
       <p className="address">{g.address}</p>
       <p className="meta">
@@ -87,9 +91,11 @@ export function GarageDetail() {
       )}
       <div className="heading">
         <h2>{t("garage.vehicles")}</h2>
-        <Link to={`/garages/${g.id}/vehicles/new`} className="button">
-          {t("garage.addVehicle")}
-        </Link>
+        {mayWrite && (
+          <Link to={`/garages/${g.id}/vehicles/new`} className="button">
+            {t("garage.addVehicle")}
+          </Link>
+        )}
       </div>
       {vehicles.isPending ? (
         <Loading />
@@ -130,6 +136,8 @@ export function GarageDetail() {
                       {v.vin ?? "—"}
                     </td>
                     <td className="row-actions">
+                      {mayWrite && (
+                      <>
                       <Link to={`/vehicles/${v.id}/edit`} aria-label={`${t("vehicle.edit")} ${v.license_plate}`}>
                         {t("vehicle.edit")}
                       </Link>
@@ -144,6 +152,8 @@ export function GarageDetail() {
                       >
                         {t("vehicle.delete")}
                       </button>
+                      </>
+                      )}
                     </td>
                   </tr>
                 ))}

@@ -2,6 +2,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Link, useLocation, useSearchParams } from "react-router";
 
+import { useCan, useLimited } from "../access";
 import { api } from "../api";
 import { Pager } from "../components/Pager";
 import { Empty, ErrorState, Loading } from "../components/States";
@@ -14,6 +15,9 @@ export function GarageList() {
   const q = params.get("q") ?? "";
   const cursor = params.get("cursor");
   const [draft, setDraft] = useState(q);
+  const mayWrite = useCan("write");
+  const limited = useLimited();
+  const mayCreate = mayWrite && !limited;
   const garages = useQuery({
     queryKey: ["garages", { q, cursor }],
     queryFn: () => api.listGarages({ q, cursor }),
@@ -26,9 +30,11 @@ export function GarageList() {
     <section aria-labelledby="garages-title">
       <div className="heading">
         <h1 id="garages-title">{t("garages.title")}</h1>
-        <Link to="/garages/new" className="button">
-          {t("garages.new")}
-        </Link>
+        {mayCreate && (
+          <Link to="/garages/new" className="button">
+            {t("garages.new")}
+          </Link>
+        )}
       </div>
       {state?.notice && (
         <p className="notice" role="status">

@@ -1,6 +1,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { Link, useSearchParams } from "react-router";
 
+import { useCan } from "../access";
 import { api, type Vehicle } from "../api";
 import { Empty, ErrorState, Loading } from "../components/States";
 import { useI18n } from "../i18n";
@@ -73,11 +74,12 @@ function Search({ filter, valid, title, invalid, none }: SearchProps) {
 
 function Results({ vehicles }: { vehicles: Vehicle[] }) {
   const { t } = useI18n();
+  const mayWrite = useCan("write");
   return (
     <ul className="results">
       {vehicles.map((v) => (
         <li key={v.id}>
-          <span className="plate">{v.license_plate}</span> {v.brand} {v.model} ({v.year}){v.vin && <> · {t("vehicle.col.vin")} <span className="plate">{v.vin}</span></>} — <GarageLink id={v.garage_id} /> · <Link to={`/vehicles/${v.id}/edit`}>{t("vehicle.edit")}</Link>
+          <span className="plate">{v.license_plate}</span> {v.brand} {v.model} ({v.year}){v.vin && <> · {t("vehicle.col.vin")} <span className="plate">{v.vin}</span></>} — <GarageLink id={v.garage_id} />{mayWrite && <> · <Link to={`/vehicles/${v.id}/edit`}>{t("vehicle.edit")}</Link></>}
         </li>
       ))}
     </ul>

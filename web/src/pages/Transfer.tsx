@@ -1,6 +1,7 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 
+import { useCan } from "../access";
 import { api, ApiError, newIdempotencyKey, type ExportFormat } from "../api";
 import { ErrorState } from "../components/States";
 import { useI18n } from "../i18n";
@@ -11,11 +12,12 @@ const SHOWN_ERRORS = 200;
 /** `/vehicles/transfer`: export vehicles as CSV or JSON, import them from CSV. */
 export function Transfer() {
   const { t } = useI18n();
+  const mayWrite = useCan("write");
   return (
     <section aria-labelledby="transfer-title">
       <h1 id="transfer-title">{t("transfer.title")}</h1>
       <Export />
-      <Import />
+      {mayWrite && <Import />}
     </section>
   );
 }

@@ -1,0 +1,220 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+
+import { useCan } from "../access";
+import { api, type ApiKeyInfo, type CreatedKey, type Scope } from "../api";
+import { Empty, ErrorState, Loading } from "../components/States";
+import { useI18n } from "../i18n";
+import { describe, fieldErrors } from "../problems";
+
+const SCOPES: Scope[] = ["read", "write", "admin"];
+
+/** `/keys`: an administrator lists, creates and revokes API keys. */
+export function Keys() {
+  const { t } = useI18n();
+  const mayAdmin = useCan("admin");
+  const [created, setCreated] = useState<CreatedKey | null>(null);
+  const keys = useQuery({ queryKey: ["keys"], queryFn: api.listKeys, enabled: mayAdmin });
+  if (!mayAdmin) {
+    return (
+      <section aria-labelledby="keys-title">
+        <h1 id="keys-title">{t("keys.title")}</h1>
+        <p className="error" role="alert">
+          {t("keys.forbidden")}
+        </p>
+      </section>
+    );
+  }
+  return (
+    <section aria-labelledby="keys-title">
+      <h1 id="keys-title">{t("keys.title")}</h1>
+      <p>{t("keys.help")}</p>
+      {created ? <Secret created={created} onDone={() => setCreated(null)} /> : <NewKey onCreated={setCreated} />}
+      {keys.isPending ? (
+        <Loading />
+      ) : keys.isError ? (
+        <ErrorState error={keys.error} onRetry={() => keys.refetch()} />
+      ) : keys.data.items.length === 0 ? (
+        <Empty>{t("keys.none")}</Empty>
+      ) : (
+        <KeyTable keys={keys.data.items} />
+      )}
+    </section>
+  );
+}
+
+function NewKey({ onCreated }: { onCreated: (key: CreatedKey) => void }) {
+  const { t } = useI18n();
+  const queryClient = useQueryClient();
+  const [name, setName] = useState("");
+  const [scope, setScope] = useState<Scope>("read");
+  const [garages, setGarages] = useState<number[]>([]);
+  const all = useQuery({ queryKey: ["garages", { all: true }], queryFn: () => api.listGarages({ limit: 200 }) });
+  const create = useMutation({
+    mutationFn: () => api.createKey({ name: name.trim(), scope, garages: garages.length ? garages : null }),
+    onSuccess: async (key) => {
+      setName("");
+      setGarages([]);
+      onCreated(key);
+      await queryClient.invalidateQueries({ queryKey: ["keys"] });
+    },
+  });
+  const errors = fieldErrors(create.error, t);
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (name.trim()) create.mutate();
+  };
+  return (
+    <form className="panel" onSubmit={submit} noValidate>
+      <h2>{t("keys.new.title")}</h2>
+      <div className="field">
+        <label htmlFor="key-name">{t("keys.new.name")}</label>
+        <input id="key-name" value={name} maxLength={100} required aria-invalid={errors.name ? true : undefined} onChange={(e) => setName(e.target.value)} />
+        {errors.name && <p className="field-error">{errors.name}</p>}
+      </div>
+      <div className="field">
+        <label htmlFor="key-scope">{t("keys.new.scope")}</label>
+        <select id="key-scope" value={scope} onChange={(e) => setScope(e.target.value as Scope)}>
+          {SCOPES.map((s) => (
+            <option key={s} value={s}>
+              {t(`scope.${s}`)}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor="key-garages">{t("keys.new.garages")}</label>
+        <select
+          id="key-garages"
+          multiple
+          size={Math.min(6, Math.max(2, all.data?.items.length ?? 2))}
+          value={garages.map(String)}
+          onChange={(e) => setGarages(Array.from(e.target.selectedOptions, (o) => Number(o.value)))}
+        >
+          {(all.data?.items ?? []).map((g) => (
+            <option key={g.id} value={g.id}>
+              {g.name}
+            </option>
+          ))}
+        </select>
+        {errors.garages && <p className="field-error">{errors.garages}</p>}
+      </div>
+      {create.isError && !Object.keys(errors).length && (
+        <p className="error" role="alert">
+          {describe(create.error, t)}
+        </p>
+      )}
+      <div className="actions">
+        <button type="submit" disabled={create.isPending || !name.trim()}>
+          {t("keys.new.create")}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function Secret({ created, onDone }: { created: CreatedKey; onDone: () => void }) {
+  const { t } = useI18n();
+  const [copied, setCopied] = useState(false);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(created.secret);
+      setCopied(true);
+    } catch {
+      // No clipboard (plain HTTP): the text is selected for the user to copy.
+      const field = document.getElementById("key-secret") as HTMLInputElement | null;
+      field?.select();
+    }
+  };
+  return (
+    <div className="panel secret" role="status">
+      <h2>{t("keys.secret.title", { name: created.name })}</h2>
+      <p>
+        <strong>{t("keys.secret.once")}</strong>
+      </p>
+      <div className="inline-form">
+        <label htmlFor="key-secret" className="visually-hidden">
+          {t("key.label")}
+        </label>
+        <input id="key-secret" readOnly value={created.secret} className="plate" onFocus={(e) => e.target.select()} />
+        <button type="button" onClick={copy}>
+          {copied ? t("keys.secret.copied") : t("keys.secret.copy")}
+        </button>
+      </div>
+      <div className="actions">
+        <button type="button" className="secondary" onClick={onDone}>
+          {t("keys.secret.done")}
+        </button>
+      </div>
+    </div>
+  );
+}
+
+function KeyTable({ keys }: { keys: ApiKeyInfo[] }) {
+  const { t, formatDate } = useI18n();
+  const queryClient = useQueryClient();
+  const revoke = useMutation({
+    mutationFn: (key: ApiKeyInfo) => api.revokeKey(key.id),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ["keys"] }),
+  });
+  return (
+    <>
+      {revoke.isSuccess && (
+        <p className="notice" role="status">
+          {t("keys.revoked.done", { name: revoke.variables.name })}
+        </p>
+      )}
+      {revoke.isError && (
+        <p className="error" role="alert">
+          {describe(revoke.error, t)}
+        </p>
+      )}
+      <div className="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">{t("keys.col.name")}</th>
+              <th scope="col">{t("keys.col.prefix")}</th>
+              <th scope="col">{t("keys.col.scope")}</th>
+              <th scope="col">{t("keys.col.garages")}</th>
+              <th scope="col">{t("keys.col.lastUsed")}</th>
+              <th scope="col">{t("keys.col.state")}</th>
+              <th scope="col">
+                <span className="visually-hidden">{t("vehicle.col.actions")}</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {keys.map((k) => (
+              <tr key={k.id} className={k.revoked_at ? "revoked" : undefined}>
+                <td data-label={t("keys.col.name")}>{k.name}</td>
+                <td data-label={t("keys.col.prefix")} className="plate">
+                  {k.prefix}…
+                </td>
+                <td data-label={t("keys.col.scope")}>{t(`scope.${k.scope}`)}</td>
+                <td data-label={t("keys.col.garages")}>{k.garages ? k.garages.join(", ") : t("keys.all")}</td>
+                <td data-label={t("keys.col.lastUsed")}>{k.last_used_at ? formatDate(k.last_used_at) : t("keys.never")}</td>
+                <td data-label={t("keys.col.state")}>{k.revoked_at ? t("keys.revoked", { date: formatDate(k.revoked_at) }) : t("keys.active")}</td>
+                <td className="row-actions">
+                  {!k.revoked_at && (
+                    <button
+                      type="button"
+                      className="link danger"
+                      aria-label={`${t("keys.revoke")} ${k.name}`}
+                      disabled={revoke.isPending}
+                      onClick={() => {
+                        if (window.confirm(t("keys.revoke.confirm", { name: k.name }))) revoke.mutate(k);
+                      }}
+                    >
+                      {t("keys.revoke")}
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </>
+  );
+}
