@@ -27,16 +27,20 @@ trap cleanup EXIT
 psql "$admin_url" -v ON_ERROR_STOP=1 -q -c "CREATE DATABASE $db"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 base="http://127.0.0.1:$port"
+# An admin key, so every operation (key management too) is exercised; the
+# generator's bad credentials get 401s, not a failure budget's 429s.
+key="contract-admin-key-0123456789abcdef"
 DATABASE_URL="${admin_url%/*}/$db" APP__SERVER__PORT="$port" APP__LOG__LEVEL=warn \
+  APP__AUTH__API_KEYS="$key" APP__RATE_LIMIT__FAILED_SIGN_INS_PER_MINUTE=0 \
   APP__RATE_LIMIT__PER_SECOND=0 APP__SERVER__STATIC_DIR="$work/no-ui" \
   "$binary" >"$work/server.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do curl -fsS "$base/health/ready" >/dev/null 2>&1 && break; sleep 0.1; done
 
 # A garage and a vehicle, so that ids 1 exist and reads of them succeed.
-curl -fsS -o /dev/null -H 'content-type: application/json' \
+curl -fsS -o /dev/null -H 'content-type: application/json' -H "authorization: Bearer $key" \
   -d '{"name":"Contract","address":"1 rue du Schéma","capacity":1000}' "$base/api/v1/garages"
-curl -fsS -o /dev/null -H 'content-type: application/json' \
+curl -fsS -o /dev/null -H 'content-type: application/json' -H "authorization: Bearer $key" \
   -d '{"garage_id":1,"brand":"Renault","model":"Clio","year":2020,"license_plate":"CT-001","vin":"VF1RFB00X12345678"}' \
   "$base/api/v1/vehicles"
 
@@ -45,7 +49,7 @@ seed_args=(--seed "$seed")
 status=0
 # Run from the scratch directory: schemathesis and hypothesis keep caches in the working directory.
 cd "$work"
-schemathesis run "$base/api/v1/openapi.json" --url "$base" \
+schemathesis run "$base/api/v1/openapi.json" --url "$base" --header "Authorization: Bearer $key" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
   --phases examples,coverage,fuzzing --max-examples "$examples" "${seed_args[@]}" \
   --workers 2 --request-timeout 10 --no-color --generation-database none \
