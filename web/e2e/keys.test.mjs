@@ -43,6 +43,7 @@ test("an administrator signs in, gives out a read-only key, and revokes it", asy
   page.on("dialog", (d) => d.accept());
   await page.goto(`${server.base}/garages`);
   await page.getByRole("link", { name: "Dépôt Nord" }).waitFor();
+  await page.getByRole("button", { name: "Sign in" }).waitFor();
   assert.equal(await page.getByRole("link", { name: "New garage" }).count(), 0, "a reader without a key sees no write button");
 
   await signIn(page, "gar_not-a-key");
@@ -74,10 +75,12 @@ test("an administrator signs in, gives out a read-only key, and revokes it", asy
   await page.getByText("Signed in as Tableau de bord").waitFor();
   await page.goto(`${server.base}/garages`);
   await page.getByRole("link", { name: "Dépôt Nord" }).waitFor();
+  await page.getByText("Signed in as Tableau de bord").waitFor();
   assert.equal(await page.getByRole("link", { name: "New garage" }).count(), 0, "a read key sees no write button");
   assert.equal(await page.getByRole("link", { name: "API keys" }).count(), 0);
   await page.goto(`${server.base}/vehicles/transfer`);
   await page.getByRole("heading", { name: "Export", exact: true }).waitFor();
+  await page.getByText("Signed in as Tableau de bord").waitFor();
   assert.equal(await page.getByRole("heading", { name: "Import", exact: true }).count(), 0);
 
   await page.getByRole("button", { name: "Sign out" }).click();

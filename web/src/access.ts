@@ -25,10 +25,13 @@ export function useLimited(): boolean {
 }
 
 /**
- * Whether the caller may do what needs `needed`. While the answer is not
- * there, writes are shown (the server refuses plainly if it must).
+ * Whether the caller may do what needs `needed`. Nothing is offered until
+ * the server has said who the caller is (no button shown, then taken
+ * away); if it cannot say, reads and writes are offered and the server
+ * refuses plainly if it must.
  */
 export function useCan(needed: Scope): boolean {
-  const { data } = useMe();
-  return data === undefined ? needed !== "admin" : allows(data, needed);
+  const { data, isError } = useMe();
+  if (data === undefined) return isError && needed !== "admin";
+  return allows(data, needed);
 }
