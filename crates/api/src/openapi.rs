@@ -113,6 +113,45 @@ fn problem(description: &str) -> RefOr<utoipa::openapi::Response> {
         .into()
 }
 
+/// A 429: the problem, and the headers that say when to come back.
+fn too_many(description: &str) -> RefOr<utoipa::openapi::Response> {
+    use utoipa::openapi::header::HeaderBuilder;
+    let header = |text: &str, kind: Type| {
+        HeaderBuilder::new()
+            .schema(Some(ObjectBuilder::new().schema_type(kind)))
+            .description(Some(text))
+            .build()
+    };
+    ResponseBuilder::new()
+        .description(description)
+        .header(
+            "Retry-After",
+            header("Seconds to wait before the next request", Type::Integer),
+        )
+        .header(
+            "RateLimit-Policy",
+            header(
+                "The budget spent, e.g. `\"requests\";q=100;w=2` (draft-ietf-httpapi-ratelimit-headers-10); every API response carries it",
+                Type::String,
+            ),
+        )
+        .header(
+            "RateLimit",
+            header(
+                "What is left of it, e.g. `\"requests\";r=0;t=1`; every API response carries it",
+                Type::String,
+            ),
+        )
+        .content(
+            crate::PROBLEM_JSON,
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+        .into()
+}
+
 /// The problem types, as the `type` property's enumeration, each described.
 fn problem_type_schema() -> RefOr<Schema> {
     let mut description = String::from(
@@ -213,7 +252,13 @@ fn add_common(operation: &mut Operation) {
             .responses
             .responses
             .entry(status.to_owned())
-            .or_insert_with(|| problem(description));
+            .or_insert_with(|| {
+                if status == "429" {
+                    too_many(description)
+                } else {
+                    problem(description)
+                }
+            });
     }
 }
 

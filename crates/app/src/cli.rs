@@ -96,7 +96,12 @@ pub async fn keys(
     out: &mut impl std::io::Write,
 ) -> anyhow::Result<()> {
     let url = settings.database.url()?;
-    let options = settings.database.pool_options();
+    // One command, one connection at a time, none opened in the background:
+    // a pool thread still connecting when the process exits can crash it
+    // inside libpq.
+    let mut options = settings.database.pool_options();
+    options.max_size = 2;
+    options.min_idle = Some(0);
     let migrate = settings.database.run_migrations;
     let db = tokio::task::spawn_blocking(move || -> anyhow::Result<Database> {
         let db = Database::connect(&url, &options)?;

@@ -931,3 +931,103 @@ async fn metrics_are_for_admins_or_apart() {
         .unwrap();
     assert!(String::from_utf8_lossy(&text).contains("rate_limit_degraded 0"));
 }
+
+/// Runs `garage keys …` on `db`, returning its exit status, stdout and stderr.
+fn garage_cli(db: &TestDb, args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_garage"))
+        .args(args)
+        .env("DATABASE_URL", db.url())
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("APP__AUTH__API_KEYS")
+        .envs(env.iter().copied())
+        .output()
+        .expect("the binary runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[actix_web::test]
+async fn keys_are_made_listed_and_revoked_from_the_command_line() {
+    let db = TestDb::postgres();
+    let app = spawn_app_at(db.url(), &[]).await;
+    let depot = app.garage("Dépôt Sud", None).await.to_string();
+
+    let (ok, out, err) = garage_cli(
+        &db,
+        &[
+            "keys", "create", "--name", "atelier", "--scope", "write", "--garage", &depot,
+        ],
+        &[],
+    );
+    assert!(ok, "{out}{err}");
+    let secret = out
+        .split_whitespace()
+        .find(|w| w.starts_with("gar_"))
+        .unwrap_or_else(|| panic!("no secret in {out}"))
+        .to_owned();
+    let me = app.as_key(&secret, "GET", "/api/v1/me", None).await;
+    assert_eq!(me.body["name"], "atelier");
+    assert_eq!(me.body["garages"], json!([depot.parse::<i64>().unwrap()]));
+    // The first key closes the open server, on every instance, within a
+    // second. The probe is a write the handler would refuse (422): no effect.
+    let created = Instant::now();
+    loop {
+        let anonymous = app.post("/api/v1/garages", json!({})).await;
+        if anonymous.status == 401 {
+            break;
+        }
+        assert_eq!(anonymous.status, 422, "{anonymous:?}");
+        assert!(
+            created.elapsed() < Duration::from_millis(1500),
+            "still open"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let (ok, listed, err) = garage_cli(&db, &["keys", "list"], &[]);
+    assert!(ok, "{listed}{err}");
+    let line = listed
+        .lines()
+        .find(|l| l.contains("atelier"))
+        .expect("listed");
+    assert!(
+        line.contains(&secret[..12]) && line.contains("write") && line.contains(&depot),
+        "{line}"
+    );
+    assert!(!listed.contains(&secret), "a secret is never listed again");
+    let id = line.split_whitespace().next().unwrap().to_owned();
+
+    let (ok, out, err) = garage_cli(&db, &["keys", "revoke", &id], &[]);
+    assert!(ok && out.contains("Revoked"), "{out}{err}");
+    let revoked = Instant::now();
+    while app.as_key(&secret, "GET", "/api/v1/me", None).await.status != 401 {
+        assert!(
+            revoked.elapsed() < Duration::from_millis(1500),
+            "still accepted"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let (ok, _, err) = garage_cli(
+        &db,
+        &["keys", "create", "--name", "x", "--scope", "root"],
+        &[],
+    );
+    assert!(!ok && err.contains("root"), "{err}");
+    let (ok, _, err) = garage_cli(&db, &["keys", "revoke", "999"], &[]);
+    assert!(!ok && err.contains("999"), "{err}");
+}
+
+#[actix_web::test]
+async fn a_short_or_non_ascii_configured_key_stops_the_start_with_a_plain_message() {
+    let db = TestDb::sqlite();
+    for bad in ["short-key", "clé-de-démarrage-0123456789"] {
+        let (ok, _, err) = garage_cli(&db, &[], &[("APP__AUTH__API_KEYS", bad)]);
+        assert!(!ok, "started with {bad:?}");
+        assert!(err.contains("API key #1") && err.contains("16"), "{err}");
+        assert!(!err.contains("backtrace"), "{err}");
+    }
+}
