@@ -25,7 +25,7 @@ web/node_modules/.package-lock.json: web/package-lock.json
 web/dist/index.html: web/node_modules/.package-lock.json $(shell find web/src web/index.html web/vite.config.ts -type f 2>/dev/null)
 	cd web && $(NPM) run build
 
-## test: formatting, lints and every test (Rust unit, PostgreSQL and SQLite integration, API contract, UI, browser)
+## test: formatting, lints and every test (Rust unit, PostgreSQL, SQLite and Redis integration, API contract, UI, browser)
 test: check test-rust test-contract test-web
 
 check: fmt-check lint deny lint-deploy
@@ -51,6 +51,9 @@ test-rust:
 	@pg_isready -q -d "$(TEST_DATABASE_URL)" 2>/dev/null || { \
 	  echo "PostgreSQL is not reachable at TEST_DATABASE_URL=$(TEST_DATABASE_URL)."; \
 	  echo "Start it, or point TEST_DATABASE_URL at a server where the user may create databases."; exit 1; }
+	@(exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null || { \
+	  echo "Redis is not reachable at 127.0.0.1:6379: the shared rate-limit tests need it."; \
+	  echo "Start it: redis-server --daemonize yes --port 6379 --save '' --appendonly no"; exit 1; }
 	$(CARGO) test --workspace --locked
 
 ## test-contract: schemathesis against the binary from its own OpenAPI document (needs schemathesis)

@@ -188,6 +188,7 @@ class Workflow(unittest.TestCase):
         self.assertIn("make test", str(jobs["test"]["steps"]))
         services = jobs["test"]["services"]
         self.assertTrue(services["postgres"]["image"].startswith("postgres:"))
+        self.assertTrue(services["redis"]["image"].startswith("redis:"))
 
 
 if __name__ == "__main__":
