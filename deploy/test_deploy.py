@@ -99,6 +99,19 @@ class Kubernetes(unittest.TestCase):
         self.assertNotIn("metrics", [p.get("targetPort") for p in service["spec"]["ports"]])
         self.assertTrue(env["APP__REDIS__URL"]["valueFrom"]["secretKeyRef"]["optional"])
 
+    def test_only_the_ingress_reaches_the_api_and_only_prometheus_the_metrics(self):
+        (policy,) = load("k8s/networkpolicy.yaml")
+        labels = self.deployment["spec"]["template"]["metadata"]["labels"]
+        self.assertEqual(policy["spec"]["podSelector"]["matchLabels"], labels)
+        by_port = {}
+        for rule in policy["spec"]["ingress"]:
+            for port in rule["ports"]:
+                by_port[port["port"]] = rule["from"]
+        names = {p["name"] for p in self.container["ports"]}
+        self.assertEqual(set(by_port), names, "every port has its rule, and only those")
+        for sources in by_port.values():
+            self.assertTrue(all("namespaceSelector" in s for s in sources))
+
     def test_autoscaler_targets_the_deployment(self):
         (hpa,) = load("k8s/hpa.yaml")
         self.assertEqual(hpa["spec"]["scaleTargetRef"]["name"], self.deployment["metadata"]["name"])

@@ -233,8 +233,9 @@ pub(crate) async fn create_key(edge: web::Data<Edge>, body: web::Json<CreateKey>
         (status = 404, description = "No such key", body = crate::openapi::Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn revoke_key(edge: web::Data<Edge>, id: web::Path<i64>) -> Result {
-    let id = KeyId::parse(id.into_inner())
-        .map_err(|_| ApiError::NotFound(format!("API key {} does not exist", 0)))?;
+    let raw = id.into_inner();
+    let id = KeyId::parse(raw)
+        .map_err(|_| ApiError::NotFound(format!("API key {raw} does not exist")))?;
     let key = edge.access.revoke(id).await?;
     crate::body::json(HttpResponse::Ok(), &KeyBody::from(key))
 }

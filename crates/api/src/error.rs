@@ -418,6 +418,7 @@ impl From<Error> for ApiError {
             Error::DuplicateVin(_) => conflict(ConflictKind::DuplicateVin, Some("vin")),
             Error::Stale => Self::PreconditionFailed,
             Error::OutOfReach(_) => Self::Forbidden(detail),
+            Error::KeyRefused(_) => Self::invalid("garages", detail),
             Error::GarageFull { .. } => conflict(ConflictKind::GarageFull, Some("garage_id")),
             Error::GarageNotEmpty { .. } => conflict(ConflictKind::GarageNotEmpty, None),
             Error::CapacityBelowCount { .. } => {

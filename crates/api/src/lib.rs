@@ -186,18 +186,22 @@ fn resources(cfg: &mut web::ServiceConfig) {
             .clone()
             .fold(web::resource(path), |r, e| r.route(guarded(e)))
             .default_service(web::to(error::method_not_allowed));
-        if endpoints.clone().any(|e| e.idempotent) {
-            cfg.service(resource.wrap(from_fn(idempotency::idempotent)));
-        } else {
-            cfg.service(resource);
-        }
+        cfg.service(resource);
     }
 }
 
-/// The route of `e`, wrapped in its guard.
+/// The route of `e`, wrapped in its guard; an idempotent one takes its
+/// `Idempotency-Key` inside the guard, so no claim is made, nor answer
+/// replayed, for a caller the route refuses.
 fn guarded(e: &'static Endpoint) -> actix_web::Route {
     let (scope, max_body) = (e.scope, e.max_body);
-    (e.handler)().wrap(from_fn(move |req, next| {
+    let route = (e.handler)();
+    let route = if e.idempotent {
+        route.wrap(from_fn(idempotency::idempotent))
+    } else {
+        route
+    };
+    route.wrap(from_fn(move |req, next| {
         edge::authorize(scope, max_body, req, next)
     }))
 }

@@ -117,7 +117,8 @@ pub async fn keys(
         Arc::new(DieselGarageRepository::new(db)),
         Arc::new(SystemClock),
         &[],
-    );
+    )
+    .with_protected_reads(settings.auth.protect_reads);
     match command {
         KeysCommand::Create {
             name,

@@ -330,8 +330,9 @@ impl Settings {
         if self.tls.cert_path.is_some() != self.tls.key_path.is_some() {
             anyhow::bail!("TLS needs both tls.cert_path and tls.key_path");
         }
-        if !(self.rate_limit.per_second >= 0.0 && self.rate_limit.per_second.is_finite()) {
-            anyhow::bail!("rate_limit.per_second must be 0 (off) or positive");
+        let rate = self.rate_limit.per_second;
+        if !(rate == 0.0 || (rate >= 0.001 && rate.is_finite())) {
+            anyhow::bail!("rate_limit.per_second must be 0 (off) or at least 0.001");
         }
         self.database.url()?;
         self.database.read_url()?;
@@ -455,6 +456,13 @@ mod tests {
             "{gone}"
         );
         assert!(Settings::from_sources(None, vars(&[("APP__METRICS__ADDR", "nowhere")])).is_err());
+        for rate in ["1e-20", "-1", "NaN", "inf"] {
+            assert!(
+                Settings::from_sources(None, vars(&[("APP__RATE_LIMIT__PER_SECOND", rate)]))
+                    .is_err(),
+                "{rate}"
+            );
+        }
     }
 
     #[test]

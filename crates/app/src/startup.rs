@@ -189,6 +189,8 @@ fn cors(origins: &[String]) -> Cors {
             header::ETAG,
             header::RETRY_AFTER,
             telemetry::REQUEST_ID,
+            header::HeaderName::from_static("ratelimit"),
+            header::HeaderName::from_static("ratelimit-policy"),
         ])
         .max_age(3600)
         // Same-origin requests carry an Origin too: leave them alone, and
@@ -261,7 +263,8 @@ fn serve(
         garages,
         Arc::new(SystemClock),
         &settings.auth.api_keys,
-    );
+    )
+    .with_protected_reads(settings.auth.protect_reads);
     if settings.auth.api_keys.is_empty() {
         tracing::warn!(
             "no API keys configured: until a key is created (garage keys create), anyone who can reach this server can change the fleet"

@@ -38,6 +38,9 @@ pub enum Error {
         capacity: u32,
         count: u32,
     },
+    /// A key that cannot be given out as asked (the reason says why).
+    #[error("{0}")]
+    KeyRefused(&'static str),
     /// The caller is limited to some garages and this reaches beyond them.
     #[error("this key is limited to some garages: {0}")]
     OutOfReach(&'static str),

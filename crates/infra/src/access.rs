@@ -161,13 +161,11 @@ impl KeyRepository for DieselKeyRepository {
             .await
     }
 
-    async fn any_active(&self) -> Result<bool, Error> {
+    async fn any_created(&self) -> Result<bool, Error> {
         self.db
             .run(|conn| {
-                let any = diesel::select(diesel::dsl::exists(
-                    keys::table.filter(keys::revoked_at.is_null()),
-                ))
-                .get_result(conn)?;
+                let any = diesel::select(diesel::dsl::exists(keys::table.select(keys::id)))
+                    .get_result(conn)?;
                 Ok(any)
             })
             .await

@@ -79,18 +79,27 @@ impl TrustedProxies {
     /// The hops the header lists, leftmost (the claimed client) first.
     fn hops(&self, headers: &HeaderMap) -> Vec<Option<IpAddr>> {
         match self.header {
+            // Split as bytes: a client's non-ASCII byte garbles its own
+            // entries, never the ones the proxies appended after them.
             ClientHeader::XForwardedFor => headers
                 .get_all("x-forwarded-for")
-                .flat_map(|v| v.to_str().unwrap_or("?").split(','))
-                .map(hop)
+                .flat_map(|v| v.as_bytes().split(|b| *b == b','))
+                .map(|raw| std::str::from_utf8(raw).ok().and_then(hop))
                 .collect(),
+            // An element without `for=` is garbled too: it says nothing of
+            // who sent the request.
             ClientHeader::Forwarded => headers
                 .get_all(header::FORWARDED)
-                .flat_map(|v| v.to_str().unwrap_or("for=?").split(','))
-                .filter_map(|element| {
+                .flat_map(|v| v.as_bytes().split(|b| *b == b','))
+                .map(|raw| {
+                    let element = std::str::from_utf8(raw).ok()?;
                     element.split(';').find_map(|pair| {
                         let (name, value) = pair.split_once('=')?;
-                        name.trim().eq_ignore_ascii_case("for").then(|| hop(value))
+                        if name.trim().eq_ignore_ascii_case("for") {
+                            hop(value)
+                        } else {
+                            None
+                        }
                     })
                 })
                 .collect(),
@@ -183,6 +192,24 @@ mod tests {
         let garbled = headers(&[("x-forwarded-for", "203.0.113.9, nonsense")]);
         assert_eq!(p.client(ip("10.1.2.3"), &garbled), ip("10.1.2.3"));
         assert_eq!(p.client(ip("10.1.2.3"), &HeaderMap::new()), ip("10.1.2.3"));
+    }
+
+    #[test]
+    fn a_clients_non_ascii_entry_does_not_hide_what_the_proxy_appended() {
+        let p = proxies(&["10.0.0.0/8"], ClientHeader::XForwardedFor);
+        let mut h = HeaderMap::new();
+        h.insert(
+            HeaderName::from_static("x-forwarded-for"),
+            HeaderValue::from_bytes(b"\xe9t\xe9, 203.0.113.9").unwrap(),
+        );
+        assert_eq!(p.client(ip("10.1.2.3"), &h), ip("203.0.113.9"));
+        let f = proxies(&["10.0.0.0/8"], ClientHeader::Forwarded);
+        let no_for = headers(&[("forwarded", "for=6.6.6.6, proto=https")]);
+        assert_eq!(
+            f.client(ip("10.1.2.3"), &no_for),
+            ip("10.1.2.3"),
+            "an element without for= stops the walk"
+        );
     }
 
     #[test]

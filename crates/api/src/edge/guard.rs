@@ -1,9 +1,10 @@
 //! Authentication and budgets on the `/api/v1` scope, authorization and
 //! body size on each route.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -25,7 +26,13 @@ pub struct Edge {
     proxies: TrustedProxies,
     /// Reads need a key too.
     protect_reads: bool,
+    /// Addresses past their failed sign-ins, until when: no credential from
+    /// them is looked up meanwhile, so a right guess is refused like a wrong one.
+    lockouts: Arc<Mutex<HashMap<String, Instant>>>,
 }
+
+/// Past this many locked-out addresses, those whose lockout ended are forgotten.
+const MAX_LOCKOUTS: usize = 100_000;
 
 impl std::fmt::Debug for Edge {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -48,7 +55,28 @@ impl Edge {
             budgets,
             proxies,
             protect_reads,
+            lockouts: Arc::default(),
         }
+    }
+
+    /// How long `address` stays locked out, if it is.
+    fn locked_out(&self, address: &str) -> Option<Duration> {
+        let lockouts = self.lockouts.lock().unwrap_or_else(|e| e.into_inner());
+        let until = *lockouts.get(address)?;
+        let left = until.saturating_duration_since(Instant::now());
+        (!left.is_zero()).then_some(left)
+    }
+
+    fn lock_out(&self, address: String, for_: Duration) {
+        let now = Instant::now();
+        let mut lockouts = self.lockouts.lock().unwrap_or_else(|e| e.into_inner());
+        if lockouts.len() >= MAX_LOCKOUTS {
+            lockouts.retain(|_, until| *until > now);
+            if lockouts.len() >= MAX_LOCKOUTS {
+                lockouts.clear();
+            }
+        }
+        lockouts.insert(address, now + for_);
     }
 
     /// Budgets shared by every instance are degraded to this one's.
@@ -187,6 +215,19 @@ pub(crate) async fn authenticate(
     let principal = match credential(&req) {
         None => edge.anonymous().await,
         Some(token) => {
+            let from = address_bucket(address);
+            let quota = edge.budgets.quota(Budget::FailedSignIns);
+            if let Some(retry_in) = edge.locked_out(&from) {
+                let mut response = refuse(
+                    req,
+                    &ApiError::TooManyRequests {
+                        retry_after: retry_after(retry_in),
+                    },
+                );
+                let spent = Spent::Limited { retry_in };
+                rate_headers(response.headers_mut(), Budget::FailedSignIns, quota, spent);
+                return Ok(response);
+            }
             let found = match token {
                 Some(token) => edge.access.authenticate(token).await,
                 None => Ok(None),
@@ -194,18 +235,18 @@ pub(crate) async fn authenticate(
             match found {
                 Ok(Some(principal)) => principal,
                 Ok(None) => {
-                    let spent = edge
-                        .spend(Budget::FailedSignIns, &address_bucket(address))
-                        .await;
+                    let spent = edge.spend(Budget::FailedSignIns, &from).await;
                     tracing::info!(path = req.path(), "request refused: invalid API key");
                     let err = match spent {
-                        Spent::Limited { retry_in } => ApiError::TooManyRequests {
-                            retry_after: retry_after(retry_in),
-                        },
+                        Spent::Limited { retry_in } => {
+                            edge.lock_out(from, retry_in);
+                            ApiError::TooManyRequests {
+                                retry_after: retry_after(retry_in),
+                            }
+                        }
                         Spent::Allowed { .. } => ApiError::Unauthorized,
                     };
                     let mut response = refuse(req, &err);
-                    let quota = edge.budgets.quota(Budget::FailedSignIns);
                     rate_headers(response.headers_mut(), Budget::FailedSignIns, quota, spent);
                     return Ok(response);
                 }

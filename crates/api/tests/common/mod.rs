@@ -29,7 +29,7 @@ pub fn open_edge() -> garage_api::Edge {
     use garage_domain::access::{AccessService, MockBudgets, MockKeyRepository, Quota, Spent};
 
     let mut keys = MockKeyRepository::new();
-    keys.expect_any_active().returning(|| Ok(false));
+    keys.expect_any_created().returning(|| Ok(false));
     let mut budgets = MockBudgets::new();
     budgets.expect_quota().returning(|_| Quota {
         per_second: 0.0,

@@ -254,7 +254,7 @@ async fn five_hundred_junk_tokens_meet_429() {
 }
 
 #[actix_web::test]
-async fn three_hundred_wrong_keys_meet_429_and_the_right_one_still_works() {
+async fn three_hundred_wrong_keys_meet_429_and_lock_the_address_out_for_a_while() {
     let app = spawn_app_with(TestDb::sqlite(), &[("APP__AUTH__API_KEYS", KEY)]).await;
     let mut statuses = Vec::new();
     for i in 0..300 {
@@ -276,15 +276,30 @@ async fn three_hundred_wrong_keys_meet_429_and_the_right_one_still_works() {
         "{} guesses were not slowed",
         300 - count(429)
     );
-    let right = app
-        .as_key(
-            KEY,
-            "POST",
-            "/api/v1/garages",
-            Some(json!({"name": "Légitime", "address": "x"})),
-        )
+    // Locked out, the address gets no answer on any key, the right one too,
+    // until its budget lets one more attempt through.
+    let garage = json!({"name": "Légitime", "address": "x"});
+    let locked = app
+        .as_key(KEY, "POST", "/api/v1/garages", Some(garage.clone()))
         .await;
-    assert_eq!(right.status, 201, "a valid key spends no failure budget");
+    assert_problem(&locked, 429);
+    let wait: u64 = locked.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=7).contains(&wait), "retry after {wait} s");
+    let started = Instant::now();
+    loop {
+        let right = app
+            .as_key(KEY, "POST", "/api/v1/garages", Some(garage.clone()))
+            .await;
+        if right.status == 201 {
+            break;
+        }
+        assert_eq!(right.status, 429);
+        assert!(
+            started.elapsed() < Duration::from_secs(wait + 2),
+            "still locked out"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 #[actix_web::test]
@@ -341,7 +356,14 @@ async fn a_spoofed_forwarded_entry_does_not_change_the_bucket() {
 
 /// Scopes, garage-limited keys, revocation, on one backend.
 async fn keys_scope_what_they_reach(db: TestDb) {
-    let app = spawn_app_with(db, &[("APP__AUTH__API_KEYS", KEY)]).await;
+    let app = spawn_app_with(
+        db,
+        &[
+            ("APP__AUTH__API_KEYS", KEY),
+            ("APP__AUTH__PROTECT_READS", "true"),
+        ],
+    )
+    .await;
     let garage = |name: &'static str| {
         let app = &app;
         async move {
@@ -578,6 +600,12 @@ async fn keys_scope_what_they_reach(db: TestDb) {
         )
         .await,
         400,
+    );
+    let limited_admin = json!({"name": "chef", "scope": "admin", "garages": [a]});
+    assert_problem(
+        &app.as_key(KEY, "POST", "/api/v1/keys", Some(limited_admin))
+            .await,
+        422,
     );
 }
 
@@ -952,16 +980,19 @@ fn garage_cli(db: &TestDb, args: &[&str], env: &[(&str, &str)]) -> (bool, String
 #[actix_web::test]
 async fn keys_are_made_listed_and_revoked_from_the_command_line() {
     let db = TestDb::postgres();
-    let app = spawn_app_at(db.url(), &[]).await;
+    let protected = [("APP__AUTH__PROTECT_READS", "true")];
+    let app = spawn_app_at(db.url(), &protected).await;
     let depot = app.garage("Dépôt Sud", None).await.to_string();
+    let create = [
+        "keys", "create", "--name", "atelier", "--scope", "write", "--garage", &depot,
+    ];
 
-    let (ok, out, err) = garage_cli(
-        &db,
-        &[
-            "keys", "create", "--name", "atelier", "--scope", "write", "--garage", &depot,
-        ],
-        &[],
+    let (ok, _, err) = garage_cli(&db, &create, &[]);
+    assert!(
+        !ok && err.contains("protect_reads"),
+        "a limited key where reads are open: {err}"
     );
+    let (ok, out, err) = garage_cli(&db, &create, &protected);
     assert!(ok, "{out}{err}");
     let secret = out
         .split_whitespace()
@@ -1029,5 +1060,36 @@ async fn a_short_or_non_ascii_configured_key_stops_the_start_with_a_plain_messag
         assert!(!ok, "started with {bad:?}");
         assert!(err.contains("API key #1") && err.contains("16"), "{err}");
         assert!(!err.contains("backtrace"), "{err}");
+    }
+}
+
+#[actix_web::test]
+async fn a_stored_answer_is_not_replayed_to_a_caller_the_route_now_refuses() {
+    let db = TestDb::sqlite();
+    let app = spawn_app_at(db.url(), &[]).await;
+    let body = json!({"name": "Rejoué", "address": "1 rue X"});
+    let headers = [("idempotency-key", "replay-me-1")];
+    let first = app
+        .send_with("POST", "/api/v1/garages", Some(body.clone()), &headers)
+        .await;
+    assert_eq!(first.status, 201, "open: anyone may write");
+    let (ok, out, err) = garage_cli(
+        &db,
+        &["keys", "create", "--name", "ops", "--scope", "admin"],
+        &[],
+    );
+    assert!(ok, "{out}{err}");
+    let closed = Instant::now();
+    loop {
+        let again = app
+            .send_with("POST", "/api/v1/garages", Some(body.clone()), &headers)
+            .await;
+        if again.status == 401 {
+            assert_eq!(again.header("idempotent-replayed"), None);
+            break;
+        }
+        assert_eq!(again.header("idempotent-replayed"), Some("true"));
+        assert!(closed.elapsed() < Duration::from_millis(1500), "still open");
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

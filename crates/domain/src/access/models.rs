@@ -157,6 +157,17 @@ impl KeySecret {
         &self.0
     }
 
+    /// Has the shape of a generated secret: only such are looked up in the
+    /// store, so junk costs no query.
+    pub fn looks_like(secret: &str) -> bool {
+        secret.strip_prefix(Self::PREFIX).is_some_and(|rest| {
+            rest.len() == 43
+                && rest
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+    }
+
     pub fn hash(&self) -> KeyHash {
         KeyHash::of(&self.0)
     }
@@ -323,6 +334,10 @@ mod tests {
         assert_eq!(a.prefix().len(), 12);
         assert!(a.expose().starts_with(&a.prefix()));
         assert!(!format!("{a:?}{:?}", a.hash()).contains(&a.expose()[4..]));
+        assert!(KeySecret::looks_like(a.expose()));
+        for junk in ["gar_", "gar_short", "x", &format!("gar_{}", "é".repeat(22))] {
+            assert!(!KeySecret::looks_like(junk), "{junk}");
+        }
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub trait KeyRepository: Send + Sync + 'static {
     /// Records that the key was used at `at`.
     async fn touch(&self, id: KeyId, at: DateTime<Utc>) -> Result<(), Error>;
 
-    /// Whether any key is not revoked.
-    async fn any_active(&self) -> Result<bool, Error>;
+    /// Whether any key was ever created: revoked keys count, so revoking
+    /// the last key never reopens the server.
+    async fn any_created(&self) -> Result<bool, Error>;
 }

@@ -24,12 +24,25 @@ const TOUCH_EVERY: TimeDelta = TimeDelta::seconds(60);
 /// Past this many cached lookups, the cache starts again empty.
 const MAX_CACHED: usize = 10_000;
 
+/// When the store was asked whether the server is open, when it last
+/// answered, and what.
+#[derive(Clone, Copy)]
+struct Openness {
+    asked: DateTime<Utc>,
+    answered: DateTime<Utc>,
+    open: bool,
+}
+
+/// While the store does not answer, its last "open" stands this long (the
+/// writes it would allow fail anyway while the database is down).
+const OPEN_STANDS_FOR: TimeDelta = TimeDelta::seconds(30);
+
 #[derive(Default)]
 struct Memory {
     lookups: HashMap<KeyHash, (DateTime<Utc>, ApiKey)>,
     touched: HashMap<KeyId, DateTime<Utc>>,
-    /// Whether any stored key is active, and when that was read.
-    any_stored: Option<(DateTime<Utc>, bool)>,
+    /// What the store last said of openness.
+    open: Option<Openness>,
 }
 
 /// Who a secret belongs to, and the keys' lifecycle.
@@ -39,6 +52,9 @@ pub struct AccessService {
     garages: Arc<dyn GarageRepository>,
     clock: Arc<dyn Clock>,
     bootstrap: Arc<[KeyHash]>,
+    /// Reads need a key: only then can a key be limited to garages (an
+    /// anonymous reader would see them all).
+    protected_reads: bool,
     memory: Arc<Mutex<Memory>>,
 }
 
@@ -68,47 +84,57 @@ impl AccessService {
             garages,
             clock,
             bootstrap: bootstrap.iter().map(|k| KeyHash::of(k)).collect(),
+            protected_reads: false,
             memory: Arc::default(),
         }
+    }
+
+    /// Reads need a key on this server (`auth.protect_reads`).
+    #[must_use]
+    pub fn with_protected_reads(mut self, protected: bool) -> Self {
+        self.protected_reads = protected;
+        self
     }
 
     fn memory(&self) -> std::sync::MutexGuard<'_, Memory> {
         self.memory.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Open means no key exists at all, configured or stored: then anyone
-    /// may write. Read at most once a second; while the store is down, its
-    /// last answer stands.
+    /// Open means no key was ever created, configured or stored: then
+    /// anyone may write. Closing is for good (revoking every key leaves the
+    /// server closed), so only an open answer is asked again, at most once
+    /// a second. While the store does not answer, an open answer stands for
+    /// 30 seconds, then the server is taken as closed.
     ///
     /// # Errors
-    /// The store's errors.
+    /// The store's errors, when it has no answer to fall back on.
     pub async fn is_open(&self) -> Result<bool, Error> {
         if !self.bootstrap.is_empty() {
             return Ok(false);
         }
         let now = self.clock.now();
-        if let Some((at, any)) = self.memory().any_stored {
-            if now - at < CACHE_FOR {
-                return Ok(!any);
+        let last = self.memory().open;
+        if let Some(last) = last {
+            if !last.open || now - last.asked < CACHE_FOR {
+                return Ok(last.open);
             }
         }
-        match self.keys.any_active().await {
+        match self.keys.any_created().await {
             Ok(any) => {
-                self.memory().any_stored = Some((now, any));
+                self.memory().open = Some(Openness {
+                    asked: now,
+                    answered: now,
+                    open: !any,
+                });
                 Ok(!any)
             }
-            // The store is down: what it said last still holds (a key
-            // cannot have been created meanwhile), asked again in a second.
-            Err(err) => {
-                let mut memory = self.memory();
-                match memory.any_stored {
-                    Some((_, any)) => {
-                        memory.any_stored = Some((now, any));
-                        Ok(!any)
-                    }
-                    None => Err(err),
+            Err(err) => match last {
+                Some(last) if now - last.answered < OPEN_STANDS_FOR => {
+                    self.memory().open = Some(Openness { asked: now, ..last });
+                    Ok(last.open)
                 }
-            }
+                _ => Err(err),
+            },
         }
     }
 
@@ -143,6 +169,9 @@ impl AccessService {
                 scope: Some(Scope::Admin),
                 garages: None,
             }));
+        }
+        if !KeySecret::looks_like(secret) {
+            return Ok(None);
         }
         let now = self.clock.now();
         let cached = self
@@ -195,7 +224,10 @@ impl AccessService {
     /// Creates a key; its secret is in the answer and nowhere else.
     ///
     /// # Errors
-    /// `Error::UnknownGarage` when a listed garage does not exist, and the
+    /// `Error::KeyRefused` for an admin key limited to garages (it could give
+    /// itself a key to everything) or a limited key on a server whose reads
+    /// are open (it would read everything without its key);
+    /// `Error::UnknownGarage` when a listed garage does not exist; and the
     /// store's errors.
     pub async fn create(
         &self,
@@ -203,6 +235,16 @@ impl AccessService {
         scope: Scope,
         garages: Option<Vec<GarageId>>,
     ) -> Result<(ApiKey, KeySecret), Error> {
+        if garages.is_some() && scope == Scope::Admin {
+            return Err(Error::KeyRefused(
+                "an admin key cannot be limited to garages: it could create a key to all of them",
+            ));
+        }
+        if garages.is_some() && !self.protected_reads {
+            return Err(Error::KeyRefused(
+                "a key limited to garages needs auth.protect_reads: without it, anyone reads every garage without a key",
+            ));
+        }
         let garages = match garages {
             Some(mut ids) => {
                 ids.sort_unstable();
@@ -228,7 +270,12 @@ impl AccessService {
                 created_at: self.clock.now(),
             })
             .await?;
-        self.memory().any_stored = None;
+        let now = self.clock.now();
+        self.memory().open = Some(Openness {
+            asked: now,
+            answered: now,
+            open: false,
+        });
         tracing::info!(key_id = %key.id, name = %key.name, scope = %key.scope, "API key created");
         Ok((key, secret))
     }
@@ -247,7 +294,6 @@ impl AccessService {
         let key = self.keys.revoke(id, self.clock.now()).await?;
         let mut memory = self.memory();
         memory.lookups.retain(|_, (_, k)| k.id != id);
-        memory.any_stored = None;
         tracing::info!(key_id = %id, "API key revoked");
         Ok(key)
     }
@@ -322,7 +368,14 @@ mod tests {
     #[tokio::test]
     async fn implausible_secrets_are_refused_without_a_lookup() {
         let access = service(MockKeyRepository::new(), clock(&[]), &[CONFIGURED]);
-        for junk in ["", "clé-non-ascii", "with space", &"x".repeat(300)] {
+        for junk in [
+            "",
+            "clé-non-ascii",
+            "with space",
+            &"x".repeat(300),
+            "gar_tooshort",
+            "configured-key-012345678",
+        ] {
             assert_eq!(access.authenticate(junk).await.unwrap(), None, "{junk}");
         }
     }
@@ -387,47 +440,56 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn open_only_while_no_key_exists_anywhere() {
+    async fn open_until_a_key_is_created_then_closed_for_good() {
         let mut keys = MockKeyRepository::new();
         let mut seq = mockall::Sequence::new();
-        keys.expect_any_active()
+        keys.expect_any_created()
             .times(1)
             .in_sequence(&mut seq)
             .returning(|| Ok(false));
-        keys.expect_any_active()
+        keys.expect_any_created()
             .times(1)
             .in_sequence(&mut seq)
             .returning(|| Ok(true));
-        // Read at 0 s, reused at 0.5 s, read again at 2 s.
-        let access = service(keys, clock(&[0, 500, 2_000]), &[]);
+        // Asked at 0 s, the answer reused at 0.5 s, asked again at 2 s;
+        // closed, it is never asked again.
+        let access = service(keys, clock(&[0, 500, 2_000, 60_000]), &[]);
         assert!(access.is_open().await.unwrap());
         assert!(access.is_open().await.unwrap());
+        assert!(!access.is_open().await.unwrap());
         assert!(!access.is_open().await.unwrap());
     }
 
     #[tokio::test]
-    async fn while_the_store_is_down_its_last_answer_on_openness_stands() {
+    async fn while_the_store_is_down_an_open_answer_stands_thirty_seconds() {
         let mut keys = MockKeyRepository::new();
         let mut seq = mockall::Sequence::new();
-        keys.expect_any_active()
+        keys.expect_any_created()
             .times(1)
             .in_sequence(&mut seq)
             .returning(|| Err(Error::Unavailable(anyhow::anyhow!("down"))));
-        keys.expect_any_active()
+        keys.expect_any_created()
             .times(1)
             .in_sequence(&mut seq)
             .returning(|| Ok(false));
-        keys.expect_any_active()
-            .times(1)
+        keys.expect_any_created()
+            .times(2)
             .in_sequence(&mut seq)
             .returning(|| Err(Error::Unavailable(anyhow::anyhow!("down"))));
-        let access = service(keys, clock(&[0, 2_000, 4_000, 4_500]), &[]);
+        let access = service(keys, clock(&[0, 2_000, 4_000, 4_500, 40_000]), &[]);
         assert!(access.is_open().await.is_err(), "never known: no answer");
         assert!(access.is_open().await.unwrap());
-        assert!(access.is_open().await.unwrap(), "down again: still open");
         assert!(
             access.is_open().await.unwrap(),
-            "and not asked again at once"
+            "down: the last answer stands"
+        );
+        assert!(
+            access.is_open().await.unwrap(),
+            "and is not asked again at once"
+        );
+        assert!(
+            access.is_open().await.is_err(),
+            "30 s later it no longer stands"
         );
     }
 
@@ -440,7 +502,8 @@ mod tests {
             Arc::new(garages),
             clock(&[]),
             &[],
-        );
+        )
+        .with_protected_reads(true);
         let refused = access
             .create(
                 KeyName::parse("depot").unwrap(),
@@ -451,6 +514,22 @@ mod tests {
         assert!(
             matches!(refused, Err(Error::UnknownGarage(id)) if id == GarageId::parse(9).unwrap())
         );
+    }
+
+    #[tokio::test]
+    async fn limited_keys_are_refused_where_the_limit_would_not_hold() {
+        let depot = Some(vec![GarageId::parse(3).unwrap()]);
+        let open_reads = service(MockKeyRepository::new(), clock(&[]), &[]);
+        let refused = open_reads
+            .create(KeyName::parse("depot").unwrap(), Scope::Read, depot.clone())
+            .await;
+        assert!(matches!(refused, Err(Error::KeyRefused(m)) if m.contains("protect_reads")));
+        let protected =
+            service(MockKeyRepository::new(), clock(&[]), &[]).with_protected_reads(true);
+        let refused = protected
+            .create(KeyName::parse("boss").unwrap(), Scope::Admin, depot)
+            .await;
+        assert!(matches!(refused, Err(Error::KeyRefused(m)) if m.contains("admin")));
     }
 
     #[tokio::test]
@@ -465,7 +544,7 @@ mod tests {
                 ..stored(1, new.scope)
             })
         });
-        let access = service(keys, clock(&[5_000]), &[]);
+        let access = service(keys, clock(&[5_000, 5_000]), &[]);
         let (key, secret) = access
             .create(KeyName::parse("ci").unwrap(), Scope::Write, None)
             .await

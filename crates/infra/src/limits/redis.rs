@@ -131,9 +131,20 @@ impl SharedBudgets {
         })
     }
 
+    /// Always while Redis answers; while it does not, one request each
+    /// half second probes it (the others do not wait for it).
     fn may_try_redis(&self) -> bool {
-        let next = self.next_try.lock().unwrap_or_else(|e| e.into_inner());
-        next.is_none_or(|at| Instant::now() >= at)
+        if !self.degraded() {
+            return true;
+        }
+        let now = Instant::now();
+        let mut next = self.next_try.lock().unwrap_or_else(|e| e.into_inner());
+        if next.is_none_or(|at| now >= at) {
+            *next = Some(now + RETRY_EVERY);
+            true
+        } else {
+            false
+        }
     }
 
     fn failed(&self, err: &anyhow::Error) {
