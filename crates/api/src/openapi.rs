@@ -100,17 +100,18 @@ struct ApiDoc;
 /// operation, so each documents every status it can return.
 struct CommonResponses;
 
+/// A problem document answered with this description.
+fn problem_response(description: &str) -> ResponseBuilder {
+    ResponseBuilder::new().description(description).content(
+        crate::PROBLEM_JSON,
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("Problem")))
+            .build(),
+    )
+}
+
 fn problem(description: &str) -> RefOr<utoipa::openapi::Response> {
-    ResponseBuilder::new()
-        .description(description)
-        .content(
-            crate::PROBLEM_JSON,
-            ContentBuilder::new()
-                .schema(Some(Ref::from_schema_name("Problem")))
-                .build(),
-        )
-        .build()
-        .into()
+    problem_response(description).build().into()
 }
 
 /// A 429: the problem, and the headers that say when to come back.
@@ -122,8 +123,7 @@ fn too_many(description: &str) -> RefOr<utoipa::openapi::Response> {
             .description(Some(text))
             .build()
     };
-    ResponseBuilder::new()
-        .description(description)
+    problem_response(description)
         .header(
             "Retry-After",
             header("Seconds to wait before the next request", Type::Integer),
@@ -141,12 +141,6 @@ fn too_many(description: &str) -> RefOr<utoipa::openapi::Response> {
                 "What is left of it, e.g. `\"requests\";r=0;t=1`; every API response carries it",
                 Type::String,
             ),
-        )
-        .content(
-            crate::PROBLEM_JSON,
-            ContentBuilder::new()
-                .schema(Some(Ref::from_schema_name("Problem")))
-                .build(),
         )
         .build()
         .into()
