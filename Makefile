@@ -4,8 +4,11 @@ SHELL := bash
 CARGO ?= cargo
 NPM ?= npm
 export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+export TEST_REDIS_URL ?= redis://127.0.0.1:6379
+# Tools `make tools` installed into the project (cargo-deny, hadolint, yamllint, schemathesis).
+export PATH := $(CURDIR)/.tools/cargo/bin:$(CURDIR)/.tools/venv/bin:$(PATH)
 
-.PHONY: run build ui bench soak fuzz test check fmt-check lint deny lint-deploy test-rust test-contract test-web openapi clean
+.PHONY: run build ui bench soak fuzz test tools check fmt-check lint deny lint-deploy test-rust test-contract test-web openapi clean
 
 ## run: build the UI when its sources changed, then serve API and UI on http://localhost:8080
 run: ui
@@ -25,8 +28,14 @@ web/node_modules/.package-lock.json: web/package-lock.json
 web/dist/index.html: web/node_modules/.package-lock.json $(shell find web/src web/index.html web/vite.config.ts -type f 2>/dev/null)
 	cd web && $(NPM) run build
 
-## test: formatting, lints and every test (Rust unit, PostgreSQL, SQLite and Redis integration, API contract, UI, browser)
-test: check test-rust test-contract test-web
+## test: formatting, lints and every test (Rust unit, PostgreSQL, SQLite and Redis integration, API contract, UI, browser).
+## It installs its tools into .tools/, and starts a throwaway PostgreSQL or Redis when none answers.
+test: tools
+	./scripts/with-services.sh $(MAKE) --no-print-directory check test-rust test-contract test-web
+
+## tools: cargo-deny, hadolint, yamllint and schemathesis at pinned versions, into .tools/ unless on the PATH
+tools:
+	@./scripts/tools.sh
 
 check: fmt-check lint deny lint-deploy
 
@@ -38,7 +47,7 @@ lint:
 
 ## deny: permissive licences, no banned crates, crates.io only (advisories need the internet: see the workflow)
 deny:
-	@command -v cargo-deny >/dev/null || { echo "cargo-deny is missing: cargo install cargo-deny --locked"; exit 1; }
+	@command -v cargo-deny >/dev/null || { echo "cargo-deny is missing: make tools"; exit 1; }
 	$(CARGO) deny --log-level error check licenses bans sources
 
 ## lint-deploy: the Dockerfile, the YAML, and the deployment files checked against the app
@@ -50,10 +59,11 @@ lint-deploy:
 test-rust:
 	@pg_isready -q -d "$(TEST_DATABASE_URL)" 2>/dev/null || { \
 	  echo "PostgreSQL is not reachable at TEST_DATABASE_URL=$(TEST_DATABASE_URL)."; \
-	  echo "Start it, or point TEST_DATABASE_URL at a server where the user may create databases."; exit 1; }
-	@(exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null || { \
-	  echo "Redis is not reachable at 127.0.0.1:6379: the shared rate-limit tests need it."; \
-	  echo "Start it: redis-server --daemonize yes --port 6379 --save '' --appendonly no"; exit 1; }
+	  echo "Run make test (it starts a throwaway cluster), or point TEST_DATABASE_URL at a server where the user may create databases."; exit 1; }
+	@hostport="$${TEST_REDIS_URL#redis://}"; hostport="$${hostport%%/*}"; \
+	  (exec 3<>"/dev/tcp/$${hostport%:*}/$${hostport##*:}") 2>/dev/null || { \
+	  echo "Redis is not reachable at TEST_REDIS_URL=$(TEST_REDIS_URL): the shared rate-limit tests need it."; \
+	  echo "Run make test (it starts one), or start it: redis-server --daemonize yes --port 6379 --save '' --appendonly no"; exit 1; }
 	$(CARGO) test --workspace --locked
 
 ## test-contract: schemathesis against the binary from its own OpenAPI document (needs schemathesis)

@@ -672,7 +672,7 @@ impl Relay {
         let (frozen, watch) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
-                let Ok(server) = TcpStream::connect("127.0.0.1:6379").await else {
+                let Ok(server) = TcpStream::connect(redis_address()).await else {
                     continue;
                 };
                 let (cr, cw) = client.into_split();
@@ -715,6 +715,19 @@ async fn pipe(
     }
 }
 
+/// The test Redis (`TEST_REDIS_URL`, which `make test` sets).
+fn redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// Its `host:port`.
+fn redis_address() -> String {
+    let url = redis_url();
+    let rest = url.trim_start_matches("redis://");
+    let authority = rest.split('/').next().unwrap_or(rest);
+    authority.rsplit('@').next().unwrap_or(authority).to_owned()
+}
+
 fn unique_prefix() -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -727,8 +740,9 @@ fn unique_prefix() -> String {
 async fn two_instances_share_one_redis_budget() {
     let db = TestDb::sqlite();
     let prefix = unique_prefix();
+    let redis = redis_url();
     let settings = [
-        ("APP__REDIS__URL", "redis://127.0.0.1:6379"),
+        ("APP__REDIS__URL", redis.as_str()),
         ("APP__REDIS__PREFIX", prefix.as_str()),
         ("APP__RATE_LIMIT__PER_SECOND", "0.01"),
         ("APP__RATE_LIMIT__BURST", "4"),
