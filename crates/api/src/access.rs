@@ -199,8 +199,11 @@ pub(crate) async fn list_keys(edge: web::Data<Edge>) -> Result {
             headers(("Location" = String))),
         (status = 422, description = "Invalid fields, or an unknown garage", body = crate::openapi::Problem, content_type = "application/problem+json"),
     ))]
-pub(crate) async fn create_key(edge: web::Data<Edge>, body: web::Json<CreateKey>) -> Result {
-    let (name, scope, garages) = body.into_inner().try_into_domain()?;
+pub(crate) async fn create_key(
+    edge: web::Data<Edge>,
+    body: crate::body::JsonObject<CreateKey>,
+) -> Result {
+    let (name, scope, garages) = body.0.try_into_domain()?;
     let (key, secret) = match edge.access.create(name, scope, garages).await {
         Ok(created) => created,
         Err(Error::UnknownGarage(id)) => {

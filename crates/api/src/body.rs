@@ -21,3 +21,32 @@ pub(crate) fn json(
     })?;
     Ok(builder.insert_header(ContentType::json()).body(buffer))
 }
+
+/// A JSON body that must be an object: serde would also read a struct from
+/// an array of its fields, so `[]` would pass as a change of nothing.
+#[derive(Debug)]
+pub(crate) struct JsonObject<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for JsonObject<T> {
+    type Error = actix_web::Error;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(
+        req: &actix_web::HttpRequest,
+        payload: &mut actix_web::dev::Payload,
+    ) -> Self::Future {
+        // The JSON configuration (limit, content type, errors) applies as to any body.
+        let object =
+            actix_web::web::Json::<serde_json::Map<String, serde_json::Value>>::from_request(
+                req, payload,
+            );
+        Box::pin(async move {
+            let actix_web::web::Json(fields) = object.await?;
+            serde_json::from_value(serde_json::Value::Object(fields))
+                .map(Self)
+                .map_err(|err| {
+                    ApiError::BadRequest(format!("the JSON body is invalid: {err}")).into()
+                })
+        })
+    }
+}

@@ -33,10 +33,11 @@ pub(crate) async fn list(fleet: crate::edge::Fleet, query: web::Query<GarageQuer
         (status = 409, description = "A request with this Idempotency-Key is in progress", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or an Idempotency-Key used for another request", body = crate::openapi::Problem, content_type = "application/problem+json"),
     ))]
-pub(crate) async fn create(fleet: crate::edge::Fleet, body: web::Json<CreateGarage>) -> Result {
-    let garage = fleet
-        .create_garage(body.into_inner().try_into_domain()?)
-        .await?;
+pub(crate) async fn create(
+    fleet: crate::edge::Fleet,
+    body: crate::body::JsonObject<CreateGarage>,
+) -> Result {
+    let garage = fleet.create_garage(body.0.try_into_domain()?).await?;
     Ok(tagged(HttpResponse::Created(), garage.version)
         .insert_header((header::LOCATION, format!("/api/v1/garages/{}", garage.id)))
         .json(GarageBody::from(garage)))
@@ -88,10 +89,10 @@ pub(crate) async fn update(
     req: HttpRequest,
     fleet: crate::edge::Fleet,
     id: web::Path<i64>,
-    body: web::Json<UpdateGarage>,
+    body: crate::body::JsonObject<UpdateGarage>,
 ) -> Result {
     let id = GarageId(id.into_inner());
-    let changes = body.into_inner().try_into_domain()?;
+    let changes = body.0.try_into_domain()?;
     let expected = expected(&req, &fleet, id).await?;
     let garage = fleet.update_garage(id, changes, expected).await?;
     Ok(tagged(HttpResponse::Ok(), garage.version).json(GarageBody::from(garage)))

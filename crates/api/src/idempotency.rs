@@ -20,7 +20,7 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{header, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::BytesMut;
-use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use futures_util::StreamExt;
 use garage_domain::{Claim, IdempotencyStore, StoredResponse};
 use sha2::{Digest, Sha256};
@@ -223,9 +223,24 @@ async fn finish(
     let (req, response) = response.into_parts();
     let (head, body) = response.into_parts();
     let Ok(bytes) = body::to_bytes(body).await else {
+        // The request took effect but its answer is lost: keep a failure as
+        // its answer, so a retry is told the same and never runs it twice.
+        tracing::error!("an idempotent response's body could not be read");
+        let failed = ApiError::Internal.error_response();
+        let (head, body) = failed.into_parts();
+        let body = body::to_bytes(body).await.unwrap_or_default();
+        keyed
+            .complete(StoredResponse {
+                status: head.status().as_u16(),
+                location: None,
+                content_type: Some(crate::PROBLEM_JSON.to_owned()),
+                etag: None,
+                body: body.to_vec(),
+            })
+            .await;
         return Ok(ServiceResponse::new(
             req,
-            HttpResponse::InternalServerError().finish(),
+            head.set_body(body).map_into_boxed_body(),
         ));
     };
     let header_text = |name| {
@@ -272,6 +287,33 @@ mod tests {
     fn digests_keep_parts_apart() {
         assert_ne!(hex_digest(&[b"ab", b"c"]), hex_digest(&[b"a", b"bc"]));
         assert_eq!(hex_digest(&[b"x"]).len(), 64);
+    }
+
+    #[actix_web::test]
+    async fn a_response_whose_body_cannot_be_read_still_settles_its_key() {
+        use futures_util::stream;
+        use garage_domain::MockIdempotencyStore;
+
+        let mut store = MockIdempotencyStore::new();
+        store
+            .expect_complete()
+            .withf(|key, stored| key == "scope" && stored.status == 500)
+            .times(1)
+            .returning(|_, _| Ok(()));
+        store.expect_release().never();
+        let keyed = Keyed {
+            store: web::Data::new(Arc::new(store) as Arc<dyn IdempotencyStore>),
+            scope: "scope".into(),
+        };
+        let broken = body::BodyStream::new(stream::once(async {
+            Err::<web::Bytes, _>(std::io::Error::other("the handler's stream failed"))
+        }));
+        let req = actix_web::test::TestRequest::default().to_http_request();
+        let created = HttpResponse::Created().body(broken);
+        let answer = finish(keyed, Ok(ServiceResponse::new(req, created)))
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 
     #[test]

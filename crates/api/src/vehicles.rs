@@ -35,10 +35,11 @@ pub(crate) async fn list(fleet: crate::edge::Fleet, query: web::Query<VehicleQue
         (status = 409, description = "Plate or VIN already registered, garage full, or a request with this Idempotency-Key in progress", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, an unknown garage, or an Idempotency-Key used for another request", body = crate::openapi::Problem, content_type = "application/problem+json"),
     ))]
-pub(crate) async fn create(fleet: crate::edge::Fleet, body: web::Json<CreateVehicle>) -> Result {
-    let vehicle = fleet
-        .create_vehicle(body.into_inner().try_into_domain()?)
-        .await?;
+pub(crate) async fn create(
+    fleet: crate::edge::Fleet,
+    body: crate::body::JsonObject<CreateVehicle>,
+) -> Result {
+    let vehicle = fleet.create_vehicle(body.0.try_into_domain()?).await?;
     Ok(tagged(HttpResponse::Created(), vehicle.version)
         .insert_header((header::LOCATION, format!("/api/v1/vehicles/{}", vehicle.id)))
         .json(VehicleBody::from(vehicle)))
@@ -90,10 +91,10 @@ pub(crate) async fn update(
     req: HttpRequest,
     fleet: crate::edge::Fleet,
     id: web::Path<i64>,
-    body: web::Json<UpdateVehicle>,
+    body: crate::body::JsonObject<UpdateVehicle>,
 ) -> Result {
     let id = VehicleId(id.into_inner());
-    let changes = body.into_inner().try_into_domain()?;
+    let changes = body.0.try_into_domain()?;
     let expected = expected(&req, &fleet, id).await?;
     let vehicle = fleet.update_vehicle(id, changes, expected).await?;
     Ok(tagged(HttpResponse::Ok(), vehicle.version).json(VehicleBody::from(vehicle)))

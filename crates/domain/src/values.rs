@@ -208,11 +208,11 @@ impl ModelYear {
     /// # Errors
     /// When `raw` is before 1886 or after `current_year + 1`.
     pub fn parse_in(raw: i64, current_year: i64) -> Result<Self, ValueError> {
-        let last = current_year + 1;
-        if (Self::FIRST..=last).contains(&raw) {
-            Ok(Self(raw as u16))
-        } else {
-            invalid(format!("must be between {} and {last}", Self::FIRST))
+        // A year held in 16 bits: a later one is refused, never wrapped.
+        let last = current_year.saturating_add(1).min(i64::from(u16::MAX));
+        match u16::try_from(raw) {
+            Ok(year) if (Self::FIRST..=last).contains(&raw) => Ok(Self(year)),
+            _ => invalid(format!("must be between {} and {last}", Self::FIRST)),
         }
     }
 
@@ -450,6 +450,10 @@ mod tests {
         assert!(ModelYear::parse_in(1885, 2026).is_err());
         assert_eq!(ModelYear::parse_in(1886, 2026).unwrap().get(), 1886);
         assert_eq!(ModelYear::parse_in(2027, 2026).unwrap().get(), 2027);
+        // Read back from a store with no calendar bound: never wrapped to 4,464.
+        let far = ModelYear::parse_in(70_000, i64::from(i32::MAX));
+        assert!(far.is_err(), "{far:?}");
+        assert!(ModelYear::parse_in(2030, i64::MAX).is_ok());
         assert!(ModelYear::parse_in(2028, 2026).is_err());
         assert!(ModelYear::parse_in(i64::MIN, 2026).is_err());
     }

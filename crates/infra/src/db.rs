@@ -445,7 +445,6 @@ fn is_connection_lost(err: &DieselError) -> bool {
             let message = info.message();
             message.contains("terminating connection")
                 || message.contains("server closed the connection")
-                || message.contains("connection")
                 || message.contains("no connection to the server")
                 || message.contains("could not receive data")
                 || message.contains("could not send data")
@@ -491,6 +490,27 @@ mod tests {
         );
         assert!(DatabaseUrl::parse("mysql://localhost/db").is_err());
         assert!(DatabaseUrl::parse("sqlite://").is_err());
+    }
+
+    #[test]
+    fn only_a_lost_server_counts_as_a_lost_connection() {
+        let unknown = |message: &str| {
+            DieselError::DatabaseError(DatabaseErrorKind::Unknown, Box::new(message.to_owned()))
+        };
+        assert!(is_connection_lost(&unknown(
+            "terminating connection due to administrator command"
+        )));
+        assert!(is_connection_lost(&unknown(
+            "server closed the connection unexpectedly"
+        )));
+        assert!(is_connection_lost(&unknown("no connection to the server")));
+        // Mentions a connection, yet the connection is fine.
+        assert!(!is_connection_lost(&unknown(
+            "remaining connection slots are reserved for non-replication superuser connections"
+        )));
+        assert!(!is_connection_lost(&unknown(
+            "permission denied to set parameter on this connection"
+        )));
     }
 
     #[test]

@@ -24,8 +24,30 @@ impl DieselIdempotencyStore {
     }
 }
 
+/// The time `age` before now; the earliest time there is when `age` reaches
+/// further back than the calendar (subtracting would panic).
 fn ago(age: Duration) -> chrono::NaiveDateTime {
-    now() - chrono::Duration::from_std(age).unwrap_or(chrono::Duration::MAX)
+    chrono::Duration::from_std(age)
+        .ok()
+        .and_then(|age| now().checked_sub_signed(age))
+        .unwrap_or(chrono::NaiveDateTime::MIN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_age_beyond_the_calendar_is_the_earliest_time_not_a_panic() {
+        assert_eq!(ago(Duration::MAX), chrono::NaiveDateTime::MIN);
+        assert_eq!(
+            ago(Duration::from_secs(u64::MAX / 4)),
+            chrono::NaiveDateTime::MIN
+        );
+        let hour = ago(Duration::from_secs(3600));
+        let lag = now() - hour;
+        assert!((3599..=3601).contains(&lag.num_seconds()), "{lag}");
+    }
 }
 
 #[derive(Queryable)]

@@ -127,6 +127,28 @@ async fn hostile_input_is_refused_cleanly_and_changes_nothing() {
         assert_refused(path, status, &answer_type);
     }
 
+    // A JSON array is not an object of fields: never an empty change.
+    let vehicle_id = existing.body["id"].as_i64().unwrap();
+    for (method, path) in [
+        ("PATCH", format!("/api/v1/garages/{garage}")),
+        ("PATCH", format!("/api/v1/vehicles/{vehicle_id}")),
+        ("POST", "/api/v1/garages".to_owned()),
+        ("POST", "/api/v1/vehicles".to_owned()),
+    ] {
+        for array in [&b"[]"[..], br#"["name"]"#] {
+            let (status, answer_type) = raw(
+                &app,
+                method,
+                &path,
+                Some("application/json"),
+                array.to_vec(),
+            )
+            .await;
+            assert_eq!(status, 400, "{method} {path} with an array");
+            assert_refused(&path, status, &answer_type);
+        }
+    }
+
     assert_eq!(
         snapshot(&app).await,
         before,
