@@ -16,7 +16,7 @@ use chrono::SecondsFormat;
 use futures_util::StreamExt;
 use garage_domain::{
     Brand, FieldError, FleetService, GarageId, ImportRow, LicensePlate, Limit, ModelName,
-    ModelYear, NewVehicle, PageRequest, StoredResponse, Vehicle, VehicleFilter, Vin,
+    ModelYear, NewVehicle, PageRequest, Vehicle, VehicleFilter, Vin,
 };
 use serde::Serialize;
 
@@ -108,12 +108,12 @@ pub(crate) async fn import(
     match (keyed, &outcome) {
         (Some(keyed), Ok(body)) => {
             keyed
-                .complete(StoredResponse {
+                .complete(crate::idempotency::StoredResponse {
                     status: 200,
                     location: None,
                     content_type: Some("application/json".into()),
                     etag: None,
-                    body: body.to_vec(),
+                    body: String::from_utf8_lossy(body).into_owned(),
                 })
                 .await;
         }

@@ -22,7 +22,8 @@ use actix_web::middleware::Next;
 use actix_web::web::BytesMut;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use futures_util::StreamExt;
-use garage_domain::{Claim, IdempotencyStore, StoredResponse};
+use garage_domain::{Claim, IdempotencyStore};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
@@ -33,6 +34,28 @@ pub const REPLAYED: &str = "idempotent-replayed";
 /// How long a key and its response are kept.
 pub const TTL: Duration = Duration::from_secs(24 * 60 * 60);
 pub const MAX_KEY_CHARS: usize = 255;
+
+/// A response kept for replay: what the store holds, opaque to it, as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub location: Option<String>,
+    pub content_type: Option<String>,
+    pub etag: Option<String>,
+    /// The body: this API's answers are JSON, so text.
+    pub body: String,
+}
+
+impl StoredResponse {
+    pub fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// `None` when the bytes are not an encoded response.
+    pub fn decode(bytes: &[u8]) -> Option<Self> {
+        serde_json::from_slice(bytes).ok()
+    }
+}
 
 /// The store, as the API's app data.
 pub type Store = web::Data<Arc<dyn IdempotencyStore>>;
@@ -109,7 +132,13 @@ impl Keyed {
             .await?
         {
             Claim::Claimed => Ok(None),
-            Claim::Replay(stored) => Ok(Some(replay(stored))),
+            Claim::Replay(stored) => match StoredResponse::decode(&stored) {
+                Some(stored) => Ok(Some(replay(stored))),
+                None => {
+                    tracing::error!("a stored idempotent answer cannot be read");
+                    Err(ApiError::Internal)
+                }
+            },
             Claim::Mismatch => Err(ApiError::IdempotencyKeyReused),
             Claim::InProgress => Err(ApiError::IdempotencyKeyInUse),
         }
@@ -117,7 +146,7 @@ impl Keyed {
 
     /// Keeps a successful response for replay.
     pub(crate) async fn complete(self, response: StoredResponse) {
-        if let Err(err) = self.store.complete(self.scope, response).await {
+        if let Err(err) = self.store.complete(self.scope, response.encode()).await {
             // The request took effect; a retry will find the key in use
             // until it is abandoned, and will never run twice.
             tracing::error!(error = %err, "could not store an idempotent response");
@@ -235,7 +264,7 @@ async fn finish(
                 location: None,
                 content_type: Some(crate::PROBLEM_JSON.to_owned()),
                 etag: None,
-                body: body.to_vec(),
+                body: String::from_utf8_lossy(&body).into_owned(),
             })
             .await;
         return Ok(ServiceResponse::new(
@@ -254,7 +283,7 @@ async fn finish(
         location: header_text(header::LOCATION),
         content_type: header_text(header::CONTENT_TYPE),
         etag: header_text(header::ETAG),
-        body: bytes.to_vec(),
+        body: String::from_utf8_lossy(&bytes).into_owned(),
     };
     keyed.complete(stored).await;
     Ok(ServiceResponse::new(
@@ -284,6 +313,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_stored_response_reads_back_as_it_was() {
+        let stored = StoredResponse {
+            status: 201,
+            location: Some("/api/v1/garages/7".into()),
+            content_type: Some("application/json".into()),
+            etag: Some("\"1\"".into()),
+            body: r#"{"id":7,"name":"Dépôt"}"#.into(),
+        };
+        assert_eq!(StoredResponse::decode(&stored.encode()), Some(stored));
+        assert_eq!(StoredResponse::decode(b"not json"), None);
+    }
+
+    #[test]
     fn digests_keep_parts_apart() {
         assert_ne!(hex_digest(&[b"ab", b"c"]), hex_digest(&[b"a", b"bc"]));
         assert_eq!(hex_digest(&[b"x"]).len(), 64);
@@ -297,7 +339,9 @@ mod tests {
         let mut store = MockIdempotencyStore::new();
         store
             .expect_complete()
-            .withf(|key, stored| key == "scope" && stored.status == 500)
+            .withf(|key, stored| {
+                key == "scope" && StoredResponse::decode(stored).is_some_and(|s| s.status == 500)
+            })
             .times(1)
             .returning(|_, _| Ok(()));
         store.expect_release().never();

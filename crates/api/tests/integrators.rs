@@ -13,6 +13,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{test, App};
 use chrono::Utc;
 use common::vehicle_from;
+use garage_api::idempotency::StoredResponse;
 use garage_domain::*;
 use serde_json::{json, Value};
 
@@ -204,7 +205,7 @@ async fn a_first_keyed_creation_runs_and_its_response_is_stored() {
     keys.expect_complete()
         .times(1)
         .returning(move |_, response| {
-            *kept.lock().unwrap() = Some(response);
+            *kept.lock().unwrap() = StoredResponse::decode(&response);
             Ok(())
         });
     let mut vehicles = MockVehicleRepository::new();
@@ -223,7 +224,7 @@ async fn a_first_keyed_creation_runs_and_its_response_is_stored() {
     assert_eq!(stored.status, 201);
     assert_eq!(stored.location.as_deref(), Some("/api/v1/vehicles/42"));
     assert_eq!(stored.etag.as_deref(), Some("\"1\""));
-    assert_eq!(stored.body, body);
+    assert_eq!(stored.body.as_bytes(), body);
     assert!(headers.get("idempotent-replayed").is_none());
 }
 
@@ -231,13 +232,16 @@ async fn a_first_keyed_creation_runs_and_its_response_is_stored() {
 async fn a_repeated_key_replays_the_stored_response_without_a_write() {
     let mut keys = MockIdempotencyStore::new();
     keys.expect_claim().returning(|_, _, _| {
-        Ok(Claim::Replay(StoredResponse {
-            status: 201,
-            location: Some("/api/v1/vehicles/42".into()),
-            content_type: Some("application/json".into()),
-            etag: Some("\"1\"".into()),
-            body: br#"{"id":42}"#.to_vec(),
-        }))
+        Ok(Claim::Replay(
+            StoredResponse {
+                status: 201,
+                location: Some("/api/v1/vehicles/42".into()),
+                content_type: Some("application/json".into()),
+                etag: Some("\"1\"".into()),
+                body: r#"{"id":42}"#.into(),
+            }
+            .encode(),
+        ))
     });
     let mut vehicles = MockVehicleRepository::new();
     vehicles.expect_create().never();
@@ -612,7 +616,7 @@ async fn a_keyed_import_runs_once_and_a_dry_run_is_another_request() {
     keys.expect_complete()
         .times(1)
         .returning(move |_, response| {
-            *kept.lock().unwrap() = Some(response);
+            *kept.lock().unwrap() = StoredResponse::decode(&response);
             Ok(())
         });
     keys.expect_release().times(1).returning(|_| Ok(()));
@@ -653,20 +657,23 @@ async fn a_keyed_import_runs_once_and_a_dry_run_is_another_request() {
         "a dry run and an import share a fingerprint"
     );
     let stored = stored.lock().unwrap().clone().unwrap();
-    assert_eq!((stored.status, stored.body), (200, body));
+    assert_eq!((stored.status, stored.body.into_bytes()), (200, body));
 }
 
 #[actix_web::test]
 async fn a_repeated_keyed_import_is_replayed_without_reading_the_file() {
     let mut keys = MockIdempotencyStore::new();
     keys.expect_claim().returning(|_, _, _| {
-        Ok(Claim::Replay(StoredResponse {
-            status: 200,
-            location: None,
-            content_type: Some("application/json".into()),
-            etag: None,
-            body: br#"{"dry_run":false,"rows":1,"imported":1}"#.to_vec(),
-        }))
+        Ok(Claim::Replay(
+            StoredResponse {
+                status: 200,
+                location: None,
+                content_type: Some("application/json".into()),
+                etag: None,
+                body: r#"{"dry_run":false,"rows":1,"imported":1}"#.into(),
+            }
+            .encode(),
+        ))
     });
     let mut vehicles = MockVehicleRepository::new();
     vehicles.expect_import().never();

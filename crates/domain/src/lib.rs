@@ -1,22 +1,37 @@
-//! Garage's domain: validated values, entities, the repository ports and the
-//! fleet rules built on them. It knows nothing of HTTP or SQL.
+//! Garage's domain: validated values, the areas of the product (garages,
+//! vehicles, access), each with its entities, ports and rules, and the
+//! fleet service built on them. It knows nothing of HTTP or SQL.
+//!
+//! A new area is a new folder beside the others: `<area>.rs` names what it
+//! exports, `<area>/models.rs`, `<area>/ports.rs`, `<area>/service.rs` hold it.
 
 pub mod access;
 pub mod clock;
 pub mod error;
-pub mod models;
-pub mod ports;
-pub mod service;
+pub mod fleet;
+pub mod garages;
+pub mod idempotency;
+pub mod paging;
 pub mod values;
+pub mod vehicles;
 
 pub use clock::{Clock, SystemClock};
 pub use error::Error;
-pub use models::*;
-pub use ports::{Claim, GarageRepository, IdempotencyStore, StoredResponse, VehicleRepository};
-pub use service::FleetService;
+pub use fleet::FleetService;
+pub use garages::{Garage, GarageChanges, GarageFilter, GarageRepository, NewGarage};
+pub use idempotency::{Claim, IdempotencyStore, ABANDONED_CLAIM};
+pub use paging::{Page, PageRequest};
 pub use values::*;
+pub use vehicles::{
+    ImportReport, ImportRow, ImportRows, NewVehicle, RowError, Vehicle, VehicleChanges,
+    VehicleFilter, VehicleRepository,
+};
 
 #[cfg(any(test, feature = "mocks"))]
 pub use clock::MockClock;
 #[cfg(any(test, feature = "mocks"))]
-pub use ports::{MockGarageRepository, MockIdempotencyStore, MockVehicleRepository};
+pub use garages::MockGarageRepository;
+#[cfg(any(test, feature = "mocks"))]
+pub use idempotency::MockIdempotencyStore;
+#[cfg(any(test, feature = "mocks"))]
+pub use vehicles::MockVehicleRepository;

@@ -6,8 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel::result::DatabaseErrorKind;
-use garage_domain::ports::ABANDONED_CLAIM;
-use garage_domain::{Claim, Error, IdempotencyStore, StoredResponse};
+use garage_domain::{Claim, Error, IdempotencyStore, ABANDONED_CLAIM};
 
 use crate::db::{violation, Database, StoreError};
 use crate::rows::now;
@@ -53,11 +52,7 @@ mod tests {
 #[derive(Queryable)]
 struct KeyRow {
     fingerprint: String,
-    status: Option<i32>,
-    location: Option<String>,
-    content_type: Option<String>,
-    etag: Option<String>,
-    body: Option<Vec<u8>>,
+    answer: Option<Vec<u8>>,
 }
 
 #[async_trait]
@@ -68,7 +63,7 @@ impl IdempotencyStore for DieselIdempotencyStore {
                 // An expired key, or one whose request died, is free again.
                 diesel::delete(
                     keys::table.find(&key).filter(
-                        keys::created_at.lt(ago(ttl)).or(keys::status
+                        keys::created_at.lt(ago(ttl)).or(keys::answer
                             .is_null()
                             .and(keys::created_at.lt(ago(ABANDONED_CLAIM)))),
                     ),
@@ -89,32 +84,15 @@ impl IdempotencyStore for DieselIdempotencyStore {
                 }
                 let row = keys::table
                     .find(&key)
-                    .select((
-                        keys::fingerprint,
-                        keys::status,
-                        keys::location,
-                        keys::content_type,
-                        keys::etag,
-                        keys::body,
-                    ))
+                    .select((keys::fingerprint, keys::answer))
                     .first::<KeyRow>(conn)
                     .optional()?;
                 Ok(match row {
                     Some(row) if row.fingerprint != fingerprint => Claim::Mismatch,
                     Some(KeyRow {
-                        status: Some(status),
-                        location,
-                        content_type,
-                        etag,
-                        body,
+                        answer: Some(answer),
                         ..
-                    }) => Claim::Replay(StoredResponse {
-                        status: u16::try_from(status).unwrap_or(500),
-                        location,
-                        content_type,
-                        etag,
-                        body: body.unwrap_or_default(),
-                    }),
+                    }) => Claim::Replay(answer),
                     // Running, or released in between: either way, not ours.
                     _ => Claim::InProgress,
                 })
@@ -122,17 +100,11 @@ impl IdempotencyStore for DieselIdempotencyStore {
             .await
     }
 
-    async fn complete(&self, key: String, response: StoredResponse) -> Result<(), Error> {
+    async fn complete(&self, key: String, answer: Vec<u8>) -> Result<(), Error> {
         self.db
             .write(move |conn| {
                 diesel::update(keys::table.find(&key))
-                    .set((
-                        keys::status.eq(i32::from(response.status)),
-                        keys::location.eq(response.location),
-                        keys::content_type.eq(response.content_type),
-                        keys::etag.eq(response.etag),
-                        keys::body.eq(response.body),
-                    ))
+                    .set(keys::answer.eq(answer))
                     .execute(conn)?;
                 Ok(())
             })
@@ -142,7 +114,7 @@ impl IdempotencyStore for DieselIdempotencyStore {
     async fn release(&self, key: String) -> Result<(), Error> {
         self.db
             .write(move |conn| {
-                diesel::delete(keys::table.find(&key).filter(keys::status.is_null()))
+                diesel::delete(keys::table.find(&key).filter(keys::answer.is_null()))
                     .execute(conn)?;
                 Ok(())
             })

@@ -33,11 +33,7 @@ diesel::table! {
     idempotency_keys (key) {
         key -> Text,
         fingerprint -> Text,
-        status -> Nullable<Integer>,
-        location -> Nullable<Text>,
-        content_type -> Nullable<Text>,
-        etag -> Nullable<Text>,
-        body -> Nullable<Binary>,
+        answer -> Nullable<Binary>,
         created_at -> Timestamp,
     }
 }

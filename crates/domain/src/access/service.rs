@@ -9,7 +9,7 @@ use super::models::{ApiKey, KeyHash, KeyId, KeyName, KeySecret, NewApiKey, Princ
 use super::ports::KeyRepository;
 use crate::clock::Clock;
 use crate::error::Error;
-use crate::ports::GarageRepository;
+use crate::garages::GarageRepository;
 use crate::values::GarageId;
 
 /// The shortest key accepted from the configuration.
@@ -306,7 +306,7 @@ mod tests {
     use super::*;
     use crate::access::MockKeyRepository;
     use crate::clock::MockClock;
-    use crate::ports::MockGarageRepository;
+    use crate::garages::MockGarageRepository;
 
     const CONFIGURED: &str = "configured-key-0123456789";
 

@@ -1,0 +1,52 @@
+//! A garage, the inputs that create and change one, and which to list.
+
+use chrono::{DateTime, Utc};
+
+use crate::values::{Address, Capacity, GarageId, GarageName, Version};
+
+/// A place that keeps vehicles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Garage {
+    pub id: GarageId,
+    pub name: GarageName,
+    pub address: Address,
+    /// The most vehicles it may hold; `None` means no limit.
+    pub capacity: Option<Capacity>,
+    /// How many vehicles it holds now.
+    pub vehicle_count: u32,
+    /// Changes with every write, including the vehicle count's.
+    pub version: Version,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewGarage {
+    pub name: GarageName,
+    pub address: Address,
+    pub capacity: Option<Capacity>,
+}
+
+/// The fields of a garage to change; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GarageChanges {
+    pub name: Option<GarageName>,
+    pub address: Option<Address>,
+    /// `Some(None)` removes the limit.
+    pub capacity: Option<Option<Capacity>>,
+}
+
+impl GarageChanges {
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none() && self.address.is_none() && self.capacity.is_none()
+    }
+}
+
+/// Which garages to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GarageFilter {
+    /// Keeps garages whose name contains this text, ignoring case.
+    pub name_contains: Option<String>,
+    /// Keeps only these garages (a caller limited to them).
+    pub within: Option<Vec<GarageId>>,
+}

@@ -1,0 +1,337 @@
+//! The garage use cases.
+
+use super::models::{Garage, GarageChanges, GarageFilter, NewGarage};
+use crate::access::Reach;
+use crate::error::Error;
+use crate::fleet::{check_version, FleetService};
+use crate::paging::{Page, PageRequest};
+use crate::values::{GarageId, Version};
+use crate::vehicles::{Vehicle, VehicleFilter};
+
+impl FleetService {
+    /// # Errors
+    /// The store's errors.
+    pub async fn list_garages(
+        &self,
+        mut filter: GarageFilter,
+        page: PageRequest,
+    ) -> Result<Page<Garage>, Error> {
+        filter.within = self.reach.garages();
+        self.garages.list(filter, page).await
+    }
+
+    /// # Errors
+    /// `GarageNotFound`, or the store's errors.
+    pub async fn garage(&self, id: GarageId) -> Result<Garage, Error> {
+        self.reachable(id)?;
+        self.garages.get(id).await?.ok_or(Error::GarageNotFound(id))
+    }
+
+    /// # Errors
+    /// `OutOfReach` for a caller limited to some garages, or the store's errors.
+    #[tracing::instrument(skip_all, fields(name = %garage.name))]
+    pub async fn create_garage(&self, garage: NewGarage) -> Result<Garage, Error> {
+        if self.reach != Reach::Everything {
+            return Err(Error::OutOfReach("it cannot create garages"));
+        }
+        self.garages.create(garage).await
+    }
+
+    /// Changes a garage, if it is still at version `expected` when one is
+    /// given; no change at all is no write.
+    ///
+    /// # Errors
+    /// `GarageNotFound`, `Stale`, `CapacityBelowCount`, or the store's errors.
+    #[tracing::instrument(skip(self, changes))]
+    pub async fn update_garage(
+        &self,
+        id: GarageId,
+        changes: GarageChanges,
+        expected: Option<Version>,
+    ) -> Result<Garage, Error> {
+        self.reachable(id)?;
+        if changes.is_empty() {
+            let garage = self.garage(id).await?;
+            check_version(garage.version, expected)?;
+            return Ok(garage);
+        }
+        self.garages.update(id, changes, expected).await
+    }
+
+    /// # Errors
+    /// `GarageNotFound`, `Stale`, `GarageNotEmpty`, or the store's errors.
+    #[tracing::instrument(skip(self))]
+    pub async fn delete_garage(
+        &self,
+        id: GarageId,
+        expected: Option<Version>,
+    ) -> Result<(), Error> {
+        self.reachable(id)?;
+        self.garages.delete(id, expected).await
+    }
+
+    /// The vehicles a garage holds.
+    ///
+    /// # Errors
+    /// `GarageNotFound` when the garage does not exist, or the store's errors.
+    pub async fn garage_vehicles(
+        &self,
+        id: GarageId,
+        page: PageRequest,
+    ) -> Result<Page<Vehicle>, Error> {
+        self.reachable(id)?;
+        let filter = VehicleFilter {
+            garage_id: Some(id),
+            ..VehicleFilter::default()
+        };
+        let vehicles = self.vehicles.list(filter, page).await?;
+        // A page with vehicles proves the garage exists; only an empty one
+        // costs a second query to tell "no vehicles" from "no garage".
+        if vehicles.items.is_empty() {
+            self.garage(id).await?;
+        }
+        Ok(vehicles)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mockall::predicate::eq;
+
+    use super::*;
+    use crate::fleet::fixtures::*;
+    use crate::garages::MockGarageRepository;
+    use crate::values::*;
+    use crate::vehicles::MockVehicleRepository;
+
+    #[tokio::test]
+    async fn a_garage_that_holds_vehicles_cannot_be_deleted() {
+        let mut garages = MockGarageRepository::new();
+        garages
+            .expect_delete()
+            .with(eq(GarageId(1)), eq(None))
+            .returning(|id, _| {
+                Err(Error::GarageNotEmpty {
+                    garage: id,
+                    count: 3,
+                })
+            });
+        let err = service(garages, MockVehicleRepository::new())
+            .delete_garage(GarageId(1), None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::GarageNotEmpty { count: 3, .. }),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn capacity_cannot_drop_below_the_vehicles_held() {
+        let mut garages = MockGarageRepository::new();
+        garages.expect_update().returning(|id, changes, _| {
+            Err(Error::CapacityBelowCount {
+                garage: id,
+                capacity: changes.capacity.flatten().unwrap().get(),
+                count: 4,
+            })
+        });
+        let changes = GarageChanges {
+            capacity: Some(Some(Capacity::parse(2).unwrap())),
+            ..GarageChanges::default()
+        };
+        let err = service(garages, MockVehicleRepository::new())
+            .update_garage(GarageId(1), changes, None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::CapacityBelowCount {
+                    capacity: 2,
+                    count: 4,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_empty_garage_change_returns_the_garage_without_writing() {
+        let mut garages = MockGarageRepository::new();
+        garages.expect_update().never();
+        garages
+            .expect_get()
+            .with(eq(GarageId(2)))
+            .returning(|id| Ok(Some(garage(id.0, Some(3), 1))));
+        let found = service(garages, MockVehicleRepository::new())
+            .update_garage(GarageId(2), GarageChanges::default(), None)
+            .await
+            .unwrap();
+        assert_eq!(found.id, GarageId(2));
+    }
+
+    #[tokio::test]
+    async fn an_empty_change_still_honours_the_expected_version() {
+        let mut garages = MockGarageRepository::new();
+        garages.expect_update().never();
+        garages
+            .expect_get()
+            .returning(|id| Ok(Some(garage(id.0, None, 0))));
+        let svc = service(garages, MockVehicleRepository::new());
+        let err = svc
+            .update_garage(GarageId(2), GarageChanges::default(), Some(Version(7)))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Stale), "{err:?}");
+        let found = svc
+            .update_garage(GarageId(2), GarageChanges::default(), Some(Version(1)))
+            .await
+            .unwrap();
+        assert_eq!(found.version, Version(1));
+    }
+
+    #[tokio::test]
+    async fn the_vehicles_of_an_unknown_garage_are_not_found() {
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles
+            .expect_list()
+            .withf(|filter, _| filter.garage_id == Some(GarageId(7)))
+            .returning(|_, _| {
+                Ok(Page {
+                    items: vec![],
+                    next_after: None,
+                })
+            });
+        let mut garages = MockGarageRepository::new();
+        garages
+            .expect_get()
+            .with(eq(GarageId(7)))
+            .returning(|_| Ok(None));
+        let err = service(garages, vehicles)
+            .garage_vehicles(GarageId(7), PageRequest::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::GarageNotFound(GarageId(7))), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn an_empty_garage_lists_no_vehicles() {
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles.expect_list().returning(|_, _| {
+            Ok(Page {
+                items: vec![],
+                next_after: None,
+            })
+        });
+        let mut garages = MockGarageRepository::new();
+        garages
+            .expect_get()
+            .returning(|id| Ok(Some(garage(id.0, None, 0))));
+        let page = service(garages, vehicles)
+            .garage_vehicles(GarageId(7), PageRequest::default())
+            .await
+            .unwrap();
+        assert!(page.items.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_page_of_vehicles_needs_no_second_query() {
+        let new = new_vehicle(7, "AA11");
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles.expect_list().returning(move |_, _| {
+            Ok(Page {
+                items: vec![vehicle(1, &new)],
+                next_after: None,
+            })
+        });
+        let mut garages = MockGarageRepository::new();
+        garages.expect_get().never();
+        let page = service(garages, vehicles)
+            .garage_vehicles(GarageId(7), PageRequest::default())
+            .await
+            .unwrap();
+        assert_eq!(page.items.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn store_outages_pass_through_unchanged() {
+        let mut garages = MockGarageRepository::new();
+        garages
+            .expect_get()
+            .returning(|_| Err(Error::Unavailable(anyhow::anyhow!("pool timed out"))));
+        let err = service(garages, MockVehicleRepository::new())
+            .garage(GarageId(1))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Unavailable(_)), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn other_garages_do_not_exist_for_a_limited_caller() {
+        // No expectation: the store is never asked about garage 4.
+        let fleet =
+            service(MockGarageRepository::new(), MockVehicleRepository::new()).within(depot());
+        assert!(matches!(
+            fleet.garage(GarageId(4)).await,
+            Err(Error::GarageNotFound(GarageId(4)))
+        ));
+        assert!(matches!(
+            fleet.delete_garage(GarageId(4), None).await,
+            Err(Error::GarageNotFound(_))
+        ));
+        assert!(matches!(
+            fleet.create_vehicle(new_vehicle(4, "AB-123-CD")).await,
+            Err(Error::UnknownGarage(GarageId(4)))
+        ));
+        assert!(matches!(
+            fleet
+                .create_garage(NewGarage {
+                    name: GarageName::parse("Nouveau").unwrap(),
+                    address: Address::parse("1 rue X").unwrap(),
+                    capacity: None,
+                })
+                .await,
+            Err(Error::OutOfReach(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn lists_of_a_limited_caller_hold_its_garages_only() {
+        let mut garages = MockGarageRepository::new();
+        garages
+            .expect_list()
+            .withf(|filter, _| filter.within == Some(vec![GarageId(3)]))
+            .times(1)
+            .returning(|_, _| {
+                Ok(Page::from_rows(
+                    Vec::new(),
+                    Limit::default(),
+                    |g: &Garage| g.id.0,
+                ))
+            });
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles
+            .expect_list()
+            .withf(|filter, _| filter.within == Some(vec![GarageId(3)]))
+            .times(1)
+            .returning(|_, _| {
+                Ok(Page::from_rows(
+                    Vec::new(),
+                    Limit::default(),
+                    |v: &Vehicle| v.id.0,
+                ))
+            });
+        let fleet = service(garages, vehicles).within(depot());
+        let page = PageRequest::default();
+        fleet
+            .list_garages(GarageFilter::default(), page)
+            .await
+            .unwrap();
+        fleet
+            .list_vehicles(VehicleFilter::default(), page)
+            .await
+            .unwrap();
+    }
+}

@@ -1,0 +1,13 @@
+//! Vehicles: each kept in one garage, under a unique plate (and VIN).
+
+mod models;
+mod ports;
+mod service;
+
+pub use models::{
+    ImportReport, ImportRow, ImportRows, NewVehicle, RowError, Vehicle, VehicleChanges,
+    VehicleFilter,
+};
+#[cfg(any(test, feature = "mocks"))]
+pub use ports::MockVehicleRepository;
+pub use ports::VehicleRepository;

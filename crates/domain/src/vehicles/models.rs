@@ -1,0 +1,102 @@
+//! A vehicle, the inputs that create and change one, which to list, and
+//! the rows of a bulk import.
+
+use chrono::{DateTime, Utc};
+
+use crate::values::{
+    Brand, FieldError, GarageId, LicensePlate, ModelName, ModelYear, VehicleId, Version, Vin,
+};
+
+/// A vehicle of the fleet, always kept in one garage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vehicle {
+    pub id: VehicleId,
+    pub garage_id: GarageId,
+    pub brand: Brand,
+    pub model: ModelName,
+    pub year: ModelYear,
+    pub license_plate: LicensePlate,
+    pub vin: Option<Vin>,
+    pub version: Version,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewVehicle {
+    pub garage_id: GarageId,
+    pub brand: Brand,
+    pub model: ModelName,
+    pub year: ModelYear,
+    pub license_plate: LicensePlate,
+    pub vin: Option<Vin>,
+}
+
+/// The fields of a vehicle to change; a new `garage_id` moves it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VehicleChanges {
+    pub garage_id: Option<GarageId>,
+    pub brand: Option<Brand>,
+    pub model: Option<ModelName>,
+    pub year: Option<ModelYear>,
+    pub license_plate: Option<LicensePlate>,
+    /// `Some(None)` removes the VIN.
+    pub vin: Option<Option<Vin>>,
+}
+
+impl VehicleChanges {
+    pub fn is_empty(&self) -> bool {
+        self.garage_id.is_none()
+            && self.brand.is_none()
+            && self.model.is_none()
+            && self.year.is_none()
+            && self.license_plate.is_none()
+            && self.vin.is_none()
+    }
+}
+
+/// Which vehicles to list; every filter set must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VehicleFilter {
+    pub plate: Option<LicensePlate>,
+    /// Keeps vehicles of this brand, ignoring case.
+    pub brand: Option<String>,
+    pub garage_id: Option<GarageId>,
+    pub vin: Option<Vin>,
+    /// Keeps only vehicles in these garages (a caller limited to them).
+    pub within: Option<Vec<GarageId>>,
+}
+
+/// One data line of a bulk import: where it is in the file, and the vehicle
+/// it describes or what is wrong with its fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRow {
+    /// 1-based, counting the header line.
+    pub line: u64,
+    /// The errors' `field` is the column; an empty one means the whole line.
+    pub vehicle: Result<NewVehicle, Vec<FieldError>>,
+}
+
+/// The rows of an import, read lazily so a large file never sits in memory
+/// whole; an `Err` stops the import (the input could not be read).
+pub type ImportRows = Box<dyn Iterator<Item = Result<ImportRow, anyhow::Error>> + Send>;
+
+/// Why one line of an import cannot be imported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    pub line: u64,
+    /// The column at fault, when one is.
+    pub field: Option<String>,
+    pub message: String,
+}
+
+/// What an import did, or would do on a dry run: every row is imported, or
+/// (when any is bad) none is and every bad row is reported.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Data rows read.
+    pub rows: u64,
+    /// Rows written: all of them, or none on a dry run or on any error.
+    pub imported: u64,
+    pub errors: Vec<RowError>,
+}

@@ -1,0 +1,54 @@
+//! Where vehicles are kept.
+
+use async_trait::async_trait;
+
+use super::models::{ImportReport, ImportRows, NewVehicle, Vehicle, VehicleChanges, VehicleFilter};
+use crate::error::Error;
+use crate::paging::{Page, PageRequest};
+use crate::values::{VehicleId, Version};
+
+/// Stores vehicles. Every method MUST return `Error::Unavailable` when the
+/// store cannot be reached in time, and `Error::Internal` for anything else
+/// unexpected.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait VehicleRepository: Send + Sync + 'static {
+    /// Vehicles matching `filter`, in id order, after `page.after`.
+    async fn list(&self, filter: VehicleFilter, page: PageRequest) -> Result<Page<Vehicle>, Error>;
+
+    /// The vehicle, or `None` when there is no such vehicle.
+    async fn get(&self, id: VehicleId) -> Result<Option<Vehicle>, Error>;
+
+    /// MUST return `Error::GarageNotFound` when its garage does not exist,
+    /// `Error::DuplicatePlate` when a vehicle with the same plate exists,
+    /// `Error::DuplicateVin` when one with the same VIN exists, and
+    /// `Error::GarageFull` when the garage holds its capacity; the last two
+    /// hold under any number of concurrent calls.
+    async fn create(&self, vehicle: NewVehicle) -> Result<Vehicle, Error>;
+
+    /// Applies `changes` (which are never empty), only if the vehicle is at
+    /// version `expected` when one is given; a new `garage_id` moves it.
+    ///
+    /// MUST return `Error::VehicleNotFound`, `Error::Stale` (checked
+    /// atomically with the write), and the errors of `create` for the new
+    /// garage, plate and VIN, under the same concurrency guarantees.
+    async fn update(
+        &self,
+        id: VehicleId,
+        changes: VehicleChanges,
+        expected: Option<Version>,
+    ) -> Result<Vehicle, Error>;
+
+    /// MUST return `Error::VehicleNotFound` when there is no such vehicle,
+    /// and `Error::Stale` as `update` does.
+    async fn delete(&self, id: VehicleId, expected: Option<Version>) -> Result<(), Error>;
+
+    /// Creates every vehicle of `rows` in one transaction, or none.
+    ///
+    /// Every bad row MUST be reported with its line: its own field errors, an
+    /// unknown garage, a plate or VIN already registered or repeated in the
+    /// file, a garage the rows would fill beyond its capacity. Nothing is
+    /// written when any row is bad, or on a `dry_run`. `rows` MUST be read
+    /// once, lazily. An `Err` from `rows` aborts with `Error::Internal`.
+    async fn import(&self, rows: ImportRows, dry_run: bool) -> Result<ImportReport, Error>;
+}

@@ -1,0 +1,429 @@
+//! The vehicle use cases, bulk import among them.
+
+use super::models::{ImportReport, ImportRows, NewVehicle, Vehicle, VehicleChanges, VehicleFilter};
+use crate::access::Reach;
+use crate::error::Error;
+use crate::fleet::{as_reference, check_version, FleetService};
+use crate::paging::{Page, PageRequest};
+use crate::values::{VehicleId, Version};
+
+impl FleetService {
+    /// # Errors
+    /// The store's errors.
+    pub async fn list_vehicles(
+        &self,
+        mut filter: VehicleFilter,
+        page: PageRequest,
+    ) -> Result<Page<Vehicle>, Error> {
+        filter.within = self.reach.garages();
+        self.vehicles.list(filter, page).await
+    }
+
+    /// # Errors
+    /// `VehicleNotFound`, or the store's errors.
+    pub async fn vehicle(&self, id: VehicleId) -> Result<Vehicle, Error> {
+        self.vehicles
+            .get(id)
+            .await?
+            .filter(|v| self.reach.allows(v.garage_id))
+            .ok_or(Error::VehicleNotFound(id))
+    }
+
+    /// A vehicle the caller may reach: checked first only for a limited
+    /// caller (it costs a read).
+    pub(crate) async fn reachable_vehicle(&self, id: VehicleId) -> Result<(), Error> {
+        if self.reach != Reach::Everything {
+            self.vehicle(id).await?;
+        }
+        Ok(())
+    }
+
+    /// Registers a vehicle in an existing garage that has room for it, under
+    /// a plate no other vehicle has.
+    ///
+    /// # Errors
+    /// `UnknownGarage`, `DuplicatePlate`, `GarageFull`, or the store's errors.
+    #[tracing::instrument(skip_all, fields(garage_id = %vehicle.garage_id, plate = %vehicle.license_plate))]
+    pub async fn create_vehicle(&self, vehicle: NewVehicle) -> Result<Vehicle, Error> {
+        self.reachable(vehicle.garage_id).map_err(as_reference)?;
+        self.vehicles.create(vehicle).await.map_err(as_reference)
+    }
+
+    /// Changes a vehicle, if it is still at version `expected` when one is
+    /// given; a new `garage_id` moves it, under the same rules as a
+    /// creation. No change at all is no write.
+    ///
+    /// # Errors
+    /// `VehicleNotFound`, `Stale`, `UnknownGarage`, `DuplicatePlate`,
+    /// `DuplicateVin`, `GarageFull`, or the store's errors.
+    #[tracing::instrument(skip(self, changes))]
+    pub async fn update_vehicle(
+        &self,
+        id: VehicleId,
+        changes: VehicleChanges,
+        expected: Option<Version>,
+    ) -> Result<Vehicle, Error> {
+        if changes.is_empty() {
+            let vehicle = self.vehicle(id).await?;
+            check_version(vehicle.version, expected)?;
+            return Ok(vehicle);
+        }
+        self.reachable_vehicle(id).await?;
+        if let Some(target) = changes.garage_id {
+            self.reachable(target).map_err(as_reference)?;
+        }
+        self.vehicles
+            .update(id, changes, expected)
+            .await
+            .map_err(as_reference)
+    }
+
+    /// # Errors
+    /// `VehicleNotFound`, `Stale`, or the store's errors.
+    #[tracing::instrument(skip(self))]
+    pub async fn delete_vehicle(
+        &self,
+        id: VehicleId,
+        expected: Option<Version>,
+    ) -> Result<(), Error> {
+        self.reachable_vehicle(id).await?;
+        self.vehicles.delete(id, expected).await
+    }
+
+    /// Registers every vehicle of `rows`, or none: see
+    /// [`VehicleRepository::import`]. A dry run checks every row, writes nothing.
+    ///
+    /// # Errors
+    /// The store's errors; bad rows are in the report, not errors.
+    #[tracing::instrument(skip(self, rows))]
+    pub async fn import_vehicles(
+        &self,
+        rows: ImportRows,
+        dry_run: bool,
+    ) -> Result<ImportReport, Error> {
+        let rows: ImportRows = match self.reach.clone() {
+            Reach::Everything => rows,
+            // A row for a garage out of reach reads as one for a garage
+            // that does not exist.
+            reach => Box::new(rows.map(move |row| {
+                row.map(|mut row| {
+                    if let Ok(vehicle) = &row.vehicle {
+                        if !reach.allows(vehicle.garage_id) {
+                            row.vehicle = Err(vec![crate::values::FieldError {
+                                field: "garage_id".into(),
+                                message: Error::UnknownGarage(vehicle.garage_id).to_string(),
+                            }]);
+                        }
+                    }
+                    row
+                })
+            })),
+        };
+        self.vehicles.import(rows, dry_run).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mockall::predicate::eq;
+
+    use super::*;
+    use crate::fleet::fixtures::*;
+    use crate::garages::MockGarageRepository;
+    use crate::values::*;
+    use crate::vehicles::{ImportRow, MockVehicleRepository};
+
+    #[tokio::test]
+    async fn a_vehicle_is_created_in_its_garage_as_given() {
+        let new = new_vehicle(3, "ab-123-cd");
+        let stored = vehicle(10, &new);
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles
+            .expect_create()
+            .with(eq(new.clone()))
+            .times(1)
+            .return_once(move |_| Ok(stored));
+        let created = service(MockGarageRepository::new(), vehicles)
+            .create_vehicle(new)
+            .await
+            .unwrap();
+        assert_eq!(created.id, VehicleId(10));
+        assert_eq!(created.license_plate.as_str(), "AB123CD");
+    }
+
+    #[tokio::test]
+    async fn a_vehicle_must_belong_to_an_existing_garage() {
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles
+            .expect_create()
+            .returning(|v| Err(Error::GarageNotFound(v.garage_id)));
+        let err = service(MockGarageRepository::new(), vehicles)
+            .create_vehicle(new_vehicle(99, "AB123CD"))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::UnknownGarage(GarageId(99))), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn a_plate_taken_in_another_spelling_is_refused() {
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles
+            .expect_create()
+            .returning(|v| Err(Error::DuplicatePlate(v.license_plate)));
+        let err = service(MockGarageRepository::new(), vehicles)
+            .create_vehicle(new_vehicle(1, "ab 123.cd"))
+            .await
+            .unwrap_err();
+        match err {
+            Error::DuplicatePlate(plate) => assert_eq!(plate.as_str(), "AB123CD"),
+            other => panic!("expected a duplicate plate, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_full_garage_takes_no_more_vehicles() {
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles.expect_create().returning(|v| {
+            Err(Error::GarageFull {
+                garage: v.garage_id,
+                capacity: 5,
+            })
+        });
+        let err = service(MockGarageRepository::new(), vehicles)
+            .create_vehicle(new_vehicle(1, "AB123CD"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::GarageFull { capacity: 5, .. }),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn moving_a_vehicle_follows_the_same_rules() {
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles
+            .expect_update()
+            .withf(|id, changes, _| *id == VehicleId(4) && changes.garage_id == Some(GarageId(8)))
+            .times(1)
+            .returning(|_, changes, _| Err(Error::GarageNotFound(changes.garage_id.unwrap())));
+        let svc = service(MockGarageRepository::new(), vehicles);
+        let changes = VehicleChanges {
+            garage_id: Some(GarageId(8)),
+            ..VehicleChanges::default()
+        };
+        let err = svc
+            .update_vehicle(VehicleId(4), changes, None)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::UnknownGarage(GarageId(8))), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn a_move_into_a_full_garage_is_refused() {
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles.expect_update().returning(|_, changes, _| {
+            Err(Error::GarageFull {
+                garage: changes.garage_id.unwrap(),
+                capacity: 2,
+            })
+        });
+        let changes = VehicleChanges {
+            garage_id: Some(GarageId(2)),
+            ..VehicleChanges::default()
+        };
+        let err = service(MockGarageRepository::new(), vehicles)
+            .update_vehicle(VehicleId(1), changes, None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::GarageFull {
+                    garage: GarageId(2),
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_empty_change_writes_nothing_and_still_reports_a_missing_vehicle() {
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles.expect_update().never();
+        vehicles
+            .expect_get()
+            .with(eq(VehicleId(5)))
+            .returning(|_| Ok(None));
+        let err = service(MockGarageRepository::new(), vehicles)
+            .update_vehicle(VehicleId(5), VehicleChanges::default(), None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::VehicleNotFound(VehicleId(5))),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_missing_vehicle_to_update_stays_not_found() {
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles
+            .expect_update()
+            .returning(|id, _, _| Err(Error::VehicleNotFound(id)));
+        let changes = VehicleChanges {
+            brand: Some(Brand::parse("Peugeot").unwrap()),
+            ..VehicleChanges::default()
+        };
+        let err = service(MockGarageRepository::new(), vehicles)
+            .update_vehicle(VehicleId(9), changes, None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::VehicleNotFound(VehicleId(9))),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_expected_version_reaches_the_store_with_the_changes() {
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles
+            .expect_update()
+            .withf(|_, _, expected| *expected == Some(Version(3)))
+            .times(1)
+            .returning(|_, _, _| Err(Error::Stale));
+        vehicles
+            .expect_delete()
+            .with(eq(VehicleId(4)), eq(Some(Version(3))))
+            .times(1)
+            .returning(|_, _| Err(Error::Stale));
+        let svc = service(MockGarageRepository::new(), vehicles);
+        let changes = VehicleChanges {
+            vin: Some(None),
+            ..VehicleChanges::default()
+        };
+        let err = svc
+            .update_vehicle(VehicleId(4), changes, Some(Version(3)))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Stale), "{err:?}");
+        let err = svc
+            .delete_vehicle(VehicleId(4), Some(Version(3)))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Stale), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn a_duplicate_vin_is_refused() {
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles
+            .expect_create()
+            .returning(|v| Err(Error::DuplicateVin(v.vin.unwrap())));
+        let mut new = new_vehicle(1, "AB123CD");
+        new.vin = Some(Vin::parse("vf1rfb00x12345678").unwrap());
+        let err = service(MockGarageRepository::new(), vehicles)
+            .create_vehicle(new)
+            .await
+            .unwrap_err();
+        match err {
+            Error::DuplicateVin(vin) => assert_eq!(vin.as_str(), "VF1RFB00X12345678"),
+            other => panic!("expected a duplicate VIN, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_import_hands_its_rows_to_the_store_once_with_the_dry_run_flag() {
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles
+            .expect_import()
+            .withf(|_, dry_run| *dry_run)
+            .times(1)
+            .returning(|rows, _| {
+                let rows: Vec<_> = rows.collect();
+                Ok(ImportReport {
+                    rows: rows.len() as u64,
+                    imported: 0,
+                    errors: vec![],
+                })
+            });
+        let rows = (2..5).map(|line| {
+            Ok(ImportRow {
+                line,
+                vehicle: Ok(new_vehicle(1, &format!("AB{line}"))),
+            })
+        });
+        let report = service(MockGarageRepository::new(), vehicles)
+            .import_vehicles(Box::new(rows), true)
+            .await
+            .unwrap();
+        assert_eq!(report.rows, 3);
+    }
+
+    #[tokio::test]
+    async fn a_vehicle_elsewhere_is_not_found_and_cannot_be_moved_out_of_reach() {
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles
+            .expect_get()
+            .with(eq(VehicleId(8)))
+            .returning(|_| Ok(Some(vehicle(8, &new_vehicle(4, "XY-1")))));
+        vehicles
+            .expect_get()
+            .with(eq(VehicleId(9)))
+            .returning(|_| Ok(Some(vehicle(9, &new_vehicle(3, "XY-2")))));
+        vehicles.expect_update().never();
+        vehicles.expect_delete().never();
+        let fleet = service(MockGarageRepository::new(), vehicles).within(depot());
+        assert!(matches!(
+            fleet.vehicle(VehicleId(8)).await,
+            Err(Error::VehicleNotFound(_))
+        ));
+        assert!(matches!(
+            fleet.delete_vehicle(VehicleId(8), None).await,
+            Err(Error::VehicleNotFound(_))
+        ));
+        let away = VehicleChanges {
+            garage_id: Some(GarageId(4)),
+            ..VehicleChanges::default()
+        };
+        assert!(matches!(
+            fleet.update_vehicle(VehicleId(9), away, None).await,
+            Err(Error::UnknownGarage(GarageId(4)))
+        ));
+        assert_eq!(fleet.vehicle(VehicleId(9)).await.unwrap().id, VehicleId(9));
+    }
+
+    #[tokio::test]
+    async fn an_import_row_for_a_garage_out_of_reach_is_a_row_error() {
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles.expect_import().times(1).returning(|rows, _| {
+            let rows: Vec<ImportRow> = rows.map(Result::unwrap).collect();
+            assert!(rows[0].vehicle.is_ok(), "garage 3 is reachable");
+            let errors = rows[1].vehicle.as_ref().unwrap_err();
+            assert_eq!(errors[0].field, "garage_id");
+            assert_eq!(errors[0].message, "garage 4 does not exist");
+            Ok(ImportReport {
+                rows: 2,
+                imported: 0,
+                errors: Vec::new(),
+            })
+        });
+        let fleet = service(MockGarageRepository::new(), vehicles).within(depot());
+        let rows: ImportRows = Box::new(
+            vec![
+                Ok(ImportRow {
+                    line: 2,
+                    vehicle: Ok(new_vehicle(3, "AA-1")),
+                }),
+                Ok(ImportRow {
+                    line: 3,
+                    vehicle: Ok(new_vehicle(4, "AA-2")),
+                }),
+            ]
+            .into_iter(),
+        );
+        fleet.import_vehicles(rows, true).await.unwrap();
+    }
+}
