@@ -44,7 +44,7 @@ impl From<ScopeBody> for Scope {
 }
 
 fn garage_ids(garages: Option<&Vec<GarageId>>) -> Option<Vec<i64>> {
-    garages.map(|ids| ids.iter().map(|id| id.0).collect())
+    garages.map(|ids| ids.iter().map(|id| id.get()).collect())
 }
 
 /// The caller, as the server sees it.

@@ -597,8 +597,8 @@ impl Export {
                 }
                 for v in items {
                     writer.write_record([
-                        v.id.0.to_string().as_str(),
-                        v.garage_id.0.to_string().as_str(),
+                        v.id.get().to_string().as_str(),
+                        v.garage_id.get().to_string().as_str(),
                         v.brand.as_str(),
                         v.model.as_str(),
                         v.year.get().to_string().as_str(),

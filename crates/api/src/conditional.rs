@@ -13,7 +13,7 @@ pub(crate) fn etag(version: Version) -> EntityTag {
 }
 
 fn version_of(tag: &EntityTag) -> Option<Version> {
-    tag.tag().parse().ok().map(Version)
+    tag.tag().parse().ok().map(Version::new)
 }
 
 /// What an `If-Match` asks of a write.
@@ -115,10 +115,13 @@ mod tests {
             Expect::Anything
         );
         assert_eq!(expect("*").unwrap(), Expect::Anything);
-        assert_eq!(expect("\"4\"").unwrap(), Expect::OneOf(vec![Version(4)]));
+        assert_eq!(
+            expect("\"4\"").unwrap(),
+            Expect::OneOf(vec![Version::new(4)])
+        );
         assert_eq!(
             expect("\"4\", W/\"5\", \"x\", \"6\"").unwrap(),
-            Expect::OneOf(vec![Version(4), Version(6)])
+            Expect::OneOf(vec![Version::new(4), Version::new(6)])
         );
         assert_eq!(expect("W/\"4\"").unwrap(), Expect::OneOf(vec![]));
         // Unquoted tags are malformed: they match nothing.
@@ -132,11 +135,11 @@ mod tests {
                 .insert_header((header::IF_NONE_MATCH, value))
                 .to_http_request()
         };
-        assert!(not_modified(&req("\"3\""), Version(3)).is_some());
-        assert!(not_modified(&req("W/\"3\""), Version(3)).is_some());
-        assert!(not_modified(&req("\"1\", \"3\""), Version(3)).is_some());
-        assert!(not_modified(&req("*"), Version(3)).is_some());
-        assert!(not_modified(&req("\"2\""), Version(3)).is_none());
-        assert!(not_modified(&TestRequest::default().to_http_request(), Version(3)).is_none());
+        assert!(not_modified(&req("\"3\""), Version::new(3)).is_some());
+        assert!(not_modified(&req("W/\"3\""), Version::new(3)).is_some());
+        assert!(not_modified(&req("\"1\", \"3\""), Version::new(3)).is_some());
+        assert!(not_modified(&req("*"), Version::new(3)).is_some());
+        assert!(not_modified(&req("\"2\""), Version::new(3)).is_none());
+        assert!(not_modified(&TestRequest::default().to_http_request(), Version::new(3)).is_none());
     }
 }

@@ -441,7 +441,7 @@ pub struct GarageBody {
 impl From<Garage> for GarageBody {
     fn from(g: Garage) -> Self {
         Self {
-            id: g.id.0,
+            id: g.id.get(),
             name: g.name.into_inner(),
             address: g.address.into_inner(),
             capacity: g.capacity.map(Capacity::get),
@@ -470,8 +470,8 @@ pub struct VehicleBody {
 impl From<Vehicle> for VehicleBody {
     fn from(v: Vehicle) -> Self {
         Self {
-            id: v.id.0,
-            garage_id: v.garage_id.0,
+            id: v.id.get(),
+            garage_id: v.garage_id.get(),
             brand: v.brand.into_inner(),
             model: v.model.into_inner(),
             year: v.year.get(),

@@ -56,7 +56,7 @@ pub(crate) async fn show(
     fleet: crate::edge::Fleet,
     id: web::Path<i64>,
 ) -> Result {
-    let garage = fleet.garage(GarageId(id.into_inner())).await?;
+    let garage = fleet.garage(garage_id(id.into_inner())?).await?;
     if let Some(not_modified) = not_modified(&req, garage.version) {
         return Ok(not_modified);
     }
@@ -91,7 +91,7 @@ pub(crate) async fn update(
     id: web::Path<i64>,
     body: crate::body::JsonObject<UpdateGarage>,
 ) -> Result {
-    let id = GarageId(id.into_inner());
+    let id = garage_id(id.into_inner())?;
     let changes = body.0.try_into_domain()?;
     let expected = expected(&req, &fleet, id).await?;
     let garage = fleet.update_garage(id, changes, expected).await?;
@@ -112,7 +112,7 @@ pub(crate) async fn delete(
     fleet: crate::edge::Fleet,
     id: web::Path<i64>,
 ) -> Result {
-    let id = GarageId(id.into_inner());
+    let id = garage_id(id.into_inner())?;
     let expected = expected(&req, &fleet, id).await?;
     fleet.delete_garage(id, expected).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -132,10 +132,15 @@ pub(crate) async fn vehicles(
 ) -> Result {
     let page = query.into_inner().try_into_domain()?;
     let page = fleet
-        .garage_vehicles(GarageId(id.into_inner()), page)
+        .garage_vehicles(garage_id(id.into_inner())?, page)
         .await?;
     crate::body::json(
         HttpResponse::Ok(),
         &PageBody::<VehicleBody>::from_page(page),
     )
+}
+
+/// The garage a path names: an id that cannot exist names none.
+pub(crate) fn garage_id(raw: i64) -> Result<GarageId> {
+    GarageId::parse(raw).map_err(|_| ApiError::NotFound(format!("garage {raw} does not exist")))
 }

@@ -58,7 +58,7 @@ pub(crate) async fn show(
     fleet: crate::edge::Fleet,
     id: web::Path<i64>,
 ) -> Result {
-    let vehicle = fleet.vehicle(VehicleId(id.into_inner())).await?;
+    let vehicle = fleet.vehicle(vehicle_id(id.into_inner())?).await?;
     if let Some(not_modified) = not_modified(&req, vehicle.version) {
         return Ok(not_modified);
     }
@@ -93,7 +93,7 @@ pub(crate) async fn update(
     id: web::Path<i64>,
     body: crate::body::JsonObject<UpdateVehicle>,
 ) -> Result {
-    let id = VehicleId(id.into_inner());
+    let id = vehicle_id(id.into_inner())?;
     let changes = body.0.try_into_domain()?;
     let expected = expected(&req, &fleet, id).await?;
     let vehicle = fleet.update_vehicle(id, changes, expected).await?;
@@ -113,8 +113,13 @@ pub(crate) async fn delete(
     fleet: crate::edge::Fleet,
     id: web::Path<i64>,
 ) -> Result {
-    let id = VehicleId(id.into_inner());
+    let id = vehicle_id(id.into_inner())?;
     let expected = expected(&req, &fleet, id).await?;
     fleet.delete_vehicle(id, expected).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// The vehicle a path names: an id that cannot exist names none.
+pub(crate) fn vehicle_id(raw: i64) -> Result<VehicleId> {
+    VehicleId::parse(raw).map_err(|_| ApiError::NotFound(format!("vehicle {raw} does not exist")))
 }

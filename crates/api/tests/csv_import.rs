@@ -85,7 +85,7 @@ proptest! {
             prop_assert_eq!(row.line, *line, "{}", text);
             let vehicle = row.vehicle.as_ref().unwrap();
             prop_assert_eq!(vehicle.model.as_str(), r.model.as_str());
-            prop_assert_eq!(vehicle.garage_id.0, r.garage);
+            prop_assert_eq!(vehicle.garage_id.get(), r.garage);
             prop_assert_eq!(i64::from(vehicle.year.get()), r.year);
             prop_assert_eq!(vehicle.license_plate.as_str(), r.plate.as_str());
         }

@@ -14,12 +14,12 @@ use serde_json::{json, Value};
 
 fn garage(id: i64) -> Garage {
     Garage {
-        id: GarageId(id),
+        id: GarageId::parse(id).unwrap(),
         name: GarageName::parse("Garage du Nord").unwrap(),
         address: Address::parse("1 rue de Lille, Paris").unwrap(),
         capacity: Some(Capacity::parse(10).unwrap()),
         vehicle_count: 2,
-        version: Version(3),
+        version: Version::new(3),
         created_at: Utc::now(),
         updated_at: Utc::now(),
     }
@@ -90,7 +90,9 @@ async fn creating_a_vehicle_answers_201_with_its_location_and_canonical_plate() 
     let mut vehicles = MockVehicleRepository::new();
     vehicles
         .expect_create()
-        .withf(|v| v.license_plate.as_str() == "AB123CD" && v.garage_id == GarageId(1))
+        .withf(|v| {
+            v.license_plate.as_str() == "AB123CD" && v.garage_id == GarageId::parse(1).unwrap()
+        })
         .times(1)
         .returning(|v| Ok(vehicle_from(42, v)));
     let app = app!(MockGarageRepository::new(), vehicles);
@@ -300,7 +302,7 @@ async fn missing_resources_bad_ids_and_unknown_routes_are_problems() {
 async fn deleting_a_garage_answers_204_or_409_when_it_holds_vehicles() {
     let mut garages = MockGarageRepository::new();
     garages.expect_delete().returning(|id, _| {
-        if id == GarageId(1) {
+        if id == GarageId::parse(1).unwrap() {
             Ok(())
         } else {
             Err(Error::GarageNotEmpty {

@@ -19,14 +19,14 @@ use serde_json::{json, Value};
 
 fn vehicle(id: i64, version: i64) -> Vehicle {
     Vehicle {
-        id: VehicleId(id),
-        garage_id: GarageId(1),
+        id: VehicleId::parse(id).unwrap(),
+        garage_id: GarageId::parse(1).unwrap(),
         brand: Brand::parse("Renault").unwrap(),
         model: ModelName::parse("Clio").unwrap(),
         year: ModelYear::parse(2020).unwrap(),
         license_plate: LicensePlate::parse(&format!("AB-{id}")).unwrap(),
         vin: Some(Vin::parse("VF1RFB00X12345678").unwrap()),
-        version: Version(version),
+        version: Version::new(version),
         created_at: Utc::now(),
         updated_at: Utc::now(),
     }
@@ -64,7 +64,7 @@ async fn a_vehicle_carries_its_etag_and_a_matching_if_none_match_is_304() {
     let mut vehicles = MockVehicleRepository::new();
     vehicles
         .expect_get()
-        .returning(|id| Ok(Some(vehicle(id.0, 7))));
+        .returning(|id| Ok(Some(vehicle(id.get(), 7))));
     let app = api(vehicles, MockIdempotencyStore::new()).await;
 
     let (status, headers, body) =
@@ -99,12 +99,12 @@ async fn if_match_reaches_the_store_and_a_stale_one_is_412() {
     let mut vehicles = MockVehicleRepository::new();
     vehicles
         .expect_update()
-        .withf(|_, _, expected| *expected == Some(Version(7)))
+        .withf(|_, _, expected| *expected == Some(Version::new(7)))
         .times(1)
-        .returning(|id, _, _| Ok(vehicle(id.0, 8)));
+        .returning(|id, _, _| Ok(vehicle(id.get(), 8)));
     vehicles
         .expect_delete()
-        .withf(|_, expected| *expected == Some(Version(6)))
+        .withf(|_, expected| *expected == Some(Version::new(6)))
         .times(1)
         .returning(|_, _| Err(Error::Stale));
     let app = api(vehicles, MockIdempotencyStore::new()).await;
@@ -380,7 +380,7 @@ async fn an_import_reads_columns_in_any_order_and_ignores_export_only_ones() {
     let seen = seen.lock().unwrap();
     let first = seen[0].vehicle.as_ref().unwrap();
     assert_eq!((seen[0].line, first.license_plate.as_str()), (2, "AB1"));
-    assert_eq!(first.garage_id, GarageId(3));
+    assert_eq!(first.garage_id, GarageId::parse(3).unwrap());
     assert_eq!(first.vin.as_ref().unwrap().as_str(), "VF1RFB00X12345678");
     let second = seen[1].vehicle.as_ref().unwrap();
     assert_eq!(second.model.as_str(), "Zoe, E-Tech");
@@ -506,7 +506,7 @@ fn pages(total: i64) -> MockVehicleRepository {
             .take(usize::from(page.limit.get()) + 1)
             .map(|id| vehicle(id, 1))
             .collect();
-        Ok(Page::from_rows(rows, page.limit, |v| v.id.0))
+        Ok(Page::from_rows(rows, page.limit, |v| v.id.get()))
     });
     vehicles
 }
@@ -692,9 +692,11 @@ async fn a_key_on_a_read_of_a_keyed_resource_is_ignored() {
     let mut keys = MockIdempotencyStore::new();
     keys.expect_claim().never();
     let mut vehicles = MockVehicleRepository::new();
-    vehicles
-        .expect_list()
-        .returning(|_, page| Ok(Page::from_rows(vec![], page.limit, |v: &Vehicle| v.id.0)));
+    vehicles.expect_list().returning(|_, page| {
+        Ok(Page::from_rows(vec![], page.limit, |v: &Vehicle| {
+            v.id.get()
+        }))
+    });
     let app = api(vehicles, keys).await;
     let (status, ..) = send(
         &app,

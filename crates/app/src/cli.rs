@@ -79,7 +79,7 @@ fn garages(key: &ApiKey) -> String {
         || "all".into(),
         |ids| {
             ids.iter()
-                .map(|id| id.0.to_string())
+                .map(|id| id.get().to_string())
                 .collect::<Vec<_>>()
                 .join(",")
         },

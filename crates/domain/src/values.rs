@@ -63,9 +63,13 @@ macro_rules! id_type {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub struct $name(pub i64);
+        pub struct $name(pub(crate) i64);
 
         impl $name {
+            pub const fn get(self) -> i64 {
+                self.0
+            }
+
             /// An id given as a reference in a body: it must be positive.
             ///
             /// # Errors
@@ -320,7 +324,18 @@ impl fmt::Display for Vin {
 /// How many times a stored garage or vehicle has changed: its entity tag.
 /// Every write that changes what a client reads of it increments it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Version(pub i64);
+pub struct Version(pub(crate) i64);
+
+impl Version {
+    /// The version a store holds or an entity tag names: any integer.
+    pub const fn new(raw: i64) -> Self {
+        Self(raw)
+    }
+
+    pub const fn get(self) -> i64 {
+        self.0
+    }
+}
 
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

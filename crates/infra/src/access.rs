@@ -37,7 +37,7 @@ struct KeyRow {
 fn garage_ids(ids: Option<&[GarageId]>) -> Option<String> {
     ids.map(|ids| {
         ids.iter()
-            .map(|id| id.0.to_string())
+            .map(|id| id.get().to_string())
             .collect::<Vec<_>>()
             .join(",")
     })

@@ -52,7 +52,7 @@ pub(crate) fn contains_pattern(text: &str) -> String {
 
 fn load(conn: &mut DbConnection, id: GarageId) -> Result<Option<Garage>, StoreError> {
     let row = garages::table
-        .find(id.0)
+        .find(id.get())
         .select(GarageRow::as_select())
         .first(conn)
         .optional()?;
@@ -67,12 +67,12 @@ fn refusal(
     expected: Option<Version>,
 ) -> Result<u32, StoreError> {
     let (count, version): (i32, i64) = garages::table
-        .find(id.0)
+        .find(id.get())
         .select((garages::vehicle_count, garages::version))
         .first(conn)
         .optional()?
         .ok_or(Error::GarageNotFound(id))?;
-    if expected.is_some_and(|v| v.0 != version) {
+    if expected.is_some_and(|v| v.get() != version) {
         return Err(Error::Stale.into());
     }
     Ok(count.max(0) as u32)
@@ -92,7 +92,7 @@ impl GarageRepository for DieselGarageRepository {
                     query = query.filter(garages::id.gt(after));
                 }
                 if let Some(within) = filter.within {
-                    let ids: Vec<i64> = within.iter().map(|g| g.0).collect();
+                    let ids: Vec<i64> = within.iter().map(|g| g.get()).collect();
                     query = query.filter(garages::id.eq_any(ids));
                 }
                 if let Some(text) = filter.name_contains {
@@ -105,7 +105,7 @@ impl GarageRepository for DieselGarageRepository {
                     .map(Garage::try_from)
                     .collect::<anyhow::Result<Vec<_>>>()
                     .map_err(Error::from)?;
-                Ok(Page::from_rows(items, page.limit, |g| g.id.0))
+                Ok(Page::from_rows(items, page.limit, |g| g.id.get()))
             })
             .await
     }
@@ -150,7 +150,7 @@ impl GarageRepository for DieselGarageRepository {
                     // So is the version check.
                     let row = diesel::update(
                         garages::table
-                            .find(id.0)
+                            .find(id.get())
                             .filter(garages::vehicle_count.le(bound))
                             .filter(at_version(garages::version, expected)),
                     )
@@ -185,7 +185,7 @@ impl GarageRepository for DieselGarageRepository {
             .write(move |conn| {
                 let deleted = diesel::delete(
                     garages::table
-                        .find(id.0)
+                        .find(id.get())
                         .filter(garages::vehicle_count.eq(0))
                         .filter(at_version(garages::version, expected)),
                 )

@@ -230,7 +230,7 @@ impl Import {
                 );
                 ok = false;
             }
-            if ok && self.take_place(conn, *line, vehicle.garage_id.0)? {
+            if ok && self.take_place(conn, *line, vehicle.garage_id.get())? {
                 good.push(vehicle);
             }
         }

@@ -25,7 +25,7 @@ where
     C: diesel::ExpressionMethods + diesel::Expression<SqlType = diesel::sql_types::BigInt>,
 {
     column
-        .eq(expected.map_or(0, |v| v.0))
+        .eq(expected.map_or(0, |v| v.get()))
         .or(expected.is_none().into_sql::<diesel::sql_types::Bool>())
 }
 
@@ -121,7 +121,7 @@ impl TryFrom<GarageRow> for Garage {
     fn try_from(row: GarageRow) -> anyhow::Result<Self> {
         let ctx = || format!("garage {} in the database is invalid", row.id);
         Ok(Garage {
-            id: GarageId(row.id),
+            id: GarageId::parse(row.id).with_context(ctx)?,
             name: GarageName::parse(&row.name).with_context(ctx)?,
             address: Address::parse(&row.address).with_context(ctx)?,
             capacity: row
@@ -130,7 +130,7 @@ impl TryFrom<GarageRow> for Garage {
                 .transpose()
                 .with_context(ctx)?,
             vehicle_count: u32::try_from(row.vehicle_count).with_context(ctx)?,
-            version: Version(row.version),
+            version: Version::new(row.version),
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
         })
@@ -143,8 +143,8 @@ impl TryFrom<VehicleRow> for Vehicle {
     fn try_from(row: VehicleRow) -> anyhow::Result<Self> {
         let ctx = || format!("vehicle {} in the database is invalid", row.id);
         Ok(Vehicle {
-            id: VehicleId(row.id),
-            garage_id: GarageId(row.garage_id),
+            id: VehicleId::parse(row.id).with_context(ctx)?,
+            garage_id: GarageId::parse(row.garage_id).with_context(ctx)?,
             brand: Brand::parse(&row.brand).with_context(ctx)?,
             model: ModelName::parse(&row.model).with_context(ctx)?,
             // Stored years stay valid as the calendar moves on.
@@ -156,7 +156,7 @@ impl TryFrom<VehicleRow> for Vehicle {
                 .map(Vin::parse)
                 .transpose()
                 .with_context(ctx)?,
-            version: Version(row.version),
+            version: Version::new(row.version),
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
         })
@@ -166,7 +166,7 @@ impl TryFrom<VehicleRow> for Vehicle {
 impl<'a> NewVehicleRow<'a> {
     pub fn of(vehicle: &'a garage_domain::NewVehicle, at: NaiveDateTime) -> Self {
         Self {
-            garage_id: vehicle.garage_id.0,
+            garage_id: vehicle.garage_id.get(),
             brand: vehicle.brand.as_str(),
             model: vehicle.model.as_str(),
             year: i32::from(vehicle.year.get()),

@@ -41,7 +41,7 @@ impl DieselVehicleRepository {
 /// Takes a place in `garage`, or says why there is none.
 fn take_place(conn: &mut DbConnection, garage: GarageId) -> Result<(), StoreError> {
     let taken = diesel::update(
-        garages::table.find(garage.0).filter(
+        garages::table.find(garage.get()).filter(
             garages::capacity
                 .is_null()
                 .or(garages::vehicle_count.nullable().lt(garages::capacity)),
@@ -56,7 +56,7 @@ fn take_place(conn: &mut DbConnection, garage: GarageId) -> Result<(), StoreErro
         return Ok(());
     }
     let capacity: Option<Option<i32>> = garages::table
-        .find(garage.0)
+        .find(garage.get())
         .select(garages::capacity)
         .first(conn)
         .optional()?;
@@ -122,7 +122,7 @@ fn constraint_error(
 /// Why a conditional write to vehicle `id` touched no row.
 fn refusal(conn: &mut DbConnection, id: VehicleId) -> StoreError {
     match vehicles::table
-        .find(id.0)
+        .find(id.get())
         .select(vehicles::id)
         .first::<i64>(conn)
         .optional()
@@ -151,10 +151,10 @@ impl VehicleRepository for DieselVehicleRepository {
                     query = query.filter(vehicles::id.gt(after));
                 }
                 if let Some(garage) = filter.garage_id {
-                    query = query.filter(vehicles::garage_id.eq(garage.0));
+                    query = query.filter(vehicles::garage_id.eq(garage.get()));
                 }
                 if let Some(within) = filter.within {
-                    let ids: Vec<i64> = within.iter().map(|g| g.0).collect();
+                    let ids: Vec<i64> = within.iter().map(|g| g.get()).collect();
                     query = query.filter(vehicles::garage_id.eq_any(ids));
                 }
                 if let Some(plate) = filter.plate {
@@ -171,7 +171,7 @@ impl VehicleRepository for DieselVehicleRepository {
                     .into_iter()
                     .map(into_vehicle)
                     .collect::<Result<Vec<_>, _>>()?;
-                Ok(Page::from_rows(items, page.limit, |v| v.id.0))
+                Ok(Page::from_rows(items, page.limit, |v| v.id.get()))
             })
             .await
     }
@@ -180,7 +180,7 @@ impl VehicleRepository for DieselVehicleRepository {
         self.reads
             .run(move |conn| {
                 vehicles::table
-                    .find(id.0)
+                    .find(id.get())
                     .select(VehicleRow::as_select())
                     .first(conn)
                     .optional()?
@@ -228,7 +228,7 @@ impl VehicleRepository for DieselVehicleRepository {
                     // version check is part of the same statement.
                     let current: i64 = match diesel::update(
                         vehicles::table
-                            .find(id.0)
+                            .find(id.get())
                             .filter(at_version(vehicles::version, expected)),
                     )
                     .set((
@@ -242,10 +242,10 @@ impl VehicleRepository for DieselVehicleRepository {
                         Some(garage) => garage,
                         None => return Err(refusal(conn, id)),
                     };
-                    if let Some(target) = changes.garage_id.filter(|g| g.0 != current) {
+                    if let Some(target) = changes.garage_id.filter(|g| g.get() != current) {
                         // Garages are locked in id order so two opposite moves
                         // cannot deadlock.
-                        if target.0 < current {
+                        if target.get() < current {
                             take_place(conn, target)?;
                             free_place(conn, current)?;
                         } else {
@@ -253,9 +253,9 @@ impl VehicleRepository for DieselVehicleRepository {
                             take_place(conn, target)?;
                         }
                     }
-                    let row = diesel::update(vehicles::table.find(id.0))
+                    let row = diesel::update(vehicles::table.find(id.get()))
                         .set(VehicleChangeset {
-                            garage_id: changes.garage_id.map(|g| g.0),
+                            garage_id: changes.garage_id.map(|g| g.get()),
                             brand: changes.brand.as_ref().map(|b| b.as_str()),
                             model: changes.model.as_ref().map(|m| m.as_str()),
                             year: changes.year.map(|y| i32::from(y.get())),
@@ -284,7 +284,7 @@ impl VehicleRepository for DieselVehicleRepository {
                 conn.transaction(|conn| {
                     let garage: Option<i64> = diesel::delete(
                         vehicles::table
-                            .find(id.0)
+                            .find(id.get())
                             .filter(at_version(vehicles::version, expected)),
                     )
                     .returning(vehicles::garage_id)

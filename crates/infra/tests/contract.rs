@@ -150,7 +150,13 @@ async fn garages_are_created_read_and_listed_in_pages(s: Store) {
     assert_eq!(a.capacity.map(Capacity::get), Some(3));
     assert_eq!(a.vehicle_count, 0);
     assert_eq!(s.garages.get(a.id).await.unwrap(), Some(a.clone()));
-    assert_eq!(s.garages.get(GarageId(a.id.0 + 1000)).await.unwrap(), None);
+    assert_eq!(
+        s.garages
+            .get(GarageId::parse(a.id.get() + 1000).unwrap())
+            .await
+            .unwrap(),
+        None
+    );
 
     let b = s.garage("Garage B", None).await;
     let c = s.garage("Garage C", None).await;
@@ -163,7 +169,7 @@ async fn garages_are_created_read_and_listed_in_pages(s: Store) {
         first.items.iter().map(|g| g.id).collect::<Vec<_>>(),
         [a.id, b.id]
     );
-    assert_eq!(first.next_after, Some(b.id.0));
+    assert_eq!(first.next_after, Some(b.id.get()));
     let second = s
         .garages
         .list(GarageFilter::default(), page(2, first.next_after))
@@ -226,7 +232,7 @@ async fn garages_are_updated_and_their_limit_removed(s: Store) {
     let missing = s
         .garages
         .update(
-            GarageId(g.id.0 + 99),
+            GarageId::parse(g.id.get() + 99).unwrap(),
             GarageChanges {
                 name: Some(GarageName::parse("x").unwrap()),
                 ..GarageChanges::default()
@@ -310,9 +316,12 @@ async fn a_plate_is_unique_whatever_its_spelling(s: Store) {
 }
 
 async fn a_vehicle_needs_an_existing_garage(s: Store) {
-    let err = s.vehicle(GarageId(424242), "AB123CD").await.unwrap_err();
+    let err = s
+        .vehicle(GarageId::parse(424242).unwrap(), "AB123CD")
+        .await
+        .unwrap_err();
     assert!(
-        matches!(err, Error::GarageNotFound(GarageId(424242))),
+        matches!(err, Error::GarageNotFound(id) if id.get() == 424242),
         "{err:?}"
     );
 }
@@ -403,7 +412,7 @@ async fn vehicles_move_between_garages_within_capacity(s: Store) {
 
     let err = s
         .vehicles
-        .update(w.id, move_to(GarageId(999_999)), None)
+        .update(w.id, move_to(GarageId::parse(999_999).unwrap()), None)
         .await
         .unwrap_err();
     assert!(matches!(err, Error::GarageNotFound(_)), "{err:?}");
@@ -420,7 +429,7 @@ async fn vehicles_move_between_garages_within_capacity(s: Store) {
 
     let err = s
         .vehicles
-        .update(VehicleId(999_999), move_to(from.id), None)
+        .update(VehicleId::parse(999_999).unwrap(), move_to(from.id), None)
         .await
         .unwrap_err();
     assert!(matches!(err, Error::VehicleNotFound(_)), "{err:?}");
@@ -596,7 +605,7 @@ async fn versions_move_with_every_write_and_guard_conditional_ones(s: Store) {
     assert!(matches!(err, Error::Stale), "{err:?}");
     let err = s
         .vehicles
-        .delete(VehicleId(v.id.0 + 999), Some(v.version))
+        .delete(VehicleId::parse(v.id.get() + 999).unwrap(), Some(v.version))
         .await
         .unwrap_err();
     assert!(matches!(err, Error::VehicleNotFound(_)), "{err:?}");
@@ -724,7 +733,13 @@ async fn an_import_with_any_bad_row_writes_none_and_names_every_one(s: Store) {
                 (4, Ok(new_vehicle(g.id, "taken"))),
                 (5, Ok(new_vehicle(g.id, "NEW 1"))),
                 (6, Ok(vin_taken)),
-                (7, Ok(new_vehicle(GarageId(g.id.0 + 500), "NEW-3"))),
+                (
+                    7,
+                    Ok(new_vehicle(
+                        GarageId::parse(g.id.get() + 500).unwrap(),
+                        "NEW-3",
+                    )),
+                ),
                 (8, Ok(new_vehicle(g.id, "NEW-4"))),
                 (9, Ok(new_vehicle(g.id, "NEW-5"))),
             ]),
@@ -796,7 +811,13 @@ async fn a_dry_run_checks_everything_and_writes_nothing(s: Store) {
     let report = s
         .vehicles
         .import(
-            rows(vec![(2, Ok(new_vehicle(GarageId(g.id.0 + 9), "DRY-3")))]),
+            rows(vec![(
+                2,
+                Ok(new_vehicle(
+                    GarageId::parse(g.id.get() + 9).unwrap(),
+                    "DRY-3",
+                )),
+            )]),
             true,
         )
         .await

@@ -7,14 +7,14 @@ use garage_domain::{NewVehicle, Vehicle, VehicleId, Version};
 #[allow(dead_code)]
 pub fn vehicle_from(id: i64, new: NewVehicle) -> Vehicle {
     Vehicle {
-        id: VehicleId(id),
+        id: VehicleId::parse(id).unwrap(),
         garage_id: new.garage_id,
         brand: new.brand,
         model: new.model,
         year: new.year,
         license_plate: new.license_plate,
         vin: new.vin,
-        version: Version(1),
+        version: Version::new(1),
         created_at: Utc::now(),
         updated_at: Utc::now(),
     }
