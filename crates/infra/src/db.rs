@@ -102,17 +102,22 @@ impl std::fmt::Display for DatabaseUrl {
     }
 }
 
-/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
-fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let Some((userinfo, host)) = rest.split_once('@') else {
-        return url.to_owned();
-    };
-    match userinfo.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_owned(),
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`, read
+/// by a URL parser (a password may hold `@`, `:` or `/`); a URL it cannot
+/// read shows only its scheme, never a guess at where the password ends.
+fn redact(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                // A URL with a password has a host, so this cannot fail.
+                let _ = parsed.set_password(Some("***"));
+            }
+            parsed.to_string()
+        }
+        Err(_) => {
+            let scheme = raw.split_once(':').map_or("", |(scheme, _)| scheme);
+            format!("{scheme}://(unreadable URL)")
+        }
     }
 }
 
@@ -511,6 +516,33 @@ mod tests {
         assert!(!is_connection_lost(&unknown(
             "permission denied to set parameter on this connection"
         )));
+    }
+
+    #[test]
+    fn a_password_with_at_signs_never_prints() {
+        for (raw, secret, shown) in [
+            (
+                "postgres://app:p@ss@db:5432/fleet",
+                "p@ss",
+                "postgres://app:***@db:5432/fleet",
+            ),
+            (
+                "postgres://app:p%40ss%2Fw@db/fleet?sslmode=require",
+                "p%40ss",
+                "postgres://app:***@db/fleet?sslmode=require",
+            ),
+            // Not a URL (a bare / in the password): nothing but the scheme.
+            (
+                "postgres://app:pass:w/rd@db/fleet",
+                "pass:w",
+                "postgres://(unreadable URL)",
+            ),
+        ] {
+            let url = DatabaseUrl::parse(raw).unwrap();
+            assert_eq!(url.to_string(), shown);
+            assert!(!format!("{url:?}").contains(secret), "{url:?}");
+        }
+        assert_eq!(redact("sqlite://data/garage.db"), "sqlite://data/garage.db");
     }
 
     #[test]
