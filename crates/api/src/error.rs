@@ -8,120 +8,216 @@ use serde::Serialize;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// Every problem type the API answers with: `(type, status, when)`. The
-/// OpenAPI document lists them; a test holds this list to `ApiError`.
-pub const PROBLEM_TYPES: &[(&str, u16, &str)] = &[
-    (
-        "/problems/bad-request",
-        400,
-        "malformed JSON, wrong types, unknown fields, a bad id in the path, a malformed header",
-    ),
-    (
-        "/problems/invalid-query",
-        400,
-        "a query parameter out of range or unknown",
-    ),
-    (
-        "/problems/unauthorized",
-        401,
-        "a write (or protected read) without a valid API key",
-    ),
-    (
-        "/problems/forbidden",
-        403,
-        "a valid API key whose scope does not allow this operation, or limited to some garages and asked to create one",
-    ),
-    (
-        "/problems/not-found",
-        404,
-        "no such garage, vehicle or route",
-    ),
-    (
-        "/problems/method-not-allowed",
-        405,
-        "a method the resource does not support",
-    ),
-    (
-        "/problems/request-timeout",
-        408,
-        "the request body did not arrive within the deadline; the connection is closed",
-    ),
-    (
-        "/problems/duplicate-plate",
-        409,
-        "the license plate is already registered",
-    ),
-    (
-        "/problems/duplicate-vin",
-        409,
-        "the VIN is already registered",
-    ),
-    (
-        "/problems/garage-full",
-        409,
-        "the garage holds its capacity",
-    ),
-    (
-        "/problems/garage-not-empty",
-        409,
-        "deleting a garage that holds vehicles",
-    ),
-    (
-        "/problems/capacity-below-count",
-        409,
-        "a capacity lower than the vehicles held",
-    ),
-    (
-        "/problems/idempotency-key-in-use",
-        409,
-        "the first request with this Idempotency-Key has not finished",
-    ),
-    (
-        "/problems/precondition-failed",
-        412,
-        "If-Match names a version the resource is no longer at",
-    ),
-    (
-        "/problems/payload-too-large",
-        413,
-        "a JSON body over 64 KiB, an import over 32 MiB",
-    ),
-    (
-        "/problems/unsupported-media-type",
-        415,
-        "a body not of the documented media type",
-    ),
-    (
-        "/problems/validation",
-        422,
-        "well-formed input with invalid values, or an unknown garage_id",
-    ),
-    (
-        "/problems/import-rejected",
-        422,
-        "an import with bad rows (each in `errors`, with its `line`); nothing written",
-    ),
-    (
-        "/problems/idempotency-key-reused",
-        422,
-        "an Idempotency-Key already used for another request",
-    ),
-    (
-        "/problems/too-many-requests",
-        429,
-        "past the rate limit; see Retry-After",
-    ),
-    (
-        "/problems/internal",
-        500,
-        "a bug; the cause is logged, never sent",
-    ),
-    (
-        "/problems/unavailable",
-        503,
-        "the database cannot be reached in time; see Retry-After",
-    ),
-];
+/// Every kind of problem the API answers with: its type URI, its title
+/// (the same for every instance), its status and when it is answered. The
+/// OpenAPI document lists them from here; a test holds them to `ApiError`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemType {
+    BadRequest,
+    InvalidQuery,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    RequestTimeout,
+    DuplicatePlate,
+    DuplicateVin,
+    GarageFull,
+    GarageNotEmpty,
+    CapacityBelowCount,
+    IdempotencyKeyInUse,
+    PreconditionFailed,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    Validation,
+    ImportRejected,
+    IdempotencyKeyReused,
+    TooManyRequests,
+    Internal,
+    Unavailable,
+}
+
+impl ProblemType {
+    pub const ALL: [Self; 22] = [
+        Self::BadRequest,
+        Self::InvalidQuery,
+        Self::Unauthorized,
+        Self::Forbidden,
+        Self::NotFound,
+        Self::MethodNotAllowed,
+        Self::RequestTimeout,
+        Self::DuplicatePlate,
+        Self::DuplicateVin,
+        Self::GarageFull,
+        Self::GarageNotEmpty,
+        Self::CapacityBelowCount,
+        Self::IdempotencyKeyInUse,
+        Self::PreconditionFailed,
+        Self::PayloadTooLarge,
+        Self::UnsupportedMediaType,
+        Self::Validation,
+        Self::ImportRejected,
+        Self::IdempotencyKeyReused,
+        Self::TooManyRequests,
+        Self::Internal,
+        Self::Unavailable,
+    ];
+
+    /// `(type, title, status, when)`, one line per problem.
+    fn facts(self) -> (&'static str, &'static str, u16, &'static str) {
+        match self {
+            Self::BadRequest => (
+                "/problems/bad-request",
+                "Malformed request",
+                400,
+                "malformed JSON, wrong types, unknown fields, a bad id in the path, a malformed header",
+            ),
+            Self::InvalidQuery => (
+                "/problems/invalid-query",
+                "Invalid query parameters",
+                400,
+                "a query parameter out of range or unknown",
+            ),
+            Self::Unauthorized => (
+                "/problems/unauthorized",
+                "Authentication required",
+                401,
+                "a write (or protected read) without a valid API key",
+            ),
+            Self::Forbidden => (
+                "/problems/forbidden",
+                "Not allowed for this key",
+                403,
+                "a valid API key whose scope does not allow this operation, or limited to some garages and asked to create one",
+            ),
+            Self::NotFound => (
+                "/problems/not-found",
+                "Resource not found",
+                404,
+                "no such garage, vehicle or route",
+            ),
+            Self::MethodNotAllowed => (
+                "/problems/method-not-allowed",
+                "Method not allowed",
+                405,
+                "a method the resource does not support",
+            ),
+            Self::RequestTimeout => (
+                "/problems/request-timeout",
+                "Request body too slow",
+                408,
+                "the request body did not arrive within the deadline; the connection is closed",
+            ),
+            Self::DuplicatePlate => (
+                "/problems/duplicate-plate",
+                "License plate already registered",
+                409,
+                "the license plate is already registered",
+            ),
+            Self::DuplicateVin => (
+                "/problems/duplicate-vin",
+                "VIN already registered",
+                409,
+                "the VIN is already registered",
+            ),
+            Self::GarageFull => (
+                "/problems/garage-full",
+                "Garage is full",
+                409,
+                "the garage holds its capacity",
+            ),
+            Self::GarageNotEmpty => (
+                "/problems/garage-not-empty",
+                "Garage still holds vehicles",
+                409,
+                "deleting a garage that holds vehicles",
+            ),
+            Self::CapacityBelowCount => (
+                "/problems/capacity-below-count",
+                "Capacity below the vehicles held",
+                409,
+                "a capacity lower than the vehicles held",
+            ),
+            Self::IdempotencyKeyInUse => (
+                "/problems/idempotency-key-in-use",
+                "A request with this idempotency key is in progress",
+                409,
+                "the first request with this Idempotency-Key has not finished",
+            ),
+            Self::PreconditionFailed => (
+                "/problems/precondition-failed",
+                "Resource changed since it was read",
+                412,
+                "If-Match names a version the resource is no longer at",
+            ),
+            Self::PayloadTooLarge => (
+                "/problems/payload-too-large",
+                "Request body too large",
+                413,
+                "a JSON body over 64 KiB, an import over 32 MiB",
+            ),
+            Self::UnsupportedMediaType => (
+                "/problems/unsupported-media-type",
+                "Unsupported content type",
+                415,
+                "a body not of the documented media type",
+            ),
+            Self::Validation => (
+                "/problems/validation",
+                "Invalid input",
+                422,
+                "well-formed input with invalid values, or an unknown garage_id",
+            ),
+            Self::ImportRejected => (
+                "/problems/import-rejected",
+                "Import has invalid rows",
+                422,
+                "an import with bad rows (each in `errors`, with its `line`); nothing written",
+            ),
+            Self::IdempotencyKeyReused => (
+                "/problems/idempotency-key-reused",
+                "Idempotency key used for another request",
+                422,
+                "an Idempotency-Key already used for another request",
+            ),
+            Self::TooManyRequests => (
+                "/problems/too-many-requests",
+                "Too many requests",
+                429,
+                "past the rate limit; see Retry-After",
+            ),
+            Self::Internal => (
+                "/problems/internal",
+                "Internal error",
+                500,
+                "a bug; the cause is logged, never sent",
+            ),
+            Self::Unavailable => (
+                "/problems/unavailable",
+                "Service temporarily unavailable",
+                503,
+                "the database cannot be reached in time; see Retry-After",
+            ),
+        }
+    }
+
+    pub fn uri(self) -> &'static str {
+        self.facts().0
+    }
+
+    pub fn title(self) -> &'static str {
+        self.facts().1
+    }
+
+    pub fn status(self) -> StatusCode {
+        StatusCode::from_u16(self.facts().2).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// When the API answers with it, for the documentation.
+    pub fn when(self) -> &'static str {
+        self.facts().3
+    }
+}
 
 /// A request the API refuses, or could not serve.
 #[derive(Debug)]
@@ -200,53 +296,33 @@ struct ErrorItem<'a> {
 }
 
 impl ApiError {
-    /// `(type, title)`: one title per type, whatever the instance.
-    fn kind(&self) -> (&'static str, &'static str) {
+    /// The kind of problem this is.
+    pub fn problem_type(&self) -> ProblemType {
         match self {
-            Self::BadRequest(_) => ("/problems/bad-request", "Malformed request"),
-            Self::BadQuery(_) => ("/problems/invalid-query", "Invalid query parameters"),
-            Self::Validation(_) => ("/problems/validation", "Invalid input"),
-            Self::NotFound(_) => ("/problems/not-found", "Resource not found"),
+            Self::BadRequest(_) => ProblemType::BadRequest,
+            Self::BadQuery(_) => ProblemType::InvalidQuery,
+            Self::Validation(_) => ProblemType::Validation,
+            Self::NotFound(_) => ProblemType::NotFound,
             Self::Conflict { kind, .. } => match kind {
-                ConflictKind::DuplicatePlate => (
-                    "/problems/duplicate-plate",
-                    "License plate already registered",
-                ),
-                ConflictKind::DuplicateVin => ("/problems/duplicate-vin", "VIN already registered"),
-                ConflictKind::GarageFull => ("/problems/garage-full", "Garage is full"),
-                ConflictKind::GarageNotEmpty => {
-                    ("/problems/garage-not-empty", "Garage still holds vehicles")
-                }
-                ConflictKind::CapacityBelowCount => (
-                    "/problems/capacity-below-count",
-                    "Capacity below the vehicles held",
-                ),
+                ConflictKind::DuplicatePlate => ProblemType::DuplicatePlate,
+                ConflictKind::DuplicateVin => ProblemType::DuplicateVin,
+                ConflictKind::GarageFull => ProblemType::GarageFull,
+                ConflictKind::GarageNotEmpty => ProblemType::GarageNotEmpty,
+                ConflictKind::CapacityBelowCount => ProblemType::CapacityBelowCount,
             },
-            Self::PayloadTooLarge(_) => ("/problems/payload-too-large", "Request body too large"),
-            Self::UnsupportedMediaType(_) => (
-                "/problems/unsupported-media-type",
-                "Unsupported content type",
-            ),
-            Self::MethodNotAllowed => ("/problems/method-not-allowed", "Method not allowed"),
-            Self::PreconditionFailed => (
-                "/problems/precondition-failed",
-                "Resource changed since it was read",
-            ),
-            Self::IdempotencyKeyReused => (
-                "/problems/idempotency-key-reused",
-                "Idempotency key used for another request",
-            ),
-            Self::IdempotencyKeyInUse => (
-                "/problems/idempotency-key-in-use",
-                "A request with this idempotency key is in progress",
-            ),
-            Self::ImportRejected { .. } => ("/problems/import-rejected", "Import has invalid rows"),
-            Self::Unauthorized => ("/problems/unauthorized", "Authentication required"),
-            Self::Forbidden(_) => ("/problems/forbidden", "Not allowed for this key"),
-            Self::RequestTimeout => ("/problems/request-timeout", "Request body too slow"),
-            Self::TooManyRequests { .. } => ("/problems/too-many-requests", "Too many requests"),
-            Self::Unavailable => ("/problems/unavailable", "Service temporarily unavailable"),
-            Self::Internal => ("/problems/internal", "Internal error"),
+            Self::PayloadTooLarge(_) => ProblemType::PayloadTooLarge,
+            Self::UnsupportedMediaType(_) => ProblemType::UnsupportedMediaType,
+            Self::MethodNotAllowed => ProblemType::MethodNotAllowed,
+            Self::PreconditionFailed => ProblemType::PreconditionFailed,
+            Self::IdempotencyKeyReused => ProblemType::IdempotencyKeyReused,
+            Self::IdempotencyKeyInUse => ProblemType::IdempotencyKeyInUse,
+            Self::ImportRejected { .. } => ProblemType::ImportRejected,
+            Self::Unauthorized => ProblemType::Unauthorized,
+            Self::Forbidden(_) => ProblemType::Forbidden,
+            Self::RequestTimeout => ProblemType::RequestTimeout,
+            Self::TooManyRequests { .. } => ProblemType::TooManyRequests,
+            Self::Unavailable => ProblemType::Unavailable,
+            Self::Internal => ProblemType::Internal,
         }
     }
 
@@ -341,42 +417,23 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.kind().1, self.detail())
+        write!(f, "{}: {}", self.problem_type().title(), self.detail())
     }
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        match self {
-            Self::BadRequest(_) | Self::BadQuery(_) => StatusCode::BAD_REQUEST,
-            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict { .. } => StatusCode::CONFLICT,
-            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
-            Self::IdempotencyKeyReused | Self::ImportRejected { .. } => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
-            Self::IdempotencyKeyInUse => StatusCode::CONFLICT,
-            Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        self.problem_type().status()
     }
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
-        let (kind, title) = self.kind();
+        let kind = self.problem_type();
         let detail = self.detail();
         let errors = self.items();
         let problem = Problem {
-            kind,
-            title,
+            kind: kind.uri(),
+            title: kind.title(),
             status: status.as_u16(),
             detail: &detail,
             errors: &errors,
@@ -521,24 +578,18 @@ mod tests {
     }
 
     #[test]
-    fn the_documented_problem_types_are_exactly_those_answered() {
-        let answered: Vec<(&str, u16)> = every_error()
-            .iter()
-            .map(|e| (e.kind().0, e.status_code().as_u16()))
-            .collect();
-        for (kind, status) in &answered {
-            assert!(
-                PROBLEM_TYPES
-                    .iter()
-                    .any(|(k, s, _)| k == kind && s == status),
-                "{kind} ({status}) is not in PROBLEM_TYPES"
-            );
+    fn every_problem_type_is_answered_and_every_answer_has_one() {
+        let answered: Vec<ProblemType> = every_error().iter().map(ApiError::problem_type).collect();
+        for kind in ProblemType::ALL {
+            assert!(answered.contains(&kind), "{kind:?} is never answered");
+            assert!(kind.uri().starts_with("/problems/"), "{kind:?}");
         }
-        for (kind, status, _) in PROBLEM_TYPES {
-            assert!(
-                answered.contains(&(kind, *status)),
-                "{kind} ({status}) is documented but never answered"
-            );
+        let mut uris: Vec<_> = ProblemType::ALL.iter().map(|k| k.uri()).collect();
+        uris.dedup();
+        assert_eq!(uris.len(), ProblemType::ALL.len(), "one URI per type");
+        for err in every_error() {
+            assert_eq!(err.status_code(), err.problem_type().status());
+            assert_eq!(err.error_response().status(), err.problem_type().status());
         }
     }
 }

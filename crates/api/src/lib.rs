@@ -23,7 +23,7 @@ use garage_domain::access::Scope;
 use garage_domain::{FleetService, IdempotencyStore};
 
 pub use edge::{Caller, Edge};
-pub use error::{ApiError, PROBLEM_JSON, PROBLEM_TYPES};
+pub use error::{ApiError, ProblemType, PROBLEM_JSON};
 
 /// The largest JSON body accepted; larger ones get a 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;

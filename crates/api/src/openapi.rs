@@ -151,14 +151,17 @@ fn problem_type_schema() -> RefOr<Schema> {
     let mut description = String::from(
         "A path naming the kind of problem; the same `title` always goes with it. The types:\n",
     );
-    for (kind, status, when) in crate::error::PROBLEM_TYPES {
-        description.push_str(&format!("\n- `{kind}` ({status}): {when}"));
+    for kind in crate::ProblemType::ALL {
+        description.push_str(&format!(
+            "\n- `{}` ({}): {}",
+            kind.uri(),
+            kind.status().as_u16(),
+            kind.when()
+        ));
     }
     ObjectBuilder::new()
         .schema_type(Type::String)
-        .enum_values(Some(
-            crate::error::PROBLEM_TYPES.iter().map(|(kind, ..)| *kind),
-        ))
+        .enum_values(Some(crate::ProblemType::ALL.iter().map(|kind| kind.uri())))
         .description(Some(description))
         .into()
 }
