@@ -190,18 +190,36 @@ class Alerts(unittest.TestCase):
 
 
 class Workflow(unittest.TestCase):
+    def setUp(self):
+        self.text = (ROOT / ".github/workflows/ci.yml").read_text()
+        self.jobs = yaml.safe_load(self.text)["jobs"]
+
     def test_deploy_only_from_main_after_tests(self):
-        workflow = yaml.safe_load((ROOT / ".github/workflows/ci.yml").read_text())
-        jobs = workflow["jobs"]
+        jobs = self.jobs
         self.assertIn("test", jobs["image"]["needs"])
-        self.assertEqual(jobs["deploy"]["needs"], "image")
-        for job in ("image", "deploy"):
+        deploys = [name for name in jobs if name.startswith("deploy-")]
+        self.assertEqual(set(deploys), {"deploy-kubernetes", "deploy-cloudrun"})
+        for job in ["image", *deploys]:
             self.assertIn("refs/heads/main", jobs[job]["if"])
             self.assertIn("push", jobs[job]["if"])
-        self.assertIn("make test", str(jobs["test"]["steps"]))
-        services = jobs["test"]["services"]
+        for job in deploys:
+            self.assertEqual(jobs[job]["needs"], "image")
+            self.assertIn("vars.DEPLOY_TARGET", jobs[job]["if"])
+
+    def test_the_test_job_runs_make_test_and_installs_no_tools_of_its_own(self):
+        steps = self.jobs["test"]["steps"]
+        runs = " ".join(step.get("run", "") for step in steps)
+        self.assertIn("make test", runs)
+        for tool in ("cargo install", "pip install", "schemathesis", "yamllint"):
+            self.assertNotIn(tool, runs)
+        services = self.jobs["test"]["services"]
         self.assertTrue(services["postgres"]["image"].startswith("postgres:"))
         self.assertTrue(services["redis"]["image"].startswith("redis:"))
+
+    def test_secrets_reach_scripts_through_env_only(self):
+        for name, job in self.jobs.items():
+            for step in job.get("steps", []):
+                self.assertNotIn("${{", step.get("run", ""), f"{name}: {step.get('name')}")
 
 
 if __name__ == "__main__":
