@@ -1,35 +1,55 @@
 //! `IdempotencyStore` on Diesel: one row per key, shared by every instance.
 //! The primary key is the lock: of concurrent inserts of one key, one wins.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{NaiveDateTime, SubsecRound};
 use diesel::prelude::*;
 use diesel::result::DatabaseErrorKind;
-use garage_domain::{Claim, Error, IdempotencyStore, ABANDONED_CLAIM};
+use garage_domain::{Claim, Clock, Error, IdempotencyStore, SystemClock, ABANDONED_CLAIM};
 
 use crate::db::{violation, Database, StoreError};
-use crate::rows::now;
 use crate::schema::idempotency_keys as keys;
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DieselIdempotencyStore {
     db: Database,
+    /// Claims are dated, and expire, by this clock.
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for DieselIdempotencyStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DieselIdempotencyStore")
+            .field("db", &self.db)
+            .finish_non_exhaustive()
+    }
 }
 
 impl DieselIdempotencyStore {
     pub fn new(db: Database) -> Self {
-        Self { db }
+        Self::with_clock(db, Arc::new(SystemClock))
+    }
+
+    /// Dates claims by `clock`, so expiry is tested by moving it.
+    pub fn with_clock(db: Database, clock: Arc<dyn Clock>) -> Self {
+        Self { db, clock }
+    }
+
+    fn now(&self) -> NaiveDateTime {
+        self.clock.now().naive_utc().trunc_subsecs(6)
     }
 }
 
-/// The time `age` before now; the earliest time there is when `age` reaches
-/// further back than the calendar (subtracting would panic).
-fn ago(age: Duration) -> chrono::NaiveDateTime {
+/// The time `age` before `now`; the earliest time there is when `age`
+/// reaches further back than the calendar (subtracting would panic).
+fn ago(now: NaiveDateTime, age: Duration) -> NaiveDateTime {
     chrono::Duration::from_std(age)
         .ok()
-        .and_then(|age| now().checked_sub_signed(age))
-        .unwrap_or(chrono::NaiveDateTime::MIN)
+        .and_then(|age| now.checked_sub_signed(age))
+        .unwrap_or(NaiveDateTime::MIN)
 }
 
 #[cfg(test)]
@@ -38,14 +58,14 @@ mod tests {
 
     #[test]
     fn an_age_beyond_the_calendar_is_the_earliest_time_not_a_panic() {
-        assert_eq!(ago(Duration::MAX), chrono::NaiveDateTime::MIN);
+        let now = chrono::Utc::now().naive_utc();
+        assert_eq!(ago(now, Duration::MAX), NaiveDateTime::MIN);
         assert_eq!(
-            ago(Duration::from_secs(u64::MAX / 4)),
-            chrono::NaiveDateTime::MIN
+            ago(now, Duration::from_secs(u64::MAX / 4)),
+            NaiveDateTime::MIN
         );
-        let hour = ago(Duration::from_secs(3600));
-        let lag = now() - hour;
-        assert!((3599..=3601).contains(&lag.num_seconds()), "{lag}");
+        let hour = ago(now, Duration::from_secs(3600));
+        assert_eq!((now - hour).num_seconds(), 3600);
     }
 }
 
@@ -58,14 +78,15 @@ struct KeyRow {
 #[async_trait]
 impl IdempotencyStore for DieselIdempotencyStore {
     async fn claim(&self, key: String, fingerprint: String, ttl: Duration) -> Result<Claim, Error> {
+        let now = self.now();
         self.db
             .write(move |conn| {
                 // An expired key, or one whose request died, is free again.
                 diesel::delete(
                     keys::table.find(&key).filter(
-                        keys::created_at.lt(ago(ttl)).or(keys::answer
+                        keys::created_at.lt(ago(now, ttl)).or(keys::answer
                             .is_null()
-                            .and(keys::created_at.lt(ago(ABANDONED_CLAIM)))),
+                            .and(keys::created_at.lt(ago(now, ABANDONED_CLAIM)))),
                     ),
                 )
                 .execute(conn)?;
@@ -73,7 +94,7 @@ impl IdempotencyStore for DieselIdempotencyStore {
                     .values((
                         keys::key.eq(&key),
                         keys::fingerprint.eq(&fingerprint),
-                        keys::created_at.eq(now()),
+                        keys::created_at.eq(now),
                     ))
                     .execute(conn)
                     .map_err(StoreError::from);
@@ -122,9 +143,10 @@ impl IdempotencyStore for DieselIdempotencyStore {
     }
 
     async fn purge(&self, ttl: Duration) -> Result<u64, Error> {
+        let now = self.now();
         self.db
             .write(move |conn| {
-                let purged = diesel::delete(keys::table.filter(keys::created_at.lt(ago(ttl))))
+                let purged = diesel::delete(keys::table.filter(keys::created_at.lt(ago(now, ttl))))
                     .execute(conn)?;
                 Ok(purged as u64)
             })

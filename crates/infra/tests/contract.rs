@@ -11,7 +11,23 @@ use garage_infra::{
     DieselGarageRepository, DieselIdempotencyStore, DieselKeyRepository, DieselVehicleRepository,
 };
 
+/// A clock the test moves.
+struct TestClock(std::sync::Mutex<chrono::DateTime<chrono::Utc>>);
+
+impl TestClock {
+    fn advance(&self, by: std::time::Duration) {
+        *self.0.lock().unwrap() += chrono::Duration::from_std(by).unwrap();
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
 struct Store {
+    clock: Arc<TestClock>,
     garages: Arc<DieselGarageRepository>,
     vehicles: Arc<DieselVehicleRepository>,
     keys: Arc<DieselIdempotencyStore>,
@@ -23,10 +39,12 @@ struct Store {
 impl Store {
     fn new(db: TestDb) -> Self {
         let pool = db.connect();
+        let clock = Arc::new(TestClock(std::sync::Mutex::new(chrono::Utc::now())));
         Self {
+            clock: clock.clone(),
             garages: Arc::new(DieselGarageRepository::new(pool.clone())),
             vehicles: Arc::new(DieselVehicleRepository::new(pool.clone())),
-            keys: Arc::new(DieselIdempotencyStore::new(pool.clone())),
+            keys: Arc::new(DieselIdempotencyStore::with_clock(pool.clone(), clock)),
             api_keys: Arc::new(DieselKeyRepository::new(pool)),
             _db: db,
         }
@@ -871,16 +889,32 @@ async fn an_idempotency_key_is_claimed_once_then_replayed(s: Store) {
     s.keys.release("k2".into()).await.unwrap();
     assert_eq!(claim("k2", "x", day).await.unwrap(), Claim::Claimed);
 
-    // An expired key is new again, and purged.
-    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    let expired = std::time::Duration::from_millis(1);
+    // A claim left without an answer (its instance died) is free after
+    // five minutes, not before.
+    assert_eq!(claim("k3", "y", day).await.unwrap(), Claim::Claimed);
+    s.clock
+        .advance(ABANDONED_CLAIM - std::time::Duration::from_secs(1));
+    assert_eq!(claim("k3", "y", day).await.unwrap(), Claim::InProgress);
+    s.clock.advance(std::time::Duration::from_secs(2));
+    assert_eq!(claim("k3", "y", day).await.unwrap(), Claim::Claimed);
+
+    // k1 and k2 were claimed at 0 s, k3 at 301 s; it is 301 s now. At a
+    // day less a minute k1 still replays; a day and a minute in, it is new
+    // again, and k2 is purged while k3, younger, is kept.
+    let minute = std::time::Duration::from_secs(60);
+    s.clock
+        .advance(day - std::time::Duration::from_secs(301) - minute);
     assert_eq!(
-        claim("k1", "body-b", expired).await.unwrap(),
-        Claim::Claimed
+        claim("k1", "body-a", day).await.unwrap(),
+        Claim::Replay(response("{}")),
+        "still within its day"
     );
-    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    assert_eq!(s.keys.purge(expired).await.unwrap(), 2);
-    assert_eq!(s.keys.purge(expired).await.unwrap(), 0);
+    s.clock.advance(2 * minute);
+    assert_eq!(claim("k1", "body-b", day).await.unwrap(), Claim::Claimed);
+    assert_eq!(s.keys.purge(day).await.unwrap(), 1, "k2 expired");
+    s.clock.advance(ABANDONED_CLAIM);
+    assert_eq!(s.keys.purge(day).await.unwrap(), 1, "then k3");
+    assert_eq!(s.keys.purge(day).await.unwrap(), 0);
 }
 
 async fn concurrent_claims_of_one_key_let_one_through(s: Store) {
