@@ -2,6 +2,7 @@
 //! new connections are refused, and the process exits within its grace period.
 
 use std::process::{Command, Stdio};
+use std::sync::{mpsc, Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use garage_domain::{PageRequest, VehicleFilter, VehicleRepository};
@@ -15,6 +16,12 @@ use std::net::TcpStream;
 #[actix_web::test]
 async fn sigterm_lets_in_flight_requests_finish_and_refuses_new_ones() {
     let db = TestDb::sqlite();
+    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let metrics_addr = format!("127.0.0.1:{metrics_port}");
     let Binary {
         mut child,
         port,
@@ -24,6 +31,7 @@ async fn sigterm_lets_in_flight_requests_finish_and_refuses_new_ones() {
         &[
             ("APP__SERVER__SHUTDOWN_TIMEOUT", "5"),
             ("APP__LOG__LEVEL", "warn"),
+            ("APP__METRICS__ADDR", &metrics_addr),
         ],
         Stdio::null(),
     )
@@ -42,9 +50,10 @@ async fn sigterm_lets_in_flight_requests_finish_and_refuses_new_ones() {
         .as_i64()
         .unwrap();
 
-    drop(client);
-    // Slow uploads on connections of their own: each body arrives in two
-    // halves, 1.5 s apart, so the requests are in flight when SIGTERM lands.
+    // Slow uploads on connections of their own: each sends half its body,
+    // says so, and sends the rest only once SIGTERM has landed.
+    let (sent_half, halves) = mpsc::channel();
+    let go = Arc::new(Barrier::new(11));
     let slow: Vec<_> = (0..10)
         .map(|i| {
             let body = serde_json::json!({
@@ -52,6 +61,7 @@ async fn sigterm_lets_in_flight_requests_finish_and_refuses_new_ones() {
                 "license_plate": format!("SIG-{i:02}"),
             })
             .to_string();
+            let (sent_half, go) = (sent_half.clone(), go.clone());
             std::thread::spawn(move || -> std::io::Result<String> {
                 let mut conn = TcpStream::connect(("127.0.0.1", port))?;
                 write!(
@@ -61,7 +71,8 @@ async fn sigterm_lets_in_flight_requests_finish_and_refuses_new_ones() {
                 )?;
                 let (head, tail) = body.split_at(body.len() / 2);
                 conn.write_all(head.as_bytes())?;
-                std::thread::sleep(Duration::from_millis(1500));
+                let _ = sent_half.send(());
+                go.wait();
                 conn.write_all(tail.as_bytes())?;
                 let mut answer = String::new();
                 conn.read_to_string(&mut answer)?;
@@ -69,7 +80,35 @@ async fn sigterm_lets_in_flight_requests_finish_and_refuses_new_ones() {
             })
         })
         .collect();
-    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    for _ in 0..10 {
+        halves
+            .recv_timeout(Duration::from_secs(10))
+            .expect("every upload started");
+    }
+    // The server holds all ten, waiting for their bodies.
+    let in_flight = async || {
+        let text = client
+            .get(format!("http://{metrics_addr}/metrics"))
+            .send()
+            .await
+            .ok()?
+            .body()
+            .await
+            .ok()?;
+        String::from_utf8_lossy(&text)
+            .lines()
+            .find_map(|l| l.strip_prefix("http_requests_in_flight "))
+            .and_then(|n| n.trim().parse::<i64>().ok())
+    };
+    let waiting = Instant::now();
+    while in_flight().await != Some(10) {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(10),
+            "the uploads never reached the server"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    drop(client);
 
     let stopped_at = Instant::now();
     let status = Command::new("kill")
@@ -78,12 +117,16 @@ async fn sigterm_lets_in_flight_requests_finish_and_refuses_new_ones() {
         .status()
         .unwrap();
     assert!(status.success());
-    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
-    let refused = std::net::TcpStream::connect(("127.0.0.1", port));
-    assert!(
-        refused.is_err(),
-        "a new connection was accepted after SIGTERM"
-    );
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        assert!(
+            stopped_at.elapsed() < Duration::from_secs(3),
+            "new connections are still accepted after SIGTERM"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    actix_web::rt::task::spawn_blocking(move || go.wait())
+        .await
+        .unwrap();
 
     let answers = actix_web::rt::task::spawn_blocking(move || {
         slow.into_iter()
