@@ -5,6 +5,30 @@
 use garage_domain::*;
 use proptest::prelude::*;
 
+/// Text that is nearly a plate: letters, digits and separators, now and
+/// then a character a plate may not hold, at lengths around the bounds.
+fn near_plate() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        8 => "[A-Za-z0-9]",
+        2 => prop::sample::select(vec![" ", "-", "."]).prop_map(str::to_owned),
+        1 => prop::sample::select(vec!["_", "/", "é", "Ö", "\u{0}", "\t", "\u{2011}"]).prop_map(str::to_owned),
+    ];
+    prop::collection::vec(piece, 0..18).prop_map(|parts| parts.concat())
+}
+
+/// Text that is nearly a VIN: 15 to 19 letters and digits, I, O and Q
+/// included, now and then a space around it or a stray character.
+fn near_vin() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        20 => "[A-Za-z0-9]",
+        1 => prop::sample::select(vec!["-", " ", "é"]).prop_map(str::to_owned),
+    ];
+    (prop::collection::vec(piece, 15..20), any::<bool>()).prop_map(|(parts, padded)| {
+        let text = parts.concat();
+        if padded { format!(" {text} ") } else { text }
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
@@ -25,6 +49,35 @@ proptest! {
         let plate = LicensePlate::parse(&raw);
         let letters = raw.chars().filter(char::is_ascii_alphanumeric).count();
         prop_assert_eq!(plate.is_ok(), (2..=12).contains(&letters));
+    }
+
+    #[test]
+    fn a_near_plate_is_accepted_exactly_when_the_rule_says(raw in near_plate()) {
+        let allowed = raw.chars().all(|c| c.is_ascii_alphanumeric() || " -.".contains(c));
+        let letters = raw.chars().filter(char::is_ascii_alphanumeric).count();
+        let plate = LicensePlate::parse(&raw);
+        prop_assert_eq!(plate.is_ok(), allowed && (2..=12).contains(&letters), "{:?}", raw);
+        if let Ok(plate) = plate {
+            let expected: String = raw
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .map(|c| c.to_ascii_uppercase())
+                .collect();
+            prop_assert_eq!(plate.as_str(), expected.as_str());
+        }
+    }
+
+    #[test]
+    fn a_near_vin_is_accepted_exactly_when_the_rule_says(raw in near_vin()) {
+        let text = raw.trim();
+        let rule = text.len() == 17
+            && text.chars().all(|c| c.is_ascii_alphanumeric())
+            && !text.to_ascii_uppercase().contains(['I', 'O', 'Q']);
+        let vin = Vin::parse(&raw);
+        prop_assert_eq!(vin.is_ok(), rule, "{:?}", raw);
+        if let Ok(vin) = vin {
+            prop_assert_eq!(vin.as_str(), text.to_ascii_uppercase());
+        }
     }
 
     #[test]
