@@ -25,7 +25,11 @@ fn near_vin() -> impl Strategy<Value = String> {
     ];
     (prop::collection::vec(piece, 15..20), any::<bool>()).prop_map(|(parts, padded)| {
         let text = parts.concat();
-        if padded { format!(" {text} ") } else { text }
+        if padded {
+            format!(" {text} ")
+        } else {
+            text
+        }
     })
 }
 
