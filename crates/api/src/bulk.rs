@@ -15,8 +15,8 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use chrono::SecondsFormat;
 use futures_util::StreamExt;
 use garage_domain::{
-    Brand, FieldError, FleetService, GarageId, ImportRow, LicensePlate, Limit, ModelName,
-    ModelYear, NewVehicle, PageRequest, Vehicle, VehicleFilter, Vin,
+    Brand, FleetService, GarageId, ImportRow, LicensePlate, Limit, LineError, ModelName, ModelYear,
+    NewVehicle, PageRequest, Vehicle, VehicleFilter, Vin,
 };
 use serde::Serialize;
 
@@ -205,13 +205,10 @@ struct Columns {
 
 impl Columns {
     /// Reads the header line, or says everything that is wrong with it.
-    fn parse(header: &csv::ByteRecord) -> Result<Self, Vec<FieldError>> {
+    fn parse(header: &csv::ByteRecord) -> Result<Self, Vec<LineError>> {
         let mut index = [None; 6];
         let mut errors = Vec::new();
-        let error = |message: String| FieldError {
-            field: String::new(),
-            message,
-        };
+        let error = LineError::whole_line;
         for (at, name) in header.iter().enumerate() {
             let name = String::from_utf8_lossy(name).trim().to_ascii_lowercase();
             match IMPORT_COLUMNS.iter().position(|c| *c == name) {
@@ -228,8 +225,8 @@ impl Columns {
         }
         for (column, name) in IMPORT_COLUMNS.iter().enumerate().take(5) {
             if index[column].is_none() {
-                errors.push(FieldError {
-                    field: (*name).to_owned(),
+                errors.push(LineError {
+                    column: Some((*name).to_owned()),
                     message: "column is missing from the header line".into(),
                 });
             }
@@ -245,16 +242,13 @@ impl Columns {
     }
 
     /// The vehicle one record describes, or every field wrong with it.
-    fn vehicle(&self, record: &csv::ByteRecord) -> Result<NewVehicle, Vec<FieldError>> {
+    fn vehicle(&self, record: &csv::ByteRecord) -> Result<NewVehicle, Vec<LineError>> {
         if record.len() != self.width {
-            return Err(vec![FieldError {
-                field: String::new(),
-                message: format!(
-                    "has {} fields where the header has {}",
-                    record.len(),
-                    self.width
-                ),
-            }]);
+            return Err(vec![LineError::whole_line(format!(
+                "has {} fields where the header has {}",
+                record.len(),
+                self.width
+            ))]);
         }
         let mut errors = garage_domain::FieldErrors::new();
         let mut text = |column: usize| -> Option<&str> {
@@ -284,7 +278,9 @@ impl Columns {
         let vin = vin
             .filter(|t| !t.trim().is_empty())
             .map(|t| errors.check("vin", Vin::parse(t)));
-        errors.finish()?;
+        errors
+            .finish()
+            .map_err(|errors| errors.into_iter().map(LineError::from).collect::<Vec<_>>())?;
         match (garage_id, brand, model, year, plate) {
             (Some(garage_id), Some(brand), Some(model), Some(year), Some(license_plate)) => {
                 Ok(NewVehicle {
@@ -296,10 +292,7 @@ impl Columns {
                     vin: vin.flatten(),
                 })
             }
-            _ => Err(vec![FieldError {
-                field: String::new(),
-                message: "could not be read".into(),
-            }]),
+            _ => Err(vec![LineError::whole_line("could not be read")]),
         }
     }
 }
@@ -448,13 +441,10 @@ impl<R: Read> Iterator for CsvRows<R> {
                 self.done = true;
                 return Some(Ok(ImportRow {
                     line: 1,
-                    vehicle: Err(vec![FieldError {
-                        field: String::new(),
-                        message: format!(
-                            "the file is empty; it needs a header line: {}",
-                            IMPORT_COLUMNS.join(",")
-                        ),
-                    }]),
+                    vehicle: Err(vec![LineError::whole_line(format!(
+                        "the file is empty; it needs a header line: {}",
+                        IMPORT_COLUMNS.join(",")
+                    ))]),
                 }));
             }
             Ok(None) => return None,

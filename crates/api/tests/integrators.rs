@@ -352,7 +352,7 @@ fn reading_store(seen: Arc<Mutex<Vec<ImportRow>>>) -> MockVehicleRepository {
                 for f in fields {
                     report.errors.push(RowError {
                         line: row.line,
-                        field: Some(f.field.clone()).filter(|f| !f.is_empty()),
+                        field: f.column.clone(),
                         message: f.message.clone(),
                     });
                 }

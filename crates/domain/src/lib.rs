@@ -23,7 +23,7 @@ pub use idempotency::{Claim, IdempotencyStore, ABANDONED_CLAIM};
 pub use paging::{Page, PageRequest};
 pub use values::*;
 pub use vehicles::{
-    ImportReport, ImportRow, ImportRows, NewVehicle, RowError, Vehicle, VehicleChanges,
+    ImportReport, ImportRow, ImportRows, LineError, NewVehicle, RowError, Vehicle, VehicleChanges,
     VehicleFilter, VehicleRepository,
 };
 

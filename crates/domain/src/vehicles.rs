@@ -5,7 +5,7 @@ mod ports;
 mod service;
 
 pub use models::{
-    ImportReport, ImportRow, ImportRows, NewVehicle, RowError, Vehicle, VehicleChanges,
+    ImportReport, ImportRow, ImportRows, LineError, NewVehicle, RowError, Vehicle, VehicleChanges,
     VehicleFilter,
 };
 #[cfg(any(test, feature = "mocks"))]

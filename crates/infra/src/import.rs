@@ -100,11 +100,9 @@ impl Import {
                 import.report.rows += 1;
                 match row.vehicle {
                     Ok(vehicle) => import.accept(conn, row.line, vehicle)?,
-                    Err(fields) => {
-                        for field in fields {
-                            // An empty field name means the whole line.
-                            let name = Some(field.field.as_str()).filter(|f| !f.is_empty());
-                            import.fail(row.line, name, field.message);
+                    Err(errors) => {
+                        for error in errors {
+                            import.fail(row.line, error.column.as_deref(), error.message);
                         }
                     }
                 }

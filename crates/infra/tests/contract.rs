@@ -568,7 +568,7 @@ fn vin(text: &str) -> Vin {
     Vin::parse(text).unwrap()
 }
 
-fn rows(rows: Vec<(u64, Result<NewVehicle, Vec<FieldError>>)>) -> ImportRows {
+fn rows(rows: Vec<(u64, Result<NewVehicle, Vec<LineError>>)>) -> ImportRows {
     Box::new(
         rows.into_iter()
             .map(|(line, vehicle)| Ok(ImportRow { line, vehicle })),
@@ -733,14 +733,11 @@ async fn an_import_with_any_bad_row_writes_none_and_names_every_one(s: Store) {
     let mut vin_taken = new_vehicle(g.id, "NEW-2");
     vin_taken.vin = Some(vin("VF1RFB00X12345678"));
     let bad_fields = vec![
-        FieldError {
-            field: "year".into(),
+        LineError {
+            column: Some("year".into()),
             message: "must be 1886 or later".into(),
         },
-        FieldError {
-            field: String::new(),
-            message: "has 4 fields where the header has 5".into(),
-        },
+        LineError::whole_line("has 4 fields where the header has 5"),
     ];
     let report = s
         .vehicles

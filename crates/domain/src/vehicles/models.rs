@@ -74,7 +74,34 @@ pub struct ImportRow {
     /// 1-based, counting the header line.
     pub line: u64,
     /// The errors' `field` is the column; an empty one means the whole line.
-    pub vehicle: Result<NewVehicle, Vec<FieldError>>,
+    pub vehicle: Result<NewVehicle, Vec<LineError>>,
+}
+
+/// What is wrong with one line of an import: a column of it, or the whole
+/// line (an unreadable record, a bad header).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineError {
+    /// `None` for the whole line.
+    pub column: Option<String>,
+    pub message: String,
+}
+
+impl LineError {
+    pub fn whole_line(message: impl Into<String>) -> Self {
+        Self {
+            column: None,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<FieldError> for LineError {
+    fn from(error: FieldError) -> Self {
+        Self {
+            column: Some(error.field),
+            message: error.message,
+        }
+    }
 }
 
 /// The rows of an import, read lazily so a large file never sits in memory

@@ -109,8 +109,8 @@ impl FleetService {
                 row.map(|mut row| {
                     if let Ok(vehicle) = &row.vehicle {
                         if !reach.allows(vehicle.garage_id) {
-                            row.vehicle = Err(vec![crate::values::FieldError {
-                                field: "garage_id".into(),
+                            row.vehicle = Err(vec![super::models::LineError {
+                                column: Some("garage_id".into()),
                                 message: Error::UnknownGarage(vehicle.garage_id).to_string(),
                             }]);
                         }
@@ -287,7 +287,7 @@ mod tests {
             let rows: Vec<ImportRow> = rows.map(Result::unwrap).collect();
             assert!(rows[0].vehicle.is_ok(), "garage 3 is reachable");
             let errors = rows[1].vehicle.as_ref().unwrap_err();
-            assert_eq!(errors[0].field, "garage_id");
+            assert_eq!(errors[0].column.as_deref(), Some("garage_id"));
             assert_eq!(errors[0].message, "garage 4 does not exist");
             Ok(ImportReport {
                 rows: 2,
