@@ -10,7 +10,10 @@ let server;
 let browser;
 
 before(async () => {
-  server = await startServer({ APP__AUTH__API_KEYS: "docs-test-key-0123456789", APP__AUTH__PROTECT_READS: "true" });
+  server = await startServer({
+    APP__AUTH__API_KEYS: "docs-test-key-0123456789",
+    APP__AUTH__PROTECT_READS: "true",
+  });
   browser = await launchBrowser();
 });
 

@@ -196,12 +196,20 @@ test("an unreachable API is said plainly", async () => {
 });
 
 test("the interface fits a phone-sized screen", async () => {
-  const context = await browser.newContext({ locale: "fr-FR", viewport: { width: 375, height: 740 }, isMobile: true });
+  const context = await browser.newContext({
+    locale: "fr-FR",
+    viewport: { width: 375, height: 740 },
+    isMobile: true,
+  });
   const page = await context.newPage();
   const created = await fetch(`${base}/api/v1/garages`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ name: "Garage des Quais, un nom assez long pour un téléphone", address: "3 quai des Docks, Marseille", capacity: 40 }),
+    body: JSON.stringify({
+      name: "Garage des Quais, un nom assez long pour un téléphone",
+      address: "3 quai des Docks, Marseille",
+      capacity: 40,
+    }),
   });
   assert.equal(created.status, 201);
   await page.goto(`${base}/garages`);

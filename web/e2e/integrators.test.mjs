@@ -75,7 +75,10 @@ test("vehicles are checked, imported and exported from the browser", async () =>
 
   // The export holds them, in a file the browser saves.
   await page.getByLabel("Garage").selectOption({ label: "Import hall" });
-  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export CSV" }).click()]);
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: "Export CSV" }).click(),
+  ]);
   assert.equal(download.suggestedFilename(), "vehicles.csv");
   const text = await readFile(await download.path(), "utf8");
   const lines = text.trim().split("\n");
@@ -99,7 +102,13 @@ test("of two people editing one vehicle, the second is told instead of overwriti
   const created = await fetch(`${server.base}/api/v1/vehicles`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ garage_id: garage, brand: "Renault", model: "Clio", year: 2020, license_plate: "ED-001" }),
+    body: JSON.stringify({
+      garage_id: garage,
+      brand: "Renault",
+      model: "Clio",
+      year: 2020,
+      license_plate: "ED-001",
+    }),
   });
   const { id } = await created.json();
   const context = await browser.newContext({ locale: "en-GB" });

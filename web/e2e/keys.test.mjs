@@ -44,7 +44,11 @@ test("an administrator signs in, gives out a read-only key, and revokes it", asy
   await page.goto(`${server.base}/garages`);
   await page.getByRole("link", { name: "Dépôt Nord" }).waitFor();
   await page.getByRole("button", { name: "Sign in" }).waitFor();
-  assert.equal(await page.getByRole("link", { name: "New garage" }).count(), 0, "a reader without a key sees no write button");
+  assert.equal(
+    await page.getByRole("link", { name: "New garage" }).count(),
+    0,
+    "a reader without a key sees no write button",
+  );
 
   await signIn(page, "gar_not-a-key");
   await page.getByText("This key is not valid").waitFor();
@@ -76,7 +80,11 @@ test("an administrator signs in, gives out a read-only key, and revokes it", asy
   await page.goto(`${server.base}/garages`);
   await page.getByRole("link", { name: "Dépôt Nord" }).waitFor();
   await page.getByText("Signed in as Tableau de bord").waitFor();
-  assert.equal(await page.getByRole("link", { name: "New garage" }).count(), 0, "a read key sees no write button");
+  assert.equal(
+    await page.getByRole("link", { name: "New garage" }).count(),
+    0,
+    "a read key sees no write button",
+  );
   assert.equal(await page.getByRole("link", { name: "API keys" }).count(), 0);
   await page.goto(`${server.base}/vehicles/transfer`);
   await page.getByRole("heading", { name: "Export", exact: true }).waitFor();
@@ -88,7 +96,9 @@ test("an administrator signs in, gives out a read-only key, and revokes it", asy
   await page.getByRole("link", { name: "API keys" }).click();
   await page.getByRole("button", { name: "Revoke Tableau de bord" }).click();
   await page.getByText("Key “Tableau de bord” revoked.").waitFor();
-  const refused = await fetch(`${server.base}/api/v1/garages`, { headers: { authorization: `Bearer ${secret}` } });
+  const refused = await fetch(`${server.base}/api/v1/garages`, {
+    headers: { authorization: `Bearer ${secret}` },
+  });
   assert.equal(refused.status, 401, "a revoked key is refused");
   await context.close();
 });

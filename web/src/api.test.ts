@@ -3,7 +3,13 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { api, ApiError, apiKey, NetworkError, newIdempotencyKey } from "./api";
 
 function answer(status: number, body?: unknown, contentType = "application/json") {
-  return vi.fn().mockImplementation(async () => new Response(body === undefined ? null : JSON.stringify(body), { status, headers: { "Content-Type": contentType } }));
+  return vi.fn().mockImplementation(
+    async () =>
+      new Response(body === undefined ? null : JSON.stringify(body), {
+        status,
+        headers: { "Content-Type": contentType },
+      }),
+  );
 }
 
 afterEach(() => {
@@ -15,7 +21,13 @@ describe("api client", () => {
   it("sends JSON and returns the created resource", async () => {
     const fetch = answer(201, { id: 7, license_plate: "AB123CD" });
     vi.stubGlobal("fetch", fetch);
-    const vehicle = await api.createVehicle({ garage_id: 1, brand: "Renault", model: "Clio", year: 2020, license_plate: "ab-123-cd" });
+    const vehicle = await api.createVehicle({
+      garage_id: 1,
+      brand: "Renault",
+      model: "Clio",
+      year: 2020,
+      license_plate: "ab-123-cd",
+    });
     expect(vehicle.id).toBe(7);
     const [url, init] = fetch.mock.calls[0]!;
     expect(url).toBe("/api/v1/vehicles");
@@ -25,7 +37,13 @@ describe("api client", () => {
   });
 
   it("sends the ETag read as If-Match, the key as Idempotency-Key, and reads the ETag back", async () => {
-    const fetch = vi.fn().mockImplementation(async () => new Response(JSON.stringify({ id: 7, model: "Zoe" }), { status: 200, headers: { "Content-Type": "application/json", ETag: '"4"' } }));
+    const fetch = vi.fn().mockImplementation(
+      async () =>
+        new Response(JSON.stringify({ id: 7, model: "Zoe" }), {
+          status: 200,
+          headers: { "Content-Type": "application/json", ETag: '"4"' },
+        }),
+    );
     vi.stubGlobal("fetch", fetch);
     const saved = await api.updateVehicle(7, { model: "Zoe" }, '"3"');
     expect(fetch.mock.calls[0]![1].headers["If-Match"]).toBe('"3"');
@@ -60,9 +78,17 @@ describe("api client", () => {
   });
 
   it("turns a problem document into an ApiError with its field errors", async () => {
-    const problem = { type: "/problems/duplicate-plate", title: "License plate already registered", status: 409, detail: "taken", errors: [{ field: "license_plate", message: "taken" }] };
+    const problem = {
+      type: "/problems/duplicate-plate",
+      title: "License plate already registered",
+      status: 409,
+      detail: "taken",
+      errors: [{ field: "license_plate", message: "taken" }],
+    };
     vi.stubGlobal("fetch", answer(409, problem, "application/problem+json"));
-    const error = await api.createVehicle({ garage_id: 1, brand: "a", model: "b", year: 2020, license_plate: "AA11" }).catch((e) => e);
+    const error = await api
+      .createVehicle({ garage_id: 1, brand: "a", model: "b", year: 2020, license_plate: "AA11" })
+      .catch((e) => e);
     expect(error).toBeInstanceOf(ApiError);
     expect(error.status).toBe(409);
     expect(error.type).toBe("/problems/duplicate-plate");
@@ -70,7 +96,10 @@ describe("api client", () => {
   });
 
   it("keeps the status when the error body is not JSON", async () => {
-    vi.stubGlobal("fetch", vi.fn().mockResolvedValue(new Response("<html>Bad gateway</html>", { status: 502 })));
+    vi.stubGlobal(
+      "fetch",
+      vi.fn().mockResolvedValue(new Response("<html>Bad gateway</html>", { status: 502 })),
+    );
     const error = await api.getGarage(1).catch((e) => e);
     expect(error).toBeInstanceOf(ApiError);
     expect(error.status).toBe(502);

@@ -249,16 +249,19 @@ export const api = {
   listGarages: (options: ListOptions & { q?: string } = {}) =>
     request<Page<Garage>>("GET", withQuery("/garages", { ...options })),
   getGarage: (id: number) => request<Garage>("GET", `/garages/${id}`),
-  createGarage: (input: GarageInput, idempotencyKey?: string) => request<Garage>("POST", "/garages", { body: input, idempotencyKey }),
+  createGarage: (input: GarageInput, idempotencyKey?: string) =>
+    request<Garage>("POST", "/garages", { body: input, idempotencyKey }),
   updateGarage: (id: number, input: Partial<GarageInput>, ifMatch?: string) =>
     request<Garage>("PATCH", `/garages/${id}`, { body: input, ifMatch }),
   deleteGarage: (id: number) => request<void>("DELETE", `/garages/${id}`),
   garageVehicles: (id: number, options: ListOptions = {}) =>
     request<Page<Vehicle>>("GET", withQuery(`/garages/${id}/vehicles`, { ...options })),
-  listVehicles: (options: ListOptions & { plate?: string; vin?: string; brand?: string; garage_id?: number } = {}) =>
-    request<Page<Vehicle>>("GET", withQuery("/vehicles", { ...options })),
+  listVehicles: (
+    options: ListOptions & { plate?: string; vin?: string; brand?: string; garage_id?: number } = {},
+  ) => request<Page<Vehicle>>("GET", withQuery("/vehicles", { ...options })),
   getVehicle: (id: number) => request<Vehicle>("GET", `/vehicles/${id}`),
-  createVehicle: (input: VehicleInput, idempotencyKey?: string) => request<Vehicle>("POST", "/vehicles", { body: input, idempotencyKey }),
+  createVehicle: (input: VehicleInput, idempotencyKey?: string) =>
+    request<Vehicle>("POST", "/vehicles", { body: input, idempotencyKey }),
   updateVehicle: (id: number, input: Partial<VehicleInput>, ifMatch?: string) =>
     request<Vehicle>("PATCH", `/vehicles/${id}`, { body: input, ifMatch }),
   deleteVehicle: (id: number) => request<void>("DELETE", `/vehicles/${id}`),

@@ -38,7 +38,8 @@ export function fieldErrors(error: unknown, t: Translate): Record<string, string
     if (!field) continue;
     const key = byType[error.type];
     if (key) out[field] = t(key);
-    else if (field === "garage_id" && error.status === 422 && /does not exist/.test(message)) out[field] = t("problem.unknownGarage");
+    else if (field === "garage_id" && error.status === 422 && /does not exist/.test(message))
+      out[field] = t("problem.unknownGarage");
     else out[field] = message;
   }
   return out;

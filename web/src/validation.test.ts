@@ -54,7 +54,13 @@ describe("VINs", () => {
     expect(rules.vin("")).toBeNull();
     expect(rules.vin("vf1rfb00x12345678")).toBeNull();
     expect(rules.vin(" VF1RFB00X12345678 ")).toBeNull();
-    for (const bad of ["VF1RFB00X1234567", "VF1RFB00X123456789", "VF1RFB00X1234567I", "VF1RFB00X1234567q", "VF1RFB00X-2345678"]) {
+    for (const bad of [
+      "VF1RFB00X1234567",
+      "VF1RFB00X123456789",
+      "VF1RFB00X1234567I",
+      "VF1RFB00X1234567q",
+      "VF1RFB00X-2345678",
+    ]) {
       expect(rules.vin(bad)?.key).toBe("validation.vin");
     }
   });

@@ -36,7 +36,8 @@ export function year(value: string, now: Date = new Date()): Check {
   if (!value.trim()) return { key: "validation.required" };
   const n = Number(value);
   const last = lastModelYear(now);
-  if (!Number.isInteger(n) || n < 1886 || n > last) return { key: "validation.year", params: { min: "1886", max: String(last) } };
+  if (!Number.isInteger(n) || n < 1886 || n > last)
+    return { key: "validation.year", params: { min: "1886", max: String(last) } };
   return null;
 }
 
@@ -54,6 +55,7 @@ export const MAX_CAPACITY = 1_000_000;
 export function capacity(value: string): Check {
   if (!value.trim()) return null;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_CAPACITY) return { key: "validation.capacity", params: { max: MAX_CAPACITY } };
+  if (!Number.isInteger(n) || n < 1 || n > MAX_CAPACITY)
+    return { key: "validation.capacity", params: { max: MAX_CAPACITY } };
   return null;
 }

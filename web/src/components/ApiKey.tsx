@@ -43,7 +43,13 @@ export function ApiKey() {
       await refresh();
     } catch (err) {
       apiKey.set(null);
-      setError(err instanceof ApiError && err.status === 401 ? t("key.invalid") : err instanceof ApiError && err.status === 429 ? t("key.tooMany") : t("state.unreachable"));
+      setError(
+        err instanceof ApiError && err.status === 401
+          ? t("key.invalid")
+          : err instanceof ApiError && err.status === 429
+            ? t("key.tooMany")
+            : t("state.unreachable"),
+      );
     } finally {
       setChecking(false);
     }
@@ -58,8 +64,12 @@ export function ApiKey() {
     <div className="api-key">
       {signedIn ? (
         <>
-          <span className="signed-in" title={me.garages ? t("key.limited", { garages: me.garages.join(", ") }) : undefined}>
-            {t("key.signedIn", { name: me.name })} <span className="badge ok">{t(`scope.${me.scope ?? "read"}`)}</span>
+          <span
+            className="signed-in"
+            title={me.garages ? t("key.limited", { garages: me.garages.join(", ") }) : undefined}
+          >
+            {t("key.signedIn", { name: me.name })}{" "}
+            <span className="badge ok">{t(`scope.${me.scope ?? "read"}`)}</span>
           </span>
           <button type="button" className="secondary" onClick={signOut}>
             {t("key.signOut")}
@@ -82,7 +92,14 @@ export function ApiKey() {
           <h2 id="sign-in-title">{t("key.title")}</h2>
           <p className="hint">{t("key.hint")}</p>
           <label htmlFor="api-key-input">{t("key.label")}</label>
-          <input id="api-key-input" type="password" autoComplete="off" spellCheck={false} value={draft} onChange={(e) => setDraft(e.target.value)} />
+          <input
+            id="api-key-input"
+            type="password"
+            autoComplete="off"
+            spellCheck={false}
+            value={draft}
+            onChange={(e) => setDraft(e.target.value)}
+          />
           {error && (
             <p role="alert" className="field-error">
               {error}

@@ -40,13 +40,24 @@ export function Layout() {
           <label htmlFor="plate-search" className="visually-hidden">
             {t("search.plate.label")}
           </label>
-          <input id="plate-search" type="search" value={plate} placeholder={t("search.plate.placeholder")} title={t("search.plate.label")} onChange={(e) => setPlate(e.target.value)} />
+          <input
+            id="plate-search"
+            type="search"
+            value={plate}
+            placeholder={t("search.plate.placeholder")}
+            title={t("search.plate.label")}
+            onChange={(e) => setPlate(e.target.value)}
+          />
           <button type="submit">{t("search.plate.submit")}</button>
         </form>
         <ApiKey />
         <label className="language">
           <span className="visually-hidden">{t("nav.language")}</span>
-          <select value={language} onChange={(e) => setLanguage(e.target.value as Language)} aria-label={t("nav.language")}>
+          <select
+            value={language}
+            onChange={(e) => setLanguage(e.target.value as Language)}
+            aria-label={t("nav.language")}
+          >
             {LANGUAGES.map((l) => (
               <option key={l} value={l}>
                 {l === "fr" ? "Français" : "English"}

@@ -10,7 +10,8 @@ export const en = {
   "search.plate.submit": "Find",
   "search.title": "Vehicles with plate {plate}",
   "search.none": "No vehicle has the plate {plate}.",
-  "search.invalid": "That is not a plate: letters, digits, spaces, hyphens and dots, 2 to 12 letters and digits.",
+  "search.invalid":
+    "That is not a plate: letters, digits, spaces, hyphens and dots, 2 to 12 letters and digits.",
   "state.loading": "Loading…",
   "state.unreachable": "The server cannot be reached. Check your connection, then try again.",
   "state.error": "Something went wrong: {detail}",
@@ -100,17 +101,20 @@ export const en = {
   "vehicle.field.vin.hint": "17 letters and digits, no I, O or Q.",
   "validation.vin": "17 letters and digits, without I, O or Q.",
   "problem.duplicateVin": "A vehicle with this VIN is already registered.",
-  "problem.changedSince": "Someone else changed this since you opened it. Reload to see their changes, then edit again.",
+  "problem.changedSince":
+    "Someone else changed this since you opened it. Reload to see their changes, then edit again.",
   "state.reload": "Reload",
   "transfer.title": "Import and export vehicles",
   "transfer.export.title": "Export",
-  "transfer.export.help": "Every vehicle (or one garage's), as CSV for a spreadsheet or JSON. A CSV export can be imported as is.",
+  "transfer.export.help":
+    "Every vehicle (or one garage's), as CSV for a spreadsheet or JSON. A CSV export can be imported as is.",
   "transfer.export.garage": "Garage",
   "transfer.export.all": "All garages",
   "transfer.export.csv": "Export CSV",
   "transfer.export.json": "Export JSON",
   "transfer.import.title": "Import",
-  "transfer.import.help": "A CSV file whose first line names the columns garage_id, brand, model, year, license_plate and, optionally, vin. Every row is imported, or none.",
+  "transfer.import.help":
+    "A CSV file whose first line names the columns garage_id, brand, model, year, license_plate and, optionally, vin. Every row is imported, or none.",
   "transfer.import.file": "CSV file",
   "transfer.import.check": "Check file",
   "transfer.import.run": "Import",
@@ -140,7 +144,8 @@ export const en = {
   "scope.admin": "administrator",
   "nav.keys": "API keys",
   "keys.title": "API keys",
-  "keys.help": "Each person or program gets its own key: you can see when it was last used and revoke it alone. A key can be limited to reading, and to some garages.",
+  "keys.help":
+    "Each person or program gets its own key: you can see when it was last used and revoke it alone. A key can be limited to reading, and to some garages.",
   "keys.col.name": "Name",
   "keys.col.prefix": "Starts with",
   "keys.col.scope": "Rights",

@@ -12,7 +12,8 @@ export const fr: Record<MessageKey, string> = {
   "search.plate.submit": "Trouver",
   "search.title": "Véhicules immatriculés {plate}",
   "search.none": "Aucun véhicule n’est immatriculé {plate}.",
-  "search.invalid": "Ce n’est pas une immatriculation : lettres, chiffres, espaces, tirets et points, de 2 à 12 lettres et chiffres.",
+  "search.invalid":
+    "Ce n’est pas une immatriculation : lettres, chiffres, espaces, tirets et points, de 2 à 12 lettres et chiffres.",
   "state.loading": "Chargement…",
   "state.unreachable": "Le serveur est injoignable. Vérifiez votre connexion, puis réessayez.",
   "state.error": "Une erreur est survenue : {detail}",
@@ -102,17 +103,20 @@ export const fr: Record<MessageKey, string> = {
   "vehicle.field.vin.hint": "17 lettres et chiffres, sans I, O ni Q.",
   "validation.vin": "17 lettres et chiffres, sans I, O ni Q.",
   "problem.duplicateVin": "Un véhicule avec ce VIN est déjà enregistré.",
-  "problem.changedSince": "Quelqu’un d’autre l’a modifié depuis que vous l’avez ouvert. Rechargez pour voir ses changements, puis modifiez à nouveau.",
+  "problem.changedSince":
+    "Quelqu’un d’autre l’a modifié depuis que vous l’avez ouvert. Rechargez pour voir ses changements, puis modifiez à nouveau.",
   "state.reload": "Recharger",
   "transfer.title": "Importer et exporter des véhicules",
   "transfer.export.title": "Exporter",
-  "transfer.export.help": "Tous les véhicules (ou ceux d’un garage), en CSV pour un tableur ou en JSON. Un export CSV peut être réimporté tel quel.",
+  "transfer.export.help":
+    "Tous les véhicules (ou ceux d’un garage), en CSV pour un tableur ou en JSON. Un export CSV peut être réimporté tel quel.",
   "transfer.export.garage": "Garage",
   "transfer.export.all": "Tous les garages",
   "transfer.export.csv": "Exporter en CSV",
   "transfer.export.json": "Exporter en JSON",
   "transfer.import.title": "Importer",
-  "transfer.import.help": "Un fichier CSV dont la première ligne nomme les colonnes garage_id, brand, model, year, license_plate et, au choix, vin. Toutes les lignes sont importées, ou aucune.",
+  "transfer.import.help":
+    "Un fichier CSV dont la première ligne nomme les colonnes garage_id, brand, model, year, license_plate et, au choix, vin. Toutes les lignes sont importées, ou aucune.",
   "transfer.import.file": "Fichier CSV",
   "transfer.import.check": "Vérifier le fichier",
   "transfer.import.run": "Importer",
@@ -124,9 +128,11 @@ export const fr: Record<MessageKey, string> = {
   "transfer.col.column": "Colonne",
   "transfer.col.problem": "Problème",
   "problem.unauthorized": "Il faut une clé d’API : connectez-vous avec « Se connecter » en haut de la page.",
-  "problem.forbidden": "Votre clé ne permet pas cette action. Demandez à un administrateur une clé avec plus de droits.",
+  "problem.forbidden":
+    "Votre clé ne permet pas cette action. Demandez à un administrateur une clé avec plus de droits.",
   "key.title": "Se connecter avec une clé d’API",
-  "key.hint": "Collez la clé qui vous a été remise (elle commence par gar_). Elle n’est gardée que dans cet onglet.",
+  "key.hint":
+    "Collez la clé qui vous a été remise (elle commence par gar_). Elle n’est gardée que dans cet onglet.",
   "key.label": "Clé d’API",
   "key.save": "Se connecter",
   "key.cancel": "Annuler",
@@ -142,7 +148,8 @@ export const fr: Record<MessageKey, string> = {
   "scope.admin": "administrateur",
   "nav.keys": "Clés d’API",
   "keys.title": "Clés d’API",
-  "keys.help": "Chaque personne ou programme a sa propre clé : on voit quand elle a servi pour la dernière fois et on peut la révoquer seule. Une clé peut être limitée à la lecture, et à certains garages.",
+  "keys.help":
+    "Chaque personne ou programme a sa propre clé : on voit quand elle a servi pour la dernière fois et on peut la révoquer seule. Une clé peut être limitée à la lecture, et à certains garages.",
   "keys.col.name": "Nom",
   "keys.col.prefix": "Commence par",
   "keys.col.scope": "Droits",

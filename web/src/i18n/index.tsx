@@ -49,7 +49,8 @@ function savedLanguage(): string | null {
 
 export function I18nProvider({ children, initial }: { children: ReactNode; initial?: Language }) {
   const [language, setLanguageState] = useState<Language>(
-    () => initial ?? detectLanguage(savedLanguage(), typeof navigator === "undefined" ? [] : navigator.languages),
+    () =>
+      initial ?? detectLanguage(savedLanguage(), typeof navigator === "undefined" ? [] : navigator.languages),
   );
   useEffect(() => {
     document.documentElement.lang = language;
@@ -63,7 +64,10 @@ export function I18nProvider({ children, initial }: { children: ReactNode; initi
     }
   }, []);
   const value = useMemo<I18n>(() => {
-    const dates = new Intl.DateTimeFormat(language === "fr" ? "fr-FR" : "en-GB", { dateStyle: "medium", timeStyle: "short" });
+    const dates = new Intl.DateTimeFormat(language === "fr" ? "fr-FR" : "en-GB", {
+      dateStyle: "medium",
+      timeStyle: "short",
+    });
     return {
       language,
       setLanguage,

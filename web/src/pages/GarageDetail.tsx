@@ -44,7 +44,9 @@ export function GarageDetail() {
   if (garage.isPending) return <Loading />;
   if (garage.isError) return <ErrorState error={garage.error} onRetry={() => garage.refetch()} />;
   const g = garage.data;
-  const notice = deleteVehicle.isSuccess ? t("vehicle.deleted", { plate: deleteVehicle.variables.license_plate }) : state?.notice;
+  const notice = deleteVehicle.isSuccess
+    ? t("vehicle.deleted", { plate: deleteVehicle.variables.license_plate })
+    : state?.notice;
   return (
     <section aria-labelledby="garage-title">
       <p className="crumbs">
@@ -53,26 +55,28 @@ export function GarageDetail() {
       <div className="heading">
         <h1 id="garage-title">{g.name}</h1>
         {mayWrite && (
-        <div className="actions">
-          <Link to={`/garages/${g.id}/edit`} className="button secondary">
-            {t("garage.edit")}
-          </Link>
-          <button
-            type="button"
-            className="danger"
-            disabled={deleteGarage.isPending}
-            onClick={() => {
-              if (window.confirm(t("garage.delete.confirm", { name: g.name }))) deleteGarage.mutate();
-            }}
-          >
-            {t("garage.delete")}
-          </button>
-        </div>
+          <div className="actions">
+            <Link to={`/garages/${g.id}/edit`} className="button secondary">
+              {t("garage.edit")}
+            </Link>
+            <button
+              type="button"
+              className="danger"
+              disabled={deleteGarage.isPending}
+              onClick={() => {
+                if (window.confirm(t("garage.delete.confirm", { name: g.name }))) deleteGarage.mutate();
+              }}
+            >
+              {t("garage.delete")}
+            </button>
+          </div>
         )}
       </div>
       <p className="address">{g.address}</p>
       <p className="meta">
-        {t("garage.holds", { count: g.vehicle_count })} · {g.capacity === null ? t("garage.noLimit") : t("garage.capacity", { capacity: g.capacity })} · {t("dates.updated", { date: formatDate(g.updated_at) })}
+        {t("garage.holds", { count: g.vehicle_count })} ·{" "}
+        {g.capacity === null ? t("garage.noLimit") : t("garage.capacity", { capacity: g.capacity })} ·{" "}
+        {t("dates.updated", { date: formatDate(g.updated_at) })}
       </p>
       {notice && (
         <p className="notice" role="status">
@@ -137,22 +141,26 @@ export function GarageDetail() {
                     </td>
                     <td className="row-actions">
                       {mayWrite && (
-                      <>
-                      <Link to={`/vehicles/${v.id}/edit`} aria-label={`${t("vehicle.edit")} ${v.license_plate}`}>
-                        {t("vehicle.edit")}
-                      </Link>
-                      <button
-                        type="button"
-                        className="link danger"
-                        aria-label={`${t("vehicle.delete")} ${v.license_plate}`}
-                        disabled={deleteVehicle.isPending}
-                        onClick={() => {
-                          if (window.confirm(t("vehicle.delete.confirm", { plate: v.license_plate }))) deleteVehicle.mutate(v);
-                        }}
-                      >
-                        {t("vehicle.delete")}
-                      </button>
-                      </>
+                        <>
+                          <Link
+                            to={`/vehicles/${v.id}/edit`}
+                            aria-label={`${t("vehicle.edit")} ${v.license_plate}`}
+                          >
+                            {t("vehicle.edit")}
+                          </Link>
+                          <button
+                            type="button"
+                            className="link danger"
+                            aria-label={`${t("vehicle.delete")} ${v.license_plate}`}
+                            disabled={deleteVehicle.isPending}
+                            onClick={() => {
+                              if (window.confirm(t("vehicle.delete.confirm", { plate: v.license_plate })))
+                                deleteVehicle.mutate(v);
+                            }}
+                          >
+                            {t("vehicle.delete")}
+                          </button>
+                        </>
                       )}
                     </td>
                   </tr>

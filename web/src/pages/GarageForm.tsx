@@ -19,8 +19,15 @@ export function GarageForm() {
     enabled: garageId !== null,
   });
   if (garageId !== null && existing.isPending) return <Loading />;
-  if (garageId !== null && existing.isError) return <ErrorState error={existing.error} onRetry={() => existing.refetch()} />;
-  return <GarageFormFields key={garageId === null ? "new" : `${garageId}-${existing.data?.etag ?? ""}`} garage={existing.data ?? null} onReload={() => existing.refetch()} />;
+  if (garageId !== null && existing.isError)
+    return <ErrorState error={existing.error} onRetry={() => existing.refetch()} />;
+  return (
+    <GarageFormFields
+      key={garageId === null ? "new" : `${garageId}-${existing.data?.etag ?? ""}`}
+      garage={existing.data ?? null}
+      onReload={() => existing.refetch()}
+    />
+  );
 }
 
 function GarageFormFields({ garage, onReload }: { garage: Garage | null; onReload: () => void }) {
@@ -38,7 +45,8 @@ function GarageFormFields({ garage, onReload }: { garage: Garage | null; onReloa
   const [key, setKey] = useState(newIdempotencyKey);
   const save = useMutation({
     // If-Match: a save over someone else's change is refused, not lost.
-    mutationFn: (input: GarageInput) => (garage ? api.updateGarage(garage.id, input, garage.etag) : api.createGarage(input, key)),
+    mutationFn: (input: GarageInput) =>
+      garage ? api.updateGarage(garage.id, input, garage.etag) : api.createGarage(input, key),
     onSuccess: (saved) => {
       queryClient.invalidateQueries({ queryKey: ["garages"] });
       queryClient.setQueryData(["garage", saved.id], saved);
@@ -76,13 +84,55 @@ function GarageFormFields({ garage, onReload }: { garage: Garage | null; onReloa
   const generalError = save.isError && Object.keys(server).length === 0;
   return (
     <section aria-labelledby="garage-form-title">
-      <h1 id="garage-form-title">{garage ? t("garage.title.edit", { name: garage.name }) : t("garage.title.new")}</h1>
+      <h1 id="garage-form-title">
+        {garage ? t("garage.title.edit", { name: garage.name }) : t("garage.title.new")}
+      </h1>
       <form onSubmit={submit} noValidate className="form">
-        <Field label={t("garage.field.name")} name="name" value={values.name} onChange={set("name")} onBlur={blur("name")} error={errorOf("name")} required maxLength={100} autoComplete="organization" />
-        <Field label={t("garage.field.address")} name="address" value={values.address} onChange={set("address")} onBlur={blur("address")} error={errorOf("address")} required maxLength={200} autoComplete="street-address" />
-        <Field label={t("garage.field.capacity")} name="capacity" type="number" inputMode="numeric" min={1} value={values.capacity} onChange={set("capacity")} onBlur={blur("capacity")} error={errorOf("capacity")} hint={t("garage.field.capacity.hint")} />
-        {invalid && <p className="error" role="alert">{t("validation.fix")}</p>}
-        {generalError && <ErrorState error={save.error} onRetry={save.error instanceof ApiError && save.error.status === 412 ? onReload : undefined} />}
+        <Field
+          label={t("garage.field.name")}
+          name="name"
+          value={values.name}
+          onChange={set("name")}
+          onBlur={blur("name")}
+          error={errorOf("name")}
+          required
+          maxLength={100}
+          autoComplete="organization"
+        />
+        <Field
+          label={t("garage.field.address")}
+          name="address"
+          value={values.address}
+          onChange={set("address")}
+          onBlur={blur("address")}
+          error={errorOf("address")}
+          required
+          maxLength={200}
+          autoComplete="street-address"
+        />
+        <Field
+          label={t("garage.field.capacity")}
+          name="capacity"
+          type="number"
+          inputMode="numeric"
+          min={1}
+          value={values.capacity}
+          onChange={set("capacity")}
+          onBlur={blur("capacity")}
+          error={errorOf("capacity")}
+          hint={t("garage.field.capacity.hint")}
+        />
+        {invalid && (
+          <p className="error" role="alert">
+            {t("validation.fix")}
+          </p>
+        )}
+        {generalError && (
+          <ErrorState
+            error={save.error}
+            onRetry={save.error instanceof ApiError && save.error.status === 412 ? onReload : undefined}
+          />
+        )}
         <div className="actions">
           <button type="submit" disabled={save.isPending}>
             {garage ? t("garage.save") : t("garage.create")}
@@ -92,7 +142,11 @@ function GarageFormFields({ garage, onReload }: { garage: Garage | null; onReloa
           </Link>
         </div>
       </form>
-      {save.isError && !generalError && <p className="visually-hidden" role="status">{describe(save.error, t)}</p>}
+      {save.isError && !generalError && (
+        <p className="visually-hidden" role="status">
+          {describe(save.error, t)}
+        </p>
+      )}
     </section>
   );
 }

@@ -43,7 +43,13 @@ export function GarageList() {
       )}
       <form role="search" className="inline-form" onSubmit={search}>
         <label htmlFor="garage-q">{t("garages.search.label")}</label>
-        <input id="garage-q" type="search" value={draft} onChange={(e) => setDraft(e.target.value)} maxLength={100} />
+        <input
+          id="garage-q"
+          type="search"
+          value={draft}
+          onChange={(e) => setDraft(e.target.value)}
+          maxLength={100}
+        />
         <button type="submit">{t("garages.search.submit")}</button>
         {q && (
           <button
@@ -85,8 +91,12 @@ export function GarageList() {
                     </td>
                     <td data-label={t("garages.col.address")}>{g.address}</td>
                     <td data-label={t("garages.col.vehicles")} className="num">
-                      {g.capacity === null ? t("garages.count", { count: g.vehicle_count }) : t("garages.countOf", { count: g.vehicle_count, capacity: g.capacity })}
-                      {g.capacity !== null && g.vehicle_count >= g.capacity && <span className="badge">{t("garages.full")}</span>}
+                      {g.capacity === null
+                        ? t("garages.count", { count: g.vehicle_count })
+                        : t("garages.countOf", { count: g.vehicle_count, capacity: g.capacity })}
+                      {g.capacity !== null && g.vehicle_count >= g.capacity && (
+                        <span className="badge">{t("garages.full")}</span>
+                      )}
                     </td>
                   </tr>
                 ))}

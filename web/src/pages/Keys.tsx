@@ -29,7 +29,11 @@ export function Keys() {
     <section aria-labelledby="keys-title">
       <h1 id="keys-title">{t("keys.title")}</h1>
       <p>{t("keys.help")}</p>
-      {created ? <Secret created={created} onDone={() => setCreated(null)} /> : <NewKey onCreated={setCreated} />}
+      {created ? (
+        <Secret created={created} onDone={() => setCreated(null)} />
+      ) : (
+        <NewKey onCreated={setCreated} />
+      )}
       {keys.isPending ? (
         <Loading />
       ) : keys.isError ? (
@@ -49,7 +53,10 @@ function NewKey({ onCreated }: { onCreated: (key: CreatedKey) => void }) {
   const [name, setName] = useState("");
   const [scope, setScope] = useState<Scope>("read");
   const [garages, setGarages] = useState<number[]>([]);
-  const all = useQuery({ queryKey: ["garages", { all: true }], queryFn: () => api.listGarages({ limit: 200 }) });
+  const all = useQuery({
+    queryKey: ["garages", { all: true }],
+    queryFn: () => api.listGarages({ limit: 200 }),
+  });
   const create = useMutation({
     mutationFn: () => api.createKey({ name: name.trim(), scope, garages: garages.length ? garages : null }),
     onSuccess: async (key) => {
@@ -69,7 +76,14 @@ function NewKey({ onCreated }: { onCreated: (key: CreatedKey) => void }) {
       <h2>{t("keys.new.title")}</h2>
       <div className="field">
         <label htmlFor="key-name">{t("keys.new.name")}</label>
-        <input id="key-name" value={name} maxLength={100} required aria-invalid={errors.name ? true : undefined} onChange={(e) => setName(e.target.value)} />
+        <input
+          id="key-name"
+          value={name}
+          maxLength={100}
+          required
+          aria-invalid={errors.name ? true : undefined}
+          onChange={(e) => setName(e.target.value)}
+        />
         {errors.name && <p className="field-error">{errors.name}</p>}
       </div>
       <div className="field">
@@ -136,7 +150,13 @@ function Secret({ created, onDone }: { created: CreatedKey; onDone: () => void }
         <label htmlFor="key-secret" className="visually-hidden">
           {t("key.label")}
         </label>
-        <input id="key-secret" readOnly value={created.secret} className="plate" onFocus={(e) => e.target.select()} />
+        <input
+          id="key-secret"
+          readOnly
+          value={created.secret}
+          className="plate"
+          onFocus={(e) => e.target.select()}
+        />
         <button type="button" onClick={copy}>
           {copied ? t("keys.secret.copied") : t("keys.secret.copy")}
         </button>
@@ -193,8 +213,12 @@ function KeyTable({ keys }: { keys: ApiKeyInfo[] }) {
                 </td>
                 <td data-label={t("keys.col.scope")}>{t(`scope.${k.scope}`)}</td>
                 <td data-label={t("keys.col.garages")}>{k.garages ? k.garages.join(", ") : t("keys.all")}</td>
-                <td data-label={t("keys.col.lastUsed")}>{k.last_used_at ? formatDate(k.last_used_at) : t("keys.never")}</td>
-                <td data-label={t("keys.col.state")}>{k.revoked_at ? t("keys.revoked", { date: formatDate(k.revoked_at) }) : t("keys.active")}</td>
+                <td data-label={t("keys.col.lastUsed")}>
+                  {k.last_used_at ? formatDate(k.last_used_at) : t("keys.never")}
+                </td>
+                <td data-label={t("keys.col.state")}>
+                  {k.revoked_at ? t("keys.revoked", { date: formatDate(k.revoked_at) }) : t("keys.active")}
+                </td>
                 <td className="row-actions">
                   {!k.revoked_at && (
                     <button

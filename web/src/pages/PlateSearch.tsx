@@ -79,7 +79,20 @@ function Results({ vehicles }: { vehicles: Vehicle[] }) {
     <ul className="results">
       {vehicles.map((v) => (
         <li key={v.id}>
-          <span className="plate">{v.license_plate}</span> {v.brand} {v.model} ({v.year}){v.vin && <> · {t("vehicle.col.vin")} <span className="plate">{v.vin}</span></>} — <GarageLink id={v.garage_id} />{mayWrite && <> · <Link to={`/vehicles/${v.id}/edit`}>{t("vehicle.edit")}</Link></>}
+          <span className="plate">{v.license_plate}</span> {v.brand} {v.model} ({v.year})
+          {v.vin && (
+            <>
+              {" "}
+              · {t("vehicle.col.vin")} <span className="plate">{v.vin}</span>
+            </>
+          )}{" "}
+          — <GarageLink id={v.garage_id} />
+          {mayWrite && (
+            <>
+              {" "}
+              · <Link to={`/vehicles/${v.id}/edit`}>{t("vehicle.edit")}</Link>
+            </>
+          )}
         </li>
       ))}
     </ul>
@@ -89,5 +102,7 @@ function Results({ vehicles }: { vehicles: Vehicle[] }) {
 function GarageLink({ id }: { id: number }) {
   const { t } = useI18n();
   const garage = useQuery({ queryKey: ["garage", id], queryFn: () => api.getGarage(id) });
-  return <Link to={`/garages/${id}`}>{t("vehicle.inGarage", { garage: garage.data?.name ?? `#${id}` })}</Link>;
+  return (
+    <Link to={`/garages/${id}`}>{t("vehicle.inGarage", { garage: garage.data?.name ?? `#${id}` })}</Link>
+  );
 }

@@ -25,7 +25,10 @@ export function Transfer() {
 function Export() {
   const { t } = useI18n();
   const [garage, setGarage] = useState("");
-  const garages = useQuery({ queryKey: ["garages", { all: true }], queryFn: () => api.listGarages({ limit: 200 }) });
+  const garages = useQuery({
+    queryKey: ["garages", { all: true }],
+    queryFn: () => api.listGarages({ limit: 200 }),
+  });
   const run = useMutation({
     mutationFn: async (format: ExportFormat) => {
       const file = await api.exportVehicles(format, garage ? Number(garage) : undefined);
@@ -57,7 +60,12 @@ function Export() {
         <button type="button" disabled={run.isPending} onClick={() => run.mutate("csv")}>
           {t("transfer.export.csv")}
         </button>
-        <button type="button" className="secondary" disabled={run.isPending} onClick={() => run.mutate("json")}>
+        <button
+          type="button"
+          className="secondary"
+          disabled={run.isPending}
+          onClick={() => run.mutate("json")}
+        >
           {t("transfer.export.json")}
         </button>
       </div>
@@ -73,13 +81,15 @@ function Import() {
   // import of the same file is answered again, never imported twice.
   const [keys, setKeys] = useState(() => ({ check: newIdempotencyKey(), run: newIdempotencyKey() }));
   const run = useMutation({
-    mutationFn: ({ file, dryRun }: { file: File; dryRun: boolean }) => api.importVehicles(file, dryRun, dryRun ? keys.check : keys.run),
+    mutationFn: ({ file, dryRun }: { file: File; dryRun: boolean }) =>
+      api.importVehicles(file, dryRun, dryRun ? keys.check : keys.run),
   });
   const submit = (dryRun: boolean) => (event?: FormEvent) => {
     event?.preventDefault();
     if (file) run.mutate({ file, dryRun });
   };
-  const rejected = run.error instanceof ApiError && run.error.type === "/problems/import-rejected" ? run.error : null;
+  const rejected =
+    run.error instanceof ApiError && run.error.type === "/problems/import-rejected" ? run.error : null;
   return (
     <form className="panel" onSubmit={submit(false)} noValidate>
       <h2>{t("transfer.import.title")}</h2>
@@ -107,7 +117,9 @@ function Import() {
       </div>
       {run.isSuccess && (
         <p className="notice" role="status">
-          {run.data.dry_run ? t("transfer.import.checked", { rows: run.data.rows }) : t("transfer.import.done", { imported: run.data.imported })}
+          {run.data.dry_run
+            ? t("transfer.import.checked", { rows: run.data.rows })
+            : t("transfer.import.done", { imported: run.data.imported })}
         </p>
       )}
       {rejected ? (
@@ -137,7 +149,9 @@ function Import() {
               </tbody>
             </table>
           </div>
-          {rejected.errors.length > SHOWN_ERRORS && <p>{t("transfer.import.more", { count: rejected.errors.length - SHOWN_ERRORS })}</p>}
+          {rejected.errors.length > SHOWN_ERRORS && (
+            <p>{t("transfer.import.more", { count: rejected.errors.length - SHOWN_ERRORS })}</p>
+          )}
         </div>
       ) : (
         run.isError && <ErrorState error={run.error} />

@@ -13,7 +13,17 @@ function renderForm(props: Partial<React.ComponentProps<typeof VehicleForm>> = {
   const utils = render(
     <I18nProvider initial="en">
       <QueryClientProvider client={new QueryClient()}>
-        <VehicleForm vehicle={null} garageId={3} movable={false} submitLabel="Add vehicle" pending={false} error={null} onSubmit={onSubmit} onEdit={() => {}} {...props} />
+        <VehicleForm
+          vehicle={null}
+          garageId={3}
+          movable={false}
+          submitLabel="Add vehicle"
+          pending={false}
+          error={null}
+          onSubmit={onSubmit}
+          onEdit={() => {}}
+          {...props}
+        />
       </QueryClientProvider>
     </I18nProvider>,
   );
@@ -43,7 +53,14 @@ describe("VehicleForm", () => {
     fill("Model", "Clio");
     fill("Year", "2020");
     fireEvent.click(screen.getByRole("button", { name: "Add vehicle" }));
-    expect(onSubmit).toHaveBeenCalledWith({ garage_id: 3, license_plate: "ab-123-cd", brand: "Renault", model: "Clio", year: 2020, vin: null });
+    expect(onSubmit).toHaveBeenCalledWith({
+      garage_id: 3,
+      license_plate: "ab-123-cd",
+      brand: "Renault",
+      model: "Clio",
+      year: 2020,
+      vin: null,
+    });
   });
 
   it("checks an optional VIN and sends it upper-cased", () => {
@@ -63,7 +80,11 @@ describe("VehicleForm", () => {
   });
 
   it("shows the server's refusal beside its field", () => {
-    const error = new ApiError(409, { type: "/problems/duplicate-plate", detail: "taken", errors: [{ field: "license_plate", message: "taken" }] });
+    const error = new ApiError(409, {
+      type: "/problems/duplicate-plate",
+      detail: "taken",
+      errors: [{ field: "license_plate", message: "taken" }],
+    });
     renderForm({ error });
     const input = screen.getByLabelText("License plate");
     expect(input.getAttribute("aria-invalid")).toBe("true");

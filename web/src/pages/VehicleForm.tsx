@@ -25,7 +25,17 @@ interface Props {
 }
 
 /** Plate, brand, model, year (and garage): checked as typed; the server's refusals shown beside each field. */
-export function VehicleForm({ vehicle, garageId, movable, submitLabel, pending, error, onReload, onSubmit, onEdit }: Props) {
+export function VehicleForm({
+  vehicle,
+  garageId,
+  movable,
+  submitLabel,
+  pending,
+  error,
+  onReload,
+  onSubmit,
+  onEdit,
+}: Props) {
   const { t } = useI18n();
   const [values, setValues] = useState({
     license_plate: vehicle?.license_plate ?? "",
@@ -55,10 +65,11 @@ export function VehicleForm({ vehicle, garageId, movable, submitLabel, pending, 
     if (check && (touched[field] || submitted)) return t(check.key, check.params);
     return server[field] ?? null;
   };
-  const set = (field: keyof typeof values) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) => {
-    setValues((v) => ({ ...v, [field]: e.target.value }));
-    onEdit();
-  };
+  const set =
+    (field: keyof typeof values) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) => {
+      setValues((v) => ({ ...v, [field]: e.target.value }));
+      onEdit();
+    };
   const blur = (field: string) => () => setTouched((t) => ({ ...t, [field]: true }));
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -78,22 +89,83 @@ export function VehicleForm({ vehicle, garageId, movable, submitLabel, pending, 
   const garageError = errorOf("garage_id");
   return (
     <form onSubmit={submit} noValidate className="form">
-      <Field label={t("vehicle.field.plate")} name="license_plate" value={values.license_plate} onChange={set("license_plate")} onBlur={blur("license_plate")} error={errorOf("license_plate")} hint={t("vehicle.field.plate.hint")} required autoCapitalize="characters" spellCheck={false} />
-      <Field label={t("vehicle.field.brand")} name="brand" value={values.brand} onChange={set("brand")} onBlur={blur("brand")} error={errorOf("brand")} required maxLength={50} />
-      <Field label={t("vehicle.field.model")} name="model" value={values.model} onChange={set("model")} onBlur={blur("model")} error={errorOf("model")} required maxLength={50} />
-      <Field label={t("vehicle.field.year")} name="year" type="number" inputMode="numeric" min={1886} max={rules.lastModelYear()} value={values.year} onChange={set("year")} onBlur={blur("year")} error={errorOf("year")} required />
-      <Field label={t("vehicle.field.vin")} name="vin" value={values.vin} onChange={set("vin")} onBlur={blur("vin")} error={errorOf("vin")} hint={t("vehicle.field.vin.hint")} autoCapitalize="characters" spellCheck={false} maxLength={17} />
+      <Field
+        label={t("vehicle.field.plate")}
+        name="license_plate"
+        value={values.license_plate}
+        onChange={set("license_plate")}
+        onBlur={blur("license_plate")}
+        error={errorOf("license_plate")}
+        hint={t("vehicle.field.plate.hint")}
+        required
+        autoCapitalize="characters"
+        spellCheck={false}
+      />
+      <Field
+        label={t("vehicle.field.brand")}
+        name="brand"
+        value={values.brand}
+        onChange={set("brand")}
+        onBlur={blur("brand")}
+        error={errorOf("brand")}
+        required
+        maxLength={50}
+      />
+      <Field
+        label={t("vehicle.field.model")}
+        name="model"
+        value={values.model}
+        onChange={set("model")}
+        onBlur={blur("model")}
+        error={errorOf("model")}
+        required
+        maxLength={50}
+      />
+      <Field
+        label={t("vehicle.field.year")}
+        name="year"
+        type="number"
+        inputMode="numeric"
+        min={1886}
+        max={rules.lastModelYear()}
+        value={values.year}
+        onChange={set("year")}
+        onBlur={blur("year")}
+        error={errorOf("year")}
+        required
+      />
+      <Field
+        label={t("vehicle.field.vin")}
+        name="vin"
+        value={values.vin}
+        onChange={set("vin")}
+        onBlur={blur("vin")}
+        error={errorOf("vin")}
+        hint={t("vehicle.field.vin.hint")}
+        autoCapitalize="characters"
+        spellCheck={false}
+        maxLength={17}
+      />
       {movable ? (
         <div className={garageError ? "field field-invalid" : "field"}>
           <label htmlFor="vehicle-garage">{t("vehicle.field.garage")}</label>
-          <select id="vehicle-garage" name="garage_id" value={values.garage_id} onChange={set("garage_id")} aria-invalid={garageError ? true : undefined} aria-describedby={garageError ? "vehicle-garage-error" : undefined}>
+          <select
+            id="vehicle-garage"
+            name="garage_id"
+            value={values.garage_id}
+            onChange={set("garage_id")}
+            aria-invalid={garageError ? true : undefined}
+            aria-describedby={garageError ? "vehicle-garage-error" : undefined}
+          >
             {(garages.data?.items ?? []).map((g) => (
               <option key={g.id} value={g.id}>
                 {g.name}
                 {g.capacity !== null ? ` (${g.vehicle_count}/${g.capacity})` : ""}
               </option>
             ))}
-            {!garages.data?.items.some((g) => String(g.id) === values.garage_id) && <option value={values.garage_id}>#{values.garage_id}</option>}
+            {!garages.data?.items.some((g) => String(g.id) === values.garage_id) && (
+              <option value={values.garage_id}>#{values.garage_id}</option>
+            )}
           </select>
           {garageError && (
             <small id="vehicle-garage-error" className="error" role="alert">

@@ -20,7 +20,9 @@ export function VehicleNew() {
     onSuccess: (vehicle) => {
       queryClient.invalidateQueries({ queryKey: ["garage", garageId] });
       queryClient.invalidateQueries({ queryKey: ["garages"] });
-      navigate(`/garages/${garageId}`, { state: { notice: t("vehicle.created", { plate: vehicle.license_plate }) } });
+      navigate(`/garages/${garageId}`, {
+        state: { notice: t("vehicle.created", { plate: vehicle.license_plate }) },
+      });
     },
   });
   if (garage.isPending) return <Loading />;
