@@ -86,7 +86,7 @@ test("an administrator signs in, gives out a read-only key, and revokes it", asy
     "a read key sees no write button",
   );
   assert.equal(await page.getByRole("link", { name: "API keys" }).count(), 0);
-  await page.goto(`${server.base}/vehicles/transfer`);
+  await page.goto(`${server.base}/vehicles/import-export`);
   await page.getByRole("heading", { name: "Export", exact: true }).waitFor();
   await page.getByText("Signed in as Tableau de bord").waitFor();
   assert.equal(await page.getByRole("heading", { name: "Import", exact: true }).count(), 0);

@@ -6,8 +6,8 @@ import { GarageForm } from "./pages/GarageForm";
 import { GarageList } from "./pages/GarageList";
 import { Keys } from "./pages/Keys";
 import { NotFound } from "./pages/NotFound";
-import { PlateSearch } from "./pages/PlateSearch";
-import { Transfer } from "./pages/Transfer";
+import { VehicleSearch } from "./pages/VehicleSearch";
+import { ImportExport } from "./pages/ImportExport";
 import { VehicleEdit } from "./pages/VehicleEdit";
 import { VehicleNew } from "./pages/VehicleNew";
 
@@ -21,9 +21,11 @@ export const routes: RouteObject[] = [
       { path: "garages/:id", element: <GarageDetail /> },
       { path: "garages/:id/edit", element: <GarageForm /> },
       { path: "garages/:id/vehicles/new", element: <VehicleNew /> },
-      { path: "vehicles", element: <PlateSearch /> },
+      { path: "vehicles", element: <VehicleSearch /> },
       { path: "keys", element: <Keys /> },
-      { path: "vehicles/transfer", element: <Transfer /> },
+      { path: "vehicles/import-export", element: <ImportExport /> },
+      // The page's former address, kept for bookmarks.
+      { path: "vehicles/transfer", element: <Navigate to="/vehicles/import-export" replace /> },
       { path: "vehicles/:id/edit", element: <VehicleEdit /> },
       { path: "*", element: <NotFound /> },
     ],

@@ -18,23 +18,23 @@ fn version_of(tag: &EntityTag) -> Option<Version> {
 
 /// What an `If-Match` asks of a write.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Expect {
+pub(crate) enum Precondition {
     /// No `If-Match`, or `*`: the resource need only exist.
-    Anything,
+    Exists,
     /// The resource must be at one of these versions.
-    OneOf(Vec<Version>),
+    AtOneOf(Vec<Version>),
 }
 
-impl Expect {
+impl Precondition {
     pub(crate) fn from_request(req: &HttpRequest) -> Result<Self, ApiError> {
         if !req.headers().contains_key(header::IF_MATCH) {
-            return Ok(Self::Anything);
+            return Ok(Self::Exists);
         }
         match IfMatch::parse(req) {
-            Ok(IfMatch::Any) => Ok(Self::Anything),
+            Ok(IfMatch::Any) => Ok(Self::Exists),
             // Weak tags never match for a write (strong comparison); a tag
             // this API never issued matches nothing.
-            Ok(IfMatch::Items(tags)) => Ok(Self::OneOf(
+            Ok(IfMatch::Items(tags)) => Ok(Self::AtOneOf(
                 tags.iter()
                     .filter(|t| !t.weak)
                     .filter_map(version_of)
@@ -53,8 +53,8 @@ impl Expect {
         F: std::future::Future<Output = Result<Version, ApiError>>,
     {
         match self {
-            Self::Anything => Ok(None),
-            Self::OneOf(versions) => match versions.as_slice() {
+            Self::Exists => Ok(None),
+            Self::AtOneOf(versions) => match versions.as_slice() {
                 [] => Err(ApiError::PreconditionFailed),
                 [one] => Ok(Some(*one)),
                 many => {
@@ -100,8 +100,8 @@ mod tests {
 
     use super::*;
 
-    fn expect(if_match: &str) -> Result<Expect, ApiError> {
-        Expect::from_request(
+    fn expect(if_match: &str) -> Result<Precondition, ApiError> {
+        Precondition::from_request(
             &TestRequest::default()
                 .insert_header((header::IF_MATCH, if_match))
                 .to_http_request(),
@@ -111,21 +111,21 @@ mod tests {
     #[test]
     fn if_match_reads_strong_tags_of_this_api_only() {
         assert_eq!(
-            Expect::from_request(&TestRequest::default().to_http_request()).unwrap(),
-            Expect::Anything
+            Precondition::from_request(&TestRequest::default().to_http_request()).unwrap(),
+            Precondition::Exists
         );
-        assert_eq!(expect("*").unwrap(), Expect::Anything);
+        assert_eq!(expect("*").unwrap(), Precondition::Exists);
         assert_eq!(
             expect("\"4\"").unwrap(),
-            Expect::OneOf(vec![Version::new(4)])
+            Precondition::AtOneOf(vec![Version::new(4)])
         );
         assert_eq!(
             expect("\"4\", W/\"5\", \"x\", \"6\"").unwrap(),
-            Expect::OneOf(vec![Version::new(4), Version::new(6)])
+            Precondition::AtOneOf(vec![Version::new(4), Version::new(6)])
         );
-        assert_eq!(expect("W/\"4\"").unwrap(), Expect::OneOf(vec![]));
+        assert_eq!(expect("W/\"4\"").unwrap(), Precondition::AtOneOf(vec![]));
         // Unquoted tags are malformed: they match nothing.
-        assert_eq!(expect("4").unwrap(), Expect::OneOf(vec![]));
+        assert_eq!(expect("4").unwrap(), Precondition::AtOneOf(vec![]));
     }
 
     #[test]

@@ -4,7 +4,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use garage_domain::{FleetService, GarageId};
 
-use crate::conditional::{not_modified, tagged, Expect};
+use crate::conditional::{not_modified, tagged, Precondition};
 
 use crate::dto::{
     CreateGarage, GarageBody, GarageQuery, PageBody, PageQuery, UpdateGarage, VehicleBody,
@@ -69,7 +69,7 @@ async fn expected(
     fleet: &FleetService,
     id: GarageId,
 ) -> Result<Option<garage_domain::Version>> {
-    Expect::from_request(req)?
+    Precondition::from_request(req)?
         .version(async { Ok(fleet.garage(id).await?.version) })
         .await
 }

@@ -4,7 +4,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use garage_domain::{FleetService, VehicleId};
 
-use crate::conditional::{not_modified, tagged, Expect};
+use crate::conditional::{not_modified, tagged, Precondition};
 
 use crate::dto::{CreateVehicle, PageBody, UpdateVehicle, VehicleBody, VehicleQuery};
 use crate::error::ApiError;
@@ -71,7 +71,7 @@ async fn expected(
     fleet: &FleetService,
     id: VehicleId,
 ) -> Result<Option<garage_domain::Version>> {
-    Expect::from_request(req)?
+    Precondition::from_request(req)?
         .version(async { Ok(fleet.vehicle(id).await?.version) })
         .await
 }

@@ -61,7 +61,7 @@ fn load(conn: &mut DbConnection, id: GarageId) -> Result<Option<Garage>, StoreEr
 
 /// Why a conditional write to garage `id` touched no row: it is gone, it is
 /// at another version than expected, or (`Ok`) it holds this many vehicles.
-fn refusal(
+fn count_if_current(
     conn: &mut DbConnection,
     id: GarageId,
     expected: Option<Version>,
@@ -171,7 +171,7 @@ impl GarageRepository for DieselGarageRepository {
                         None => Err(Error::CapacityBelowCount {
                             garage: id,
                             capacity: bound as u32,
-                            count: refusal(conn, id, expected)?,
+                            count: count_if_current(conn, id, expected)?,
                         }
                         .into()),
                     }
@@ -195,7 +195,7 @@ impl GarageRepository for DieselGarageRepository {
                     Ok(1) => Ok(()),
                     Ok(_) => Err(Error::GarageNotEmpty {
                         garage: id,
-                        count: refusal(conn, id, expected)?,
+                        count: count_if_current(conn, id, expected)?,
                     }
                     .into()),
                     // The foreign key is the last guard if a count ever drifts.

@@ -120,7 +120,7 @@ fn constraint_error(
 }
 
 /// Why a conditional write to vehicle `id` touched no row.
-fn refusal(conn: &mut DbConnection, id: VehicleId) -> StoreError {
+fn stale_or_missing(conn: &mut DbConnection, id: VehicleId) -> StoreError {
     match vehicles::table
         .find(id.get())
         .select(vehicles::id)
@@ -240,7 +240,7 @@ impl VehicleRepository for DieselVehicleRepository {
                     .optional()?
                     {
                         Some(garage) => garage,
-                        None => return Err(refusal(conn, id)),
+                        None => return Err(stale_or_missing(conn, id)),
                     };
                     if let Some(target) = changes.garage_id.filter(|g| g.get() != current) {
                         // Garages are locked in id order so two opposite moves
@@ -292,7 +292,7 @@ impl VehicleRepository for DieselVehicleRepository {
                     .optional()?;
                     match garage {
                         Some(garage) => free_place(conn, garage),
-                        None => Err(refusal(conn, id)),
+                        None => Err(stale_or_missing(conn, id)),
                     }
                 })
             })

@@ -28,8 +28,8 @@ export function Layout() {
         <Link to="/garages" className="brand">
           {t("app.title")} <span>{t("app.tagline")}</span>
         </Link>
-        <Link to="/vehicles/transfer" className="nav-link">
-          {t("nav.transfer")}
+        <Link to="/vehicles/import-export" className="nav-link">
+          {t("nav.importExport")}
         </Link>
         {mayAdmin && (
           <Link to="/keys" className="nav-link">

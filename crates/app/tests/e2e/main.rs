@@ -5,7 +5,7 @@ mod concurrency;
 mod edge;
 mod helpers;
 mod hostile;
-mod integrators;
+mod bulk_and_retries;
 mod journey;
 mod logs;
 mod outage;

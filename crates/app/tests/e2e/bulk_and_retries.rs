@@ -1,6 +1,5 @@
-//! What integrators rely on, through the real server: bulk import and
-//! export at scale, idempotent creations under concurrency, conditional
-//! writes between two editors.
+//! Through the real server: bulk import and export at scale, idempotent
+//! creations under concurrency, conditional writes between two editors.
 
 use std::collections::BTreeMap;
 

@@ -1,5 +1,5 @@
-//! What integrators rely on, through actix's test service with mocked
-//! ports: entity tags and conditional requests, idempotent creations, VINs,
+//! Through actix's test service with mocked ports: entity tags and
+//! conditional requests, idempotent creations and retries, VINs,
 //! bulk import and export.
 
 mod common;

@@ -8,7 +8,7 @@ import { useI18n } from "../i18n";
 import * as rules from "../validation";
 
 /** `/vehicles?plate=…`: any spelling of a plate finds its vehicle; `?vin=…` a VIN's. */
-export function PlateSearch() {
+export function VehicleSearch() {
   const { t } = useI18n();
   const [params] = useSearchParams();
   const vin = params.get("vin");

@@ -9,13 +9,13 @@ import { useI18n } from "../i18n";
 /** Errors listed at most; the rest are counted. */
 const SHOWN_ERRORS = 200;
 
-/** `/vehicles/transfer`: export vehicles as CSV or JSON, import them from CSV. */
-export function Transfer() {
+/** `/vehicles/import-export`: export vehicles as CSV or JSON, import them from CSV. */
+export function ImportExport() {
   const { t } = useI18n();
   const mayWrite = useCan("write");
   return (
-    <section aria-labelledby="transfer-title">
-      <h1 id="transfer-title">{t("transfer.title")}</h1>
+    <section aria-labelledby="import-export-title">
+      <h1 id="import-export-title">{t("importExport.title")}</h1>
       <Export />
       {mayWrite && <Import />}
     </section>
@@ -43,12 +43,12 @@ function Export() {
   });
   return (
     <div className="panel">
-      <h2>{t("transfer.export.title")}</h2>
-      <p>{t("transfer.export.help")}</p>
+      <h2>{t("importExport.export.title")}</h2>
+      <p>{t("importExport.export.help")}</p>
       <div className="field">
-        <label htmlFor="export-garage">{t("transfer.export.garage")}</label>
+        <label htmlFor="export-garage">{t("importExport.export.garage")}</label>
         <select id="export-garage" value={garage} onChange={(e) => setGarage(e.target.value)}>
-          <option value="">{t("transfer.export.all")}</option>
+          <option value="">{t("importExport.export.all")}</option>
           {(garages.data?.items ?? []).map((g) => (
             <option key={g.id} value={g.id}>
               {g.name}
@@ -58,7 +58,7 @@ function Export() {
       </div>
       <div className="actions">
         <button type="button" disabled={run.isPending} onClick={() => run.mutate("csv")}>
-          {t("transfer.export.csv")}
+          {t("importExport.export.csv")}
         </button>
         <button
           type="button"
@@ -66,7 +66,7 @@ function Export() {
           disabled={run.isPending}
           onClick={() => run.mutate("json")}
         >
-          {t("transfer.export.json")}
+          {t("importExport.export.json")}
         </button>
       </div>
       {run.isError && <ErrorState error={run.error} />}
@@ -92,10 +92,10 @@ function Import() {
     run.error instanceof ApiError && run.error.type === "/problems/import-rejected" ? run.error : null;
   return (
     <form className="panel" onSubmit={submit(false)} noValidate>
-      <h2>{t("transfer.import.title")}</h2>
-      <p>{t("transfer.import.help")}</p>
+      <h2>{t("importExport.import.title")}</h2>
+      <p>{t("importExport.import.help")}</p>
       <div className="field">
-        <label htmlFor="import-file">{t("transfer.import.file")}</label>
+        <label htmlFor="import-file">{t("importExport.import.file")}</label>
         <input
           id="import-file"
           type="file"
@@ -109,48 +109,48 @@ function Import() {
       </div>
       <div className="actions">
         <button type="button" className="secondary" disabled={!file || run.isPending} onClick={submit(true)}>
-          {t("transfer.import.check")}
+          {t("importExport.import.check")}
         </button>
         <button type="submit" disabled={!file || run.isPending}>
-          {t("transfer.import.run")}
+          {t("importExport.import.run")}
         </button>
       </div>
       {run.isSuccess && (
         <p className="notice" role="status">
           {run.data.dry_run
-            ? t("transfer.import.checked", { rows: run.data.rows })
-            : t("transfer.import.done", { imported: run.data.imported })}
+            ? t("importExport.import.checked", { rows: run.data.rows })
+            : t("importExport.import.done", { imported: run.data.imported })}
         </p>
       )}
       {rejected ? (
         <div role="alert">
-          <p className="error">{t("transfer.import.rejected", { count: rejected.errors.length })}</p>
+          <p className="error">{t("importExport.import.rejected", { count: rejected.errors.length })}</p>
           <div className="table-wrap">
             <table>
               <thead>
                 <tr>
                   <th scope="col" className="num">
-                    {t("transfer.col.line")}
+                    {t("importExport.col.line")}
                   </th>
-                  <th scope="col">{t("transfer.col.column")}</th>
-                  <th scope="col">{t("transfer.col.problem")}</th>
+                  <th scope="col">{t("importExport.col.column")}</th>
+                  <th scope="col">{t("importExport.col.problem")}</th>
                 </tr>
               </thead>
               <tbody>
                 {rejected.errors.slice(0, SHOWN_ERRORS).map((e, i) => (
                   <tr key={i}>
-                    <td data-label={t("transfer.col.line")} className="num">
+                    <td data-label={t("importExport.col.line")} className="num">
                       {e.line ?? ""}
                     </td>
-                    <td data-label={t("transfer.col.column")}>{e.field ?? "—"}</td>
-                    <td data-label={t("transfer.col.problem")}>{e.message}</td>
+                    <td data-label={t("importExport.col.column")}>{e.field ?? "—"}</td>
+                    <td data-label={t("importExport.col.problem")}>{e.message}</td>
                   </tr>
                 ))}
               </tbody>
             </table>
           </div>
           {rejected.errors.length > SHOWN_ERRORS && (
-            <p>{t("transfer.import.more", { count: rejected.errors.length - SHOWN_ERRORS })}</p>
+            <p>{t("importExport.import.more", { count: rejected.errors.length - SHOWN_ERRORS })}</p>
           )}
         </div>
       ) : (
