@@ -1,11 +1,11 @@
 //! End to end: the real composition of the service, started on port 0
 //! against a fresh database, driven over HTTP.
 
+mod bulk_and_retries;
 mod concurrency;
 mod edge;
 mod helpers;
 mod hostile;
-mod bulk_and_retries;
 mod journey;
 mod logs;
 mod outage;
