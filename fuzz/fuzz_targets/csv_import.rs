@@ -2,7 +2,7 @@
 //! ascending lines, never a panic.
 #![no_main]
 
-use garage_api::bulk::csv_rows;
+use garage_api::vehicles::csv_rows;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

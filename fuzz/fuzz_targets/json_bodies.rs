@@ -2,7 +2,8 @@
 //! convert into domain input (or field errors), never a panic.
 #![no_main]
 
-use garage_api::dto::{CreateGarage, CreateVehicle, UpdateGarage, UpdateVehicle};
+use garage_api::garages::{CreateGarage, UpdateGarage};
+use garage_api::vehicles::{CreateVehicle, UpdateVehicle};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

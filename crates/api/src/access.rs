@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::edge::{Caller, Edge};
-use crate::error::ApiError;
+use crate::problem::ApiError;
 
 type Result<T = HttpResponse> = std::result::Result<T, ApiError>;
 

@@ -5,7 +5,7 @@ use actix_web::http::header::ContentType;
 use actix_web::{HttpResponse, HttpResponseBuilder};
 use serde::Serialize;
 
-use crate::error::ApiError;
+use crate::problem::ApiError;
 
 /// A page of 50 vehicles is about 12 KiB.
 const START_CAPACITY: usize = 16 * 1024;

@@ -6,7 +6,7 @@ use actix_web::http::header::{self, EntityTag, Header, IfMatch, IfNoneMatch};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 use garage_domain::Version;
 
-use crate::error::ApiError;
+use crate::problem::ApiError;
 
 pub(crate) fn etag(version: Version) -> EntityTag {
     EntityTag::new_strong(version.to_string())

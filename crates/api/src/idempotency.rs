@@ -26,7 +26,7 @@ use garage_domain::{Claim, IdempotencyStore};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::error::ApiError;
+use crate::problem::ApiError;
 
 pub const HEADER: &str = "idempotency-key";
 /// Set on a response sent again for a repeated key.

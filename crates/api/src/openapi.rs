@@ -14,7 +14,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use crate::dto::{GarageBody, VehicleBody};
+use crate::garages::GarageBody;
+use crate::vehicles::VehicleBody;
 
 /// An RFC 9457 problem: the body of every 4xx and 5xx answer.
 #[derive(Debug, Serialize, ToSchema)]
@@ -66,19 +67,19 @@ pub struct VehiclePage {
         license(name = "MIT OR Apache-2.0"),
     ),
     paths(
-        crate::garages::list,
-        crate::garages::create,
-        crate::garages::show,
-        crate::garages::update,
-        crate::garages::delete,
-        crate::garages::vehicles,
-        crate::vehicles::list,
-        crate::vehicles::create,
-        crate::vehicles::show,
-        crate::vehicles::update,
-        crate::vehicles::delete,
-        crate::bulk::import,
-        crate::bulk::export,
+        crate::garages::handlers::list,
+        crate::garages::handlers::create,
+        crate::garages::handlers::show,
+        crate::garages::handlers::update,
+        crate::garages::handlers::delete,
+        crate::garages::handlers::vehicles,
+        crate::vehicles::handlers::list,
+        crate::vehicles::handlers::create,
+        crate::vehicles::handlers::show,
+        crate::vehicles::handlers::update,
+        crate::vehicles::handlers::delete,
+        crate::vehicles::import::import,
+        crate::vehicles::export::export,
         crate::access::me,
         crate::access::list_keys,
         crate::access::create_key,

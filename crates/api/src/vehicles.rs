@@ -1,125 +1,17 @@
-//! `/api/v1/vehicles`.
+//! `/api/v1/vehicles`: the handlers, their wire types, and bulk import
+//! (CSV) and export (CSV or JSON).
 
-use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
-use garage_domain::{FleetService, VehicleId};
+mod csv;
+pub(crate) mod export;
+pub(crate) mod handlers;
+pub(crate) mod import;
+mod wire;
 
-use crate::conditional::{not_modified, tagged, Precondition};
-
-use crate::dto::{CreateVehicle, PageBody, UpdateVehicle, VehicleBody, VehicleQuery};
-use crate::error::ApiError;
-
-type Result<T = HttpResponse> = std::result::Result<T, ApiError>;
-
-/// Lists vehicles in id order, a page at a time; every filter given must match.
-#[utoipa::path(get, path = "/api/v1/vehicles", tag = "vehicles", operation_id = "list_vehicles",
-    params(VehicleQuery),
-    responses((status = 200, description = "A page of vehicles", body = crate::openapi::VehiclePage)))]
-pub(crate) async fn list(fleet: crate::edge::Fleet, query: web::Query<VehicleQuery>) -> Result {
-    let (filter, page) = query.into_inner().try_into_domain()?;
-    let page = fleet.list_vehicles(filter, page).await?;
-    crate::body::json(
-        HttpResponse::Ok(),
-        &PageBody::<VehicleBody>::from_page(page),
-    )
-}
-
-/// Registers a vehicle in a garage with room for it, under a plate (and
-/// VIN) no other vehicle has.
-#[utoipa::path(post, path = "/api/v1/vehicles", tag = "vehicles", operation_id = "create_vehicle",
-    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 visible ASCII characters. A retry with the same key and body replays the first response (with `Idempotent-Replayed: true`) instead of creating again; keys last 24 hours.")),
-    request_body = CreateVehicle,
-    responses(
-        (status = 201, description = "Created; `Location` names it", body = VehicleBody,
-            headers(("Location" = String), ("ETag" = String))),
-        (status = 409, description = "Plate or VIN already registered, garage full, or a request with this Idempotency-Key in progress", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, an unknown garage, or an Idempotency-Key used for another request", body = crate::openapi::Problem, content_type = "application/problem+json"),
-    ))]
-pub(crate) async fn create(
-    fleet: crate::edge::Fleet,
-    body: crate::body::JsonObject<CreateVehicle>,
-) -> Result {
-    let vehicle = fleet.create_vehicle(body.0.try_into_domain()?).await?;
-    Ok(tagged(HttpResponse::Created(), vehicle.version)
-        .insert_header((header::LOCATION, format!("/api/v1/vehicles/{}", vehicle.id)))
-        .json(VehicleBody::from(vehicle)))
-}
-
-/// One vehicle.
-#[utoipa::path(get, path = "/api/v1/vehicles/{id}", tag = "vehicles", operation_id = "get_vehicle",
-    params(("id" = i64, Path, description = "The vehicle's id"), ("If-None-Match" = Option<String>, Header, description = "ETags of the client's copy: 304 when one is current")),
-    responses(
-        (status = 200, description = "The vehicle", body = VehicleBody, headers(("ETag" = String, description = "The version of what was returned, for If-Match and If-None-Match"))),
-        (status = 304, description = "The client's copy is current", headers(("ETag" = String, description = "The version of what was returned, for If-Match and If-None-Match"))),
-        (status = 404, description = "No such vehicle", body = crate::openapi::Problem, content_type = "application/problem+json"),
-    ))]
-pub(crate) async fn show(
-    req: HttpRequest,
-    fleet: crate::edge::Fleet,
-    id: web::Path<i64>,
-) -> Result {
-    let vehicle = fleet.vehicle(vehicle_id(id.into_inner())?).await?;
-    if let Some(not_modified) = not_modified(&req, vehicle.version) {
-        return Ok(not_modified);
-    }
-    Ok(tagged(HttpResponse::Ok(), vehicle.version).json(VehicleBody::from(vehicle)))
-}
-
-/// The version an `If-Match` on vehicle `id` asks for.
-async fn expected(
-    req: &HttpRequest,
-    fleet: &FleetService,
-    id: VehicleId,
-) -> Result<Option<garage_domain::Version>> {
-    Precondition::from_request(req)?
-        .version(async { Ok(fleet.vehicle(id).await?.version) })
-        .await
-}
-
-/// Changes some fields of a vehicle; a new `garage_id` moves it, `vin: null` removes its VIN.
-#[utoipa::path(patch, path = "/api/v1/vehicles/{id}", tag = "vehicles", operation_id = "update_vehicle",
-    params(("id" = i64, Path, description = "The vehicle's id"), ("If-Match" = Option<String>, Header, description = "The ETag read before: 412 when the resource has changed since (or `*`)")),
-    request_body = UpdateVehicle,
-    responses(
-        (status = 200, description = "The changed vehicle", body = VehicleBody, headers(("ETag" = String, description = "The version of what was returned, for If-Match and If-None-Match"))),
-        (status = 404, description = "No such vehicle", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Plate or VIN already registered, or the new garage is full", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match version", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields or an unknown garage", body = crate::openapi::Problem, content_type = "application/problem+json"),
-    ))]
-pub(crate) async fn update(
-    req: HttpRequest,
-    fleet: crate::edge::Fleet,
-    id: web::Path<i64>,
-    body: crate::body::JsonObject<UpdateVehicle>,
-) -> Result {
-    let id = vehicle_id(id.into_inner())?;
-    let changes = body.0.try_into_domain()?;
-    let expected = expected(&req, &fleet, id).await?;
-    let vehicle = fleet.update_vehicle(id, changes, expected).await?;
-    Ok(tagged(HttpResponse::Ok(), vehicle.version).json(VehicleBody::from(vehicle)))
-}
-
-/// Deletes a vehicle, freeing its place in its garage.
-#[utoipa::path(delete, path = "/api/v1/vehicles/{id}", tag = "vehicles", operation_id = "delete_vehicle",
-    params(("id" = i64, Path, description = "The vehicle's id"), ("If-Match" = Option<String>, Header, description = "The ETag read before: 412 when the resource has changed since (or `*`)")),
-    responses(
-        (status = 204, description = "Deleted"),
-        (status = 404, description = "No such vehicle", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match version", body = crate::openapi::Problem, content_type = "application/problem+json"),
-    ))]
-pub(crate) async fn delete(
-    req: HttpRequest,
-    fleet: crate::edge::Fleet,
-    id: web::Path<i64>,
-) -> Result {
-    let id = vehicle_id(id.into_inner())?;
-    let expected = expected(&req, &fleet, id).await?;
-    fleet.delete_vehicle(id, expected).await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-/// The vehicle a path names: an id that cannot exist names none.
-pub(crate) fn vehicle_id(raw: i64) -> Result<VehicleId> {
-    VehicleId::parse(raw).map_err(|_| ApiError::NotFound(format!("vehicle {raw} does not exist")))
-}
+pub use csv::{csv_rows, IMPORT_COLUMNS};
+pub(crate) use export::export;
+pub(crate) use handlers::{create, delete, list, show, update};
+pub(crate) use import::import;
+pub use import::{ImportBody, MAX_IMPORT_BYTES};
+pub use wire::{
+    CreateVehicle, ExportFormat, ExportQuery, ImportQuery, UpdateVehicle, VehicleBody, VehicleQuery,
+};

@@ -2,7 +2,7 @@
 //! row errors (never a panic), and every row is numbered by the line it
 //! starts on, whatever blank lines, CRLF or quoted line breaks come before.
 
-use garage_api::bulk::csv_rows;
+use garage_api::vehicles::csv_rows;
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]

@@ -713,7 +713,7 @@ async fn an_import_over_the_limit_is_413_and_never_reaches_the_store() {
     let mut vehicles = MockVehicleRepository::new();
     vehicles.expect_import().never();
     let app = api(vehicles, MockIdempotencyStore::new()).await;
-    let body = vec![b'a'; garage_api::bulk::MAX_IMPORT_BYTES + 1];
+    let body = vec![b'a'; garage_api::vehicles::MAX_IMPORT_BYTES + 1];
     let (status, _, body) = send(&app, csv_import("").set_payload(body)).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(json_of(&body)["type"], "/problems/payload-too-large");

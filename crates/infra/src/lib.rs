@@ -5,7 +5,6 @@ mod access;
 mod db;
 mod garages;
 mod idempotency;
-mod import;
 mod limits;
 mod rows;
 mod schema;

@@ -3,6 +3,8 @@
 //! the conditional increment is where the capacity rule holds, since its row
 //! lock orders concurrent writers to one garage (SQLite has one writer at a time).
 
+mod import;
+
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -12,9 +14,9 @@ use garage_domain::{
 };
 
 use crate::db::{violation, Database, DbConnection, StoreError};
-use crate::import::Import;
 use crate::rows::{at_version, lower, now, NewVehicleRow, VehicleChangeset, VehicleRow};
 use crate::schema::{garages, vehicles};
+use import::Import;
 
 #[derive(Debug, Clone)]
 pub struct DieselVehicleRepository {

@@ -18,7 +18,7 @@ use actix_web::web::Bytes;
 use actix_web::{HttpMessage, ResponseError};
 use futures_util::Stream;
 
-use crate::error::ApiError;
+use crate::problem::ApiError;
 
 pub const DEFAULT_BODY_DEADLINE: Duration = Duration::from_secs(10);
 

@@ -16,7 +16,7 @@ use garage_domain::access::{AccessService, Budget, Budgets, Principal, Quota, Sc
 
 use super::client::{address_bucket, TrustedProxies};
 use super::deadline::has_body;
-use crate::error::ApiError;
+use crate::problem::ApiError;
 
 /// What the edge needs, as app data.
 #[derive(Clone)]

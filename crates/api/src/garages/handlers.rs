@@ -1,0 +1,146 @@
+//! `/api/v1/garages`.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use garage_domain::{FleetService, GarageId};
+
+use crate::conditional::{not_modified, tagged, Precondition};
+
+use super::wire::{CreateGarage, GarageBody, GarageQuery, UpdateGarage};
+use crate::problem::ApiError;
+use crate::vehicles::VehicleBody;
+use crate::wire::{PageBody, PageQuery};
+
+type Result<T = HttpResponse> = std::result::Result<T, ApiError>;
+
+/// Lists garages in id order, a page at a time.
+#[utoipa::path(get, path = "/api/v1/garages", tag = "garages", operation_id = "list_garages",
+    params(GarageQuery),
+    responses((status = 200, description = "A page of garages", body = crate::openapi::GaragePage)))]
+pub(crate) async fn list(fleet: crate::edge::Fleet, query: web::Query<GarageQuery>) -> Result {
+    let (filter, page) = query.into_inner().try_into_domain()?;
+    let page = fleet.list_garages(filter, page).await?;
+    crate::body::json(HttpResponse::Ok(), &PageBody::<GarageBody>::from_page(page))
+}
+
+/// Creates a garage.
+#[utoipa::path(post, path = "/api/v1/garages", tag = "garages", operation_id = "create_garage",
+    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 visible ASCII characters. A retry with the same key and body replays the first response (with `Idempotent-Replayed: true`) instead of creating again; keys last 24 hours.")),
+    request_body = CreateGarage,
+    responses(
+        (status = 201, description = "Created; `Location` names it", body = GarageBody,
+            headers(("Location" = String), ("ETag" = String))),
+        (status = 409, description = "A request with this Idempotency-Key is in progress", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, or an Idempotency-Key used for another request", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn create(
+    fleet: crate::edge::Fleet,
+    body: crate::body::JsonObject<CreateGarage>,
+) -> Result {
+    let garage = fleet.create_garage(body.0.try_into_domain()?).await?;
+    Ok(tagged(HttpResponse::Created(), garage.version)
+        .insert_header((header::LOCATION, format!("/api/v1/garages/{}", garage.id)))
+        .json(GarageBody::from(garage)))
+}
+
+/// One garage, with its vehicle count.
+#[utoipa::path(get, path = "/api/v1/garages/{id}", tag = "garages", operation_id = "get_garage",
+    params(("id" = i64, Path, description = "The garage's id"), ("If-None-Match" = Option<String>, Header, description = "ETags of the client's copy: 304 when one is current")),
+    responses(
+        (status = 200, description = "The garage", body = GarageBody, headers(("ETag" = String, description = "The version of what was returned, for If-Match and If-None-Match"))),
+        (status = 304, description = "The client's copy is current", headers(("ETag" = String, description = "The version of what was returned, for If-Match and If-None-Match"))),
+        (status = 404, description = "No such garage", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn show(
+    req: HttpRequest,
+    fleet: crate::edge::Fleet,
+    id: web::Path<i64>,
+) -> Result {
+    let garage = fleet.garage(garage_id(id.into_inner())?).await?;
+    if let Some(not_modified) = not_modified(&req, garage.version) {
+        return Ok(not_modified);
+    }
+    Ok(tagged(HttpResponse::Ok(), garage.version).json(GarageBody::from(garage)))
+}
+
+/// The version an `If-Match` on garage `id` asks for.
+async fn expected(
+    req: &HttpRequest,
+    fleet: &FleetService,
+    id: GarageId,
+) -> Result<Option<garage_domain::Version>> {
+    Precondition::from_request(req)?
+        .version(async { Ok(fleet.garage(id).await?.version) })
+        .await
+}
+
+/// Changes some fields of a garage; `capacity: null` removes the limit.
+#[utoipa::path(patch, path = "/api/v1/garages/{id}", tag = "garages", operation_id = "update_garage",
+    params(("id" = i64, Path, description = "The garage's id"), ("If-Match" = Option<String>, Header, description = "The ETag read before: 412 when the resource has changed since (or `*`)")),
+    request_body = UpdateGarage,
+    responses(
+        (status = 200, description = "The changed garage", body = GarageBody, headers(("ETag" = String, description = "The version of what was returned, for If-Match and If-None-Match"))),
+        (status = 404, description = "No such garage", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The new capacity is below the vehicles it holds", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since the If-Match version", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn update(
+    req: HttpRequest,
+    fleet: crate::edge::Fleet,
+    id: web::Path<i64>,
+    body: crate::body::JsonObject<UpdateGarage>,
+) -> Result {
+    let id = garage_id(id.into_inner())?;
+    let changes = body.0.try_into_domain()?;
+    let expected = expected(&req, &fleet, id).await?;
+    let garage = fleet.update_garage(id, changes, expected).await?;
+    Ok(tagged(HttpResponse::Ok(), garage.version).json(GarageBody::from(garage)))
+}
+
+/// Deletes an empty garage; one that holds vehicles is refused, never emptied.
+#[utoipa::path(delete, path = "/api/v1/garages/{id}", tag = "garages", operation_id = "delete_garage",
+    params(("id" = i64, Path, description = "The garage's id"), ("If-Match" = Option<String>, Header, description = "The ETag read before: 412 when the resource has changed since (or `*`)")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such garage", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "It still holds vehicles", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since the If-Match version", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn delete(
+    req: HttpRequest,
+    fleet: crate::edge::Fleet,
+    id: web::Path<i64>,
+) -> Result {
+    let id = garage_id(id.into_inner())?;
+    let expected = expected(&req, &fleet, id).await?;
+    fleet.delete_garage(id, expected).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The vehicles a garage holds, in id order, a page at a time.
+#[utoipa::path(get, path = "/api/v1/garages/{id}/vehicles", tag = "garages", operation_id = "list_garage_vehicles",
+    params(("id" = i64, Path, description = "The garage's id"), PageQuery),
+    responses(
+        (status = 200, description = "A page of its vehicles", body = crate::openapi::VehiclePage),
+        (status = 404, description = "No such garage", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn vehicles(
+    fleet: crate::edge::Fleet,
+    id: web::Path<i64>,
+    query: web::Query<PageQuery>,
+) -> Result {
+    let page = query.into_inner().try_into_domain()?;
+    let page = fleet
+        .garage_vehicles(garage_id(id.into_inner())?, page)
+        .await?;
+    crate::body::json(
+        HttpResponse::Ok(),
+        &PageBody::<VehicleBody>::from_page(page),
+    )
+}
+
+/// The garage a path names: an id that cannot exist names none.
+pub(crate) fn garage_id(raw: i64) -> Result<GarageId> {
+    GarageId::parse(raw).map_err(|_| ApiError::NotFound(format!("garage {raw} does not exist")))
+}

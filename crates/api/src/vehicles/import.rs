@@ -1,0 +1,167 @@
+//! `POST /api/v1/vehicles/import`: the body is spooled to an unnamed
+//! temporary file as it arrives, then read row by row inside the store's
+//! transaction: memory holds one chunk of the upload, never the file, and a
+//! slow client holds no lock.
+
+use std::fs::File;
+use std::io::{Seek, Write};
+
+use actix_web::http::header;
+use actix_web::web::{self, Bytes, BytesMut};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+use garage_domain::FleetService;
+use serde::Serialize;
+
+use super::csv::CsvRows;
+use super::wire::ImportQuery;
+use crate::idempotency::{Fingerprint, Keyed};
+use crate::problem::ApiError;
+
+/// The largest import accepted: about 400,000 typical rows.
+pub const MAX_IMPORT_BYTES: usize = 32 * 1024 * 1024;
+
+/// Upload bytes gathered before each write to the spool file.
+const SPOOL_CHUNK: usize = 256 * 1024;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ImportBody {
+    dry_run: bool,
+    /// Data rows read.
+    rows: u64,
+    /// Rows written: all of them, or 0 on a dry run.
+    imported: u64,
+}
+
+/// Imports vehicles from CSV, all or none.
+///
+/// The header line names the columns, in any order: `garage_id`, `brand`,
+/// `model`, `year`, `license_plate` and optionally `vin` (an export's `id`,
+/// `created_at` and `updated_at` are ignored, so an export imports as is).
+/// Every row is checked as a creation would be, against the database and
+/// the rows before it; when any row is bad, nothing is written and every bad
+/// row is reported with its line. `dry_run=true` checks without writing.
+#[utoipa::path(post, path = "/api/v1/vehicles/import", tag = "vehicles", operation_id = "import_vehicles",
+    params(ImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "As on the creations: a retry with the same key, query and file replays the first answer instead of importing again.")),
+    request_body(content = String, content_type = "text/csv",
+        example = "garage_id,brand,model,year,license_plate,vin\n1,Renault,Clio,2021,AB-123-CD,VF1RFB00X12345678\n"),
+    responses(
+        (status = 200, description = "Every row imported (or, on a dry run, importable)", body = ImportBody),
+        (status = 409, description = "A request with this Idempotency-Key is in progress", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad rows, each with its `line`: nothing was imported; or an Idempotency-Key used for another request", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ))]
+
+pub(crate) async fn import(
+    fleet: crate::edge::Fleet,
+    req: HttpRequest,
+    query: web::Query<ImportQuery>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let is_csv = req
+        .mime_type()
+        .ok()
+        .flatten()
+        .is_some_and(|m| m.essence_str() == "text/csv");
+    if !is_csv {
+        return Err(ApiError::UnsupportedMediaType("text/csv"));
+    }
+    let keyed = Keyed::of(&req)?;
+    let mut fingerprint = keyed.as_ref().map(|_| Fingerprint::new(&req));
+    let file = spool(payload, fingerprint.as_mut()).await?;
+    if let (Some(keyed), Some(fingerprint)) = (&keyed, fingerprint) {
+        if let Some(earlier) = keyed.claim(fingerprint.finish()).await? {
+            return Ok(earlier);
+        }
+    }
+    let outcome = run_import(&fleet, file, query.dry_run).await;
+    match (keyed, &outcome) {
+        (Some(keyed), Ok(body)) => {
+            keyed
+                .complete(crate::idempotency::StoredResponse {
+                    status: 200,
+                    location: None,
+                    content_type: Some("application/json".into()),
+                    etag: None,
+                    body: String::from_utf8_lossy(body).into_owned(),
+                })
+                .await;
+        }
+        (Some(keyed), Err(_)) => keyed.release().await,
+        (None, _) => {}
+    }
+    let body = outcome?;
+    Ok(HttpResponse::Ok()
+        .insert_header(header::ContentType::json())
+        .body(body))
+}
+
+/// Imports the spooled file; the JSON report when every row was good.
+async fn run_import(fleet: &FleetService, file: File, dry_run: bool) -> Result<Bytes, ApiError> {
+    let report = fleet
+        .import_vehicles(Box::new(CsvRows::new(file)), dry_run)
+        .await?;
+    if !report.errors.is_empty() {
+        return Err(ApiError::ImportRejected {
+            rows: report.rows,
+            dry_run,
+            errors: report.errors,
+        });
+    }
+    let body = serde_json::to_vec(&ImportBody {
+        dry_run,
+        rows: report.rows,
+        imported: report.imported,
+    })
+    .map_err(|_| ApiError::Internal)?;
+    Ok(Bytes::from(body))
+}
+
+fn spool_failed(err: std::io::Error) -> ApiError {
+    tracing::error!(error = %err, "could not spool an import");
+    ApiError::Internal
+}
+
+/// Writes the request body to an unnamed temporary file (gone when closed),
+/// refusing it past `MAX_IMPORT_BYTES`, and feeds it to `fingerprint`.
+async fn spool(
+    mut payload: web::Payload,
+    mut fingerprint: Option<&mut Fingerprint>,
+) -> Result<File, ApiError> {
+    let mut file = web::block(tempfile::tempfile)
+        .await
+        .map_err(|_| ApiError::Internal)?
+        .map_err(spool_failed)?;
+    let mut buffer = BytesMut::with_capacity(SPOOL_CHUNK);
+    let mut total = 0usize;
+    loop {
+        let chunk = payload.next().await;
+        let last = chunk.is_none();
+        if let Some(chunk) = chunk {
+            let chunk = chunk.map_err(|err| {
+                ApiError::BadRequest(format!("the body could not be read: {err}"))
+            })?;
+            total += chunk.len();
+            if total > MAX_IMPORT_BYTES {
+                return Err(ApiError::PayloadTooLarge(MAX_IMPORT_BYTES));
+            }
+            if let Some(fingerprint) = fingerprint.as_mut() {
+                fingerprint.update(&chunk);
+            }
+            buffer.extend_from_slice(&chunk);
+        }
+        if buffer.len() >= SPOOL_CHUNK || (last && !buffer.is_empty()) {
+            let bytes = buffer.split().freeze();
+            file = web::block(move || file.write_all(&bytes).map(|()| file))
+                .await
+                .map_err(|_| ApiError::Internal)?
+                .map_err(spool_failed)?;
+        }
+        if last {
+            break;
+        }
+    }
+    web::block(move || file.rewind().map(|()| file))
+        .await
+        .map_err(|_| ApiError::Internal)?
+        .map_err(spool_failed)
+}

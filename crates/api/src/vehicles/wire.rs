@@ -1,0 +1,256 @@
+//! A vehicle on the wire: what clients send to create, change, search,
+//! import and export vehicles, and what they receive.
+
+use chrono::{DateTime, Utc};
+use garage_domain::{
+    Brand, FieldErrors, GarageId, LicensePlate, ModelName, ModelYear, NewVehicle, PageRequest,
+    Vehicle, VehicleChanges, VehicleFilter, Vin,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::problem::ApiError;
+use crate::wire::{bad_query, change, nullable, page_request, required, validated};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateVehicle {
+    /// An existing garage with room for one more vehicle.
+    #[schema(value_type = i64, required = true, minimum = 1)]
+    garage_id: Option<i64>,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 50, example = "Renault")]
+    brand: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 50, example = "Clio")]
+    model: Option<String>,
+    /// From 1886 to next year.
+    #[schema(value_type = i64, required = true, minimum = 1886, example = 2021)]
+    year: Option<i64>,
+    /// Letters, digits, spaces, hyphens and dots; stored as its 2 to 12
+    /// letters and digits, upper-cased. Unique.
+    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9 .-]+$", example = "AB-123-CD")]
+    license_plate: Option<String>,
+    /// Optional: 17 letters (not I, O or Q) and digits, any case; unique.
+    #[schema(value_type = Option<String>, pattern = "^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$", example = "VF1RFB00X12345678")]
+    vin: Option<String>,
+}
+
+impl CreateVehicle {
+    pub fn try_into_domain(self) -> Result<NewVehicle, ApiError> {
+        let mut errors = FieldErrors::new();
+        let garage_id = required(&mut errors, "garage_id", self.garage_id, GarageId::parse);
+        let brand = required(&mut errors, "brand", self.brand, |s| Brand::parse(&s));
+        let model = required(&mut errors, "model", self.model, |s| ModelName::parse(&s));
+        let year = required(&mut errors, "year", self.year, ModelYear::parse);
+        let plate = required(&mut errors, "license_plate", self.license_plate, |s| {
+            LicensePlate::parse(&s)
+        });
+        let vin = self.vin.map(|v| errors.check("vin", Vin::parse(&v)));
+        validated(errors, || {
+            Some(NewVehicle {
+                garage_id: garage_id?,
+                brand: brand?,
+                model: model?,
+                year: year?,
+                license_plate: plate?,
+                vin: match vin {
+                    None => None,
+                    Some(parsed) => Some(parsed?),
+                },
+            })
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateVehicle {
+    /// Another garage moves the vehicle there, if it has room.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = i64, minimum = 1)]
+    garage_id: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = String, min_length = 1, max_length = 50)]
+    brand: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = String, min_length = 1, max_length = 50)]
+    model: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = i64, minimum = 1886)]
+    year: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = String, pattern = "^[A-Za-z0-9 .-]+$")]
+    license_plate: Option<Option<String>>,
+    /// `null` removes the VIN.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, pattern = "^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$")]
+    vin: Option<Option<String>>,
+}
+
+impl UpdateVehicle {
+    pub fn try_into_domain(self) -> Result<VehicleChanges, ApiError> {
+        let mut errors = FieldErrors::new();
+        let vin = self
+            .vin
+            .map(|v| v.map(|v| errors.check("vin", Vin::parse(&v))));
+        let changes = VehicleChanges {
+            garage_id: change(&mut errors, "garage_id", self.garage_id, GarageId::parse),
+            brand: change(&mut errors, "brand", self.brand, |s| Brand::parse(&s)),
+            model: change(&mut errors, "model", self.model, |s| ModelName::parse(&s)),
+            year: change(&mut errors, "year", self.year, ModelYear::parse),
+            license_plate: change(&mut errors, "license_plate", self.license_plate, |s| {
+                LicensePlate::parse(&s)
+            }),
+            vin: None,
+        };
+        validated(errors, || {
+            Some(VehicleChanges {
+                vin: match vin {
+                    None => None,
+                    Some(None) => Some(None),
+                    Some(Some(parsed)) => Some(Some(parsed?)),
+                },
+                ..changes
+            })
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct VehicleQuery {
+    /// Items per page, 1 to 200; 50 when absent.
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// A plate in any spelling.
+    plate: Option<String>,
+    /// A brand, any case.
+    #[param(min_length = 1, max_length = 50)]
+    brand: Option<String>,
+    #[param(minimum = 1)]
+    garage_id: Option<i64>,
+    /// A VIN, any case.
+    #[param(pattern = "^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$")]
+    vin: Option<String>,
+}
+
+impl VehicleQuery {
+    pub fn try_into_domain(self) -> Result<(VehicleFilter, PageRequest), ApiError> {
+        let mut errors = FieldErrors::new();
+        let page = page_request(&mut errors, self.limit, self.cursor.as_deref());
+        let filter = vehicle_filter(
+            &mut errors,
+            self.plate,
+            self.brand,
+            self.garage_id,
+            self.vin,
+        );
+        bad_query(errors)?;
+        Ok((filter, page))
+    }
+}
+
+/// The filters of the vehicle list, shared with the export.
+fn vehicle_filter(
+    errors: &mut FieldErrors,
+    plate: Option<String>,
+    brand: Option<String>,
+    garage_id: Option<i64>,
+    vin: Option<String>,
+) -> VehicleFilter {
+    VehicleFilter {
+        plate: plate.and_then(|p| errors.check("plate", LicensePlate::parse(&p))),
+        brand: brand
+            .and_then(|b| errors.check("brand", Brand::parse(&b)))
+            .map(Brand::into_inner),
+        garage_id: garage_id.and_then(|g| errors.check("garage_id", GarageId::parse(g))),
+        vin: vin.and_then(|v| errors.check("vin", Vin::parse(&v))),
+        within: None,
+    }
+}
+
+/// The formats of an export.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    #[default]
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    /// `csv` (the default) or `json` (an array of vehicles).
+    #[serde(default)]
+    #[param(inline)]
+    pub format: ExportFormat,
+    /// A plate in any spelling.
+    plate: Option<String>,
+    /// A brand, any case.
+    #[param(min_length = 1, max_length = 50)]
+    brand: Option<String>,
+    #[param(minimum = 1)]
+    garage_id: Option<i64>,
+    /// A VIN, any case.
+    #[param(pattern = "^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$")]
+    vin: Option<String>,
+}
+
+impl ExportQuery {
+    pub fn try_into_domain(self) -> Result<(ExportFormat, VehicleFilter), ApiError> {
+        let mut errors = FieldErrors::new();
+        let filter = vehicle_filter(
+            &mut errors,
+            self.plate,
+            self.brand,
+            self.garage_id,
+            self.vin,
+        );
+        bad_query(errors)?;
+        Ok((self.format, filter))
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ImportQuery {
+    /// Checks every row and reports, writing nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VehicleBody {
+    id: i64,
+    garage_id: i64,
+    brand: String,
+    model: String,
+    year: u16,
+    /// Canonical: upper-case letters and digits.
+    license_plate: String,
+    /// Upper-case, or `null`.
+    vin: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<Vehicle> for VehicleBody {
+    fn from(v: Vehicle) -> Self {
+        Self {
+            id: v.id.get(),
+            garage_id: v.garage_id.get(),
+            brand: v.brand.into_inner(),
+            model: v.model.into_inner(),
+            year: v.year.get(),
+            license_plate: v.license_plate.as_str().to_owned(),
+            vin: v.vin.map(|v| v.as_str().to_owned()),
+            created_at: v.created_at,
+            updated_at: v.updated_at,
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! What every area's wire types share: absent, null and required fields,
+//! pages and their cursors. Inputs convert into validated domain values in
+//! each area's `wire.rs`, collecting every bad field at once; nothing else
+//! reaches the domain.
+
+use garage_domain::{FieldErrors, Limit, Page, PageRequest, ValueError};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::IntoParams;
+
+use crate::problem::ApiError;
+
+/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+pub(crate) fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// A field a creation cannot do without.
+pub(crate) fn required<I, O>(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: Option<I>,
+    parse: impl FnOnce(I) -> Result<O, ValueError>,
+) -> Option<O> {
+    match value {
+        Some(value) => errors.check(field, parse(value)),
+        None => {
+            errors.push(field, "is required");
+            None
+        }
+    }
+}
+
+/// A field of a change: absent leaves it as it is, `null` is refused.
+pub(crate) fn change<I, O>(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: Option<Option<I>>,
+    parse: impl FnOnce(I) -> Result<O, ValueError>,
+) -> Option<O> {
+    match value {
+        None => None,
+        Some(None) => {
+            errors.push(field, "must not be null");
+            None
+        }
+        Some(Some(value)) => errors.check(field, parse(value)),
+    }
+}
+
+/// The domain input, once no field failed.
+pub(crate) fn validated<T>(
+    errors: FieldErrors,
+    build: impl FnOnce() -> Option<T>,
+) -> Result<T, ApiError> {
+    errors.finish().map_err(ApiError::Validation)?;
+    // No field failed, so every required value is there.
+    build().ok_or(ApiError::Internal)
+}
+
+/// `limit` and `cursor`, shared by every list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// Items per page, 1 to 200; 50 when absent.
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// Reads the paging parameters, recording what is wrong with them.
+pub(crate) fn page_request(
+    errors: &mut FieldErrors,
+    limit: Option<i64>,
+    cursor: Option<&str>,
+) -> PageRequest {
+    let limit = limit
+        .and_then(|l| errors.check("limit", Limit::parse(l)))
+        .unwrap_or_default();
+    let after = cursor.and_then(|c| errors.check("cursor", decode_cursor(c)));
+    PageRequest { limit, after }
+}
+
+/// Cursors are opaque to clients; today they carry the last id seen.
+fn decode_cursor(cursor: &str) -> Result<i64, ValueError> {
+    cursor
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id >= 0)
+        .ok_or_else(|| ValueError("is not a cursor this API returned".into()))
+}
+
+pub(crate) fn bad_query(errors: FieldErrors) -> Result<(), ApiError> {
+    errors.finish().map_err(ApiError::BadQuery)
+}
+
+impl PageQuery {
+    pub fn try_into_domain(self) -> Result<PageRequest, ApiError> {
+        let mut errors = FieldErrors::new();
+        let page = page_request(&mut errors, self.limit, self.cursor.as_deref());
+        bad_query(errors)?;
+        Ok(page)
+    }
+}
+
+/// A page of a list: `next_cursor` is `null` on the last page.
+#[derive(Debug, Serialize)]
+pub struct PageBody<T> {
+    items: Vec<T>,
+    next_cursor: Option<String>,
+}
+
+impl<T> PageBody<T> {
+    pub fn from_page<E>(page: Page<E>) -> Self
+    where
+        T: From<E>,
+    {
+        Self {
+            items: page.items.into_iter().map(T::from).collect(),
+            next_cursor: page.next_after.map(|id| id.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use garage_domain::FieldError;
+
+    use super::*;
+    use crate::garages::{CreateGarage, UpdateGarage};
+    use crate::vehicles::{CreateVehicle, VehicleQuery};
+
+    fn fields(err: ApiError) -> Vec<String> {
+        match err {
+            ApiError::Validation(errors) | ApiError::BadQuery(errors) => {
+                errors.into_iter().map(|e: FieldError| e.field).collect()
+            }
+            other => panic!("expected field errors, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_creation_lists_every_missing_and_invalid_field() {
+        let body: CreateVehicle =
+            serde_json::from_str(r#"{"garage_id": 0, "year": 1700, "license_plate": "!"}"#)
+                .unwrap();
+        assert_eq!(
+            fields(body.try_into_domain().unwrap_err()),
+            ["garage_id", "brand", "model", "year", "license_plate"]
+        );
+    }
+
+    #[test]
+    fn a_change_refuses_null_but_null_capacity_removes_the_limit() {
+        let body: UpdateGarage = serde_json::from_str(r#"{"capacity": null}"#).unwrap();
+        assert_eq!(body.try_into_domain().unwrap().capacity, Some(None));
+        let body: UpdateGarage = serde_json::from_str(r#"{"name": null}"#).unwrap();
+        assert_eq!(fields(body.try_into_domain().unwrap_err()), ["name"]);
+        let body: UpdateGarage = serde_json::from_str("{}").unwrap();
+        assert!(body.try_into_domain().unwrap().is_empty());
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        assert!(
+            serde_json::from_str::<CreateGarage>(r#"{"name":"a","address":"b","x":1}"#).is_err()
+        );
+    }
+
+    #[test]
+    fn paging_parameters_are_checked() {
+        // As actix reads a query string.
+        let query = actix_web::web::Query::<VehicleQuery>::from_query(
+            "limit=0&cursor=abc&plate=a&garage_id=-1&vin=VF1",
+        )
+        .unwrap()
+        .into_inner();
+        assert_eq!(
+            fields(query.try_into_domain().unwrap_err()),
+            ["limit", "cursor", "plate", "garage_id", "vin"]
+        );
+    }
+}
