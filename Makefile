@@ -71,9 +71,10 @@ test-contract:
 	$(CARGO) build --locked --bin garage
 	./contract/run.sh
 
-## openapi: regenerate docs/openapi.json from the code (a test fails while it is stale)
+## openapi: regenerate docs/openapi.json from the code, and the UI's types from it (tests fail while either is stale)
 openapi:
 	UPDATE_OPENAPI=1 $(CARGO) test --locked -p garage-api --test openapi the_committed_document_is_current
+	@if [ -f web/package.json ]; then $(MAKE) --no-print-directory web/node_modules/.package-lock.json && cd web && $(NPM) run gen:api; fi
 
 test-web:
 	@if [ -f web/package.json ]; then $(MAKE) --no-print-directory -C web test; fi
