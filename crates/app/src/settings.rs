@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use garage_infra::{DatabaseUrl, PoolOptions};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -24,10 +25,10 @@ pub struct Settings {
     pub metrics: MetricsSettings,
 }
 
-#[derive(Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct RedisSettings {
-    /// Shares rate limits between instances; never printed (it may hold a password).
-    pub url: Option<String>,
+    /// Shares rate limits between instances (it may hold a password).
+    pub url: Option<SecretString>,
     /// Prefix of the service's keys, so several deployments share a Redis.
     #[serde(default = "redis_prefix")]
     pub prefix: String,
@@ -46,15 +47,6 @@ impl Default for RedisSettings {
     }
 }
 
-impl std::fmt::Debug for RedisSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisSettings")
-            .field("url", &self.url.as_ref().map(|_| "(set)"))
-            .field("prefix", &self.prefix)
-            .finish()
-    }
-}
-
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct MetricsSettings {
     /// Serves `/metrics` on this address (`0.0.0.0:9090`), apart from the
@@ -62,25 +54,15 @@ pub struct MetricsSettings {
     pub addr: Option<String>,
 }
 
-#[derive(Clone, Deserialize)]
+/// Secrets are `SecretString`s: their `Debug` says `[REDACTED]`, so no
+/// log line can show one.
+#[derive(Debug, Clone, Deserialize)]
 pub struct AuthSettings {
     /// Bootstrap admin keys accepted as `Authorization: Bearer <key>`, beside
     /// the keys in the database; with neither, writes are open.
-    pub api_keys: Vec<String>,
+    pub api_keys: Vec<SecretString>,
     /// Require a key for reads too.
     pub protect_reads: bool,
-}
-
-impl std::fmt::Debug for AuthSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuthSettings")
-            .field(
-                "api_keys",
-                &format_args!("[{} hidden]", self.api_keys.len()),
-            )
-            .field("protect_reads", &self.protect_reads)
-            .finish()
-    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -274,8 +256,15 @@ impl Settings {
 
     /// Entries of comma-separated lists lose the spaces around them.
     fn tidy(&mut self) {
+        self.auth.api_keys = self
+            .auth
+            .api_keys
+            .iter()
+            .map(|k| k.expose_secret().trim())
+            .filter(|k| !k.is_empty())
+            .map(SecretString::from)
+            .collect();
         for list in [
-            &mut self.auth.api_keys,
             &mut self.server.cors_origins,
             &mut self.server.trusted_proxies,
         ] {
@@ -306,7 +295,13 @@ impl Settings {
 
     fn check(&self) -> anyhow::Result<()> {
         let min = garage_domain::access::BOOTSTRAP_MIN_CHARS;
-        for (i, key) in self.auth.api_keys.iter().enumerate() {
+        for (i, key) in self
+            .auth
+            .api_keys
+            .iter()
+            .map(ExposeSecret::expose_secret)
+            .enumerate()
+        {
             if key.len() < min || !key.bytes().all(|b| b.is_ascii_graphic()) {
                 anyhow::bail!(
                     "API key #{} in auth.api_keys must be at least {min} visible ASCII characters (no spaces or accents; 32 or more recommended)",
@@ -399,6 +394,7 @@ mod tests {
                 ),
                 ("APP__SERVER__CORS_ORIGINS", "https://ui.example.org"),
                 ("DATABASE_READ_URL", "postgres://app:s3cret@replica/fleet"),
+                ("APP__REDIS__URL", "redis://:s3cret@cache:6379"),
             ]),
         )
         .unwrap();
@@ -421,10 +417,8 @@ mod tests {
             )]),
         )
         .unwrap();
-        assert_eq!(
-            s.auth.api_keys,
-            ["first-key-0123456789", "second-key-0123456789"]
-        );
+        let keys: Vec<&str> = s.auth.api_keys.iter().map(|k| k.expose_secret()).collect();
+        assert_eq!(keys, ["first-key-0123456789", "second-key-0123456789"]);
         for bad in ["short", "clé-0123456789abcdef", "with space 0123456789"] {
             let err = Settings::from_sources(None, vars(&[("APP__AUTH__API_KEYS", bad)]))
                 .unwrap_err()

@@ -19,6 +19,7 @@ use garage_infra::{
     Database, DatabaseUrl, DieselGarageRepository, DieselIdempotencyStore, DieselKeyRepository,
     DieselVehicleRepository, LocalBudgets, PoolOptions, SharedBudgets,
 };
+use secrecy::ExposeSecret;
 
 use crate::headers;
 use crate::metrics::{self, Metrics};
@@ -213,7 +214,13 @@ fn budgets(settings: &Settings) -> anyhow::Result<Arc<dyn Budgets>> {
         burst: per_minute,
     };
     Ok(
-        match settings.redis.url.as_deref().filter(|u| !u.is_empty()) {
+        match settings
+            .redis
+            .url
+            .as_ref()
+            .map(ExposeSecret::expose_secret)
+            .filter(|u| !u.is_empty())
+        {
             Some(url) => {
                 tracing::info!("rate limits are shared through Redis");
                 Arc::new(
@@ -262,7 +269,12 @@ fn serve(
         Arc::new(DieselKeyRepository::new(pools.primary.clone())),
         garages,
         Arc::new(SystemClock),
-        &settings.auth.api_keys,
+        &settings
+            .auth
+            .api_keys
+            .iter()
+            .map(|k| k.expose_secret().to_owned())
+            .collect::<Vec<_>>(),
     )
     .with_protected_reads(settings.auth.protect_reads);
     if settings.auth.api_keys.is_empty() {
