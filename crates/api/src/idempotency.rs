@@ -122,10 +122,7 @@ impl Keyed {
 
     /// Claims the key for a request with this fingerprint: `Ok(None)` to run
     /// it, `Ok(Some(response))` to send an earlier answer again.
-    pub(crate) async fn claim(
-        &self,
-        fingerprint: String,
-    ) -> Result<Option<HttpResponse>, ApiError> {
+    async fn claim(&self, fingerprint: String) -> Result<Option<HttpResponse>, ApiError> {
         match self
             .store
             .claim(self.scope.clone(), fingerprint, TTL)
@@ -145,7 +142,7 @@ impl Keyed {
     }
 
     /// Keeps a successful response for replay.
-    pub(crate) async fn complete(self, response: StoredResponse) {
+    async fn complete(self, response: StoredResponse) {
         if let Err(err) = self.store.complete(self.scope, response.encode()).await {
             // The request took effect; a retry will find the key in use
             // until it is abandoned, and will never run twice.
@@ -154,10 +151,68 @@ impl Keyed {
     }
 
     /// Forgets the key: the request failed without effect, a retry may run.
-    pub(crate) async fn release(self) {
+    async fn release(self) {
         if let Err(err) = self.store.release(self.scope).await {
             tracing::warn!(error = %err, "could not release an idempotency key");
         }
+    }
+
+    /// The one flow of every idempotent request: an earlier answer to this
+    /// key is sent again instead of running `work`; otherwise `work` runs
+    /// once, a success is kept for replay, and a failure releases the key
+    /// (it changed nothing, so a retry may run).
+    pub(crate) async fn once(
+        self,
+        fingerprint: String,
+        work: impl std::future::Future<Output = Result<HttpResponse, actix_web::Error>>,
+    ) -> Result<HttpResponse, actix_web::Error> {
+        if let Some(earlier) = self.claim(fingerprint).await? {
+            return Ok(earlier);
+        }
+        match work.await {
+            Ok(response) if response.status().is_success() => Ok(self.keep(response).await),
+            other => {
+                self.release().await;
+                other
+            }
+        }
+    }
+
+    /// Stores a successful response for replay, and sends it.
+    async fn keep(self, response: HttpResponse) -> HttpResponse {
+        let (head, body) = response.into_parts();
+        let Ok(bytes) = body::to_bytes(body).await else {
+            // The request took effect but its answer is lost: keep a failure
+            // as its answer, so a retry is told the same and never runs it
+            // twice.
+            tracing::error!("an idempotent response's body could not be read");
+            let (head, body) = ApiError::Internal.error_response().into_parts();
+            let body = body::to_bytes(body).await.unwrap_or_default();
+            self.complete(StoredResponse {
+                status: head.status().as_u16(),
+                location: None,
+                content_type: Some(crate::PROBLEM_JSON.to_owned()),
+                etag: None,
+                body: String::from_utf8_lossy(&body).into_owned(),
+            })
+            .await;
+            return head.set_body(body).map_into_boxed_body();
+        };
+        let header_text = |name| {
+            head.headers()
+                .get(name)
+                .and_then(|v: &header::HeaderValue| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let stored = StoredResponse {
+            status: head.status().as_u16(),
+            location: header_text(header::LOCATION),
+            content_type: header_text(header::CONTENT_TYPE),
+            etag: header_text(header::ETAG),
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        };
+        self.complete(stored).await;
+        head.set_body(bytes).map_into_boxed_body()
     }
 }
 
@@ -226,70 +281,17 @@ pub(crate) async fn idempotent(
         fingerprint.update(&chunk);
         body.extend_from_slice(&chunk);
     }
-    match keyed.claim(fingerprint.finish()).await {
-        Err(err) => Ok(req.error_response(err)),
-        Ok(Some(earlier)) => Ok(req.into_response(earlier)),
-        Ok(None) => {
-            req.set_payload(Payload::from(body.freeze()));
-            let result = next.call(req).await;
-            finish(keyed, result).await
-        }
-    }
-}
-
-/// Stores a successful response for replay, or releases the key.
-async fn finish(
-    keyed: Keyed,
-    result: Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let response = match result {
-        Ok(response) if response.status().is_success() => response,
-        other => {
-            keyed.release().await;
-            return other.map(ServiceResponse::map_into_boxed_body);
-        }
+    req.set_payload(Payload::from(body.freeze()));
+    let request = req.request().clone();
+    let work = async move {
+        next.call(req)
+            .await
+            .map(|response| response.into_parts().1.map_into_boxed_body())
     };
-    let (req, response) = response.into_parts();
-    let (head, body) = response.into_parts();
-    let Ok(bytes) = body::to_bytes(body).await else {
-        // The request took effect but its answer is lost: keep a failure as
-        // its answer, so a retry is told the same and never runs it twice.
-        tracing::error!("an idempotent response's body could not be read");
-        let failed = ApiError::Internal.error_response();
-        let (head, body) = failed.into_parts();
-        let body = body::to_bytes(body).await.unwrap_or_default();
-        keyed
-            .complete(StoredResponse {
-                status: head.status().as_u16(),
-                location: None,
-                content_type: Some(crate::PROBLEM_JSON.to_owned()),
-                etag: None,
-                body: String::from_utf8_lossy(&body).into_owned(),
-            })
-            .await;
-        return Ok(ServiceResponse::new(
-            req,
-            head.set_body(body).map_into_boxed_body(),
-        ));
-    };
-    let header_text = |name| {
-        head.headers()
-            .get(name)
-            .and_then(|v: &header::HeaderValue| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    let stored = StoredResponse {
-        status: head.status().as_u16(),
-        location: header_text(header::LOCATION),
-        content_type: header_text(header::CONTENT_TYPE),
-        etag: header_text(header::ETAG),
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-    };
-    keyed.complete(stored).await;
-    Ok(ServiceResponse::new(
-        req,
-        head.set_body(bytes).map_into_boxed_body(),
-    ))
+    Ok(match keyed.once(fingerprint.finish(), work).await {
+        Ok(response) => ServiceResponse::new(request, response),
+        Err(err) => ServiceResponse::from_err(err, request),
+    })
 }
 
 fn replay(stored: StoredResponse) -> HttpResponse {
@@ -352,11 +354,7 @@ mod tests {
         let broken = body::BodyStream::new(stream::once(async {
             Err::<web::Bytes, _>(std::io::Error::other("the handler's stream failed"))
         }));
-        let req = actix_web::test::TestRequest::default().to_http_request();
-        let created = HttpResponse::Created().body(broken);
-        let answer = finish(keyed, Ok(ServiceResponse::new(req, created)))
-            .await
-            .unwrap();
+        let answer = keyed.keep(HttpResponse::Created().body(broken)).await;
         assert_eq!(answer.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 

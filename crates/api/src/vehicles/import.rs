@@ -56,43 +56,28 @@ pub(crate) async fn import(
     req: HttpRequest,
     query: web::Query<ImportQuery>,
     payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, actix_web::Error> {
     let is_csv = req
         .mime_type()
         .ok()
         .flatten()
         .is_some_and(|m| m.essence_str() == "text/csv");
     if !is_csv {
-        return Err(ApiError::UnsupportedMediaType("text/csv"));
+        return Err(ApiError::UnsupportedMediaType("text/csv").into());
     }
     let keyed = Keyed::of(&req)?;
     let mut fingerprint = keyed.as_ref().map(|_| Fingerprint::new(&req));
     let file = spool(payload, fingerprint.as_mut()).await?;
-    if let (Some(keyed), Some(fingerprint)) = (&keyed, fingerprint) {
-        if let Some(earlier) = keyed.claim(fingerprint.finish()).await? {
-            return Ok(earlier);
-        }
+    let work = async {
+        let body = run_import(&fleet, file, query.dry_run).await?;
+        Ok(HttpResponse::Ok()
+            .insert_header(header::ContentType::json())
+            .body(body))
+    };
+    match (keyed, fingerprint) {
+        (Some(keyed), Some(fingerprint)) => keyed.once(fingerprint.finish(), work).await,
+        _ => work.await,
     }
-    let outcome = run_import(&fleet, file, query.dry_run).await;
-    match (keyed, &outcome) {
-        (Some(keyed), Ok(body)) => {
-            keyed
-                .complete(crate::idempotency::StoredResponse {
-                    status: 200,
-                    location: None,
-                    content_type: Some("application/json".into()),
-                    etag: None,
-                    body: String::from_utf8_lossy(body).into_owned(),
-                })
-                .await;
-        }
-        (Some(keyed), Err(_)) => keyed.release().await,
-        (None, _) => {}
-    }
-    let body = outcome?;
-    Ok(HttpResponse::Ok()
-        .insert_header(header::ContentType::json())
-        .body(body))
 }
 
 /// Imports the spooled file; the JSON report when every row was good.
