@@ -441,7 +441,7 @@ export interface components {
              */
             type: "/problems/bad-request" | "/problems/invalid-query" | "/problems/unauthorized" | "/problems/forbidden" | "/problems/not-found" | "/problems/method-not-allowed" | "/problems/request-timeout" | "/problems/duplicate-plate" | "/problems/duplicate-vin" | "/problems/garage-full" | "/problems/garage-not-empty" | "/problems/capacity-below-count" | "/problems/idempotency-key-in-use" | "/problems/precondition-failed" | "/problems/payload-too-large" | "/problems/unsupported-media-type" | "/problems/validation" | "/problems/import-rejected" | "/problems/idempotency-key-reused" | "/problems/too-many-requests" | "/problems/internal" | "/problems/unavailable";
         };
-        /** @description One thing wrong with the input. */
+        /** @description One thing wrong with the input: a field, a line of an import, or both. */
         ProblemItem: {
             /** @description The field, column or query parameter. */
             field?: string;

@@ -197,7 +197,7 @@ pub(crate) async fn list_keys(edge: web::Data<Edge>) -> Result {
     responses(
         (status = 201, description = "Created; `secret` is shown this once", body = CreatedKey,
             headers(("Location" = String))),
-        (status = 422, description = "Invalid fields, or an unknown garage", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, or an unknown garage", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn create_key(
     edge: web::Data<Edge>,
@@ -233,7 +233,7 @@ pub(crate) async fn create_key(
     params(("id" = i64, Path, description = "The key's id")),
     responses(
         (status = 200, description = "The revoked key", body = KeyBody),
-        (status = 404, description = "No such key", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such key", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn revoke_key(edge: web::Data<Edge>, id: web::Path<i64>) -> Result {
     let raw = id.into_inner();

@@ -17,34 +17,6 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use crate::garages::GarageBody;
 use crate::vehicles::VehicleBody;
 
-/// An RFC 9457 problem: the body of every 4xx and 5xx answer.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Problem {
-    /// One of the problem types (listed in the document).
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// The same for every problem of this type.
-    pub title: String,
-    pub status: u16,
-    /// What happened this time, for a person.
-    pub detail: String,
-    /// Each input at fault, when there are any.
-    #[schema(nullable = false)]
-    pub errors: Option<Vec<ProblemItem>>,
-}
-
-/// One thing wrong with the input.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ProblemItem {
-    /// The line of an import.
-    #[schema(nullable = false)]
-    pub line: Option<u64>,
-    /// The field, column or query parameter.
-    #[schema(nullable = false)]
-    pub field: Option<String>,
-    pub message: String,
-}
-
 /// A page of garages; `next_cursor` is `null` on the last page.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct GaragePage {
@@ -86,7 +58,7 @@ pub struct VehiclePage {
         crate::access::revoke_key,
         serve,
     ),
-    components(schemas(Problem, ProblemItem)),
+    components(schemas(crate::problem::Problem, crate::problem::ProblemItem)),
     tags(
         (name = "garages", description = "Places that keep vehicles"),
         (name = "vehicles", description = "Vehicles, each kept in one garage"),

@@ -5,6 +5,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{error, HttpRequest, HttpResponse, ResponseError};
 use garage_domain::{Error, FieldError, RowError};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -274,25 +275,39 @@ pub enum ConflictKind {
     CapacityBelowCount,
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+// The OpenAPI document describes this very type, `type`'s values added
+// from `ProblemType`.
+/// An RFC 9457 problem: the body of every 4xx and 5xx answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// One of the problem types (listed in the document).
     #[serde(rename = "type")]
-    kind: &'static str,
-    title: &'static str,
-    status: u16,
-    detail: &'a str,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    errors: &'a [ErrorItem<'a>],
+    #[schema(value_type = String)]
+    pub kind: &'static str,
+    /// The same for every problem of this type.
+    #[schema(value_type = String)]
+    pub title: &'static str,
+    pub status: u16,
+    /// What happened this time, for a person.
+    pub detail: String,
+    /// Each input at fault, when there are any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub errors: Option<Vec<ProblemItem>>,
 }
 
 /// One thing wrong with the input: a field, a line of an import, or both.
-#[derive(Serialize)]
-struct ErrorItem<'a> {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProblemItem {
+    /// The line of an import.
     #[serde(skip_serializing_if = "Option::is_none")]
-    line: Option<u64>,
+    #[schema(nullable = false)]
+    pub line: Option<u64>,
+    /// The field, column or query parameter.
     #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<&'a str>,
-    message: &'a str,
+    #[schema(nullable = false)]
+    pub field: Option<String>,
+    pub message: String,
 }
 
 impl ApiError {
@@ -375,31 +390,31 @@ impl ApiError {
         }
     }
 
-    fn items(&self) -> Vec<ErrorItem<'_>> {
+    fn items(&self) -> Vec<ProblemItem> {
         match self {
             Self::BadQuery(errors) | Self::Validation(errors) => errors
                 .iter()
-                .map(|e| ErrorItem {
+                .map(|e| ProblemItem {
                     line: None,
-                    field: Some(&e.field),
-                    message: &e.message,
+                    field: Some(e.field.clone()),
+                    message: e.message.clone(),
                 })
                 .collect(),
             Self::Conflict {
                 field: Some(field),
                 detail,
                 ..
-            } => vec![ErrorItem {
+            } => vec![ProblemItem {
                 line: None,
-                field: Some(field),
-                message: detail,
+                field: Some((*field).to_owned()),
+                message: detail.clone(),
             }],
             Self::ImportRejected { errors, .. } => errors
                 .iter()
-                .map(|e| ErrorItem {
+                .map(|e| ProblemItem {
                     line: Some(e.line),
-                    field: e.field.as_deref(),
-                    message: &e.message,
+                    field: e.field.clone(),
+                    message: e.message.clone(),
                 })
                 .collect(),
             _ => Vec::new(),
@@ -429,14 +444,13 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         let kind = self.problem_type();
-        let detail = self.detail();
         let errors = self.items();
         let problem = Problem {
             kind: kind.uri(),
             title: kind.title(),
             status: status.as_u16(),
-            detail: &detail,
-            errors: &errors,
+            detail: self.detail(),
+            errors: (!errors.is_empty()).then_some(errors),
         };
         let mut response = HttpResponse::build(status);
         response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));

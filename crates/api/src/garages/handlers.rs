@@ -30,8 +30,8 @@ pub(crate) async fn list(fleet: crate::edge::Fleet, query: web::Query<GarageQuer
     responses(
         (status = 201, description = "Created; `Location` names it", body = GarageBody,
             headers(("Location" = String), ("ETag" = String))),
-        (status = 409, description = "A request with this Idempotency-Key is in progress", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, or an Idempotency-Key used for another request", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A request with this Idempotency-Key is in progress", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, or an Idempotency-Key used for another request", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn create(
     fleet: crate::edge::Fleet,
@@ -49,7 +49,7 @@ pub(crate) async fn create(
     responses(
         (status = 200, description = "The garage", body = GarageBody, headers(("ETag" = String, description = "The version of what was returned, for If-Match and If-None-Match"))),
         (status = 304, description = "The client's copy is current", headers(("ETag" = String, description = "The version of what was returned, for If-Match and If-None-Match"))),
-        (status = 404, description = "No such garage", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such garage", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn show(
     req: HttpRequest,
@@ -80,10 +80,10 @@ async fn expected(
     request_body = UpdateGarage,
     responses(
         (status = 200, description = "The changed garage", body = GarageBody, headers(("ETag" = String, description = "The version of what was returned, for If-Match and If-None-Match"))),
-        (status = 404, description = "No such garage", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The new capacity is below the vehicles it holds", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match version", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such garage", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The new capacity is below the vehicles it holds", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since the If-Match version", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn update(
     req: HttpRequest,
@@ -103,9 +103,9 @@ pub(crate) async fn update(
     params(("id" = i64, Path, description = "The garage's id"), ("If-Match" = Option<String>, Header, description = "The ETag read before: 412 when the resource has changed since (or `*`)")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 404, description = "No such garage", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "It still holds vehicles", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match version", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such garage", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "It still holds vehicles", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since the If-Match version", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn delete(
     req: HttpRequest,
@@ -123,7 +123,7 @@ pub(crate) async fn delete(
     params(("id" = i64, Path, description = "The garage's id"), PageQuery),
     responses(
         (status = 200, description = "A page of its vehicles", body = crate::openapi::VehiclePage),
-        (status = 404, description = "No such garage", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such garage", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn vehicles(
     fleet: crate::edge::Fleet,

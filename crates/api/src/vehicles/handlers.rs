@@ -33,8 +33,8 @@ pub(crate) async fn list(fleet: crate::edge::Fleet, query: web::Query<VehicleQue
     responses(
         (status = 201, description = "Created; `Location` names it", body = VehicleBody,
             headers(("Location" = String), ("ETag" = String))),
-        (status = 409, description = "Plate or VIN already registered, garage full, or a request with this Idempotency-Key in progress", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, an unknown garage, or an Idempotency-Key used for another request", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Plate or VIN already registered, garage full, or a request with this Idempotency-Key in progress", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, an unknown garage, or an Idempotency-Key used for another request", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn create(
     fleet: crate::edge::Fleet,
@@ -52,7 +52,7 @@ pub(crate) async fn create(
     responses(
         (status = 200, description = "The vehicle", body = VehicleBody, headers(("ETag" = String, description = "The version of what was returned, for If-Match and If-None-Match"))),
         (status = 304, description = "The client's copy is current", headers(("ETag" = String, description = "The version of what was returned, for If-Match and If-None-Match"))),
-        (status = 404, description = "No such vehicle", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such vehicle", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn show(
     req: HttpRequest,
@@ -83,10 +83,10 @@ async fn expected(
     request_body = UpdateVehicle,
     responses(
         (status = 200, description = "The changed vehicle", body = VehicleBody, headers(("ETag" = String, description = "The version of what was returned, for If-Match and If-None-Match"))),
-        (status = 404, description = "No such vehicle", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Plate or VIN already registered, or the new garage is full", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match version", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields or an unknown garage", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such vehicle", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Plate or VIN already registered, or the new garage is full", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since the If-Match version", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields or an unknown garage", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn update(
     req: HttpRequest,
@@ -106,8 +106,8 @@ pub(crate) async fn update(
     params(("id" = i64, Path, description = "The vehicle's id"), ("If-Match" = Option<String>, Header, description = "The ETag read before: 412 when the resource has changed since (or `*`)")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 404, description = "No such vehicle", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match version", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such vehicle", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since the If-Match version", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn delete(
     req: HttpRequest,

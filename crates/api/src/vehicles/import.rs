@@ -47,8 +47,8 @@ pub struct ImportBody {
         example = "garage_id,brand,model,year,license_plate,vin\n1,Renault,Clio,2021,AB-123-CD,VF1RFB00X12345678\n"),
     responses(
         (status = 200, description = "Every row imported (or, on a dry run, importable)", body = ImportBody),
-        (status = 409, description = "A request with this Idempotency-Key is in progress", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad rows, each with its `line`: nothing was imported; or an Idempotency-Key used for another request", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A request with this Idempotency-Key is in progress", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad rows, each with its `line`: nothing was imported; or an Idempotency-Key used for another request", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 
 pub(crate) async fn import(
