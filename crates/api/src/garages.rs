@@ -3,5 +3,4 @@
 pub(crate) mod handlers;
 mod wire;
 
-pub(crate) use handlers::{create, delete, list, show, update, vehicles};
 pub use wire::{CreateGarage, GarageBody, GarageQuery, UpdateGarage};

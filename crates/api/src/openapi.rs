@@ -38,26 +38,6 @@ pub struct VehiclePage {
         description = "Garages and the vehicles they hold. Errors are RFC 9457 problem documents (`application/problem+json`).\n\nAccess: send `Authorization: Bearer <key>`. Each operation names the scope it needs (`read` < `write` < `admin`); a key limited to some garages sees and changes only those and their vehicles. Without a key, a caller may read (unless the server protects reads), and write only while no key exists at all. A bad key is a 401; too narrow a scope a 403.\n\nRate limits: every response carries `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers); past the budget, a 429 with `Retry-After`. Failed authentications are limited per address.",
         license(name = "MIT OR Apache-2.0"),
     ),
-    paths(
-        crate::garages::handlers::list,
-        crate::garages::handlers::create,
-        crate::garages::handlers::show,
-        crate::garages::handlers::update,
-        crate::garages::handlers::delete,
-        crate::garages::handlers::vehicles,
-        crate::vehicles::handlers::list,
-        crate::vehicles::handlers::create,
-        crate::vehicles::handlers::show,
-        crate::vehicles::handlers::update,
-        crate::vehicles::handlers::delete,
-        crate::vehicles::import::import,
-        crate::vehicles::export::export,
-        crate::access::me,
-        crate::access::list_keys,
-        crate::access::create_key,
-        crate::access::revoke_key,
-        serve,
-    ),
     components(schemas(crate::problem::Problem, crate::problem::ProblemItem)),
     tags(
         (name = "garages", description = "Places that keep vehicles"),
@@ -65,7 +45,6 @@ pub struct VehiclePage {
         (name = "access", description = "Who is calling, and the API keys"),
         (name = "meta", description = "This document"),
     ),
-    modifiers(&CommonResponses),
 )]
 struct ApiDoc;
 
@@ -152,7 +131,7 @@ impl Modify for CommonResponses {
             "An API key (`gar_…`), created with `garage keys create` or `POST /api/v1/keys`, or a key configured in `APP__AUTH__API_KEYS` (admin).".into(),
         );
         components.add_security_scheme("bearerAuth", SecurityScheme::Http(bearer));
-        for e in crate::ENDPOINTS {
+        for e in crate::ENDPOINTS.iter() {
             let Some(item) = openapi
                 .paths
                 .paths
@@ -160,7 +139,7 @@ impl Modify for CommonResponses {
             else {
                 continue;
             };
-            let operation = match *e.method {
+            let operation = match e.method {
                 actix_web::http::Method::GET => &mut item.get,
                 actix_web::http::Method::POST => &mut item.post,
                 actix_web::http::Method::PATCH => &mut item.patch,
@@ -267,7 +246,14 @@ fn add_access(operation: &mut Operation, scope: Option<garage_domain::access::Sc
 /// The document, built once.
 pub fn document() -> &'static utoipa::openapi::OpenApi {
     static DOCUMENT: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
-    DOCUMENT.get_or_init(ApiDoc::openapi)
+    DOCUMENT.get_or_init(|| {
+        // The paths come from the route table, which registers the same
+        // handlers; the answers every operation shares are added to them.
+        let mut document = ApiDoc::openapi();
+        document.merge(crate::routes::Operations::openapi());
+        CommonResponses.modify(&mut document);
+        document
+    })
 }
 
 /// The document as served and committed: pretty JSON with a final newline.

@@ -12,14 +12,16 @@ use garage_domain::{FleetService, IdempotencyStore};
 
 use crate::edge::Edge;
 
-/// One route of the API: the table below is what `configure` registers and
-/// what the OpenAPI document is checked against.
-#[derive(Debug, Clone, Copy)]
+/// One route of the API. Its method and path are those its handler's
+/// `#[utoipa::path]` documents: each route is declared once, in the
+/// `routes!` table below, which both registers it and lists it in the
+/// OpenAPI document.
+#[derive(Debug, Clone)]
 pub struct Endpoint {
-    pub method: &'static Method,
+    pub method: Method,
     /// Under [`crate::PREFIX`], in actix's `{param}` syntax (OpenAPI's too).
-    pub path: &'static str,
-    handler: fn() -> actix_web::Route,
+    pub path: String,
+    handler: fn(Method) -> actix_web::Route,
     /// The scope a caller needs; `None` for a public route.
     pub scope: Option<Scope>,
     /// The largest body it takes; a larger `Content-Length` is a 413 at once.
@@ -28,104 +30,135 @@ pub struct Endpoint {
     idempotent: bool,
 }
 
-/// A route the scope of its method guards: reads need `read`, writes `write`.
-const fn endpoint(
-    method: &'static Method,
-    path: &'static str,
-    handler: fn() -> actix_web::Route,
-) -> Endpoint {
-    let read = matches!(*method, Method::GET);
-    Endpoint {
-        method,
-        path,
-        handler,
-        scope: Some(if read { Scope::Read } else { Scope::Write }),
-        max_body: if read { 0 } else { crate::MAX_BODY_BYTES },
+/// What guards a route: the scope it needs, the body it takes, whether it
+/// takes an `Idempotency-Key`.
+#[derive(Debug, Clone, Copy)]
+struct Guard {
+    scope: Option<Scope>,
+    max_body: usize,
+    idempotent: bool,
+}
+
+const fn public() -> Guard {
+    Guard {
+        scope: None,
+        max_body: 0,
         idempotent: false,
     }
 }
 
-const fn idempotent(mut e: Endpoint) -> Endpoint {
-    e.idempotent = true;
-    e
+const fn read() -> Guard {
+    Guard {
+        scope: Some(Scope::Read),
+        max_body: 0,
+        idempotent: false,
+    }
 }
 
-const fn public(mut e: Endpoint) -> Endpoint {
-    e.scope = None;
-    e
+const fn write() -> Guard {
+    Guard {
+        scope: Some(Scope::Write),
+        max_body: crate::MAX_BODY_BYTES,
+        idempotent: false,
+    }
 }
 
-const fn admin(mut e: Endpoint) -> Endpoint {
-    e.scope = Some(Scope::Admin);
-    e
+const fn create() -> Guard {
+    Guard {
+        idempotent: true,
+        ..write()
+    }
 }
 
-const fn body_up_to(mut e: Endpoint, bytes: usize) -> Endpoint {
-    e.max_body = bytes;
-    e
+const fn admin() -> Guard {
+    Guard {
+        scope: Some(Scope::Admin),
+        ..write()
+    }
 }
 
-/// Every route, in matching order: literal segments before `{id}`.
-pub const ENDPOINTS: &[Endpoint] = &[
-    public(endpoint(&Method::GET, "/openapi.json", || {
-        web::get().to(crate::openapi::serve)
-    })),
-    public(endpoint(&Method::GET, "/me", || {
-        web::get().to(crate::access::me)
-    })),
-    admin(endpoint(&Method::GET, "/keys", || {
-        web::get().to(crate::access::list_keys)
-    })),
+/// A write whose body may be as large as `bytes`.
+const fn upload(bytes: usize) -> Guard {
+    Guard {
+        max_body: bytes,
+        ..write()
+    }
+}
+
+fn actix_method(method: &utoipa::openapi::path::HttpMethod) -> Method {
+    use utoipa::openapi::path::HttpMethod;
+    match method {
+        HttpMethod::Get => Method::GET,
+        HttpMethod::Post => Method::POST,
+        HttpMethod::Put => Method::PUT,
+        HttpMethod::Delete => Method::DELETE,
+        HttpMethod::Options => Method::OPTIONS,
+        HttpMethod::Head => Method::HEAD,
+        HttpMethod::Patch => Method::PATCH,
+        HttpMethod::Trace => Method::TRACE,
+    }
+}
+
+/// `routes! { guard[arg] (module) handler, … }`: every route, in matching order
+/// (literal segments before `{id}`). Builds `ENDPOINTS` from each handler's
+/// documented method and path, and `Operations`, the OpenAPI paths of the
+/// same handlers.
+macro_rules! routes {
+    ($( $guard:ident $([$arg:expr])? ($($module:ident)::+) $name:ident ),* $(,)?) => {
+        /// Every route, in matching order.
+        pub static ENDPOINTS: std::sync::LazyLock<Vec<Endpoint>> = std::sync::LazyLock::new(|| {
+            let mut all = Vec::new();
+            $(
+                pastey::paste! {{
+                    let guard = $guard($($arg)?);
+                    type Doc = crate::$($module)::+::[<__path_ $name>];
+                    let path = <Doc as utoipa::Path>::path();
+                    for method in <Doc as utoipa::Path>::methods() {
+                        all.push(Endpoint {
+                            method: actix_method(&method),
+                            path: path
+                                .strip_prefix(crate::PREFIX)
+                                .unwrap_or(&path)
+                                .to_owned(),
+                            handler: |method| web::route().method(method).to(crate::$($module)::+::$name),
+                            scope: guard.scope,
+                            max_body: guard.max_body,
+                            idempotent: guard.idempotent,
+                        });
+                    }
+                }}
+            )*
+            all
+        });
+
+        /// The OpenAPI paths of the same handlers.
+        #[derive(utoipa::OpenApi)]
+        #[openapi(paths($(crate::$($module)::+::$name),*))]
+        pub(crate) struct Operations;
+    };
+}
+
+routes! {
+    public (openapi) serve,
+    public (access) me,
+    admin (access) list_keys,
     // Not idempotent: a stored answer would keep the secret.
-    admin(endpoint(&Method::POST, "/keys", || {
-        web::post().to(crate::access::create_key)
-    })),
-    admin(endpoint(&Method::DELETE, "/keys/{id}", || {
-        web::delete().to(crate::access::revoke_key)
-    })),
-    endpoint(&Method::GET, "/garages", || {
-        web::get().to(crate::garages::list)
-    }),
-    idempotent(endpoint(&Method::POST, "/garages", || {
-        web::post().to(crate::garages::create)
-    })),
-    endpoint(&Method::GET, "/garages/{id}", || {
-        web::get().to(crate::garages::show)
-    }),
-    endpoint(&Method::PATCH, "/garages/{id}", || {
-        web::patch().to(crate::garages::update)
-    }),
-    endpoint(&Method::DELETE, "/garages/{id}", || {
-        web::delete().to(crate::garages::delete)
-    }),
-    endpoint(&Method::GET, "/garages/{id}/vehicles", || {
-        web::get().to(crate::garages::vehicles)
-    }),
-    endpoint(&Method::GET, "/vehicles", || {
-        web::get().to(crate::vehicles::list)
-    }),
-    idempotent(endpoint(&Method::POST, "/vehicles", || {
-        web::post().to(crate::vehicles::create)
-    })),
-    endpoint(&Method::GET, "/vehicles/export", || {
-        web::get().to(crate::vehicles::export)
-    }),
-    body_up_to(
-        endpoint(&Method::POST, "/vehicles/import", || {
-            web::post().to(crate::vehicles::import)
-        }),
-        crate::vehicles::MAX_IMPORT_BYTES,
-    ),
-    endpoint(&Method::GET, "/vehicles/{id}", || {
-        web::get().to(crate::vehicles::show)
-    }),
-    endpoint(&Method::PATCH, "/vehicles/{id}", || {
-        web::patch().to(crate::vehicles::update)
-    }),
-    endpoint(&Method::DELETE, "/vehicles/{id}", || {
-        web::delete().to(crate::vehicles::delete)
-    }),
-];
+    admin (access) create_key,
+    admin (access) revoke_key,
+    read (garages::handlers) list,
+    create (garages::handlers) create,
+    read (garages::handlers) show,
+    write (garages::handlers) update,
+    write (garages::handlers) delete,
+    read (garages::handlers) vehicles,
+    read (vehicles::handlers) list,
+    create (vehicles::handlers) create,
+    read (vehicles::export) export,
+    upload[crate::vehicles::MAX_IMPORT_BYTES] (vehicles::import) import,
+    read (vehicles::handlers) show,
+    write (vehicles::handlers) update,
+    write (vehicles::handlers) delete,
+}
 
 /// Registers the API under [`crate::PREFIX`], with extractors whose failures are
 /// problem documents too.
@@ -162,9 +195,9 @@ pub fn configure(
 /// method is a 405.
 fn resources(cfg: &mut web::ServiceConfig) {
     let mut paths: Vec<&str> = Vec::new();
-    for e in ENDPOINTS {
-        if !paths.contains(&e.path) {
-            paths.push(e.path);
+    for e in ENDPOINTS.iter() {
+        if !paths.contains(&e.path.as_str()) {
+            paths.push(&e.path);
         }
     }
     for path in paths {
@@ -182,7 +215,7 @@ fn resources(cfg: &mut web::ServiceConfig) {
 /// replayed, for a caller the route refuses.
 fn guarded(e: &'static Endpoint) -> actix_web::Route {
     let (scope, max_body) = (e.scope, e.max_body);
-    let route = (e.handler)();
+    let route = (e.handler)(e.method.clone());
     let route = if e.idempotent {
         route.wrap(from_fn(crate::idempotency::idempotent))
     } else {

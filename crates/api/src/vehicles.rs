@@ -8,9 +8,6 @@ pub(crate) mod import;
 mod wire;
 
 pub use csv::{csv_rows, IMPORT_COLUMNS};
-pub(crate) use export::export;
-pub(crate) use handlers::{create, delete, list, show, update};
-pub(crate) use import::import;
 pub use import::{ImportBody, MAX_IMPORT_BYTES};
 pub use wire::{
     CreateVehicle, ExportFormat, ExportQuery, ImportQuery, UpdateVehicle, VehicleBody, VehicleQuery,
