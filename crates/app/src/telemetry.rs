@@ -1,9 +1,6 @@
 //! Logs: pretty in a terminal, JSON for collectors; one line per request,
 //! every line of a request carrying its request id.
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use actix_web::body::{BodySize, MessageBody};
@@ -49,20 +46,9 @@ fn request_id(req: &ServiceRequest) -> String {
         .map_or_else(new_request_id, str::to_owned)
 }
 
-/// 128 unpredictable bits in hex: randomly keyed hashes of a counter and the clock.
+/// A random (v4) UUID, as 32 hex digits.
 fn new_request_id() -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let half = || {
-        let mut hasher = RandomState::new().build_hasher();
-        hasher.write_u64(count);
-        hasher.write_u128(nanos);
-        hasher.finish()
-    };
-    format!("{:016x}{:016x}", half(), half())
+    uuid::Uuid::new_v4().simple().to_string()
 }
 
 /// Gives each request an id (`X-Request-Id`, on the response too) and logs
