@@ -68,6 +68,18 @@ impl DatabaseUrl {
         self.backend
     }
 
+    /// The URL libpq gets: GSSAPI encryption is off unless the URL asks
+    /// for it. With it on (libpq's default, `prefer`), every connection
+    /// loads Kerberos, whose exit handlers crashed the process (SIGSEGV in
+    /// `k5_mutex_lock`) when a pool thread was connecting as it exited.
+    fn libpq_url(&self) -> std::borrow::Cow<'_, str> {
+        if self.raw.contains("gssencmode=") {
+            return self.raw.as_str().into();
+        }
+        let separator = if self.raw.contains('?') { '&' } else { '?' };
+        format!("{}{separator}gssencmode=disable", self.raw).into()
+    }
+
     /// The file (or `:memory:`) of a SQLite URL.
     fn sqlite_path(&self) -> &str {
         let rest = self.raw.trim_start_matches("sqlite:");
@@ -76,7 +88,7 @@ impl DatabaseUrl {
 
     fn connect(&self) -> Result<DbConnection, diesel::ConnectionError> {
         match self.backend {
-            Backend::Postgres => PgConnection::establish(&self.raw).map(DbConnection::Pg),
+            Backend::Postgres => PgConnection::establish(&self.libpq_url()).map(DbConnection::Pg),
             Backend::Sqlite => {
                 let mut conn = SqliteConnection::establish(self.sqlite_path())?;
                 // Per connection: SQLite forgets these when a connection closes.
@@ -543,6 +555,23 @@ mod tests {
             assert!(!format!("{url:?}").contains(secret), "{url:?}");
         }
         assert_eq!(redact("sqlite://data/garage.db"), "sqlite://data/garage.db");
+    }
+
+    #[test]
+    fn libpq_gets_no_gssapi_unless_asked() {
+        let url = |raw: &str| DatabaseUrl::parse(raw).unwrap().libpq_url().into_owned();
+        assert_eq!(
+            url("postgres://u@db/fleet"),
+            "postgres://u@db/fleet?gssencmode=disable"
+        );
+        assert_eq!(
+            url("postgres://u@db/fleet?sslmode=require"),
+            "postgres://u@db/fleet?sslmode=require&gssencmode=disable"
+        );
+        assert_eq!(
+            url("postgres://u@db/fleet?gssencmode=require"),
+            "postgres://u@db/fleet?gssencmode=require"
+        );
     }
 
     #[test]

@@ -43,9 +43,16 @@ pub fn with_database(url: &str, name: &str) -> String {
     }
 }
 
+/// A connection to the maintenance database, without GSSAPI (see
+/// `DatabaseUrl::libpq_url`).
+fn establish_admin(url: &str) -> diesel::ConnectionResult<PgConnection> {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    PgConnection::establish(&format!("{url}{separator}gssencmode=disable"))
+}
+
 fn admin() -> PgConnection {
     let url = admin_url();
-    PgConnection::establish(&url).unwrap_or_else(|err| {
+    establish_admin(&url).unwrap_or_else(|err| {
         panic!(
             "cannot reach the test PostgreSQL server at {}: {err}\n\
              Start PostgreSQL or point TEST_DATABASE_URL at one.",
@@ -204,7 +211,7 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         match &self.kind {
             Kind::Postgres { name } => {
-                if let Ok(mut conn) = PgConnection::establish(&admin_url()) {
+                if let Ok(mut conn) = establish_admin(&admin_url()) {
                     let _ =
                         conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
                 }
