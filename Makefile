@@ -60,7 +60,7 @@ test-rust:
 	@pg_isready -q -d "$(TEST_DATABASE_URL)" 2>/dev/null || { \
 	  echo "PostgreSQL is not reachable at TEST_DATABASE_URL=$(TEST_DATABASE_URL)."; \
 	  echo "Run make test (it starts a throwaway cluster), or point TEST_DATABASE_URL at a server where the user may create databases."; exit 1; }
-	@hostport="$${TEST_REDIS_URL#redis://}"; hostport="$${hostport%%/*}"; \
+	@hostport="$${TEST_REDIS_URL#redis://}"; hostport="$${hostport%%/*}"; hostport="$${hostport##*@}"; \
 	  (exec 3<>"/dev/tcp/$${hostport%:*}/$${hostport##*:}") 2>/dev/null || { \
 	  echo "Redis is not reachable at TEST_REDIS_URL=$(TEST_REDIS_URL): the shared rate-limit tests need it."; \
 	  echo "Run make test (it starts one), or start it: redis-server --daemonize yes --port 6379 --save '' --appendonly no"; exit 1; }

@@ -13,7 +13,7 @@ scratch=""
 pg_ctl=""
 redis_pid=""
 cleanup() {
-  if [ -n "$pg_ctl" ]; then "${as_postgres[@]}" "$pg_ctl" -D "$scratch/pg" -m immediate stop >/dev/null 2>&1 || true; fi
+  if [ -n "$pg_ctl" ]; then ${as_postgres[@]+"${as_postgres[@]}"} "$pg_ctl" -D "$scratch/pg" -m immediate stop >/dev/null 2>&1 || true; fi
   if [ -n "$redis_pid" ]; then kill "$redis_pid" 2>/dev/null || true; fi
   if [ -n "$scratch" ]; then rm -rf "$scratch"; fi
 }
@@ -53,11 +53,14 @@ if ! pg_isready -q -d "$TEST_DATABASE_URL" 2>/dev/null; then
   if [ "$(id -u)" = 0 ]; then chown postgres "$scratch/pg"; fi
   port="$(free_port)"
   echo "services: PostgreSQL does not answer; starting a throwaway cluster on port $port"
-  "${as_postgres[@]}" "$bin/initdb" -D "$scratch/pg" -U postgres --auth=trust -E UTF8 >/dev/null
-  "${as_postgres[@]}" "$bin/pg_ctl" -D "$scratch/pg" -l "$scratch/pg/log" -w \
-    -o "-p $port -k $scratch/pg -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off" start >/dev/null
+  ${as_postgres[@]+"${as_postgres[@]}"} "$bin/initdb" -D "$scratch/pg" -U postgres --auth=trust -E UTF8 >/dev/null
+  # Set before starting, so a start that fails half-way is stopped too.
   pg_ctl="$bin/pg_ctl"
+  ${as_postgres[@]+"${as_postgres[@]}"} "$bin/pg_ctl" -D "$scratch/pg" -l "$scratch/pg/log" -w \
+    -o "-p $port -k '$scratch/pg' -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off" start >/dev/null
   export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
+  # Its client tools too (pg_isready), should the PATH lack them.
+  export PATH="$PATH:$bin"
 fi
 
 if ! redis_answers; then
@@ -74,6 +77,7 @@ if ! redis_answers; then
   export TEST_REDIS_URL="redis://127.0.0.1:$port"
   redis_host="127.0.0.1:$port"
   for _ in $(seq 1 50); do redis_answers && break; sleep 0.1; done
+  redis_answers || { echo "services: the throwaway Redis did not start" >&2; exit 1; }
 fi
 
 "$@"

@@ -323,8 +323,15 @@ mod tests {
             etag: Some("\"1\"".into()),
             body: r#"{"id":7,"name":"Dépôt"}"#.into(),
         };
-        assert_eq!(StoredResponse::decode(&stored.encode()), Some(stored));
+        assert_eq!(
+            StoredResponse::decode(&stored.encode()),
+            Some(stored.clone())
+        );
         assert_eq!(StoredResponse::decode(b"not json"), None);
+        // As the migration that introduced this encoding wrote answers kept
+        // before it (PostgreSQL's json_build_object spacing).
+        let migrated = r#"{"status" : 201, "location" : "/api/v1/garages/7", "content_type" : "application/json", "etag" : "\"1\"", "body" : "{\"id\":7,\"name\":\"Dépôt\"}"}"#;
+        assert_eq!(StoredResponse::decode(migrated.as_bytes()), Some(stored));
     }
 
     #[test]

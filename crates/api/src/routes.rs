@@ -114,15 +114,18 @@ macro_rules! routes {
                     type Doc = crate::$($module)::+::[<__path_ $name>];
                     let path = <Doc as utoipa::Path>::path();
                     for method in <Doc as utoipa::Path>::methods() {
+                        let method = actix_method(&method);
+                        // A read takes no body, whatever its scope.
+                        let max_body = if method == Method::GET { 0 } else { guard.max_body };
                         all.push(Endpoint {
-                            method: actix_method(&method),
+                            method,
                             path: path
                                 .strip_prefix(crate::PREFIX)
                                 .unwrap_or(&path)
                                 .to_owned(),
                             handler: |method| web::route().method(method).to(crate::$($module)::+::$name),
                             scope: guard.scope,
-                            max_body: guard.max_body,
+                            max_body,
                             idempotent: guard.idempotent,
                         });
                     }

@@ -72,12 +72,8 @@ impl DatabaseUrl {
     /// for it. With it on (libpq's default, `prefer`), every connection
     /// loads Kerberos, whose exit handlers crashed the process (SIGSEGV in
     /// `k5_mutex_lock`) when a pool thread was connecting as it exited.
-    fn libpq_url(&self) -> std::borrow::Cow<'_, str> {
-        if self.raw.contains("gssencmode=") {
-            return self.raw.as_str().into();
-        }
-        let separator = if self.raw.contains('?') { '&' } else { '?' };
-        format!("{}{separator}gssencmode=disable", self.raw).into()
+    fn libpq_url(&self) -> String {
+        without_gssapi(&self.raw)
     }
 
     /// The file (or `:memory:`) of a SQLite URL.
@@ -114,23 +110,61 @@ impl std::fmt::Display for DatabaseUrl {
     }
 }
 
-/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`, read
-/// by a URL parser (a password may hold `@`, `:` or `/`); a URL it cannot
-/// read shows only its scheme, never a guess at where the password ends.
-fn redact(raw: &str) -> String {
-    match url::Url::parse(raw) {
-        Ok(mut parsed) => {
-            if parsed.password().is_some() {
-                // A URL with a password has a host, so this cannot fail.
-                let _ = parsed.set_password(Some("***"));
-            }
-            parsed.to_string()
-        }
-        Err(_) => {
-            let scheme = raw.split_once(':').map_or("", |(scheme, _)| scheme);
-            format!("{scheme}://(unreadable URL)")
-        }
+/// `url` with `gssencmode=disable` unless its query names a `gssencmode`
+/// of its own (see `DatabaseUrl::libpq_url`).
+pub(crate) fn without_gssapi(url: &str) -> String {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let mut pairs: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
+    if pairs
+        .iter()
+        .any(|p| p.split('=').next() == Some("gssencmode"))
+    {
+        return url.to_owned();
     }
+    pairs.push("gssencmode=disable");
+    format!("{base}?{}", pairs.join("&"))
+}
+
+/// Query parameters that carry a password (libpq reads both).
+const SECRET_PARAMETERS: [&str; 2] = ["password", "passfile"];
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`, read
+/// by a URL parser (a password may hold `@` or `:`); a password given as a
+/// query parameter is masked too. A URL the parser reads otherwise than
+/// libpq would (an `@` left in what it takes for the path) or cannot read
+/// shows only its scheme, never a guess at where the password ends.
+fn redact(raw: &str) -> String {
+    let scheme = raw.split_once(':').map_or("", |(scheme, _)| scheme);
+    let unreadable = || format!("{scheme}://(unreadable URL)");
+    let Ok(mut parsed) = url::Url::parse(raw) else {
+        return unreadable();
+    };
+    // An `@` left in the path: the password held a bare `/` (or `?`, `#`).
+    if parsed.path().contains('@') {
+        return unreadable();
+    }
+    if parsed.password().is_some() {
+        // A URL with a password has a host, so this cannot fail.
+        let _ = parsed.set_password(Some("***"));
+    }
+    if parsed
+        .query_pairs()
+        .any(|(k, _)| SECRET_PARAMETERS.contains(&k.as_ref()))
+    {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if SECRET_PARAMETERS.contains(&k.as_ref()) {
+                    "***".to_owned()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.to_string()
 }
 
 /// A pooled connection, flagged when it lost its server so the pool drops
@@ -555,11 +589,22 @@ mod tests {
             assert!(!format!("{url:?}").contains(secret), "{url:?}");
         }
         assert_eq!(redact("sqlite://data/garage.db"), "sqlite://data/garage.db");
+        // A password libpq reads from the query.
+        let shown = redact("postgres://app@db/fleet?password=s3cret&sslmode=require");
+        assert!(
+            !shown.contains("s3cret") && shown.contains("sslmode=require"),
+            "{shown}"
+        );
+        // Digits then a bare /: a URL parser takes a port and a path.
+        assert_eq!(
+            redact("postgres://app:1234/x@db/fleet"),
+            "postgres://(unreadable URL)"
+        );
     }
 
     #[test]
     fn libpq_gets_no_gssapi_unless_asked() {
-        let url = |raw: &str| DatabaseUrl::parse(raw).unwrap().libpq_url().into_owned();
+        let url = |raw: &str| DatabaseUrl::parse(raw).unwrap().libpq_url();
         assert_eq!(
             url("postgres://u@db/fleet"),
             "postgres://u@db/fleet?gssencmode=disable"
@@ -571,6 +616,16 @@ mod tests {
         assert_eq!(
             url("postgres://u@db/fleet?gssencmode=require"),
             "postgres://u@db/fleet?gssencmode=require"
+        );
+        assert_eq!(
+            url("postgres://u@db/fleet?"),
+            "postgres://u@db/fleet?gssencmode=disable",
+            "a trailing ? is no empty pair"
+        );
+        assert_eq!(
+            url("postgres://u@db/fleet?application_name=x_gssencmode=y"),
+            "postgres://u@db/fleet?application_name=x_gssencmode=y&gssencmode=disable",
+            "only the key itself counts"
         );
     }
 

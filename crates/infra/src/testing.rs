@@ -46,8 +46,7 @@ pub fn with_database(url: &str, name: &str) -> String {
 /// A connection to the maintenance database, without GSSAPI (see
 /// `DatabaseUrl::libpq_url`).
 fn establish_admin(url: &str) -> diesel::ConnectionResult<PgConnection> {
-    let separator = if url.contains('?') { '&' } else { '?' };
-    PgConnection::establish(&format!("{url}{separator}gssencmode=disable"))
+    PgConnection::establish(&crate::db::without_gssapi(url))
 }
 
 fn admin() -> PgConnection {
