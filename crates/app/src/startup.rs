@@ -297,9 +297,10 @@ fn serve(
     let metrics_apart = metrics_listener.is_some();
     let app_metrics = metrics.clone();
     let mut server = HttpServer::new(move || {
+        // The API's configure() registers the edge for the whole app, the
+        // admin-only /metrics route included.
         let app = App::new()
             .app_data(pools.clone())
-            .app_data(web::Data::new(edge.clone()))
             .app_data(app_metrics.clone());
         // The last wrapped runs first: logs and metrics see every answer,
         // CORS answers preflights before any guard.

@@ -79,11 +79,6 @@ impl Edge {
         lockouts.insert(address, now + for_);
     }
 
-    /// Budgets shared by every instance are degraded to this one's.
-    pub fn limits_degraded(&self) -> bool {
-        self.budgets.degraded()
-    }
-
     /// What a caller without a key may do: write while the server is open
     /// (no key exists), read unless reads are protected, else nothing. When
     /// the key store cannot tell, the server is taken as closed.

@@ -279,11 +279,6 @@ impl Principal {
         self.scope.is_some_and(|s| s >= needed)
     }
 
-    /// May see and change `garage` and its vehicles.
-    pub fn reaches(&self, garage: GarageId) -> bool {
-        self.reach().allows(garage)
-    }
-
     pub fn reach(&self) -> Reach {
         self.garages
             .clone()
@@ -318,9 +313,11 @@ mod tests {
             scope: Some(Scope::Read),
             garages: Some(vec![GarageId::parse(3).unwrap()]),
         };
-        assert!(p.reaches(GarageId::parse(3).unwrap()));
-        assert!(!p.reaches(GarageId::parse(4).unwrap()));
-        assert!(Principal::anonymous(Some(Scope::Read)).reaches(GarageId::parse(4).unwrap()));
+        assert!(p.reach().allows(GarageId::parse(3).unwrap()));
+        assert!(!p.reach().allows(GarageId::parse(4).unwrap()));
+        assert!(Principal::anonymous(Some(Scope::Read))
+            .reach()
+            .allows(GarageId::parse(4).unwrap()));
     }
 
     #[test]
