@@ -342,9 +342,10 @@ export interface components {
              */
             vehicle_count: number;
         };
-        /** @description A page of garages; `next_cursor` is `null` on the last page. */
+        /** @description A page of garages. */
         GaragePage: {
             items: components["schemas"]["GarageBody"][];
+            /** @description Where the next page starts; `null` on the last page. */
             next_cursor?: string | null;
         };
         ImportBody: {
@@ -498,9 +499,10 @@ export interface components {
             /** Format: int32 */
             year: number;
         };
-        /** @description A page of vehicles; `next_cursor` is `null` on the last page. */
+        /** @description A page of vehicles. */
         VehiclePage: {
             items: components["schemas"]["VehicleBody"][];
+            /** @description Where the next page starts; `null` on the last page. */
             next_cursor?: string | null;
         };
     };

@@ -3,4 +3,4 @@
 pub(crate) mod handlers;
 mod wire;
 
-pub use wire::{CreateGarage, GarageBody, GarageQuery, UpdateGarage};
+pub use wire::{CreateGarage, GarageBody, GaragePage, GarageQuery, UpdateGarage};

@@ -7,29 +7,11 @@ use std::sync::OnceLock;
 
 use actix_web::http::header::ContentType;
 use actix_web::HttpResponse;
-use serde::Serialize;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
-use utoipa::{Modify, OpenApi, ToSchema};
-
-use crate::garages::GarageBody;
-use crate::vehicles::VehicleBody;
-
-/// A page of garages; `next_cursor` is `null` on the last page.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct GaragePage {
-    pub items: Vec<GarageBody>,
-    pub next_cursor: Option<String>,
-}
-
-/// A page of vehicles; `next_cursor` is `null` on the last page.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct VehiclePage {
-    pub items: Vec<VehicleBody>,
-    pub next_cursor: Option<String>,
-}
+use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(

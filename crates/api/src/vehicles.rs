@@ -10,5 +10,6 @@ mod wire;
 pub use csv::{csv_rows, IMPORT_COLUMNS};
 pub use import::{ImportBody, MAX_IMPORT_BYTES};
 pub use wire::{
-    CreateVehicle, ExportFormat, ExportQuery, ImportQuery, UpdateVehicle, VehicleBody, VehicleQuery,
+    CreateVehicle, ExportFormat, ExportQuery, ImportQuery, UpdateVehicle, VehicleBody, VehiclePage,
+    VehicleQuery,
 };

@@ -3,8 +3,8 @@
 //! each area's `wire.rs`, collecting every bad field at once; nothing else
 //! reaches the domain.
 
-use garage_domain::{FieldErrors, Limit, Page, PageRequest, ValueError};
-use serde::{Deserialize, Deserializer, Serialize};
+use garage_domain::{FieldErrors, Limit, PageRequest, ValueError};
+use serde::{Deserialize, Deserializer};
 use utoipa::IntoParams;
 
 use crate::problem::ApiError;
@@ -108,24 +108,32 @@ impl PageQuery {
     }
 }
 
-/// A page of a list: `next_cursor` is `null` on the last page.
-#[derive(Debug, Serialize)]
-pub struct PageBody<T> {
-    items: Vec<T>,
-    next_cursor: Option<String>,
-}
-
-impl<T> PageBody<T> {
-    pub fn from_page<E>(page: Page<E>) -> Self
-    where
-        T: From<E>,
-    {
-        Self {
-            items: page.items.into_iter().map(T::from).collect(),
-            next_cursor: page.next_after.map(|id| id.to_string()),
+/// Declares the page type of a list: the body handlers send and the schema
+/// the OpenAPI document shows are one type.
+macro_rules! page_of {
+    ($(#[$doc:meta])* $page:ident of $item:ty) => {
+        $(#[$doc])*
+        #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+        pub struct $page {
+            items: Vec<$item>,
+            /// Where the next page starts; `null` on the last page.
+            next_cursor: Option<String>,
         }
-    }
+
+        impl $page {
+            pub fn from_page<E>(page: garage_domain::Page<E>) -> Self
+            where
+                $item: From<E>,
+            {
+                Self {
+                    items: page.items.into_iter().map(<$item>::from).collect(),
+                    next_cursor: page.next_after.map(|id| id.to_string()),
+                }
+            }
+        }
+    };
 }
+pub(crate) use page_of;
 
 #[cfg(test)]
 mod tests {

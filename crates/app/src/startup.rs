@@ -20,6 +20,7 @@ use garage_infra::{
     DieselVehicleRepository, LocalBudgets, PoolOptions, SharedBudgets,
 };
 use secrecy::ExposeSecret;
+use tracing_actix_web::TracingLogger;
 
 use crate::headers;
 use crate::metrics::{self, Metrics};
@@ -309,7 +310,8 @@ fn serve(
             .wrap(cors(&origins))
             .wrap(headers::security_headers(secure))
             .wrap(Compress::default())
-            .wrap(from_fn(telemetry::log_request))
+            .wrap(from_fn(telemetry::measure))
+            .wrap(TracingLogger::<telemetry::RequestSpan>::new())
             .configure(garage_api::configure(
                 fleet.clone(),
                 idempotency.clone(),

@@ -1,19 +1,21 @@
 //! Logs: pretty in a terminal, JSON for collectors; one line per request,
 //! every line of a request carrying its request id.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::HeaderValue;
 use actix_web::middleware::Next;
-use tracing::Instrument;
+use actix_web::{web, Error, HttpMessage};
+use garage_api::edge::RequestId;
+pub use garage_api::edge::REQUEST_ID;
+use tracing::Span;
+use tracing_actix_web::RootSpanBuilder;
 use tracing_subscriber::EnvFilter;
 
 use crate::metrics::Metrics;
 use crate::settings::{LogFormat, LogSettings};
-
-pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Installs the global subscriber; `RUST_LOG`, when set, overrides the level.
 pub fn init(settings: &LogSettings) {
@@ -31,107 +33,92 @@ pub fn init(settings: &LogSettings) {
     };
 }
 
-/// A client's id when it is short and plain, else a new one: ids end up in
-/// logs, so nothing else is trusted.
-fn request_id(req: &ServiceRequest) -> String {
-    req.headers()
-        .get(&REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .filter(|id| {
-            (1..=64).contains(&id.len())
-                && id
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-        })
-        .map_or_else(new_request_id, str::to_owned)
-}
+/// The root span of every request (through `tracing-actix-web`): every
+/// line logged while serving it, its streamed body included, carries the
+/// request id. Once answered, one line: method, route template, status,
+/// latency, bytes. Never bodies, query strings or headers, which may carry
+/// secrets.
+#[derive(Debug)]
+pub struct RequestSpan;
 
-/// A random (v4) UUID, as 32 hex digits.
-fn new_request_id() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
-}
+/// When the request started, for its latency.
+#[derive(Clone, Copy)]
+struct Started(Instant);
 
-/// Gives each request an id (`X-Request-Id`, on the response too) and logs
-/// it once answered: method, route template, status, latency, bytes. Never
-/// bodies, query strings or headers, which may carry secrets.
-pub async fn log_request(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let started = Instant::now();
-    let id = request_id(&req);
-    let method = req.method().clone();
-    let metrics = req.app_data::<actix_web::web::Data<Metrics>>().cloned();
-    if let Some(m) = &metrics {
-        m.started();
+impl RootSpanBuilder for RequestSpan {
+    fn on_request_start(req: &ServiceRequest) -> Span {
+        let id = RequestId::of(req.request());
+        req.extensions_mut().insert(Started(Instant::now()));
+        tracing::info_span!("request", request_id = %id)
     }
-    let span = tracing::info_span!("request", request_id = %id);
-    let mut response = match next.call(req).instrument(span.clone()).await {
-        Ok(response) => response,
-        Err(err) => {
-            if let Some(m) = &metrics {
-                m.finished(
-                    method.as_str(),
-                    "(failed)",
-                    500,
-                    started.elapsed().as_secs_f64(),
-                );
+
+    fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
+        let _entered = span.enter();
+        let (req, route, status, bytes) = match outcome {
+            Ok(response) => (
+                response.request(),
+                response
+                    .request()
+                    .match_pattern()
+                    .unwrap_or_else(|| "(unmatched)".into()),
+                response.status().as_u16(),
+                match response.response().body().size() {
+                    BodySize::Sized(n) => n,
+                    _ => 0,
+                },
+            ),
+            // A middleware failed outright; actix answers it with a 500.
+            Err(_) => {
+                tracing::error!(status = 500, "request failed before any answer");
+                return;
             }
-            return Err(err);
-        }
-    };
-    let route = response
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| "(unmatched)".into());
-    let status = response.status().as_u16();
-    let elapsed = started.elapsed();
-    if let Some(m) = &metrics {
-        m.finished(method.as_str(), &route, status, elapsed.as_secs_f64());
-    }
-    // Whole microseconds, shown in milliseconds.
-    let latency_ms = elapsed.as_micros() as f64 / 1000.0;
-    let bytes = match response.response().body().size() {
-        BodySize::Sized(n) => n,
-        _ => 0,
-    };
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(REQUEST_ID, value);
-    }
-    span.in_scope(|| {
+        };
+        let elapsed = req
+            .extensions()
+            .get::<Started>()
+            .map_or(Duration::ZERO, |started| started.0.elapsed());
+        let method = req.method();
+        // Whole microseconds, shown in milliseconds.
+        let latency_ms = elapsed.as_micros() as f64 / 1000.0;
         if status >= 500 {
             tracing::error!(%method, %route, status, latency_ms, bytes, "request");
         } else {
             tracing::info!(%method, %route, status, latency_ms, bytes, "request");
         }
-    });
-    Ok(response)
+    }
 }
 
-#[cfg(test)]
-mod tests {
-    use actix_web::test::TestRequest;
-
-    use super::*;
-
-    #[test]
-    fn plain_client_ids_are_kept_and_others_replaced() {
-        let kept = TestRequest::default()
-            .insert_header(("x-request-id", "abc-123_x.y"))
-            .to_srv_request();
-        assert_eq!(request_id(&kept), "abc-123_x.y");
-        for bad in ["", "has space", "semi;colon", &"x".repeat(65)] {
-            let req = TestRequest::default()
-                .insert_header(("x-request-id", bad))
-                .to_srv_request();
-            let id = request_id(&req);
-            assert_eq!(id.len(), 32, "{bad:?}");
-            assert_ne!(id, bad);
+/// Counts the request in the metrics, and sends its id back in
+/// `X-Request-Id`.
+pub async fn measure(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let started = Instant::now();
+    let id = RequestId::of(req.request());
+    let method = req.method().clone();
+    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
+    if let Some(m) = &metrics {
+        m.started();
+    }
+    let outcome = next.call(req).await;
+    let seconds = started.elapsed().as_secs_f64();
+    let mut response = match outcome {
+        Ok(response) => response,
+        Err(err) => {
+            if let Some(m) = &metrics {
+                m.finished(method.as_str(), "(failed)", 500, seconds);
+            }
+            return Err(err);
         }
+    };
+    if let Some(m) = &metrics {
+        let route = response.request().match_pattern();
+        let route = route.as_deref().unwrap_or("(unmatched)");
+        m.finished(method.as_str(), route, response.status().as_u16(), seconds);
     }
-
-    #[test]
-    fn new_ids_differ() {
-        assert_ne!(new_request_id(), new_request_id());
+    if let Ok(value) = HeaderValue::from_str(id.as_str()) {
+        response.headers_mut().insert(REQUEST_ID, value);
     }
+    Ok(response)
 }

@@ -6,21 +6,21 @@ use garage_domain::{FleetService, GarageId};
 
 use crate::conditional::{not_modified, tagged, Precondition};
 
-use super::wire::{CreateGarage, GarageBody, GarageQuery, UpdateGarage};
+use super::wire::{CreateGarage, GarageBody, GaragePage, GarageQuery, UpdateGarage};
 use crate::problem::ApiError;
-use crate::vehicles::VehicleBody;
-use crate::wire::{PageBody, PageQuery};
+use crate::vehicles::VehiclePage;
+use crate::wire::PageQuery;
 
 type Result<T = HttpResponse> = std::result::Result<T, ApiError>;
 
 /// Lists garages in id order, a page at a time.
 #[utoipa::path(get, path = "/api/v1/garages", tag = "garages", operation_id = "list_garages",
     params(GarageQuery),
-    responses((status = 200, description = "A page of garages", body = crate::openapi::GaragePage)))]
+    responses((status = 200, description = "A page of garages", body = GaragePage)))]
 pub(crate) async fn list(fleet: crate::edge::Fleet, query: web::Query<GarageQuery>) -> Result {
     let (filter, page) = query.into_inner().try_into_domain()?;
     let page = fleet.list_garages(filter, page).await?;
-    crate::body::json(HttpResponse::Ok(), &PageBody::<GarageBody>::from_page(page))
+    crate::body::json(HttpResponse::Ok(), &GaragePage::from_page(page))
 }
 
 /// Creates a garage.
@@ -122,7 +122,7 @@ pub(crate) async fn delete(
 #[utoipa::path(get, path = "/api/v1/garages/{id}/vehicles", tag = "garages", operation_id = "list_garage_vehicles",
     params(("id" = i64, Path, description = "The garage's id"), PageQuery),
     responses(
-        (status = 200, description = "A page of its vehicles", body = crate::openapi::VehiclePage),
+        (status = 200, description = "A page of its vehicles", body = VehiclePage),
         (status = 404, description = "No such garage", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn vehicles(
@@ -134,10 +134,7 @@ pub(crate) async fn vehicles(
     let page = fleet
         .garage_vehicles(garage_id(id.into_inner())?, page)
         .await?;
-    crate::body::json(
-        HttpResponse::Ok(),
-        &PageBody::<VehicleBody>::from_page(page),
-    )
+    crate::body::json(HttpResponse::Ok(), &VehiclePage::from_page(page))
 }
 
 /// The garage a path names: an id that cannot exist names none.

@@ -146,3 +146,8 @@ impl From<Garage> for GarageBody {
         }
     }
 }
+
+crate::wire::page_of! {
+    /// A page of garages.
+    GaragePage of GarageBody
+}

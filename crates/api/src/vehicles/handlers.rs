@@ -6,23 +6,19 @@ use garage_domain::{FleetService, VehicleId};
 
 use crate::conditional::{not_modified, tagged, Precondition};
 
-use super::wire::{CreateVehicle, UpdateVehicle, VehicleBody, VehicleQuery};
+use super::wire::{CreateVehicle, UpdateVehicle, VehicleBody, VehiclePage, VehicleQuery};
 use crate::problem::ApiError;
-use crate::wire::PageBody;
 
 type Result<T = HttpResponse> = std::result::Result<T, ApiError>;
 
 /// Lists vehicles in id order, a page at a time; every filter given must match.
 #[utoipa::path(get, path = "/api/v1/vehicles", tag = "vehicles", operation_id = "list_vehicles",
     params(VehicleQuery),
-    responses((status = 200, description = "A page of vehicles", body = crate::openapi::VehiclePage)))]
+    responses((status = 200, description = "A page of vehicles", body = VehiclePage)))]
 pub(crate) async fn list(fleet: crate::edge::Fleet, query: web::Query<VehicleQuery>) -> Result {
     let (filter, page) = query.into_inner().try_into_domain()?;
     let page = fleet.list_vehicles(filter, page).await?;
-    crate::body::json(
-        HttpResponse::Ok(),
-        &PageBody::<VehicleBody>::from_page(page),
-    )
+    crate::body::json(HttpResponse::Ok(), &VehiclePage::from_page(page))
 }
 
 /// Registers a vehicle in a garage with room for it, under a plate (and

@@ -254,3 +254,8 @@ impl From<Vehicle> for VehicleBody {
         }
     }
 }
+
+crate::wire::page_of! {
+    /// A page of vehicles.
+    VehiclePage of VehicleBody
+}
