@@ -4,6 +4,29 @@
  */
 
 export interface paths {
+    "/api/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every change, oldest first, in the order the changes committed: a client
+         *     that resumes from `next_cursor` never misses an event, even when writes
+         *     commit out of order. Events about API keys are shown to admin keys that
+         *     reach every garage.
+         * @description Needs the `read` scope.
+         */
+        get: operations["list_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/garages": {
         parameters: {
             query?: never;
@@ -54,6 +77,27 @@ export interface paths {
          * @description Needs the `write` scope.
          */
         patch: operations["update_garage"];
+        trace?: never;
+    };
+    "/api/v1/garages/{id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A garage's own changes and the vehicles moved into or out of it, newest
+         *     first; still there once it is deleted.
+         * @description Needs the `read` scope.
+         */
+        get: operations["garage_history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/garages/{id}/vehicles": {
@@ -255,10 +299,39 @@ export interface paths {
         patch: operations["update_vehicle"];
         trace?: never;
     };
+    "/api/v1/vehicles/{id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A vehicle's changes, newest first; still there once it is deleted.
+         * @description Needs the `read` scope.
+         */
+        get: operations["vehicle_history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description Who made a change: `key_id` and the key's name, or `anonymous` (no key),
+         *     or `cli` (the command line).
+         */
+        ActorBody: {
+            /** Format: int64 */
+            key_id?: number | null;
+            name: string;
+        };
         CreateGarage: {
             /**
              * @description Trimmed; 1 to 200 characters.
@@ -321,6 +394,57 @@ export interface components {
              * @example gar_Xy3kP9aQ2mN7vB1cD4eF6gH8jK0lM5nO7pQ9rS1tU3
              */
             secret: string;
+        };
+        /** @description Something that happened: one per write. */
+        EventBody: {
+            actor: components["schemas"]["ActorBody"];
+            /**
+             * @description `{"field": {"from": …, "to": …}}` for a change; the whole entity
+             *     for a creation or a deletion.
+             */
+            changes: Record<string, never>;
+            /**
+             * Format: int64
+             * @description For a move, the garage the vehicle left.
+             */
+            from_garage_id?: number | null;
+            /**
+             * Format: int64
+             * @description The garage it concerns; for a move, the garage the vehicle went to.
+             */
+            garage_id?: number | null;
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            key_id?: number | null;
+            /** Format: date-time */
+            occurred_at: string;
+            /** @description The `X-Request-Id` of the request that made the change. */
+            request_id?: string | null;
+            /**
+             * @description `garage.created`, `garage.updated`, `garage.deleted`,
+             *     `vehicle.created`, `vehicle.updated`, `vehicle.moved`,
+             *     `vehicle.deleted`, `key.created` or `key.revoked`.
+             * @example vehicle.moved
+             */
+            type: string;
+            /** Format: int64 */
+            vehicle_id?: number | null;
+        };
+        /** @description A page of the feed, oldest first. */
+        EventFeed: {
+            items: components["schemas"]["EventBody"][];
+            /**
+             * @description Where to resume: always set, on the last page too (then it points
+             *     past the last event returned, or stays where the read started).
+             */
+            next_cursor: string;
+        };
+        /** @description A page of a history, newest first. */
+        EventPage: {
+            items: components["schemas"]["EventBody"][];
+            /** @description Where the next page starts; `null` on the last page. */
+            next_cursor?: string | null;
         };
         GarageBody: {
             address: string;
@@ -514,6 +638,97 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    list_events: {
+        parameters: {
+            query?: {
+                /** @description The `next_cursor` of the previous read; from the start when absent. */
+                after?: string;
+                /** @description Events per page, 1 to 200; 50 when absent. */
+                limit?: number;
+                /** @description Only these types, comma-separated (e.g. `vehicle.moved,vehicle.created`). */
+                type?: string;
+                /** @description Only events of this garage (a move counts for both garages). */
+                garage_id?: number;
+                /** @description Only events of this vehicle. */
+                vehicle_id?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Events after the cursor */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventFeed"];
+                };
+            };
+            /** @description Malformed request: unreadable JSON or header, bad query or path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An invalid API key, or none where one is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the `read` scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request budget spent (or too many failed authentications from this address); see `Retry-After`, `RateLimit` and `RateLimit-Policy` */
+            429: {
+                headers: {
+                    /** @description What is left of it, e.g. `"requests";r=0;t=1`; every API response carries it */
+                    RateLimit?: string;
+                    /** @description The budget spent, e.g. `"requests";q=100;w=2` (draft-ietf-httpapi-ratelimit-headers-10); every API response carries it */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before the next request */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Failed on the server's side (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_garages: {
         parameters: {
             query?: {
@@ -1065,6 +1280,103 @@ export interface operations {
             };
             /** @description Invalid fields */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request budget spent (or too many failed authentications from this address); see `Retry-After`, `RateLimit` and `RateLimit-Policy` */
+            429: {
+                headers: {
+                    /** @description What is left of it, e.g. `"requests";r=0;t=1`; every API response carries it */
+                    RateLimit?: string;
+                    /** @description The budget spent, e.g. `"requests";q=100;w=2` (draft-ietf-httpapi-ratelimit-headers-10); every API response carries it */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before the next request */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Failed on the server's side (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    garage_history: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1 to 200; 50 when absent. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The garage's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of its events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventPage"];
+                };
+            };
+            /** @description Malformed request: unreadable JSON or header, bad query or path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An invalid API key, or none where one is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the `read` scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such garage, nor any trace of one */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2376,6 +2688,103 @@ export interface operations {
             };
             /** @description Invalid fields or an unknown garage */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request budget spent (or too many failed authentications from this address); see `Retry-After`, `RateLimit` and `RateLimit-Policy` */
+            429: {
+                headers: {
+                    /** @description What is left of it, e.g. `"requests";r=0;t=1`; every API response carries it */
+                    RateLimit?: string;
+                    /** @description The budget spent, e.g. `"requests";q=100;w=2` (draft-ietf-httpapi-ratelimit-headers-10); every API response carries it */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before the next request */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Failed on the server's side (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    vehicle_history: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1 to 200; 50 when absent. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The vehicle's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of its events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventPage"];
+                };
+            };
+            /** @description Malformed request: unreadable JSON or header, bad query or path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An invalid API key, or none where one is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the `read` scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such vehicle, nor any trace of one */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -9,7 +9,7 @@ use garage_domain::{Error, FieldErrors, GarageId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::edge::{Caller, Edge};
+use crate::edge::{Author, Caller, Edge};
 use crate::problem::ApiError;
 
 type Result<T = HttpResponse> = std::result::Result<T, ApiError>;
@@ -201,10 +201,11 @@ pub(crate) async fn list_keys(edge: web::Data<Edge>) -> Result {
     ))]
 pub(crate) async fn create_key(
     edge: web::Data<Edge>,
+    author: Author,
     body: crate::body::JsonObject<CreateKey>,
 ) -> Result {
     let (name, scope, garages) = body.0.try_into_domain()?;
-    let (key, secret) = match edge.access.create(name, scope, garages).await {
+    let (key, secret) = match edge.access.create(name, scope, garages, author.0).await {
         Ok(created) => created,
         Err(Error::UnknownGarage(id)) => {
             return Err(ApiError::invalid(
@@ -235,10 +236,14 @@ pub(crate) async fn create_key(
         (status = 200, description = "The revoked key", body = KeyBody),
         (status = 404, description = "No such key", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
-pub(crate) async fn revoke_key(edge: web::Data<Edge>, id: web::Path<i64>) -> Result {
+pub(crate) async fn revoke_key(
+    edge: web::Data<Edge>,
+    author: Author,
+    id: web::Path<i64>,
+) -> Result {
     let raw = id.into_inner();
     let id = KeyId::parse(raw)
         .map_err(|_| ApiError::NotFound(format!("API key {raw} does not exist")))?;
-    let key = edge.access.revoke(id).await?;
+    let key = edge.access.revoke(id, author.0).await?;
     crate::body::json(HttpResponse::Ok(), &KeyBody::from(key))
 }

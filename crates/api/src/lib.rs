@@ -5,6 +5,7 @@ mod access;
 mod body;
 mod conditional;
 pub mod edge;
+pub mod events;
 pub mod garages;
 pub mod idempotency;
 pub mod openapi;

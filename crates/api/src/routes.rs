@@ -8,6 +8,7 @@ use actix_web::http::Method;
 use actix_web::middleware::from_fn;
 use actix_web::web;
 use garage_domain::access::Scope;
+use garage_domain::events::EventService;
 use garage_domain::{FleetService, IdempotencyStore};
 
 use crate::edge::Edge;
@@ -159,6 +160,9 @@ routes! {
     read (vehicles::export) export,
     upload[crate::vehicles::MAX_IMPORT_BYTES] (vehicles::import) import,
     read (vehicles::handlers) show,
+    read (events::handlers) vehicle_history,
+    read (events::handlers) garage_history,
+    read (events::handlers) feed,
     write (vehicles::handlers) update,
     write (vehicles::handlers) delete,
 }
@@ -171,11 +175,13 @@ routes! {
 /// path that reached them.
 pub fn configure(
     service: FleetService,
+    events: EventService,
     keys: Arc<dyn IdempotencyStore>,
     edge: Edge,
 ) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         cfg.app_data(web::Data::new(service))
+            .app_data(web::Data::new(events))
             .app_data(web::Data::new(keys))
             .app_data(web::Data::new(edge))
             .app_data(

@@ -33,6 +33,7 @@ macro_rules! app {
     ($garages:expr, $vehicles:expr) => {
         test::init_service(App::new().configure(garage_api::configure(
             FleetService::new(Arc::new($garages), Arc::new($vehicles)),
+            common::no_events(),
             Arc::new(MockIdempotencyStore::new()),
             common::open_edge(),
         )))
@@ -90,11 +91,11 @@ async fn creating_a_vehicle_answers_201_with_its_location_and_canonical_plate() 
     let mut vehicles = MockVehicleRepository::new();
     vehicles
         .expect_create()
-        .withf(|v| {
+        .withf(|v, _| {
             v.license_plate.as_str() == "AB123CD" && v.garage_id == GarageId::parse(1).unwrap()
         })
         .times(1)
-        .returning(|v| Ok(vehicle_from(42, v)));
+        .returning(|v, _| Ok(vehicle_from(42, v)));
     let app = app!(MockGarageRepository::new(), vehicles);
     let (status, content_type, location, body) = call!(
         app,
@@ -177,7 +178,7 @@ async fn a_taken_plate_is_409_naming_the_field() {
     let mut vehicles = MockVehicleRepository::new();
     vehicles
         .expect_create()
-        .returning(|v| Err(Error::DuplicatePlate(v.license_plate)));
+        .returning(|v, _| Err(Error::DuplicatePlate(v.license_plate)));
     let app = app!(MockGarageRepository::new(), vehicles);
     let (status, content_type, _, body) = call!(
         app,
@@ -195,7 +196,7 @@ async fn a_taken_plate_is_409_naming_the_field() {
 async fn a_full_garage_is_409_and_an_unknown_one_422() {
     let mut vehicles = MockVehicleRepository::new();
     let mut calls = 0;
-    vehicles.expect_create().times(2).returning(move |v| {
+    vehicles.expect_create().times(2).returning(move |v, _| {
         calls += 1;
         if calls == 1 {
             Err(Error::GarageFull {
@@ -279,7 +280,7 @@ async fn missing_resources_bad_ids_and_unknown_routes_are_problems() {
     let mut vehicles = MockVehicleRepository::new();
     vehicles
         .expect_delete()
-        .returning(|id, _| Err(Error::VehicleNotFound(id)));
+        .returning(|id, _, _| Err(Error::VehicleNotFound(id)));
     let app = app!(garages, vehicles);
     for (req, expected) in [
         (test::TestRequest::get().uri("/api/v1/garages/7"), 404),
@@ -301,7 +302,7 @@ async fn missing_resources_bad_ids_and_unknown_routes_are_problems() {
 #[actix_web::test]
 async fn deleting_a_garage_answers_204_or_409_when_it_holds_vehicles() {
     let mut garages = MockGarageRepository::new();
-    garages.expect_delete().returning(|id, _| {
+    garages.expect_delete().returning(|id, _, _| {
         if id == GarageId::parse(1).unwrap() {
             Ok(())
         } else {
@@ -326,8 +327,8 @@ async fn patching_a_garage_capacity_below_its_count_is_409() {
     let mut garages = MockGarageRepository::new();
     garages
         .expect_update()
-        .withf(|_, changes, _| changes.capacity == Some(Some(Capacity::parse(1).unwrap())))
-        .returning(|id, _, _| {
+        .withf(|_, changes, _, _| changes.capacity == Some(Some(Capacity::parse(1).unwrap())))
+        .returning(|id, _, _, _| {
             Err(Error::CapacityBelowCount {
                 garage: id,
                 capacity: 1,

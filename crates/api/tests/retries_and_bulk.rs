@@ -38,6 +38,7 @@ async fn api(
 ) -> impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {
     test::init_service(App::new().configure(garage_api::configure(
         FleetService::new(Arc::new(MockGarageRepository::new()), Arc::new(vehicles)),
+        common::no_events(),
         Arc::new(keys),
         common::open_edge(),
     )))
@@ -99,14 +100,14 @@ async fn if_match_reaches_the_store_and_a_stale_one_is_412() {
     let mut vehicles = MockVehicleRepository::new();
     vehicles
         .expect_update()
-        .withf(|_, _, expected| *expected == Some(Version::new(7)))
+        .withf(|_, _, expected, _| *expected == Some(Version::new(7)))
         .times(1)
-        .returning(|id, _, _| Ok(vehicle(id.get(), 8)));
+        .returning(|id, _, _, _| Ok(vehicle(id.get(), 8)));
     vehicles
         .expect_delete()
-        .withf(|_, expected| *expected == Some(Version::new(6)))
+        .withf(|_, expected, _| *expected == Some(Version::new(6)))
         .times(1)
-        .returning(|_, _| Err(Error::Stale));
+        .returning(|_, _, _| Err(Error::Stale));
     let app = api(vehicles, MockIdempotencyStore::new()).await;
 
     let (status, headers, _) = send(
@@ -156,7 +157,7 @@ async fn a_bad_or_taken_vin_is_refused_by_field() {
     vehicles
         .expect_create()
         .times(1)
-        .returning(|v| Err(Error::DuplicateVin(v.vin.unwrap())));
+        .returning(|v, _| Err(Error::DuplicateVin(v.vin.unwrap())));
     let app = api(vehicles, MockIdempotencyStore::new()).await;
     let new = |vin: &str| {
         json!({"garage_id": 1, "brand": "Renault", "model": "Clio", "year": 2020,
@@ -212,7 +213,7 @@ async fn a_first_keyed_creation_runs_and_its_response_is_stored() {
     vehicles
         .expect_create()
         .times(1)
-        .returning(|v| Ok(vehicle_from(42, v)));
+        .returning(|v, _| Ok(vehicle_from(42, v)));
     let app = api(vehicles, keys).await;
     let (status, headers, body) = send(&app, creation()).await;
     assert_eq!(status, StatusCode::CREATED);
@@ -283,7 +284,7 @@ async fn a_failed_keyed_creation_releases_its_key() {
     let mut vehicles = MockVehicleRepository::new();
     vehicles
         .expect_create()
-        .returning(|v| Err(Error::DuplicatePlate(v.license_plate)));
+        .returning(|v, _| Err(Error::DuplicatePlate(v.license_plate)));
     let app = api(vehicles, keys).await;
     let (status, ..) = send(&app, creation()).await;
     assert_eq!(status, StatusCode::CONFLICT);
@@ -342,7 +343,7 @@ fn csv_import(body: &str) -> test::TestRequest {
 /// reports the bad ones.
 fn reading_store(seen: Arc<Mutex<Vec<ImportRow>>>) -> MockVehicleRepository {
     let mut vehicles = MockVehicleRepository::new();
-    vehicles.expect_import().returning(move |rows, dry_run| {
+    vehicles.expect_import().returning(move |rows, dry_run, _| {
         assert!(dry_run);
         let mut report = ImportReport::default();
         for row in rows {
@@ -621,7 +622,7 @@ async fn a_keyed_import_runs_once_and_a_dry_run_is_another_request() {
         });
     keys.expect_release().times(1).returning(|_| Ok(()));
     let mut vehicles = MockVehicleRepository::new();
-    vehicles.expect_import().returning(|rows, dry_run| {
+    vehicles.expect_import().returning(|rows, dry_run, _| {
         let rows = rows.count() as u64;
         Ok(ImportReport {
             rows,

@@ -138,7 +138,9 @@ pub async fn keys(
                         .collect::<anyhow::Result<Vec<_>>>()?,
                 )
             };
-            let (key, secret) = access.create(name, scope.into(), garages).await?;
+            let (key, secret) = access
+                .create(name, scope.into(), garages, cli_origin())
+                .await?;
             writeln!(
                 out,
                 "Created key {} \"{}\" ({}, garages: {}).",
@@ -178,7 +180,7 @@ pub async fn keys(
         }
         KeysCommand::Revoke { id } => {
             let id = KeyId::parse(id).map_err(|e| anyhow::anyhow!("key id {id}: {e}"))?;
-            let key = access.revoke(id).await?;
+            let key = access.revoke(id, cli_origin()).await?;
             writeln!(
                 out,
                 "Revoked key {} \"{}\" at {}.",
@@ -189,4 +191,9 @@ pub async fn keys(
         }
     }
     Ok(())
+}
+
+/// The command line's writes are recorded as made by `cli`.
+fn cli_origin() -> garage_domain::events::Origin {
+    garage_domain::events::Origin::new(garage_domain::events::Actor::cli(), None)
 }

@@ -14,10 +14,11 @@ use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
 use garage_api::edge::{self, Edge};
 use garage_domain::access::{AccessService, Budgets, Quota};
+use garage_domain::events::EventService;
 use garage_domain::{FleetService, IdempotencyStore, SystemClock};
 use garage_infra::{
-    Database, DatabaseUrl, DieselGarageRepository, DieselIdempotencyStore, DieselKeyRepository,
-    DieselVehicleRepository, LocalBudgets, PoolOptions, SharedBudgets,
+    Database, DatabaseUrl, DieselEventRepository, DieselGarageRepository, DieselIdempotencyStore,
+    DieselKeyRepository, DieselVehicleRepository, LocalBudgets, PoolOptions, SharedBudgets,
 };
 use secrecy::ExposeSecret;
 use tracing_actix_web::TracingLogger;
@@ -253,6 +254,8 @@ fn serve(
     };
     let garages = Arc::new(garages);
     let fleet = FleetService::new(garages.clone(), Arc::new(vehicles));
+    // The feed reads the primary: it must see every commit in order.
+    let events = EventService::new(Arc::new(DieselEventRepository::new(pools.primary.clone())));
     let idempotency: Arc<dyn IdempotencyStore> =
         Arc::new(DieselIdempotencyStore::new(pools.primary.clone()));
     tokio::spawn(purge_expired_keys(idempotency.clone()));
@@ -314,6 +317,7 @@ fn serve(
             .wrap(TracingLogger::<telemetry::RequestSpan>::new())
             .configure(garage_api::configure(
                 fleet.clone(),
+                events.clone(),
                 idempotency.clone(),
                 edge.clone(),
             ))

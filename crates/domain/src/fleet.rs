@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use crate::access::Reach;
 use crate::error::Error;
+use crate::events::Origin;
 use crate::garages::GarageRepository;
 use crate::values::{GarageId, Version};
 use crate::vehicles::VehicleRepository;
@@ -21,6 +22,8 @@ pub struct FleetService {
     /// What the caller may see: other garages, and their vehicles, do not
     /// exist for it (404, never 403, so their ids do not leak).
     pub(crate) reach: Reach,
+    /// Who its writes are made by, for their events.
+    pub(crate) origin: Origin,
 }
 
 impl std::fmt::Debug for FleetService {
@@ -51,6 +54,7 @@ impl FleetService {
             garages,
             vehicles,
             reach: Reach::Everything,
+            origin: Origin::anonymous(),
         }
     }
 
@@ -59,6 +63,15 @@ impl FleetService {
     pub fn within(&self, reach: Reach) -> Self {
         Self {
             reach,
+            ..self.clone()
+        }
+    }
+
+    /// The fleet whose writes `origin` makes.
+    #[must_use]
+    pub fn by(&self, origin: Origin) -> Self {
+        Self {
+            origin,
             ..self.clone()
         }
     }

@@ -1,5 +1,5 @@
 //! Garage's domain: validated values, the areas of the product (garages,
-//! vehicles, access), each with its entities, ports and rules, and the
+//! vehicles, access, events), each with its entities, ports and rules, and the
 //! fleet service built on them. It knows nothing of HTTP or SQL.
 //!
 //! A new area is a new folder beside the others: `<area>.rs` names what it
@@ -8,6 +8,7 @@
 pub mod access;
 pub mod clock;
 pub mod error;
+pub mod events;
 pub mod fleet;
 pub mod garages;
 pub mod idempotency;

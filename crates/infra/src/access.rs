@@ -5,9 +5,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use garage_domain::access::{ApiKey, KeyHash, KeyId, KeyRepository, NewApiKey, Scope};
+use garage_domain::events::{NewEvent, Origin};
 use garage_domain::{Error, GarageId};
 
 use crate::db::{Database, StoreError};
+use crate::events::record_one;
 use crate::schema::api_keys as keys;
 
 #[derive(Debug, Clone)]
@@ -86,22 +88,26 @@ fn load(conn: &mut crate::db::DbConnection, id: i64) -> Result<Option<ApiKey>, S
 
 #[async_trait]
 impl KeyRepository for DieselKeyRepository {
-    async fn create(&self, key: NewApiKey) -> Result<ApiKey, Error> {
+    async fn create(&self, key: NewApiKey, origin: Origin) -> Result<ApiKey, Error> {
         self.db
             .write(move |conn| {
-                let id: i64 = diesel::insert_into(keys::table)
-                    .values((
-                        keys::name.eq(key.name.as_str()),
-                        keys::prefix.eq(&key.prefix),
-                        keys::secret_hash.eq(key.hash.to_hex()),
-                        keys::scope.eq(key.scope.as_str()),
-                        keys::garage_ids.eq(garage_ids(key.garages.as_deref())),
-                        keys::created_at.eq(key.created_at.naive_utc()),
-                    ))
-                    .returning(keys::id)
-                    .get_result(conn)?;
-                load(conn, id)?
-                    .ok_or_else(|| Error::Internal(anyhow!("a created key vanished")).into())
+                conn.transaction(|conn| {
+                    let id: i64 = diesel::insert_into(keys::table)
+                        .values((
+                            keys::name.eq(key.name.as_str()),
+                            keys::prefix.eq(&key.prefix),
+                            keys::secret_hash.eq(key.hash.to_hex()),
+                            keys::scope.eq(key.scope.as_str()),
+                            keys::garage_ids.eq(garage_ids(key.garages.as_deref())),
+                            keys::created_at.eq(key.created_at.naive_utc()),
+                        ))
+                        .returning(keys::id)
+                        .get_result(conn)?;
+                    let key = load(conn, id)?
+                        .ok_or_else(|| Error::Internal(anyhow!("a created key vanished")))?;
+                    record_one(conn, &origin, NewEvent::key_created(&key))?;
+                    Ok(key)
+                })
             })
             .await
     }
@@ -135,17 +141,23 @@ impl KeyRepository for DieselKeyRepository {
             .await
     }
 
-    async fn revoke(&self, id: KeyId, at: DateTime<Utc>) -> Result<ApiKey, Error> {
+    async fn revoke(&self, id: KeyId, at: DateTime<Utc>, origin: Origin) -> Result<ApiKey, Error> {
         self.db
             .write(move |conn| {
-                diesel::update(
-                    keys::table
-                        .find(id.get())
-                        .filter(keys::revoked_at.is_null()),
-                )
-                .set(keys::revoked_at.eq(at.naive_utc()))
-                .execute(conn)?;
-                load(conn, id.get())?.ok_or_else(|| Error::KeyNotFound(id).into())
+                conn.transaction(|conn| {
+                    let revoked = diesel::update(
+                        keys::table
+                            .find(id.get())
+                            .filter(keys::revoked_at.is_null()),
+                    )
+                    .set(keys::revoked_at.eq(at.naive_utc()))
+                    .execute(conn)?;
+                    let key = load(conn, id.get())?.ok_or(Error::KeyNotFound(id))?;
+                    if revoked == 1 {
+                        record_one(conn, &origin, NewEvent::key_revoked(&key))?;
+                    }
+                    Ok(key)
+                })
             })
             .await
     }

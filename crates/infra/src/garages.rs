@@ -3,12 +3,14 @@
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel::result::DatabaseErrorKind;
+use garage_domain::events::{NewEvent, Origin};
 use garage_domain::{
     Error, Garage, GarageChanges, GarageFilter, GarageId, GarageRepository, NewGarage, Page,
     PageRequest, Version,
 };
 
 use crate::db::{violation, Database, DbConnection, StoreError};
+use crate::events::record_one;
 use crate::rows::{
     at_version, capacity_column, lower, now, GarageChangeset, GarageRow, NewGarageRow,
 };
@@ -55,6 +57,16 @@ fn load(conn: &mut DbConnection, id: GarageId) -> Result<Option<Garage>, StoreEr
         .find(id.get())
         .select(GarageRow::as_select())
         .first(conn)
+        .optional()?;
+    Ok(row.map(Garage::try_from).transpose().map_err(Error::from)?)
+}
+
+/// Locks garage `id` until the transaction ends and reads it.
+fn lock(conn: &mut DbConnection, id: GarageId) -> Result<Option<Garage>, StoreError> {
+    let row = diesel::update(garages::table.find(id.get()))
+        .set(garages::version.eq(garages::version))
+        .returning(garages::all_columns)
+        .get_result::<GarageRow>(conn)
         .optional()?;
     Ok(row.map(Garage::try_from).transpose().map_err(Error::from)?)
 }
@@ -114,22 +126,26 @@ impl GarageRepository for DieselGarageRepository {
         self.reads.run(move |conn| load(conn, id)).await
     }
 
-    async fn create(&self, garage: NewGarage) -> Result<Garage, Error> {
+    async fn create(&self, garage: NewGarage, origin: Origin) -> Result<Garage, Error> {
         self.db
             .write(move |conn| {
-                let at = now();
-                let row = diesel::insert_into(garages::table)
-                    .values(NewGarageRow {
-                        name: garage.name.as_str(),
-                        address: garage.address.as_str(),
-                        capacity: capacity_column(garage.capacity),
-                        vehicle_count: 0,
-                        created_at: at,
-                        updated_at: at,
-                    })
-                    .returning(garages::all_columns)
-                    .get_result::<GarageRow>(conn)?;
-                Ok(Garage::try_from(row).map_err(Error::from)?)
+                conn.transaction(|conn| {
+                    let at = now();
+                    let row = diesel::insert_into(garages::table)
+                        .values(NewGarageRow {
+                            name: garage.name.as_str(),
+                            address: garage.address.as_str(),
+                            capacity: capacity_column(garage.capacity),
+                            vehicle_count: 0,
+                            created_at: at,
+                            updated_at: at,
+                        })
+                        .returning(garages::all_columns)
+                        .get_result::<GarageRow>(conn)?;
+                    let garage = Garage::try_from(row).map_err(Error::from)?;
+                    record_one(conn, &origin, NewEvent::garage_created(&garage))?;
+                    Ok(garage)
+                })
             })
             .await
     }
@@ -139,10 +155,16 @@ impl GarageRepository for DieselGarageRepository {
         id: GarageId,
         changes: GarageChanges,
         expected: Option<Version>,
+        origin: Origin,
     ) -> Result<Garage, Error> {
         self.db
             .write(move |conn| {
                 conn.transaction(|conn| {
+                    // Locks the garage and reads it as it was, for the event.
+                    let before = match lock(conn, id)? {
+                        Some(before) => before,
+                        None => return Err(Error::GarageNotFound(id).into()),
+                    };
                     let capacity = changes.capacity.map(capacity_column);
                     // The count check and the write are one statement: the
                     // row lock it takes orders it with vehicle writes.
@@ -167,7 +189,13 @@ impl GarageRepository for DieselGarageRepository {
                     .get_result::<GarageRow>(conn)
                     .optional()?;
                     match row {
-                        Some(row) => Ok(Garage::try_from(row).map_err(Error::from)?),
+                        Some(row) => {
+                            let after = Garage::try_from(row).map_err(Error::from)?;
+                            if let Some(event) = NewEvent::garage_updated(&before, &after) {
+                                record_one(conn, &origin, event)?;
+                            }
+                            Ok(after)
+                        }
                         None => Err(Error::CapacityBelowCount {
                             garage: id,
                             capacity: bound as u32,
@@ -180,34 +208,48 @@ impl GarageRepository for DieselGarageRepository {
             .await
     }
 
-    async fn delete(&self, id: GarageId, expected: Option<Version>) -> Result<(), Error> {
+    async fn delete(
+        &self,
+        id: GarageId,
+        expected: Option<Version>,
+        origin: Origin,
+    ) -> Result<(), Error> {
         self.db
             .write(move |conn| {
-                let deleted = diesel::delete(
-                    garages::table
-                        .find(id.get())
-                        .filter(garages::vehicle_count.eq(0))
-                        .filter(at_version(garages::version, expected)),
-                )
-                .execute(conn)
-                .map_err(StoreError::from);
-                match deleted {
-                    Ok(1) => Ok(()),
-                    Ok(_) => Err(Error::GarageNotEmpty {
-                        garage: id,
-                        count: count_if_current(conn, id, expected)?,
-                    }
-                    .into()),
-                    // The foreign key is the last guard if a count ever drifts.
-                    Err(err) if violation(&err) == Some(DatabaseErrorKind::ForeignKeyViolation) => {
-                        Err(Error::GarageNotEmpty {
-                            garage: id,
-                            count: 1,
+                conn.transaction(|conn| {
+                    let deleted = diesel::delete(
+                        garages::table
+                            .find(id.get())
+                            .filter(garages::vehicle_count.eq(0))
+                            .filter(at_version(garages::version, expected)),
+                    )
+                    .returning(garages::all_columns)
+                    .get_result::<GarageRow>(conn)
+                    .optional()
+                    .map_err(StoreError::from);
+                    match deleted {
+                        Ok(Some(row)) => {
+                            let garage = Garage::try_from(row).map_err(Error::from)?;
+                            record_one(conn, &origin, NewEvent::garage_deleted(&garage))
                         }
-                        .into())
+                        Ok(None) => Err(Error::GarageNotEmpty {
+                            garage: id,
+                            count: count_if_current(conn, id, expected)?,
+                        }
+                        .into()),
+                        // The foreign key is the last guard if a count ever drifts.
+                        Err(err)
+                            if violation(&err) == Some(DatabaseErrorKind::ForeignKeyViolation) =>
+                        {
+                            Err(Error::GarageNotEmpty {
+                                garage: id,
+                                count: 1,
+                            }
+                            .into())
+                        }
+                        Err(err) => Err(err),
                     }
-                    Err(err) => Err(err),
-                }
+                })
             })
             .await
     }

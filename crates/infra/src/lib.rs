@@ -3,6 +3,7 @@
 
 mod access;
 mod db;
+mod events;
 mod garages;
 mod idempotency;
 mod limits;
@@ -15,6 +16,7 @@ pub mod testing;
 
 pub use access::DieselKeyRepository;
 pub use db::{Backend, Database, DatabaseUrl, PoolOptions, PoolStats};
+pub use events::DieselEventRepository;
 pub use garages::DieselGarageRepository;
 pub use idempotency::DieselIdempotencyStore;
 pub use limits::{LocalBudgets, SharedBudgets};

@@ -54,3 +54,21 @@ diesel::table! {
         revoked_at -> Nullable<Timestamp>,
     }
 }
+
+diesel::table! {
+    events (id) {
+        id -> BigInt,
+        tx -> BigInt,
+        #[sql_name = "type"]
+        kind -> Text,
+        occurred_at -> Timestamp,
+        actor_key_id -> Nullable<BigInt>,
+        actor_name -> Text,
+        request_id -> Nullable<Text>,
+        garage_id -> Nullable<BigInt>,
+        from_garage_id -> Nullable<BigInt>,
+        vehicle_id -> Nullable<BigInt>,
+        key_id -> Nullable<BigInt>,
+        changes -> Text,
+    }
+}

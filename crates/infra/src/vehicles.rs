@@ -8,12 +8,14 @@ mod import;
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use garage_domain::events::{NewEvent, Origin};
 use garage_domain::{
     Error, GarageId, ImportReport, ImportRows, LicensePlate, NewVehicle, Page, PageRequest,
     Vehicle, VehicleChanges, VehicleFilter, VehicleId, VehicleRepository, Version, Vin,
 };
 
 use crate::db::{violation, Database, DbConnection, StoreError};
+use crate::events::record_one;
 use crate::rows::{at_version, lower, now, NewVehicleRow, VehicleChangeset, VehicleRow};
 use crate::schema::{garages, vehicles};
 use import::Import;
@@ -192,7 +194,7 @@ impl VehicleRepository for DieselVehicleRepository {
             .await
     }
 
-    async fn create(&self, vehicle: NewVehicle) -> Result<Vehicle, Error> {
+    async fn create(&self, vehicle: NewVehicle, origin: Origin) -> Result<Vehicle, Error> {
         self.db
             .write(move |conn| {
                 conn.transaction(|conn| {
@@ -209,7 +211,9 @@ impl VehicleRepository for DieselVehicleRepository {
                                 Some(vehicle.garage_id),
                             )
                         })?;
-                    into_vehicle(row)
+                    let vehicle = into_vehicle(row)?;
+                    record_one(conn, &origin, NewEvent::vehicle_created(&vehicle))?;
+                    Ok(vehicle)
                 })
             })
             .await
@@ -220,6 +224,7 @@ impl VehicleRepository for DieselVehicleRepository {
         id: VehicleId,
         changes: VehicleChanges,
         expected: Option<Version>,
+        origin: Origin,
     ) -> Result<Vehicle, Error> {
         self.db
             .write(move |conn| {
@@ -227,8 +232,9 @@ impl VehicleRepository for DieselVehicleRepository {
                     let at = now();
                     // Locks the vehicle first, so concurrent moves of it queue
                     // here and each sees where the last one left it; the
-                    // version check is part of the same statement.
-                    let current: i64 = match diesel::update(
+                    // version check is part of the same statement. It
+                    // returns the vehicle as it was, for the event.
+                    let before = match diesel::update(
                         vehicles::table
                             .find(id.get())
                             .filter(at_version(vehicles::version, expected)),
@@ -237,13 +243,14 @@ impl VehicleRepository for DieselVehicleRepository {
                         vehicles::updated_at.eq(at),
                         vehicles::version.eq(vehicles::version + 1),
                     ))
-                    .returning(vehicles::garage_id)
-                    .get_result(conn)
+                    .returning(vehicles::all_columns)
+                    .get_result::<VehicleRow>(conn)
                     .optional()?
                     {
-                        Some(garage) => garage,
+                        Some(row) => into_vehicle(row)?,
                         None => return Err(stale_or_missing(conn, id)),
                     };
+                    let current = before.garage_id.get();
                     if let Some(target) = changes.garage_id.filter(|g| g.get() != current) {
                         // Garages are locked in id order so two opposite moves
                         // cannot deadlock.
@@ -274,26 +281,39 @@ impl VehicleRepository for DieselVehicleRepository {
                                 changes.garage_id,
                             )
                         })?;
-                    into_vehicle(row)
+                    let after = into_vehicle(row)?;
+                    if let Some(event) = NewEvent::vehicle_updated(&before, &after) {
+                        record_one(conn, &origin, event)?;
+                    }
+                    Ok(after)
                 })
             })
             .await
     }
 
-    async fn delete(&self, id: VehicleId, expected: Option<Version>) -> Result<(), Error> {
+    async fn delete(
+        &self,
+        id: VehicleId,
+        expected: Option<Version>,
+        origin: Origin,
+    ) -> Result<(), Error> {
         self.db
             .write(move |conn| {
                 conn.transaction(|conn| {
-                    let garage: Option<i64> = diesel::delete(
+                    let row = diesel::delete(
                         vehicles::table
                             .find(id.get())
                             .filter(at_version(vehicles::version, expected)),
                     )
-                    .returning(vehicles::garage_id)
-                    .get_result(conn)
+                    .returning(vehicles::all_columns)
+                    .get_result::<VehicleRow>(conn)
                     .optional()?;
-                    match garage {
-                        Some(garage) => free_place(conn, garage),
+                    match row {
+                        Some(row) => {
+                            let vehicle = into_vehicle(row)?;
+                            free_place(conn, vehicle.garage_id.get())?;
+                            record_one(conn, &origin, NewEvent::vehicle_deleted(&vehicle))
+                        }
                         None => Err(stale_or_missing(conn, id)),
                     }
                 })
@@ -301,9 +321,14 @@ impl VehicleRepository for DieselVehicleRepository {
             .await
     }
 
-    async fn import(&self, rows: ImportRows, dry_run: bool) -> Result<ImportReport, Error> {
+    async fn import(
+        &self,
+        rows: ImportRows,
+        dry_run: bool,
+        origin: Origin,
+    ) -> Result<ImportReport, Error> {
         self.db
-            .write(move |conn| Import::run(conn, rows, dry_run))
+            .write(move |conn| Import::run(conn, rows, dry_run, &origin))
             .await
     }
 }

@@ -13,9 +13,11 @@ use actix_web::http::ConnectionType;
 use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest, ResponseError};
 use garage_domain::access::{AccessService, Budget, Budgets, Principal, Quota, Scope, Spent};
+use garage_domain::events::{Actor, Origin};
 
 use super::client::{address_bucket, TrustedProxies};
 use super::deadline::has_body;
+use super::request_id::RequestId;
 use crate::problem::ApiError;
 
 /// What the edge needs, as app data.
@@ -332,6 +334,65 @@ impl std::ops::Deref for Fleet {
     }
 }
 
+/// Who makes this request's writes, and which request it is: what their
+/// events record.
+pub(crate) fn origin(req: &HttpRequest) -> Origin {
+    let actor = req
+        .extensions()
+        .get::<Caller>()
+        .map_or_else(Actor::anonymous, |caller| Actor::of(&caller.principal));
+    Origin::new(actor, Some(RequestId::of(req).to_string()))
+}
+
+/// The request's [`Origin`], for handlers that write outside the fleet.
+#[derive(Debug)]
+pub(crate) struct Author(pub(crate) Origin);
+
+impl FromRequest for Author {
+    type Error = std::convert::Infallible;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(Self(origin(req))))
+    }
+}
+
+/// The events as the caller may see them; `admin` when it may read the
+/// events about keys too.
+#[derive(Debug)]
+pub(crate) struct Events {
+    service: garage_domain::events::EventService,
+    pub(crate) admin: bool,
+}
+
+impl std::ops::Deref for Events {
+    type Target = garage_domain::events::EventService;
+
+    fn deref(&self) -> &Self::Target {
+        &self.service
+    }
+}
+
+impl FromRequest for Events {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let events = req.app_data::<web::Data<garage_domain::events::EventService>>();
+        let caller = req.extensions().get::<Caller>().cloned();
+        std::future::ready(match (events, caller) {
+            (Some(events), Some(caller)) => Ok(Self {
+                service: events.within(caller.principal.reach()),
+                admin: caller.principal.may(Scope::Admin),
+            }),
+            _ => {
+                tracing::error!("a handler needs the events but the edge did not run");
+                Err(ApiError::Internal)
+            }
+        })
+    }
+}
+
 impl FromRequest for Fleet {
     type Error = ApiError;
     type Future = std::future::Ready<Result<Self, ApiError>>;
@@ -340,7 +401,9 @@ impl FromRequest for Fleet {
         let fleet = req.app_data::<web::Data<garage_domain::FleetService>>();
         let caller = req.extensions().get::<Caller>().cloned();
         std::future::ready(match (fleet, caller) {
-            (Some(fleet), Some(caller)) => Ok(Self(fleet.within(caller.principal.reach()))),
+            (Some(fleet), Some(caller)) => {
+                Ok(Self(fleet.within(caller.principal.reach()).by(origin(req))))
+            }
             _ => {
                 tracing::error!("a handler needs the fleet but the edge did not run");
                 Err(ApiError::Internal)

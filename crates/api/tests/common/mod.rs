@@ -54,3 +54,11 @@ pub fn open_edge() -> garage_api::Edge {
         false,
     )
 }
+
+/// The events, on a store no test here reads (a read would panic).
+#[allow(dead_code)]
+pub fn no_events() -> garage_domain::events::EventService {
+    garage_domain::events::EventService::new(std::sync::Arc::new(
+        garage_domain::events::MockEventRepository::new(),
+    ))
+}

@@ -9,6 +9,7 @@ use super::models::{ApiKey, KeyHash, KeyId, KeyName, KeySecret, NewApiKey, Princ
 use super::ports::KeyRepository;
 use crate::clock::Clock;
 use crate::error::Error;
+use crate::events::Origin;
 use crate::garages::GarageRepository;
 use crate::values::GarageId;
 
@@ -234,6 +235,7 @@ impl AccessService {
         name: KeyName,
         scope: Scope,
         garages: Option<Vec<GarageId>>,
+        origin: Origin,
     ) -> Result<(ApiKey, KeySecret), Error> {
         if garages.is_some() && scope == Scope::Admin {
             return Err(Error::KeyRefused(
@@ -261,14 +263,17 @@ impl AccessService {
         let secret = KeySecret::generate();
         let key = self
             .keys
-            .create(NewApiKey {
-                name,
-                prefix: secret.prefix(),
-                hash: secret.hash(),
-                scope,
-                garages,
-                created_at: self.clock.now(),
-            })
+            .create(
+                NewApiKey {
+                    name,
+                    prefix: secret.prefix(),
+                    hash: secret.hash(),
+                    scope,
+                    garages,
+                    created_at: self.clock.now(),
+                },
+                origin,
+            )
             .await?;
         let now = self.clock.now();
         self.memory().open = Some(Openness {
@@ -290,8 +295,8 @@ impl AccessService {
     ///
     /// # Errors
     /// `Error::KeyNotFound`, and the store's errors.
-    pub async fn revoke(&self, id: KeyId) -> Result<ApiKey, Error> {
-        let key = self.keys.revoke(id, self.clock.now()).await?;
+    pub async fn revoke(&self, id: KeyId, origin: Origin) -> Result<ApiKey, Error> {
+        let key = self.keys.revoke(id, self.clock.now(), origin).await?;
         let mut memory = self.memory();
         memory.lookups.retain(|_, (_, k)| k.id != id);
         tracing::info!(key_id = %id, "API key revoked");
@@ -419,7 +424,7 @@ mod tests {
         keys.expect_revoke()
             .times(1)
             .in_sequence(&mut seq)
-            .returning(|id, when| {
+            .returning(|id, when, _| {
                 Ok(ApiKey {
                     revoked_at: Some(when),
                     ..stored(id.get(), Scope::Read)
@@ -435,7 +440,10 @@ mod tests {
             .await
             .unwrap()
             .is_some());
-        access.revoke(KeyId::parse(3).unwrap()).await.unwrap();
+        access
+            .revoke(KeyId::parse(3).unwrap(), Origin::anonymous())
+            .await
+            .unwrap();
         assert_eq!(access.authenticate(secret.expose()).await.unwrap(), None);
     }
 
@@ -509,6 +517,7 @@ mod tests {
                 KeyName::parse("depot").unwrap(),
                 Scope::Read,
                 Some(vec![GarageId::parse(9).unwrap()]),
+                Origin::anonymous(),
             )
             .await;
         assert!(
@@ -521,13 +530,23 @@ mod tests {
         let depot = Some(vec![GarageId::parse(3).unwrap()]);
         let open_reads = service(MockKeyRepository::new(), clock(&[]), &[]);
         let refused = open_reads
-            .create(KeyName::parse("depot").unwrap(), Scope::Read, depot.clone())
+            .create(
+                KeyName::parse("depot").unwrap(),
+                Scope::Read,
+                depot.clone(),
+                Origin::anonymous(),
+            )
             .await;
         assert!(matches!(refused, Err(Error::KeyRefused(m)) if m.contains("protect_reads")));
         let protected =
             service(MockKeyRepository::new(), clock(&[]), &[]).with_protected_reads(true);
         let refused = protected
-            .create(KeyName::parse("boss").unwrap(), Scope::Admin, depot)
+            .create(
+                KeyName::parse("boss").unwrap(),
+                Scope::Admin,
+                depot,
+                Origin::anonymous(),
+            )
             .await;
         assert!(matches!(refused, Err(Error::KeyRefused(m)) if m.contains("admin")));
     }
@@ -537,7 +556,7 @@ mod tests {
         let mut keys = MockKeyRepository::new();
         let stored_hash = Arc::new(Mutex::new(None));
         let seen = stored_hash.clone();
-        keys.expect_create().times(1).returning(move |new| {
+        keys.expect_create().times(1).returning(move |new, _| {
             *seen.lock().unwrap() = Some((new.hash, new.prefix.clone()));
             Ok(ApiKey {
                 prefix: new.prefix,
@@ -546,7 +565,12 @@ mod tests {
         });
         let access = service(keys, clock(&[5_000, 5_000]), &[]);
         let (key, secret) = access
-            .create(KeyName::parse("ci").unwrap(), Scope::Write, None)
+            .create(
+                KeyName::parse("ci").unwrap(),
+                Scope::Write,
+                None,
+                Origin::anonymous(),
+            )
             .await
             .unwrap();
         let (hash, prefix) = stored_hash.lock().unwrap().take().unwrap();

@@ -4,10 +4,13 @@ use async_trait::async_trait;
 
 use super::models::{Garage, GarageChanges, GarageFilter, NewGarage};
 use crate::error::Error;
+use crate::events::Origin;
 use crate::paging::{Page, PageRequest};
 use crate::values::{GarageId, Version};
 
-/// Stores garages. Every method MUST return `Error::Unavailable` when the
+/// Stores garages. Every write records its event (see `events`), made
+/// by `origin`, in its own transaction: one write, one event, or neither.
+/// Every method MUST return `Error::Unavailable` when the
 /// store cannot be reached in time, and `Error::Internal` for anything else
 /// unexpected.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -19,7 +22,7 @@ pub trait GarageRepository: Send + Sync + 'static {
     /// The garage, or `None` when there is no such garage.
     async fn get(&self, id: GarageId) -> Result<Option<Garage>, Error>;
 
-    async fn create(&self, garage: NewGarage) -> Result<Garage, Error>;
+    async fn create(&self, garage: NewGarage, origin: Origin) -> Result<Garage, Error>;
 
     /// Applies `changes` (which are never empty), only if the garage is at
     /// version `expected` when one is given.
@@ -34,10 +37,16 @@ pub trait GarageRepository: Send + Sync + 'static {
         id: GarageId,
         changes: GarageChanges,
         expected: Option<Version>,
+        origin: Origin,
     ) -> Result<Garage, Error>;
 
     /// MUST return `Error::GarageNotFound` when there is no such garage,
     /// `Error::Stale` as `update` does, and `Error::GarageNotEmpty` while it
     /// holds a vehicle: deleting a garage never deletes vehicles.
-    async fn delete(&self, id: GarageId, expected: Option<Version>) -> Result<(), Error>;
+    async fn delete(
+        &self,
+        id: GarageId,
+        expected: Option<Version>,
+        origin: Origin,
+    ) -> Result<(), Error>;
 }

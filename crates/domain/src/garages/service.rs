@@ -34,7 +34,7 @@ impl FleetService {
         if self.reach != Reach::Everything {
             return Err(Error::OutOfReach("it cannot create garages"));
         }
-        self.garages.create(garage).await
+        self.garages.create(garage, self.origin.clone()).await
     }
 
     /// Changes a garage, if it is still at version `expected` when one is
@@ -55,7 +55,9 @@ impl FleetService {
             check_version(garage.version, expected)?;
             return Ok(garage);
         }
-        self.garages.update(id, changes, expected).await
+        self.garages
+            .update(id, changes, expected, self.origin.clone())
+            .await
     }
 
     /// # Errors
@@ -67,7 +69,7 @@ impl FleetService {
         expected: Option<Version>,
     ) -> Result<(), Error> {
         self.reachable(id)?;
-        self.garages.delete(id, expected).await
+        self.garages.delete(id, expected, self.origin.clone()).await
     }
 
     /// The vehicles a garage holds.
@@ -96,7 +98,7 @@ impl FleetService {
 
 #[cfg(test)]
 mod tests {
-    use mockall::predicate::eq;
+    use mockall::predicate::{always, eq};
 
     use super::*;
     use crate::fleet::fixtures::*;
@@ -315,12 +317,12 @@ mod tests {
             garages
                 .expect_update()
                 .times(1)
-                .returning(move |_, _, _| Err(answer()));
+                .returning(move |_, _, _, _| Err(answer()));
             garages
                 .expect_delete()
-                .with(eq(GarageId(1)), eq(None))
+                .with(eq(GarageId(1)), eq(None), always())
                 .times(1)
-                .returning(move |_, _| Err(answer()));
+                .returning(move |_, _, _| Err(answer()));
             garages
                 .expect_get()
                 .times(1)

@@ -4,10 +4,13 @@ use async_trait::async_trait;
 
 use super::models::{ImportReport, ImportRows, NewVehicle, Vehicle, VehicleChanges, VehicleFilter};
 use crate::error::Error;
+use crate::events::Origin;
 use crate::paging::{Page, PageRequest};
 use crate::values::{VehicleId, Version};
 
-/// Stores vehicles. Every method MUST return `Error::Unavailable` when the
+/// Stores vehicles. Every write records its event (see `events`), made
+/// by `origin`, in its own transaction: one write, one event, or neither;
+/// an import, one event per vehicle. Every method MUST return `Error::Unavailable` when the
 /// store cannot be reached in time, and `Error::Internal` for anything else
 /// unexpected.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -24,7 +27,7 @@ pub trait VehicleRepository: Send + Sync + 'static {
     /// `Error::DuplicateVin` when one with the same VIN exists, and
     /// `Error::GarageFull` when the garage holds its capacity; the last two
     /// hold under any number of concurrent calls.
-    async fn create(&self, vehicle: NewVehicle) -> Result<Vehicle, Error>;
+    async fn create(&self, vehicle: NewVehicle, origin: Origin) -> Result<Vehicle, Error>;
 
     /// Applies `changes` (which are never empty), only if the vehicle is at
     /// version `expected` when one is given; a new `garage_id` moves it.
@@ -37,11 +40,17 @@ pub trait VehicleRepository: Send + Sync + 'static {
         id: VehicleId,
         changes: VehicleChanges,
         expected: Option<Version>,
+        origin: Origin,
     ) -> Result<Vehicle, Error>;
 
     /// MUST return `Error::VehicleNotFound` when there is no such vehicle,
     /// and `Error::Stale` as `update` does.
-    async fn delete(&self, id: VehicleId, expected: Option<Version>) -> Result<(), Error>;
+    async fn delete(
+        &self,
+        id: VehicleId,
+        expected: Option<Version>,
+        origin: Origin,
+    ) -> Result<(), Error>;
 
     /// Creates every vehicle of `rows` in one transaction, or none.
     ///
@@ -50,5 +59,10 @@ pub trait VehicleRepository: Send + Sync + 'static {
     /// file, a garage the rows would fill beyond its capacity. Nothing is
     /// written when any row is bad, or on a `dry_run`. `rows` MUST be read
     /// once, lazily. An `Err` from `rows` aborts with `Error::Internal`.
-    async fn import(&self, rows: ImportRows, dry_run: bool) -> Result<ImportReport, Error>;
+    async fn import(
+        &self,
+        rows: ImportRows,
+        dry_run: bool,
+        origin: Origin,
+    ) -> Result<ImportReport, Error>;
 }

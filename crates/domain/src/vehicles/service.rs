@@ -46,7 +46,10 @@ impl FleetService {
     #[tracing::instrument(skip_all, fields(garage_id = %vehicle.garage_id, plate = %vehicle.license_plate))]
     pub async fn create_vehicle(&self, vehicle: NewVehicle) -> Result<Vehicle, Error> {
         self.reachable(vehicle.garage_id).map_err(as_reference)?;
-        self.vehicles.create(vehicle).await.map_err(as_reference)
+        self.vehicles
+            .create(vehicle, self.origin.clone())
+            .await
+            .map_err(as_reference)
     }
 
     /// Changes a vehicle, if it is still at version `expected` when one is
@@ -73,7 +76,7 @@ impl FleetService {
             self.reachable(target).map_err(as_reference)?;
         }
         self.vehicles
-            .update(id, changes, expected)
+            .update(id, changes, expected, self.origin.clone())
             .await
             .map_err(as_reference)
     }
@@ -87,7 +90,9 @@ impl FleetService {
         expected: Option<Version>,
     ) -> Result<(), Error> {
         self.reachable_vehicle(id).await?;
-        self.vehicles.delete(id, expected).await
+        self.vehicles
+            .delete(id, expected, self.origin.clone())
+            .await
     }
 
     /// Registers every vehicle of `rows`, or none: see
@@ -119,31 +124,36 @@ impl FleetService {
                 })
             })),
         };
-        self.vehicles.import(rows, dry_run).await
+        self.vehicles
+            .import(rows, dry_run, self.origin.clone())
+            .await
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use mockall::predicate::eq;
+    use mockall::predicate::{always, eq};
 
     use super::*;
+    use crate::events::{Actor, Origin};
     use crate::fleet::fixtures::*;
     use crate::garages::MockGarageRepository;
     use crate::values::*;
     use crate::vehicles::{ImportRow, MockVehicleRepository};
 
     #[tokio::test]
-    async fn a_vehicle_is_created_in_its_garage_as_given() {
+    async fn a_vehicle_is_created_in_its_garage_as_given_by_its_author() {
         let new = new_vehicle(3, "ab-123-cd");
         let stored = vehicle(10, &new);
+        let origin = Origin::new(Actor::cli(), Some("req-1".into()));
         let mut vehicles = MockVehicleRepository::new();
         vehicles
             .expect_create()
-            .with(eq(new.clone()))
+            .with(eq(new.clone()), eq(origin.clone()))
             .times(1)
-            .return_once(move |_| Ok(stored));
+            .return_once(move |_, _| Ok(stored));
         let created = service(MockGarageRepository::new(), vehicles)
+            .by(origin)
             .create_vehicle(new)
             .await
             .unwrap();
@@ -156,9 +166,11 @@ mod tests {
         let mut vehicles = MockVehicleRepository::new();
         vehicles
             .expect_update()
-            .withf(|id, changes, _| *id == VehicleId(4) && changes.garage_id == Some(GarageId(8)))
+            .withf(|id, changes, _, _| {
+                *id == VehicleId(4) && changes.garage_id == Some(GarageId(8))
+            })
             .times(1)
-            .returning(|_, changes, _| Err(Error::GarageNotFound(changes.garage_id.unwrap())));
+            .returning(|_, changes, _, _| Err(Error::GarageNotFound(changes.garage_id.unwrap())));
         let svc = service(MockGarageRepository::new(), vehicles);
         let changes = VehicleChanges {
             garage_id: Some(GarageId(8)),
@@ -194,14 +206,14 @@ mod tests {
         let mut vehicles = MockVehicleRepository::new();
         vehicles
             .expect_update()
-            .withf(|_, _, expected| *expected == Some(Version(3)))
+            .withf(|_, _, expected, _| *expected == Some(Version(3)))
             .times(1)
-            .returning(|_, _, _| Err(Error::Stale));
+            .returning(|_, _, _, _| Err(Error::Stale));
         vehicles
             .expect_delete()
-            .with(eq(VehicleId(4)), eq(Some(Version(3))))
+            .with(eq(VehicleId(4)), eq(Some(Version(3))), always())
             .times(1)
-            .returning(|_, _| Err(Error::Stale));
+            .returning(|_, _, _| Err(Error::Stale));
         let svc = service(MockGarageRepository::new(), vehicles);
         let changes = VehicleChanges {
             vin: Some(None),
@@ -224,9 +236,9 @@ mod tests {
         let mut vehicles = MockVehicleRepository::new();
         vehicles
             .expect_import()
-            .withf(|_, dry_run| *dry_run)
+            .withf(|_, dry_run, _| *dry_run)
             .times(1)
-            .returning(|rows, _| {
+            .returning(|rows, _, _| {
                 let rows: Vec<_> = rows.collect();
                 Ok(ImportReport {
                     rows: rows.len() as u64,
@@ -283,7 +295,7 @@ mod tests {
     #[tokio::test]
     async fn an_import_row_for_a_garage_out_of_reach_is_a_row_error() {
         let mut vehicles = MockVehicleRepository::new();
-        vehicles.expect_import().times(1).returning(|rows, _| {
+        vehicles.expect_import().times(1).returning(|rows, _, _| {
             let rows: Vec<ImportRow> = rows.map(Result::unwrap).collect();
             assert!(rows[0].vehicle.is_ok(), "garage 3 is reachable");
             let errors = rows[1].vehicle.as_ref().unwrap_err();
@@ -360,11 +372,11 @@ mod tests {
             vehicles
                 .expect_create()
                 .times(1)
-                .returning(move |_| Err(answer()));
+                .returning(move |_, _| Err(answer()));
             vehicles
                 .expect_update()
                 .times(1)
-                .returning(move |_, _, _| Err(answer()));
+                .returning(move |_, _, _, _| Err(answer()));
             let fleet = service(MockGarageRepository::new(), vehicles);
             let created = fleet
                 .create_vehicle(new_vehicle(2, "AB123CD"))

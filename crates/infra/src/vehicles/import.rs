@@ -11,10 +11,12 @@ use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
-use garage_domain::{Error, ImportReport, ImportRows, NewVehicle, RowError};
+use garage_domain::events::{NewEvent, Origin};
+use garage_domain::{Error, ImportReport, ImportRows, NewVehicle, RowError, Vehicle};
 
 use crate::db::{DbConnection, StoreError};
-use crate::rows::{now, NewVehicleRow};
+use crate::events::record;
+use crate::rows::{now, NewVehicleRow, VehicleRow};
 use crate::schema::{garages, vehicles};
 
 /// Rows checked and inserted per round trip: 500 rows of 9 columns stay far
@@ -69,7 +71,9 @@ fn lock_garage(conn: &mut DbConnection, id: i64) -> Result<Option<Room>, StoreEr
         }))
 }
 
-pub(crate) struct Import {
+pub(crate) struct Import<'o> {
+    /// Who imports, for the events (one per vehicle).
+    origin: &'o Origin,
     report: ImportReport,
     /// Plates and VINs of the file so far (packed), with their line.
     plates: HashMap<u128, u64>,
@@ -79,15 +83,17 @@ pub(crate) struct Import {
     batch: Vec<(u64, NewVehicle)>,
 }
 
-impl Import {
+impl<'o> Import<'o> {
     /// Runs an import in one transaction and reports on it; rolls back on a
     /// dry run or when any row is bad.
     pub(crate) fn run(
         conn: &mut DbConnection,
         rows: ImportRows,
         dry_run: bool,
+        origin: &'o Origin,
     ) -> Result<ImportReport, StoreError> {
         let mut import = Import {
+            origin,
             report: ImportReport::default(),
             plates: HashMap::new(),
             vins: HashMap::new(),
@@ -235,13 +241,23 @@ impl Import {
         if self.report.errors.is_empty() {
             let at = now();
             let rows: Vec<NewVehicleRow> = good.iter().map(|v| NewVehicleRow::of(v, at)).collect();
-            let insert = diesel::insert_into(vehicles::table).values(&rows);
+            let insert = diesel::insert_into(vehicles::table)
+                .values(&rows)
+                .returning(vehicles::all_columns);
             // Multi-row INSERT is backend-specific SQL that `MultiConnection`
             // cannot express: each backend runs it on its own connection.
-            match conn {
-                DbConnection::Pg(conn) => insert.execute(conn)?,
-                DbConnection::Sqlite(conn) => insert.execute(conn)?,
+            let created: Vec<VehicleRow> = match conn {
+                DbConnection::Pg(conn) => insert.get_results(conn)?,
+                DbConnection::Sqlite(conn) => insert.get_results(conn)?,
             };
+            let events = created
+                .into_iter()
+                .map(|row| {
+                    let vehicle = Vehicle::try_from(row).map_err(Error::from)?;
+                    Ok(NewEvent::vehicle_created(&vehicle))
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            record(conn, self.origin, &events)?;
         }
         Ok(())
     }

@@ -1,0 +1,6 @@
+//! `/api/v1/events` and the histories of garages and vehicles.
+
+pub(crate) mod handlers;
+mod wire;
+
+pub use wire::{EventBody, EventFeed, EventPage, FeedQuery};

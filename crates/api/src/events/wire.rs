@@ -1,0 +1,145 @@
+//! Events on the wire.
+
+use chrono::{DateTime, Utc};
+use garage_domain::events::{Event, EventFilter, EventKind, FeedPosition};
+use garage_domain::{FieldErrors, GarageId, Limit, ValueError, VehicleId};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::problem::ApiError;
+use crate::wire::bad_query;
+
+/// Who made a change: `key_id` and the key's name, or `anonymous` (no key),
+/// or `cli` (the command line).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActorBody {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_id: Option<i64>,
+    name: String,
+}
+
+/// Something that happened: one per write.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventBody {
+    id: i64,
+    /// `garage.created`, `garage.updated`, `garage.deleted`,
+    /// `vehicle.created`, `vehicle.updated`, `vehicle.moved`,
+    /// `vehicle.deleted`, `key.created` or `key.revoked`.
+    #[serde(rename = "type")]
+    #[schema(example = "vehicle.moved")]
+    kind: &'static str,
+    occurred_at: DateTime<Utc>,
+    actor: ActorBody,
+    /// The `X-Request-Id` of the request that made the change.
+    request_id: Option<String>,
+    /// The garage it concerns; for a move, the garage the vehicle went to.
+    garage_id: Option<i64>,
+    /// For a move, the garage the vehicle left.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    from_garage_id: Option<i64>,
+    vehicle_id: Option<i64>,
+    key_id: Option<i64>,
+    /// `{"field": {"from": …, "to": …}}` for a change; the whole entity
+    /// for a creation or a deletion.
+    #[schema(value_type = Object)]
+    changes: serde_json::Map<String, serde_json::Value>,
+}
+
+impl From<Event> for EventBody {
+    fn from(event: Event) -> Self {
+        Self {
+            id: event.id,
+            kind: event.kind.as_str(),
+            occurred_at: event.occurred_at,
+            actor: ActorBody {
+                key_id: event.actor.key_id.map(|k| k.get()),
+                name: event.actor.name,
+            },
+            request_id: event.request_id,
+            garage_id: event.garage_id.map(GarageId::get),
+            from_garage_id: event.from_garage_id.map(GarageId::get),
+            vehicle_id: event.vehicle_id.map(VehicleId::get),
+            key_id: event.key_id.map(|k| k.get()),
+            changes: event.changes,
+        }
+    }
+}
+
+crate::wire::page_of! {
+    /// A page of a history, newest first.
+    EventPage of EventBody
+}
+
+/// A page of the feed, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventFeed {
+    items: Vec<EventBody>,
+    /// Where to resume: always set, on the last page too (then it points
+    /// past the last event returned, or stays where the read started).
+    next_cursor: String,
+}
+
+impl EventFeed {
+    pub(crate) fn new(events: Vec<Event>, next: FeedPosition) -> Self {
+        Self {
+            items: events.into_iter().map(EventBody::from).collect(),
+            next_cursor: next.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct FeedQuery {
+    /// The `next_cursor` of the previous read; from the start when absent.
+    after: Option<String>,
+    /// Events per page, 1 to 200; 50 when absent.
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<i64>,
+    /// Only these types, comma-separated (e.g. `vehicle.moved,vehicle.created`).
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    kind: Option<String>,
+    /// Only events of this garage (a move counts for both garages).
+    garage_id: Option<i64>,
+    /// Only events of this vehicle.
+    vehicle_id: Option<i64>,
+}
+
+impl FeedQuery {
+    pub fn try_into_domain(self) -> Result<(EventFilter, FeedPosition, Limit), ApiError> {
+        let mut errors = FieldErrors::new();
+        let after = self
+            .after
+            .and_then(|a| errors.check("after", a.parse::<FeedPosition>()))
+            .unwrap_or_default();
+        let limit = self
+            .limit
+            .and_then(|l| errors.check("limit", Limit::parse(l)))
+            .unwrap_or_default();
+        let kinds = self.kind.and_then(|list| {
+            errors.check(
+                "type",
+                list.split(',')
+                    .map(|k| k.trim().parse::<EventKind>())
+                    .collect::<Result<Vec<_>, ValueError>>(),
+            )
+        });
+        let garage_id = self
+            .garage_id
+            .and_then(|g| errors.check("garage_id", GarageId::parse(g)));
+        let vehicle_id = self
+            .vehicle_id
+            .and_then(|v| errors.check("vehicle_id", VehicleId::parse(v)));
+        bad_query(errors)?;
+        let filter = EventFilter {
+            kinds,
+            garage_id,
+            vehicle_id,
+            within: None,
+            with_keys: false,
+        };
+        Ok((filter, after, limit))
+    }
+}

@@ -1,0 +1,364 @@
+//! An event, who made it, and what it says changed.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Map, Value};
+
+use crate::access::{ApiKey, KeyId, Principal};
+use crate::garages::Garage;
+use crate::values::{GarageId, ValueError, VehicleId};
+use crate::vehicles::Vehicle;
+
+/// The kinds of event, one per kind of write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    GarageCreated,
+    GarageUpdated,
+    GarageDeleted,
+    VehicleCreated,
+    VehicleUpdated,
+    VehicleMoved,
+    VehicleDeleted,
+    KeyCreated,
+    KeyRevoked,
+}
+
+impl EventKind {
+    pub const ALL: [Self; 9] = [
+        Self::GarageCreated,
+        Self::GarageUpdated,
+        Self::GarageDeleted,
+        Self::VehicleCreated,
+        Self::VehicleUpdated,
+        Self::VehicleMoved,
+        Self::VehicleDeleted,
+        Self::KeyCreated,
+        Self::KeyRevoked,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::GarageCreated => "garage.created",
+            Self::GarageUpdated => "garage.updated",
+            Self::GarageDeleted => "garage.deleted",
+            Self::VehicleCreated => "vehicle.created",
+            Self::VehicleUpdated => "vehicle.updated",
+            Self::VehicleMoved => "vehicle.moved",
+            Self::VehicleDeleted => "vehicle.deleted",
+            Self::KeyCreated => "key.created",
+            Self::KeyRevoked => "key.revoked",
+        }
+    }
+
+    /// Events about API keys, which only unlimited admins may read.
+    pub const fn is_about_keys(self) -> bool {
+        matches!(self, Self::KeyCreated | Self::KeyRevoked)
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for EventKind {
+    type Err = ValueError;
+
+    fn from_str(s: &str) -> Result<Self, ValueError> {
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == s)
+            .ok_or_else(|| ValueError(format!("unknown event type {s:?}")))
+    }
+}
+
+/// Who made a change: a stored key, or (without one) a name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub key_id: Option<KeyId>,
+    pub name: String,
+}
+
+impl Actor {
+    /// A caller without a key (open mode) or with a configured key.
+    pub fn anonymous() -> Self {
+        Self::named("anonymous")
+    }
+
+    /// The command line.
+    pub fn cli() -> Self {
+        Self::named("cli")
+    }
+
+    fn named(name: &str) -> Self {
+        Self {
+            key_id: None,
+            name: name.to_owned(),
+        }
+    }
+
+    pub fn of(principal: &Principal) -> Self {
+        Self {
+            key_id: principal.key_id,
+            name: principal.name.clone(),
+        }
+    }
+}
+
+/// Who makes a write, and in which request: what its event records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub actor: Actor,
+    pub request_id: Option<String>,
+}
+
+impl Origin {
+    pub fn new(actor: Actor, request_id: Option<String>) -> Self {
+        Self { actor, request_id }
+    }
+
+    /// Writes made outside any request, by nobody in particular.
+    pub fn anonymous() -> Self {
+        Self::new(Actor::anonymous(), None)
+    }
+}
+
+/// What a write changed: `{"field": {"from": …, "to": …}}`, or the whole
+/// entity for a creation or a deletion.
+pub type Changes = Map<String, Value>;
+
+/// An event still to be stored, with the write it records.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub kind: EventKind,
+    pub garage_id: Option<GarageId>,
+    /// For a move: the garage the vehicle left.
+    pub from_garage_id: Option<GarageId>,
+    pub vehicle_id: Option<VehicleId>,
+    pub key_id: Option<KeyId>,
+    pub changes: Changes,
+}
+
+/// A stored event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub id: i64,
+    /// Where it stands in the feed.
+    pub position: FeedPosition,
+    pub kind: EventKind,
+    pub occurred_at: DateTime<Utc>,
+    pub actor: Actor,
+    pub request_id: Option<String>,
+    pub garage_id: Option<GarageId>,
+    pub from_garage_id: Option<GarageId>,
+    pub vehicle_id: Option<VehicleId>,
+    pub key_id: Option<KeyId>,
+    pub changes: Changes,
+}
+
+/// A place in the feed: events come in the order their writes committed.
+/// `tx` orders by transaction (PostgreSQL's transaction id; 0 where writes
+/// are serial, as on SQLite), `id` within one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FeedPosition {
+    pub tx: i64,
+    pub id: i64,
+}
+
+impl fmt::Display for FeedPosition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.tx, self.id)
+    }
+}
+
+impl FromStr for FeedPosition {
+    type Err = ValueError;
+
+    /// The text `Display` writes; anything else is refused.
+    fn from_str(s: &str) -> Result<Self, ValueError> {
+        let bad = || ValueError("must be a cursor this API returned".into());
+        let (tx, id) = s.split_once('-').ok_or_else(bad)?;
+        let number = |text: &str| {
+            if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad());
+            }
+            text.parse::<i64>().map_err(|_| bad())
+        };
+        Ok(Self {
+            tx: number(tx)?,
+            id: number(id)?,
+        })
+    }
+}
+
+/// Which events to read from the feed; every filter set must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    pub kinds: Option<Vec<EventKind>>,
+    pub garage_id: Option<GarageId>,
+    pub vehicle_id: Option<VehicleId>,
+    /// Only events of these garages (a move counts for both ends); `None`
+    /// for all. Set by the service from the caller's reach.
+    pub within: Option<Vec<GarageId>>,
+    /// Whether events about keys are included.
+    pub with_keys: bool,
+}
+
+/// Whose history to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryOf {
+    /// Every event of the vehicle.
+    Vehicle(VehicleId),
+    /// The garage's own events, and the moves into or out of it.
+    Garage(GarageId),
+}
+
+fn garage_fields(garage: &Garage) -> [(&'static str, Value); 3] {
+    [
+        ("name", json!(garage.name.as_str())),
+        ("address", json!(garage.address.as_str())),
+        ("capacity", json!(garage.capacity.map(|c| c.get()))),
+    ]
+}
+
+fn vehicle_fields(vehicle: &Vehicle) -> [(&'static str, Value); 6] {
+    [
+        ("garage_id", json!(vehicle.garage_id.get())),
+        ("brand", json!(vehicle.brand.as_str())),
+        ("model", json!(vehicle.model.as_str())),
+        ("year", json!(vehicle.year.get())),
+        ("license_plate", json!(vehicle.license_plate.as_str())),
+        ("vin", json!(vehicle.vin.as_ref().map(|v| v.as_str()))),
+    ]
+}
+
+/// The whole entity, its id first.
+fn whole<const N: usize>(id: i64, fields: [(&'static str, Value); N]) -> Changes {
+    let mut changes = Changes::new();
+    changes.insert("id".into(), json!(id));
+    for (name, value) in fields {
+        changes.insert(name.into(), value);
+    }
+    changes
+}
+
+/// The fields that differ, each `{"from", "to"}`.
+fn diff<const N: usize>(
+    before: [(&'static str, Value); N],
+    after: [(&'static str, Value); N],
+) -> Changes {
+    before
+        .into_iter()
+        .zip(after)
+        .filter(|((_, from), (_, to))| from != to)
+        .map(|((name, from), (_, to))| (name.to_owned(), json!({"from": from, "to": to})))
+        .collect()
+}
+
+impl NewEvent {
+    fn about_garage(kind: EventKind, garage: &Garage, changes: Changes) -> Self {
+        Self {
+            kind,
+            garage_id: Some(garage.id),
+            from_garage_id: None,
+            vehicle_id: None,
+            key_id: None,
+            changes,
+        }
+    }
+
+    pub fn garage_created(garage: &Garage) -> Self {
+        let changes = whole(garage.id.get(), garage_fields(garage));
+        Self::about_garage(EventKind::GarageCreated, garage, changes)
+    }
+
+    /// `None` when no field of the garage's own changed.
+    pub fn garage_updated(before: &Garage, after: &Garage) -> Option<Self> {
+        let changes = diff(garage_fields(before), garage_fields(after));
+        (!changes.is_empty()).then(|| Self::about_garage(EventKind::GarageUpdated, after, changes))
+    }
+
+    pub fn garage_deleted(garage: &Garage) -> Self {
+        let changes = whole(garage.id.get(), garage_fields(garage));
+        Self::about_garage(EventKind::GarageDeleted, garage, changes)
+    }
+
+    fn about_vehicle(kind: EventKind, vehicle: &Vehicle, changes: Changes) -> Self {
+        Self {
+            kind,
+            garage_id: Some(vehicle.garage_id),
+            from_garage_id: None,
+            vehicle_id: Some(vehicle.id),
+            key_id: None,
+            changes,
+        }
+    }
+
+    pub fn vehicle_created(vehicle: &Vehicle) -> Self {
+        let changes = whole(vehicle.id.get(), vehicle_fields(vehicle));
+        Self::about_vehicle(EventKind::VehicleCreated, vehicle, changes)
+    }
+
+    /// One write, one event: a change of garage makes it a move (with the
+    /// other changed fields beside `garage_id`), else an update; `None`
+    /// when nothing changed.
+    pub fn vehicle_updated(before: &Vehicle, after: &Vehicle) -> Option<Self> {
+        let changes = diff(vehicle_fields(before), vehicle_fields(after));
+        if changes.is_empty() {
+            return None;
+        }
+        if before.garage_id == after.garage_id {
+            return Some(Self::about_vehicle(
+                EventKind::VehicleUpdated,
+                after,
+                changes,
+            ));
+        }
+        Some(Self {
+            from_garage_id: Some(before.garage_id),
+            ..Self::about_vehicle(EventKind::VehicleMoved, after, changes)
+        })
+    }
+
+    pub fn vehicle_deleted(vehicle: &Vehicle) -> Self {
+        let changes = whole(vehicle.id.get(), vehicle_fields(vehicle));
+        Self::about_vehicle(EventKind::VehicleDeleted, vehicle, changes)
+    }
+
+    fn about_key(kind: EventKind, key: &ApiKey, changes: Changes) -> Self {
+        Self {
+            kind,
+            garage_id: None,
+            from_garage_id: None,
+            vehicle_id: None,
+            key_id: Some(key.id),
+            changes,
+        }
+    }
+
+    /// Never the secret, nor its hash.
+    pub fn key_created(key: &ApiKey) -> Self {
+        let garages = key
+            .garages
+            .as_ref()
+            .map(|ids| ids.iter().map(|g| g.get()).collect::<Vec<_>>());
+        let changes = whole(
+            key.id.get(),
+            [
+                ("name", json!(key.name)),
+                ("prefix", json!(key.prefix)),
+                ("scope", json!(key.scope.as_str())),
+                ("garage_ids", json!(garages)),
+            ],
+        );
+        Self::about_key(EventKind::KeyCreated, key, changes)
+    }
+
+    pub fn key_revoked(key: &ApiKey) -> Self {
+        let changes = whole(key.id.get(), [("name", json!(key.name))]);
+        Self::about_key(EventKind::KeyRevoked, key, changes)
+    }
+}

@@ -1,0 +1,36 @@
+//! Where events are kept. They are written by the stores of the other
+//! areas, in the transaction of the write they record; this port reads.
+
+use async_trait::async_trait;
+
+use super::models::{Event, EventFilter, FeedPosition, HistoryOf};
+use crate::error::Error;
+use crate::paging::{Page, PageRequest};
+use crate::values::{GarageId, Limit};
+
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait EventRepository: Send + Sync + 'static {
+    /// Up to `limit` events matching `filter` after `after`, in feed order.
+    ///
+    /// MUST never return an event while a write that will come before it
+    /// in the feed may still commit: a reader that resumes from the last
+    /// position it read never misses one, whatever the order in which
+    /// concurrent writes commit.
+    async fn feed(
+        &self,
+        filter: EventFilter,
+        after: FeedPosition,
+        limit: Limit,
+    ) -> Result<Vec<Event>, Error>;
+
+    /// The events of `of`, newest first, those with an id below
+    /// `page.after` when set; only those of garages `within` when set (a
+    /// move counts for both ends).
+    async fn history(
+        &self,
+        of: HistoryOf,
+        within: Option<Vec<GarageId>>,
+        page: PageRequest,
+    ) -> Result<Page<Event>, Error>;
+}

@@ -1,0 +1,274 @@
+//! Events: written by the other stores inside their write transactions
+//! (`record`), read here as the feed and the histories.
+
+use anyhow::anyhow;
+use async_trait::async_trait;
+use chrono::NaiveDateTime;
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use garage_domain::access::KeyId;
+use garage_domain::events::{
+    Actor, Event, EventFilter, EventKind, EventRepository, FeedPosition, HistoryOf, NewEvent,
+    Origin,
+};
+use garage_domain::{Error, GarageId, Limit, Page, PageRequest, VehicleId};
+
+use crate::db::{Database, DbConnection, StoreError};
+use crate::rows::now;
+use crate::schema::events;
+
+#[derive(Debug, Clone)]
+pub struct DieselEventRepository {
+    /// The primary: the feed must see what has committed there.
+    db: Database,
+}
+
+impl DieselEventRepository {
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = events)]
+struct NewEventRow<'a> {
+    kind: &'static str,
+    occurred_at: NaiveDateTime,
+    actor_key_id: Option<i64>,
+    actor_name: &'a str,
+    request_id: Option<&'a str>,
+    garage_id: Option<i64>,
+    from_garage_id: Option<i64>,
+    vehicle_id: Option<i64>,
+    key_id: Option<i64>,
+    changes: String,
+}
+
+/// As many rows as one INSERT takes: 10 parameters a row stays below
+/// SQLite's 32,766 and PostgreSQL's 65,535.
+const ROWS_PER_INSERT: usize = 1_000;
+
+/// Stores `events`, made by `origin`, in the caller's transaction.
+pub(crate) fn record(
+    conn: &mut DbConnection,
+    origin: &Origin,
+    events: &[NewEvent],
+) -> Result<(), StoreError> {
+    let at = now();
+    for chunk in events.chunks(ROWS_PER_INSERT) {
+        let rows: Vec<NewEventRow<'_>> = chunk
+            .iter()
+            .map(|event| NewEventRow {
+                kind: event.kind.as_str(),
+                occurred_at: at,
+                actor_key_id: origin.actor.key_id.map(KeyId::get),
+                actor_name: &origin.actor.name,
+                request_id: origin.request_id.as_deref(),
+                garage_id: event.garage_id.map(GarageId::get),
+                from_garage_id: event.from_garage_id.map(GarageId::get),
+                vehicle_id: event.vehicle_id.map(VehicleId::get),
+                key_id: event.key_id.map(KeyId::get),
+                changes: serde_json::Value::Object(event.changes.clone()).to_string(),
+            })
+            .collect();
+        let insert = diesel::insert_into(events::table).values(&rows);
+        // Multi-row INSERT is backend-specific SQL that `MultiConnection`
+        // cannot express: each backend runs it on its own connection.
+        match conn {
+            DbConnection::Pg(conn) => insert.execute(conn)?,
+            DbConnection::Sqlite(conn) => insert.execute(conn)?,
+        };
+    }
+    Ok(())
+}
+
+/// Stores one event, made by `origin`, in the caller's transaction.
+pub(crate) fn record_one(
+    conn: &mut DbConnection,
+    origin: &Origin,
+    event: NewEvent,
+) -> Result<(), StoreError> {
+    record(conn, origin, std::slice::from_ref(&event))
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = events)]
+struct EventRow {
+    id: i64,
+    tx: i64,
+    kind: String,
+    occurred_at: NaiveDateTime,
+    actor_key_id: Option<i64>,
+    actor_name: String,
+    request_id: Option<String>,
+    garage_id: Option<i64>,
+    from_garage_id: Option<i64>,
+    vehicle_id: Option<i64>,
+    key_id: Option<i64>,
+    changes: String,
+}
+
+impl TryFrom<EventRow> for Event {
+    type Error = Error;
+
+    fn try_from(row: EventRow) -> Result<Self, Error> {
+        let corrupt = |what: &str| Error::Internal(anyhow!("event {}: bad {what}", row.id));
+        let garage = |id: Option<i64>| id.map(GarageId::parse).transpose();
+        let changes = match serde_json::from_str(&row.changes) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => return Err(corrupt("changes")),
+        };
+        Ok(Self {
+            id: row.id,
+            position: FeedPosition {
+                tx: row.tx,
+                id: row.id,
+            },
+            kind: row.kind.parse().map_err(|_| corrupt("type"))?,
+            occurred_at: row.occurred_at.and_utc(),
+            actor: Actor {
+                key_id: row
+                    .actor_key_id
+                    .map(KeyId::parse)
+                    .transpose()
+                    .map_err(|_| corrupt("actor_key_id"))?,
+                name: row.actor_name,
+            },
+            request_id: row.request_id,
+            garage_id: garage(row.garage_id).map_err(|_| corrupt("garage_id"))?,
+            from_garage_id: garage(row.from_garage_id).map_err(|_| corrupt("from_garage_id"))?,
+            vehicle_id: row
+                .vehicle_id
+                .map(VehicleId::parse)
+                .transpose()
+                .map_err(|_| corrupt("vehicle_id"))?,
+            key_id: row
+                .key_id
+                .map(KeyId::parse)
+                .transpose()
+                .map_err(|_| corrupt("key_id"))?,
+            changes,
+        })
+    }
+}
+
+fn into_events(rows: Vec<EventRow>) -> Result<Vec<Event>, StoreError> {
+    Ok(rows
+        .into_iter()
+        .map(Event::try_from)
+        .collect::<Result<_, _>>()?)
+}
+
+const KEY_EVENTS: [&str; 2] = [
+    EventKind::KeyCreated.as_str(),
+    EventKind::KeyRevoked.as_str(),
+];
+
+/// Events of these garages (a move counts for both ends).
+fn of_garages(
+    ids: &[GarageId],
+) -> Box<
+    dyn BoxableExpression<
+        events::table,
+        crate::db::MultiBackend,
+        SqlType = diesel::sql_types::Nullable<diesel::sql_types::Bool>,
+    >,
+> {
+    let ids: Vec<i64> = ids.iter().map(|g| g.get()).collect();
+    Box::new(
+        events::garage_id
+            .eq_any(ids.clone())
+            .or(events::from_garage_id.eq_any(ids)),
+    )
+}
+
+#[async_trait]
+impl EventRepository for DieselEventRepository {
+    async fn feed(
+        &self,
+        filter: EventFilter,
+        after: FeedPosition,
+        limit: Limit,
+    ) -> Result<Vec<Event>, Error> {
+        self.db
+            .run(move |conn| {
+                let mut query = events::table
+                    .select(EventRow::as_select())
+                    .filter(
+                        events::tx
+                            .gt(after.tx)
+                            .or(events::tx.eq(after.tx).and(events::id.gt(after.id))),
+                    )
+                    .order((events::tx, events::id))
+                    .limit(i64::from(limit.get()))
+                    .into_boxed();
+                if matches!(conn, DbConnection::Pg(_)) {
+                    // Only transactions older than every one still running:
+                    // none of them can commit behind what is returned.
+                    query = query.filter(events::tx.lt(sql::<BigInt>(
+                        "pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+                    )));
+                }
+                if let Some(kinds) = &filter.kinds {
+                    query = query.filter(events::kind.eq_any(kinds.iter().map(|k| k.as_str())));
+                }
+                if !filter.with_keys {
+                    query = query.filter(events::kind.ne_all(KEY_EVENTS));
+                }
+                if let Some(garage) = filter.garage_id {
+                    query = query.filter(
+                        events::garage_id
+                            .eq(garage.get())
+                            .or(events::from_garage_id.eq(garage.get())),
+                    );
+                }
+                if let Some(vehicle) = filter.vehicle_id {
+                    query = query.filter(events::vehicle_id.eq(vehicle.get()));
+                }
+                if let Some(ids) = &filter.within {
+                    query = query.filter(of_garages(ids));
+                }
+                into_events(query.load(conn)?)
+            })
+            .await
+    }
+
+    async fn history(
+        &self,
+        of: HistoryOf,
+        reach: Option<Vec<GarageId>>,
+        page: PageRequest,
+    ) -> Result<Page<Event>, Error> {
+        self.db
+            .run(move |conn| {
+                let mut query = events::table
+                    .select(EventRow::as_select())
+                    .order(events::id.desc())
+                    .limit(i64::from(page.limit.get()) + 1)
+                    .into_boxed();
+                if let Some(before) = page.after {
+                    query = query.filter(events::id.lt(before));
+                }
+                query = match of {
+                    HistoryOf::Vehicle(id) => query.filter(events::vehicle_id.eq(id.get())),
+                    HistoryOf::Garage(id) => query.filter(
+                        events::garage_id
+                            .eq(id.get())
+                            .and(events::kind.like("garage.%"))
+                            .or(events::kind.eq(EventKind::VehicleMoved.as_str()).and(
+                                events::garage_id
+                                    .eq(id.get())
+                                    .or(events::from_garage_id.eq(id.get())),
+                            )),
+                    ),
+                };
+                if let Some(ids) = &reach {
+                    query = query.filter(of_garages(ids));
+                }
+                let items = into_events(query.load(conn)?)?;
+                Ok(Page::from_rows(items, page.limit, |e| e.id))
+            })
+            .await
+    }
+}
