@@ -34,14 +34,20 @@ async fn until(within: Duration, every: Duration, what: &str, mut done: impl Asy
 
 impl TestApp {
     /// Creates with `secret`'s key; returns the new id.
-    async fn create_as(&self, secret: &str, path: &str, body: Value) -> i64 {
+    pub(crate) async fn create_as(&self, secret: &str, path: &str, body: Value) -> i64 {
         let created = self.as_key(secret, "POST", path, Some(body)).await;
         assert_eq!(created.status, 201, "{created:?}");
         created.body["id"].as_i64().unwrap()
     }
 
     /// Sends a request with `Authorization: Bearer <secret>`.
-    async fn as_key(&self, secret: &str, method: &str, path: &str, body: Option<Value>) -> Reply {
+    pub(crate) async fn as_key(
+        &self,
+        secret: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Reply {
         self.send_with(method, path, body, &[("authorization", &bearer(secret))])
             .await
     }

@@ -4,6 +4,7 @@
 mod bulk_and_retries;
 mod concurrency;
 mod edge;
+mod events;
 mod helpers;
 mod hostile;
 mod journey;

@@ -362,3 +362,91 @@ impl NewEvent {
         Self::about_key(EventKind::KeyRevoked, key, changes)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+    use crate::fleet::fixtures::{garage, new_vehicle, vehicle};
+    use crate::values::{Brand, Capacity, Vin};
+
+    #[test]
+    fn an_unchanged_write_makes_no_event_and_a_change_names_only_what_changed() {
+        let before = vehicle(5, &new_vehicle(1, "AB-123-CD"));
+        assert_eq!(NewEvent::vehicle_updated(&before, &before.clone()), None);
+        let mut after = before.clone();
+        after.brand = Brand::parse("Citroën").unwrap();
+        after.vin = Some(Vin::parse("VF1RFB00X12345678").unwrap());
+        after.updated_at = Utc::now();
+        let event = NewEvent::vehicle_updated(&before, &after).unwrap();
+        assert_eq!(event.kind, EventKind::VehicleUpdated);
+        assert_eq!(event.from_garage_id, None);
+        assert_eq!(
+            Value::Object(event.changes),
+            json!({
+                "brand": {"from": "Renault", "to": "Citroën"},
+                "vin": {"from": null, "to": "VF1RFB00X12345678"},
+            })
+        );
+    }
+
+    #[test]
+    fn a_change_of_garage_is_a_move_told_from_the_new_garage() {
+        let before = vehicle(5, &new_vehicle(1, "AB-123-CD"));
+        let mut after = before.clone();
+        after.garage_id = GarageId(2);
+        let event = NewEvent::vehicle_updated(&before, &after).unwrap();
+        assert_eq!(event.kind, EventKind::VehicleMoved);
+        assert_eq!(event.garage_id, Some(GarageId(2)));
+        assert_eq!(event.from_garage_id, Some(GarageId(1)));
+        assert_eq!(
+            Value::Object(event.changes),
+            json!({"garage_id": {"from": 1, "to": 2}})
+        );
+    }
+
+    #[test]
+    fn a_garage_event_ignores_its_vehicle_count() {
+        let before = garage(1, Some(10), 3);
+        let mut counted = before.clone();
+        counted.vehicle_count = 4;
+        assert_eq!(NewEvent::garage_updated(&before, &counted), None);
+        counted.capacity = None;
+        let event = NewEvent::garage_updated(&before, &counted).unwrap();
+        assert_eq!(
+            Value::Object(event.changes),
+            json!({"capacity": {"from": 10, "to": null}})
+        );
+        let created = NewEvent::garage_created(&garage(1, Some(10), 0));
+        assert_eq!(
+            created.changes["capacity"],
+            json!(Capacity::parse(10).unwrap().get())
+        );
+        assert_eq!(created.changes["id"], json!(1));
+    }
+
+    #[test]
+    fn a_cursor_is_read_back_exactly_and_nothing_else_is() {
+        let position = FeedPosition { tx: 7_400, id: 42 };
+        assert_eq!(position.to_string().parse::<FeedPosition>(), Ok(position));
+        for bad in [
+            "",
+            "-",
+            "42",
+            "1-",
+            "-1",
+            "a-1",
+            "1-+2",
+            "1--2",
+            "1-2-3",
+            "99999999999999999999-1",
+        ] {
+            assert!(bad.parse::<FeedPosition>().is_err(), "{bad:?}");
+        }
+        for kind in EventKind::ALL {
+            assert_eq!(kind.as_str().parse::<EventKind>(), Ok(kind));
+        }
+        assert!("vehicle.exploded".parse::<EventKind>().is_err());
+    }
+}
