@@ -92,6 +92,22 @@ pub(crate) fn record_one(
     record(conn, origin, std::slice::from_ref(&event))
 }
 
+/// On PostgreSQL, the transaction id below which every transaction that
+/// may write events has ended, as the statement's snapshot sees them: the
+/// oldest transaction still running, leaving out those known to belong to
+/// another database (their ids are the cluster's, but they write no events
+/// here); with none, the next id to be given. A transaction that has ended
+/// since the snapshot, or whose database is not visible (another role's
+/// session, without `pg_read_all_stats`), still counts: the feed then waits
+/// a little, and misses nothing.
+const PUBLISHED_BELOW: &str = "(WITH snap AS (SELECT pg_current_snapshot() AS s) \
+    SELECT COALESCE(\
+        (SELECT min(x::text::bigint) FROM snap, pg_snapshot_xip(snap.s) AS x \
+          WHERE x::text::bigint % 4294967296 NOT IN (\
+            SELECT backend_xid::text::bigint FROM pg_stat_activity \
+             WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database())), \
+        (SELECT pg_snapshot_xmax(s)::text::bigint FROM snap)))";
+
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = events)]
 struct EventRow {
@@ -204,11 +220,9 @@ impl EventRepository for DieselEventRepository {
                     .limit(i64::from(limit.get()))
                     .into_boxed();
                 if matches!(conn, DbConnection::Pg(_)) {
-                    // Only transactions older than every one still running:
-                    // none of them can commit behind what is returned.
-                    query = query.filter(events::tx.lt(sql::<BigInt>(
-                        "pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
-                    )));
+                    // Only transactions older than every one that may still
+                    // commit events: none can land behind what is returned.
+                    query = query.filter(events::tx.lt(sql::<BigInt>(PUBLISHED_BELOW)));
                 }
                 if let Some(kinds) = &filter.kinds {
                     query = query.filter(events::kind.eq_any(kinds.iter().map(|k| k.as_str())));

@@ -1619,3 +1619,52 @@ async fn a_poller_sees_every_event_once_in_order_under_concurrent_writers(s: Sto
         seen.iter().map(|e| e.id).collect::<Vec<_>>()
     );
 }
+
+/// Out-of-order commits made on purpose, on PostgreSQL: a write whose
+/// transaction began first but commits last holds the feed back until it
+/// commits, so the reader never steps over it; a transaction in another
+/// database of the server holds nothing back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_a_late_commit_is_never_stepped_over() {
+    use diesel::{Connection, PgConnection, RunQueryDsl};
+
+    let s = Store::new(TestDb::postgres());
+    let garage = s.garage("Tôt", None).await;
+    let (before, from) = drain(&s, everything(), FeedPosition::default(), 50).await;
+    assert_eq!(before.len(), 1);
+
+    // Elsewhere on the server, a transaction that stays open throughout.
+    let mut elsewhere = PgConnection::establish(&garage_infra::testing::admin_url()).unwrap();
+    diesel::sql_query("BEGIN").execute(&mut elsewhere).unwrap();
+    diesel::sql_query("SELECT pg_current_xact_id()")
+        .execute(&mut elsewhere)
+        .unwrap();
+    // Here, a write that takes its transaction id now and commits last.
+    let mut late = PgConnection::establish(s._db.url()).unwrap();
+    diesel::sql_query("BEGIN").execute(&mut late).unwrap();
+    diesel::sql_query("SELECT pg_current_xact_id()")
+        .execute(&mut late)
+        .unwrap();
+
+    let van = s.vehicle(garage.id, "TA-001-RD").await.unwrap();
+    let (seen, at) = drain(&s, everything(), from, 50).await;
+    assert!(seen.is_empty(), "shown while an older write runs: {seen:?}");
+    assert_eq!(at, from);
+
+    diesel::sql_query(
+        "INSERT INTO events (type, occurred_at, actor_name, garage_id, changes) \
+         VALUES ('garage.updated', now(), 'late', $1, '{}')",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(garage.id.get())
+    .execute(&mut late)
+    .unwrap();
+    diesel::sql_query("COMMIT").execute(&mut late).unwrap();
+
+    let (seen, _) = drain(&s, everything(), from, 50).await;
+    assert_eq!(kinds(&seen), ["garage.updated", "vehicle.created"]);
+    assert!(seen[0].id > seen[1].id, "ids commit out of order");
+    assert_eq!(seen[1].vehicle_id, Some(van.id));
+    diesel::sql_query("ROLLBACK")
+        .execute(&mut elsewhere)
+        .unwrap();
+}
