@@ -479,9 +479,12 @@ impl From<Error> for ApiError {
             field,
         };
         match &err {
-            Error::GarageNotFound(_) | Error::VehicleNotFound(_) | Error::KeyNotFound(_) => {
-                Self::NotFound(detail)
-            }
+            Error::GarageNotFound(_)
+            | Error::VehicleNotFound(_)
+            | Error::KeyNotFound(_)
+            | Error::WebhookNotFound(_)
+            | Error::DeliveryNotFound(_) => Self::NotFound(detail),
+            Error::WebhookRefused(_) => Self::invalid("url", detail),
             Error::UnknownGarage(_) => Self::invalid("garage_id", detail),
             Error::DuplicatePlate(_) => {
                 conflict(ConflictKind::DuplicatePlate, Some("license_plate"))

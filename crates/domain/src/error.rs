@@ -1,7 +1,7 @@
 //! The one error type of the fleet's ports and use cases.
 
 use crate::access::KeyId;
-use crate::values::{GarageId, LicensePlate, VehicleId, Vin};
+use crate::values::{DeliveryId, GarageId, LicensePlate, VehicleId, Vin, WebhookId};
 
 /// What a port or a use case can answer instead of a result.
 ///
@@ -14,6 +14,13 @@ pub enum Error {
     VehicleNotFound(VehicleId),
     #[error("API key {0} does not exist")]
     KeyNotFound(KeyId),
+    #[error("webhook {0} does not exist")]
+    WebhookNotFound(WebhookId),
+    #[error("delivery {0} does not exist")]
+    DeliveryNotFound(DeliveryId),
+    /// A webhook endpoint that cannot be accepted (the reason says why).
+    #[error("{0}")]
+    WebhookRefused(String),
     /// A vehicle named a garage that does not exist (a reference in the
     /// input, not the resource addressed).
     #[error("garage {0} does not exist")]

@@ -15,6 +15,7 @@ pub mod idempotency;
 pub mod paging;
 pub mod values;
 pub mod vehicles;
+pub mod webhooks;
 
 pub use clock::{Clock, SystemClock};
 pub use error::Error;

@@ -99,6 +99,14 @@ id_type!(
     /// Identifies a vehicle.
     VehicleId
 );
+id_type!(
+    /// Identifies a webhook endpoint.
+    WebhookId
+);
+id_type!(
+    /// Identifies one event's delivery to one webhook endpoint.
+    DeliveryId
+);
 
 macro_rules! text_type {
     ($(#[$meta:meta])* $name:ident, $max:expr) => {

@@ -143,3 +143,46 @@ impl FeedQuery {
         Ok((filter, after, limit))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use garage_domain::events::{Actor, Event, EventKind, FeedPosition};
+    use garage_domain::{GarageId, VehicleId};
+
+    use super::EventBody;
+
+    /// The feed and webhooks show an event the same way.
+    #[test]
+    fn the_wire_body_is_the_domain_s_rendering() {
+        let mut changes = serde_json::Map::new();
+        changes.insert("garage_id".into(), serde_json::json!({"from": 1, "to": 2}));
+        for (actor, from) in [
+            (
+                Actor {
+                    key_id: Some(garage_domain::access::KeyId::parse(4).unwrap()),
+                    name: "alice".into(),
+                },
+                Some(GarageId::parse(1).unwrap()),
+            ),
+            (Actor::cli(), None),
+        ] {
+            let event = Event {
+                id: 41,
+                position: FeedPosition { tx: 7, id: 41 },
+                kind: EventKind::VehicleMoved,
+                occurred_at: chrono::Utc::now(),
+                actor,
+                request_id: Some("r-1".into()),
+                garage_id: Some(GarageId::parse(2).unwrap()),
+                from_garage_id: from,
+                vehicle_id: Some(VehicleId::parse(7).unwrap()),
+                key_id: None,
+                changes: changes.clone(),
+            };
+            assert_eq!(
+                serde_json::to_value(EventBody::from(event.clone())).unwrap(),
+                event.to_json()
+            );
+        }
+    }
+}

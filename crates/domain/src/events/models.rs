@@ -159,6 +159,32 @@ pub struct Event {
     pub changes: Changes,
 }
 
+impl Event {
+    /// The event as the feed and webhooks show it.
+    pub fn to_json(&self) -> Value {
+        let mut actor = Map::new();
+        if let Some(key) = self.actor.key_id {
+            actor.insert("key_id".into(), json!(key.get()));
+        }
+        actor.insert("name".into(), json!(self.actor.name));
+        let mut event = json!({
+            "id": self.id,
+            "type": self.kind.as_str(),
+            "occurred_at": self.occurred_at,
+            "actor": actor,
+            "request_id": self.request_id,
+            "garage_id": self.garage_id.map(GarageId::get),
+            "vehicle_id": self.vehicle_id.map(VehicleId::get),
+            "key_id": self.key_id.map(KeyId::get),
+            "changes": self.changes,
+        });
+        if let Some(from) = self.from_garage_id {
+            event["from_garage_id"] = json!(from.get());
+        }
+        event
+    }
+}
+
 /// A place in the feed: events come in the order their writes committed.
 /// `tx` orders by transaction (PostgreSQL's transaction id; 0 where writes
 /// are serial, as on SQLite), `id` within one.
