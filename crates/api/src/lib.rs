@@ -12,6 +12,7 @@ pub mod openapi;
 mod problem;
 mod routes;
 pub mod vehicles;
+pub mod webhooks;
 mod wire;
 
 pub use edge::{Caller, Edge};

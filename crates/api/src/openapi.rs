@@ -25,6 +25,7 @@ use utoipa::{Modify, OpenApi};
         (name = "garages", description = "Places that keep vehicles"),
         (name = "vehicles", description = "Vehicles, each kept in one garage"),
         (name = "access", description = "Who is calling, and the API keys"),
+        (name = "webhooks", description = "Endpoints that receive the events, signed (Standard Webhooks); admin keys only"),
         (name = "events", description = "What changed, who changed it and when: the feed and the histories"),
         (name = "meta", description = "This document"),
     ),

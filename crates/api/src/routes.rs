@@ -9,6 +9,7 @@ use actix_web::middleware::from_fn;
 use actix_web::web;
 use garage_domain::access::Scope;
 use garage_domain::events::EventService;
+use garage_domain::webhooks::WebhookService;
 use garage_domain::{FleetService, IdempotencyStore};
 
 use crate::edge::Edge;
@@ -163,6 +164,15 @@ routes! {
     read (events::handlers) vehicle_history,
     read (events::handlers) garage_history,
     read (events::handlers) feed,
+    admin (webhooks::handlers) list_webhooks,
+    admin (webhooks::handlers) create_webhook,
+    admin (webhooks::handlers) get_webhook,
+    admin (webhooks::handlers) update_webhook,
+    admin (webhooks::handlers) delete_webhook,
+    admin (webhooks::handlers) rotate_webhook_secret,
+    admin (webhooks::handlers) test_webhook,
+    admin (webhooks::handlers) list_webhook_deliveries,
+    admin (webhooks::handlers) retry_webhook_delivery,
     write (vehicles::handlers) update,
     write (vehicles::handlers) delete,
 }
@@ -176,12 +186,14 @@ routes! {
 pub fn configure(
     service: FleetService,
     events: EventService,
+    webhooks: WebhookService,
     keys: Arc<dyn IdempotencyStore>,
     edge: Edge,
 ) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         cfg.app_data(web::Data::new(service))
             .app_data(web::Data::new(events))
+            .app_data(web::Data::new(webhooks))
             .app_data(web::Data::new(keys))
             .app_data(web::Data::new(edge))
             .app_data(

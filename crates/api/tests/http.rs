@@ -34,6 +34,7 @@ macro_rules! app {
         test::init_service(App::new().configure(garage_api::configure(
             FleetService::new(Arc::new($garages), Arc::new($vehicles)),
             common::no_events(),
+            common::no_webhooks(),
             Arc::new(MockIdempotencyStore::new()),
             common::open_edge(),
         )))

@@ -102,6 +102,7 @@ async fn every_documented_route_is_served() {
             Arc::new(MockVehicleRepository::new()),
         ),
         common::no_events(),
+        common::no_webhooks(),
         Arc::new(MockIdempotencyStore::new()),
         common::open_edge(),
     )))

@@ -39,6 +39,7 @@ async fn api(
     test::init_service(App::new().configure(garage_api::configure(
         FleetService::new(Arc::new(MockGarageRepository::new()), Arc::new(vehicles)),
         common::no_events(),
+        common::no_webhooks(),
         Arc::new(keys),
         common::open_edge(),
     )))

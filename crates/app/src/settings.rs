@@ -23,6 +23,8 @@ pub struct Settings {
     pub redis: RedisSettings,
     #[serde(default)]
     pub metrics: MetricsSettings,
+    #[serde(default)]
+    pub webhooks: WebhookSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -43,6 +45,40 @@ impl Default for RedisSettings {
         Self {
             url: None,
             prefix: redis_prefix(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebhookSettings {
+    /// Lets webhooks reach loopback, private and link-local addresses, and
+    /// plain `http://` URLs: for tests and closed networks only.
+    #[serde(default)]
+    pub allow_private_targets: bool,
+    /// Multiplies the waits between attempts (1 = the schedule; tests
+    /// shorten it). From 0 to 1.
+    #[serde(default = "one")]
+    pub backoff_scale: f64,
+    /// How often each instance looks for events to queue and deliveries
+    /// due, in milliseconds.
+    #[serde(default = "poll_every")]
+    pub poll_interval_ms: u64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+fn poll_every() -> u64 {
+    1_000
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            allow_private_targets: false,
+            backoff_scale: one(),
+            poll_interval_ms: poll_every(),
         }
     }
 }

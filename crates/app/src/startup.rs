@@ -15,10 +15,12 @@ use anyhow::Context;
 use garage_api::edge::{self, Edge};
 use garage_domain::access::{AccessService, Budgets, Quota};
 use garage_domain::events::EventService;
+use garage_domain::webhooks::WebhookService;
 use garage_domain::{FleetService, IdempotencyStore, SystemClock};
 use garage_infra::{
     Database, DatabaseUrl, DieselEventRepository, DieselGarageRepository, DieselIdempotencyStore,
-    DieselKeyRepository, DieselVehicleRepository, LocalBudgets, PoolOptions, SharedBudgets,
+    DieselKeyRepository, DieselVehicleRepository, DieselWebhookRepository, HttpSender,
+    LocalBudgets, PoolOptions, SharedBudgets,
 };
 use secrecy::ExposeSecret;
 use tracing_actix_web::TracingLogger;
@@ -259,6 +261,17 @@ fn serve(
     let idempotency: Arc<dyn IdempotencyStore> =
         Arc::new(DieselIdempotencyStore::new(pools.primary.clone()));
     tokio::spawn(purge_expired_keys(idempotency.clone()));
+    let webhooks = WebhookService::new(
+        Arc::new(DieselWebhookRepository::new(pools.primary.clone())),
+        Arc::new(HttpSender::new(settings.webhooks.allow_private_targets)?),
+        Arc::new(SystemClock),
+    )
+    .allowing_http(settings.webhooks.allow_private_targets)
+    .with_backoff_scale(settings.webhooks.backoff_scale);
+    tokio::spawn(deliver_webhooks(
+        webhooks.clone(),
+        Duration::from_millis(settings.webhooks.poll_interval_ms.max(10)),
+    ));
     let ui = settings.server.static_dir.clone();
     let ui = ui.join("index.html").is_file().then_some(ui);
     match &ui {
@@ -318,6 +331,7 @@ fn serve(
             .configure(garage_api::configure(
                 fleet.clone(),
                 events.clone(),
+                webhooks.clone(),
                 idempotency.clone(),
                 edge.clone(),
             ))
@@ -379,6 +393,33 @@ async fn purge_expired_keys(store: Arc<dyn IdempotencyStore>) {
             Ok(0) => {}
             Ok(purged) => tracing::info!(purged, "expired idempotency keys deleted"),
             Err(err) => tracing::warn!(error = %err, "could not purge idempotency keys"),
+        }
+    }
+}
+
+/// Queues new events for the webhook endpoints and sends what is due,
+/// while the process runs. Each instance does it; the store's cursor lock
+/// and leases make each event queued once and each delivery sent by one.
+/// A delivery cut off by a stop is sent again once its lease expires.
+async fn deliver_webhooks(webhooks: WebhookService, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(err) = webhooks.dispatch().await {
+            tracing::warn!(error = %err, "could not queue events for webhooks");
+            continue;
+        }
+        // Keep going while there is more due than one round sends.
+        loop {
+            match webhooks.deliver_due(20).await {
+                Ok(20) => continue,
+                Ok(_) => break,
+                Err(err) => {
+                    tracing::warn!(error = %err, "could not deliver webhooks");
+                    break;
+                }
+            }
         }
     }
 }

@@ -199,6 +199,50 @@ fn of_garages(
     )
 }
 
+/// The feed's next `limit` events after `after`, on `conn`.
+pub(crate) fn feed_page(
+    conn: &mut DbConnection,
+    filter: &EventFilter,
+    after: FeedPosition,
+    limit: i64,
+) -> Result<Vec<Event>, StoreError> {
+    let mut query = events::table
+        .select(EventRow::as_select())
+        .filter(
+            events::tx
+                .gt(after.tx)
+                .or(events::tx.eq(after.tx).and(events::id.gt(after.id))),
+        )
+        .order((events::tx, events::id))
+        .limit(limit)
+        .into_boxed();
+    if matches!(conn, DbConnection::Pg(_)) {
+        // Only transactions older than every one that may still
+        // commit events: none can land behind what is returned.
+        query = query.filter(events::tx.lt(sql::<BigInt>(PUBLISHED_BELOW)));
+    }
+    if let Some(kinds) = &filter.kinds {
+        query = query.filter(events::kind.eq_any(kinds.iter().map(|k| k.as_str())));
+    }
+    if !filter.with_keys {
+        query = query.filter(events::kind.ne_all(KEY_EVENTS));
+    }
+    if let Some(garage) = filter.garage_id {
+        query = query.filter(
+            events::garage_id
+                .eq(garage.get())
+                .or(events::from_garage_id.eq(garage.get())),
+        );
+    }
+    if let Some(vehicle) = filter.vehicle_id {
+        query = query.filter(events::vehicle_id.eq(vehicle.get()));
+    }
+    if let Some(ids) = &filter.within {
+        query = query.filter(of_garages(ids));
+    }
+    into_events(query.load(conn)?)
+}
+
 #[async_trait]
 impl EventRepository for DieselEventRepository {
     async fn feed(
@@ -208,43 +252,7 @@ impl EventRepository for DieselEventRepository {
         limit: Limit,
     ) -> Result<Vec<Event>, Error> {
         self.db
-            .run(move |conn| {
-                let mut query = events::table
-                    .select(EventRow::as_select())
-                    .filter(
-                        events::tx
-                            .gt(after.tx)
-                            .or(events::tx.eq(after.tx).and(events::id.gt(after.id))),
-                    )
-                    .order((events::tx, events::id))
-                    .limit(i64::from(limit.get()))
-                    .into_boxed();
-                if matches!(conn, DbConnection::Pg(_)) {
-                    // Only transactions older than every one that may still
-                    // commit events: none can land behind what is returned.
-                    query = query.filter(events::tx.lt(sql::<BigInt>(PUBLISHED_BELOW)));
-                }
-                if let Some(kinds) = &filter.kinds {
-                    query = query.filter(events::kind.eq_any(kinds.iter().map(|k| k.as_str())));
-                }
-                if !filter.with_keys {
-                    query = query.filter(events::kind.ne_all(KEY_EVENTS));
-                }
-                if let Some(garage) = filter.garage_id {
-                    query = query.filter(
-                        events::garage_id
-                            .eq(garage.get())
-                            .or(events::from_garage_id.eq(garage.get())),
-                    );
-                }
-                if let Some(vehicle) = filter.vehicle_id {
-                    query = query.filter(events::vehicle_id.eq(vehicle.get()));
-                }
-                if let Some(ids) = &filter.within {
-                    query = query.filter(of_garages(ids));
-                }
-                into_events(query.load(conn)?)
-            })
+            .run(move |conn| feed_page(conn, &filter, after, i64::from(limit.get())))
             .await
     }
 
@@ -285,4 +293,17 @@ impl EventRepository for DieselEventRepository {
             })
             .await
     }
+}
+
+/// The events of these ids, on `conn`.
+pub(crate) fn load_events(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<Event>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    into_events(
+        events::table
+            .filter(events::id.eq_any(ids))
+            .select(EventRow::as_select())
+            .load(conn)?,
+    )
 }

@@ -10,6 +10,7 @@ mod limits;
 mod rows;
 mod schema;
 mod vehicles;
+mod webhooks;
 
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -21,3 +22,4 @@ pub use garages::DieselGarageRepository;
 pub use idempotency::DieselIdempotencyStore;
 pub use limits::{LocalBudgets, SharedBudgets};
 pub use vehicles::DieselVehicleRepository;
+pub use webhooks::{DieselWebhookRepository, HttpSender};

@@ -62,3 +62,16 @@ pub fn no_events() -> garage_domain::events::EventService {
         garage_domain::events::MockEventRepository::new(),
     ))
 }
+
+/// The webhooks, on stores no test here reaches (a call would panic).
+#[allow(dead_code)]
+pub fn no_webhooks() -> garage_domain::webhooks::WebhookService {
+    use std::sync::Arc;
+
+    use garage_domain::webhooks::{MockSender, MockWebhookRepository, WebhookService};
+    WebhookService::new(
+        Arc::new(MockWebhookRepository::new()),
+        Arc::new(MockSender::new()),
+        Arc::new(garage_domain::SystemClock),
+    )
+}

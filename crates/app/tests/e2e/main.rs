@@ -15,3 +15,4 @@ mod replica;
 mod shutdown;
 mod tls;
 mod ui;
+mod webhooks;

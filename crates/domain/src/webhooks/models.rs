@@ -298,17 +298,12 @@ pub struct Attempt {
 /// disabled.
 const BACKOFF: [u64; 9] = [5, 30, 120, 600, 1_800, 3_600, 7_200, 14_400, 28_800];
 
-/// The wait before attempt `attempts + 1`: the schedule's, give or take a
-/// fifth (`jitter` in 0..1 picks where), or the receiver's `Retry-After`
-/// when it asks for longer (at most a day).
-pub fn backoff(attempts: u32, jitter: f64, retry_after: Option<Duration>) -> Duration {
+/// The schedule's wait before attempt `attempts + 1`, give or take a fifth
+/// (`jitter` in 0..1 picks where).
+pub fn backoff(attempts: u32, jitter: f64) -> Duration {
     let step = BACKOFF[(attempts.saturating_sub(1) as usize).min(BACKOFF.len() - 1)];
     let spread = 0.8 + 0.4 * jitter.clamp(0.0, 1.0);
-    let planned = Duration::from_secs_f64(step as f64 * spread);
-    match retry_after {
-        Some(asked) if asked > planned => asked.min(Duration::from_secs(86_400)),
-        _ => planned,
-    }
+    Duration::from_secs_f64(step as f64 * spread)
 }
 
 #[cfg(test)]

@@ -291,12 +291,12 @@ pub(crate) fn decide(
                     Some("the endpoint has failed for 3 days".to_owned()),
                 )
             } else {
-                let wait = backoff(delivery.attempts + 1, jitter, *retry_after);
-                let wait = match retry_after {
-                    // The receiver's own wait is not shortened.
-                    Some(asked) if *asked >= wait => wait,
-                    _ => Duration::from_secs_f64(wait.as_secs_f64() * scale),
-                };
+                let planned = backoff(delivery.attempts + 1, jitter).mul_f64(scale);
+                // A receiver asking for longer is heard (up to a day), and
+                // its wait is never shortened.
+                let asked =
+                    retry_after.map_or(Duration::ZERO, |a| a.min(Duration::from_secs(86_400)));
+                let wait = planned.max(asked);
                 let wait = TimeDelta::from_std(wait).unwrap_or(TimeDelta::days(1));
                 (DeliveryState::Pending, Some(now + wait), None)
             }
@@ -412,6 +412,14 @@ mod tests {
         };
         let later = decide(&fresh, asked, 12, at(10), 0.5, 0.1);
         assert_eq!(later.next_attempt_at, Some(at(610)));
+        // Shortened waits do not shorten the receiver's.
+        let one_second = Outcome::Failed {
+            status: Some(503),
+            error: "busy".into(),
+            retry_after: Some(Duration::from_secs(1)),
+        };
+        let heard = decide(&fresh, one_second, 12, at(10), 0.5, 0.01);
+        assert_eq!(heard.next_attempt_at, Some(at(11)));
         // Three days after the first attempt, the endpoint is disabled.
         let old = decide(&delivery(14, at(0)), failed, 12, at(3 * 86_400), 0.5, 1.0);
         assert_eq!(old.state, DeliveryState::Failed);
@@ -443,7 +451,7 @@ mod tests {
 
     #[test]
     fn the_schedule_spans_more_than_a_day() {
-        let total: f64 = (1..=14).map(|n| backoff(n, 0.0, None).as_secs_f64()).sum();
+        let total: f64 = (1..=14).map(|n| backoff(n, 0.0).as_secs_f64()).sum();
         assert!(total > 86_400.0, "{total}");
     }
 
