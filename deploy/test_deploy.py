@@ -25,9 +25,9 @@ def app_routes():
 
 def app_metrics():
     source = (ROOT / "crates/app/src/metrics.rs").read_text()
-    names = set(re.findall(r'"((?:http|db|rate_limit)_[a-z_]+)"', source))
+    names = set(re.findall(r'"((?:http|db|rate_limit|webhook)_[a-z_]+)"', source))
     counters = {"http_requests", "db_pool_checkouts", "db_pool_wait_seconds", "db_pool_timeouts",
-                "db_errors_unavailable", "db_errors_internal"}
+                "db_errors_unavailable", "db_errors_internal", "webhook_deliveries"}
     # Counters are exposed with a _total suffix, histograms with _bucket.
     return names | {n + "_total" for n in names & counters} | {n + "_bucket" for n in names}
 
@@ -172,7 +172,8 @@ class Alerts(unittest.TestCase):
 
     def test_the_promised_alerts_exist(self):
         names = {r["alert"] for r in self.rules}
-        self.assertEqual(names, {"GarageHigh5xxRatio", "GarageHighP99Latency", "GarageInstanceDown", "GarageNotReady"})
+        self.assertEqual(names, {"GarageHigh5xxRatio", "GarageHighP99Latency", "GarageInstanceDown", "GarageNotReady",
+                                 "GarageWebhookBacklog"})
 
     def test_each_alert_is_complete_and_has_a_runbook(self):
         for rule in self.rules:
@@ -185,7 +186,7 @@ class Alerts(unittest.TestCase):
     def test_alerts_use_metrics_the_app_exports(self):
         exported = app_metrics()
         for rule in self.rules:
-            used = set(re.findall(r"\b((?:http|db)_[a-z_]+)\b", rule["expr"]))
+            used = set(re.findall(r"\b((?:http|db|webhook)_[a-z_]+)\b", rule["expr"]))
             self.assertTrue(used <= exported, f"{rule['alert']} uses {used - exported}")
 
 

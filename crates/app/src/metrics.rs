@@ -22,10 +22,18 @@ struct RequestLabels {
 
 type LatencyFamily = Family<RequestLabels, Histogram, fn() -> Histogram>;
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DeliveryLabels {
+    result: &'static str,
+}
+
 /// The service's metrics; cheap to clone, shared by every worker.
 #[derive(Clone)]
 pub struct Metrics {
     registry: std::sync::Arc<Registry>,
+    deliveries: Family<DeliveryLabels, Counter>,
+    outbox_pending: Gauge<i64, AtomicI64>,
+    outbox_oldest: Gauge<i64, AtomicI64>,
     requests: Family<RequestLabels, Counter>,
     latency: LatencyFamily,
     in_flight: Gauge<i64, AtomicI64>,
@@ -67,14 +75,52 @@ impl Metrics {
             "HTTP requests being answered now",
             in_flight.clone(),
         );
+        let deliveries = Family::<DeliveryLabels, Counter>::default();
+        let outbox_pending = Gauge::<i64, AtomicI64>::default();
+        let outbox_oldest = Gauge::<i64, AtomicI64>::default();
+        registry.register(
+            "webhook_deliveries",
+            "Webhook delivery attempts, by result: delivered, retrying (failed, to be tried again) or failed (given up)",
+            deliveries.clone(),
+        );
+        registry.register(
+            "webhook_outbox_pending",
+            "Webhook deliveries waiting to be sent, to enabled endpoints",
+            outbox_pending.clone(),
+        );
+        registry.register(
+            "webhook_outbox_oldest_seconds",
+            "How long the oldest waiting webhook delivery has waited",
+            outbox_oldest.clone(),
+        );
         registry.register_collector(Box::new(PoolCollector { pools }));
         registry.register_collector(Box::new(LimitsCollector { budgets }));
         Self {
             registry: std::sync::Arc::new(registry),
+            deliveries,
+            outbox_pending,
+            outbox_oldest,
             requests,
             latency,
             in_flight,
         }
+    }
+
+    /// Counts a webhook delivery attempt by its result.
+    pub fn delivery(&self, result: &'static str) {
+        self.deliveries
+            .get_or_create(&DeliveryLabels { result })
+            .inc();
+    }
+
+    /// The outbox as last read.
+    pub fn outbox(&self, backlog: garage_domain::webhooks::Backlog) {
+        self.outbox_pending
+            .set(i64::try_from(backlog.pending).unwrap_or(i64::MAX));
+        let age = backlog.oldest.map_or(0, |oldest| {
+            (chrono::Utc::now() - oldest).num_seconds().max(0)
+        });
+        self.outbox_oldest.set(age);
     }
 
     pub fn started(&self) {

@@ -268,10 +268,6 @@ fn serve(
     )
     .allowing_http(settings.webhooks.allow_private_targets)
     .with_backoff_scale(settings.webhooks.backoff_scale);
-    tokio::spawn(deliver_webhooks(
-        webhooks.clone(),
-        Duration::from_millis(settings.webhooks.poll_interval_ms.max(10)),
-    ));
     let ui = settings.server.static_dir.clone();
     let ui = ui.join("index.html").is_file().then_some(ui);
     match &ui {
@@ -307,6 +303,11 @@ fn serve(
         settings.auth.protect_reads,
     );
     let metrics = web::Data::new(Metrics::new(pools.all(), budgets));
+    tokio::spawn(deliver_webhooks(
+        webhooks.clone(),
+        metrics.clone(),
+        Duration::from_millis(settings.webhooks.poll_interval_ms.max(10)),
+    ));
     let pools = web::Data::new(pools);
     let origins = settings.server.cors_origins.clone();
     let secure = tls.is_some();
@@ -401,7 +402,8 @@ async fn purge_expired_keys(store: Arc<dyn IdempotencyStore>) {
 /// while the process runs. Each instance does it; the store's cursor lock
 /// and leases make each event queued once and each delivery sent by one.
 /// A delivery cut off by a stop is sent again once its lease expires.
-async fn deliver_webhooks(webhooks: WebhookService, every: Duration) {
+async fn deliver_webhooks(webhooks: WebhookService, metrics: web::Data<Metrics>, every: Duration) {
+    const ROUND: u32 = 20;
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -412,14 +414,24 @@ async fn deliver_webhooks(webhooks: WebhookService, every: Duration) {
         }
         // Keep going while there is more due than one round sends.
         loop {
-            match webhooks.deliver_due(20).await {
-                Ok(20) => continue,
-                Ok(_) => break,
+            match webhooks.deliver_due(ROUND).await {
+                Ok(results) => {
+                    for result in &results {
+                        metrics.delivery(result);
+                    }
+                    if results.len() < ROUND as usize {
+                        break;
+                    }
+                }
                 Err(err) => {
                     tracing::warn!(error = %err, "could not deliver webhooks");
                     break;
                 }
             }
+        }
+        match webhooks.backlog().await {
+            Ok(backlog) => metrics.outbox(backlog),
+            Err(err) => tracing::warn!(error = %err, "could not read the webhook outbox"),
         }
     }
 }

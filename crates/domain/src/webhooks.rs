@@ -8,8 +8,8 @@ mod ports;
 mod service;
 
 pub use models::{
-    Attempt, Delivery, DeliveryState, NewWebhook, Outcome, SigningSecret, Subscription, Webhook,
-    WebhookChanges, WebhookUrl, GIVE_UP_AFTER, TIMEOUT,
+    Attempt, Backlog, Delivery, DeliveryState, NewWebhook, Outcome, SigningSecret, Subscription,
+    Webhook, WebhookChanges, WebhookUrl, GIVE_UP_AFTER, TIMEOUT,
 };
 pub use ports::{Lease, Sender, WebhookRepository};
 pub use service::{signature, WebhookService};

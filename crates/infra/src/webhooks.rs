@@ -10,8 +10,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Timestamp};
 use garage_domain::events::{Event, EventFilter, FeedPosition};
 use garage_domain::webhooks::{
-    Attempt, Delivery, DeliveryState, Lease, NewWebhook, Outcome, SigningSecret, Subscription,
-    Webhook, WebhookChanges, WebhookRepository, WebhookUrl,
+    Attempt, Backlog, Delivery, DeliveryState, Lease, NewWebhook, Outcome, SigningSecret,
+    Subscription, Webhook, WebhookChanges, WebhookRepository, WebhookUrl,
 };
 use garage_domain::{DeliveryId, Error, Page, PageRequest, WebhookId};
 
@@ -518,6 +518,26 @@ impl WebhookRepository for DieselWebhookRepository {
                     });
                 }
                 Ok(leases)
+            })
+            .await
+    }
+
+    async fn backlog(&self) -> Result<Backlog, Error> {
+        self.db
+            .run(|conn| {
+                let (pending, oldest): (i64, Option<NaiveDateTime>) = deliveries::table
+                    .inner_join(webhooks::table)
+                    .filter(deliveries::state.eq(DeliveryState::Pending.as_str()))
+                    .filter(webhooks::enabled.eq(true))
+                    .select((
+                        diesel::dsl::count_star(),
+                        diesel::dsl::min(deliveries::created_at),
+                    ))
+                    .first(conn)?;
+                Ok(Backlog {
+                    pending: pending.max(0) as u64,
+                    oldest: oldest.map(|t| t.and_utc()),
+                })
             })
             .await
     }

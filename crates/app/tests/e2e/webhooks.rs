@@ -216,6 +216,18 @@ async fn deliveries_are_signed_retried_as_asked_and_stopped_by_gone() {
         "Retry-After: 1 was not honoured: {:?}",
         got[2].at - got[1].at
     );
+    // The metrics count the attempts by result.
+    let metrics = admin(&app, "GET", "/metrics", None).await;
+    let text = metrics.body.as_str().unwrap();
+    assert!(
+        text.contains("webhook_deliveries_total{result=\"retrying\"} 2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("webhook_deliveries_total{result=\"delivered\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("webhook_outbox_oldest_seconds"), "{text}");
     let deliveries = admin(
         &app,
         "GET",

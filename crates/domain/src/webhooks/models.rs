@@ -293,6 +293,25 @@ pub struct Attempt {
     pub disable: Option<String>,
 }
 
+impl Attempt {
+    /// How the attempt ended, for metrics: `delivered`, `retrying` or
+    /// `failed` (given up).
+    pub fn result(&self) -> &'static str {
+        match self.state {
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::Pending => "retrying",
+            DeliveryState::Failed => "failed",
+        }
+    }
+}
+
+/// The outbox: deliveries waiting, and since when the oldest has waited.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Backlog {
+    pub pending: u64,
+    pub oldest: Option<DateTime<Utc>>,
+}
+
 /// Waits between attempts: 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 2 h, 4 h,
 /// then every 8 h; past the third day of failures the endpoint is
 /// disabled.

@@ -4,7 +4,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::models::{
-    Attempt, Delivery, NewWebhook, Outcome, SigningSecret, Webhook, WebhookChanges, WebhookUrl,
+    Attempt, Backlog, Delivery, NewWebhook, Outcome, SigningSecret, Webhook, WebhookChanges,
+    WebhookUrl,
 };
 use crate::error::Error;
 use crate::events::Event;
@@ -90,6 +91,9 @@ pub trait WebhookRepository: Send + Sync + 'static {
         until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Lease>, Error>;
+
+    /// The pending deliveries of enabled endpoints.
+    async fn backlog(&self) -> Result<Backlog, Error>;
 
     /// Records an attempt, ends the lease, and disables the endpoint when
     /// `attempt.disable` says so.

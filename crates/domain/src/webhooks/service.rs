@@ -10,8 +10,8 @@ use serde_json::json;
 use sha2::Sha256;
 
 use super::models::{
-    backoff, Attempt, Delivery, DeliveryState, NewWebhook, Outcome, SigningSecret, Webhook,
-    WebhookChanges, GIVE_UP_AFTER,
+    backoff, Attempt, Backlog, Delivery, DeliveryState, NewWebhook, Outcome, SigningSecret,
+    Webhook, WebhookChanges, GIVE_UP_AFTER,
 };
 use super::ports::{Lease, Sender, WebhookRepository};
 use crate::clock::Clock;
@@ -212,21 +212,28 @@ impl WebhookService {
     }
 
     /// Sends what is due, up to `limit` messages, one after the other
-    /// (instances share the work through their leases); how many it sent.
+    /// (instances share the work through their leases); how each attempt
+    /// ended (`Attempt::result`).
     ///
     /// # Errors
     /// The store's errors; a receiver's failure is recorded, not returned.
-    pub async fn deliver_due(&self, limit: u32) -> Result<usize, Error> {
+    pub async fn deliver_due(&self, limit: u32) -> Result<Vec<&'static str>, Error> {
         let now = self.clock.now();
         let leases = self.hooks.lease(now, now + LEASE, limit).await?;
-        let count = leases.len();
+        let mut results = Vec::with_capacity(leases.len());
         for lease in leases {
-            self.attempt(lease).await?;
+            results.push(self.attempt(lease).await?);
         }
-        Ok(count)
+        Ok(results)
     }
 
-    async fn attempt(&self, lease: Lease) -> Result<(), Error> {
+    /// # Errors
+    /// The store's errors.
+    pub async fn backlog(&self) -> Result<Backlog, Error> {
+        self.hooks.backlog().await
+    }
+
+    async fn attempt(&self, lease: Lease) -> Result<&'static str, Error> {
         let Lease {
             delivery,
             webhook,
@@ -261,9 +268,11 @@ impl WebhookService {
             jitter,
             self.backoff_scale,
         );
+        let result = attempt.result();
         self.hooks
             .record(delivery.id, attempt, self.clock.now())
-            .await
+            .await?;
+        Ok(result)
     }
 }
 
@@ -538,6 +547,6 @@ mod tests {
             .deliver_due(10)
             .await
             .unwrap();
-        assert_eq!(sent, 1);
+        assert_eq!(sent, ["delivered"]);
     }
 }
