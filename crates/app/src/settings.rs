@@ -25,6 +25,8 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     #[serde(default)]
     pub webhooks: WebhookSettings,
+    #[serde(default)]
+    pub events: EventSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -47,6 +49,13 @@ impl Default for RedisSettings {
             prefix: redis_prefix(),
         }
     }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct EventSettings {
+    /// Deletes events (and their webhook deliveries) older than this many
+    /// days, once an hour; `None` (the default) keeps them all.
+    pub retention_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -258,6 +258,9 @@ fn serve(
     let fleet = FleetService::new(garages.clone(), Arc::new(vehicles));
     // The feed reads the primary: it must see every commit in order.
     let events = EventService::new(Arc::new(DieselEventRepository::new(pools.primary.clone())));
+    if let Some(days) = settings.events.retention_days {
+        tokio::spawn(purge_old_events(events.clone(), days.max(1)));
+    }
     let idempotency: Arc<dyn IdempotencyStore> =
         Arc::new(DieselIdempotencyStore::new(pools.primary.clone()));
     tokio::spawn(purge_expired_keys(idempotency.clone()));
@@ -394,6 +397,19 @@ async fn purge_expired_keys(store: Arc<dyn IdempotencyStore>) {
             Ok(0) => {}
             Ok(purged) => tracing::info!(purged, "expired idempotency keys deleted"),
             Err(err) => tracing::warn!(error = %err, "could not purge idempotency keys"),
+        }
+    }
+}
+
+/// Deletes events past their retention, once an hour.
+async fn purge_old_events(events: EventService, days: u32) {
+    let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        match events.purge_older_than(days, chrono::Utc::now()).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, days, "events past their retention deleted"),
+            Err(err) => tracing::warn!(error = %err, "could not delete old events"),
         }
     }
 }

@@ -256,6 +256,26 @@ impl EventRepository for DieselEventRepository {
             .await
     }
 
+    async fn purge(&self, before: chrono::DateTime<chrono::Utc>) -> Result<u64, Error> {
+        self.db
+            .write(move |conn| {
+                conn.transaction(|conn| {
+                    diesel::sql_query(
+                        "DELETE FROM webhook_deliveries WHERE event_id IN \
+                         (SELECT id FROM events WHERE occurred_at < $1)",
+                    )
+                    .bind::<diesel::sql_types::Timestamp, _>(before.naive_utc())
+                    .execute(conn)?;
+                    let purged = diesel::delete(
+                        events::table.filter(events::occurred_at.lt(before.naive_utc())),
+                    )
+                    .execute(conn)?;
+                    Ok(purged as u64)
+                })
+            })
+            .await
+    }
+
     async fn history(
         &self,
         of: HistoryOf,

@@ -175,6 +175,7 @@ contract!(
     a_refused_write_records_no_event,
     histories_outlive_what_they_tell_of,
     a_poller_sees_every_event_once_in_order_under_concurrent_writers,
+    old_events_are_purged_with_their_deliveries,
 );
 
 async fn garages_are_created_read_and_listed_in_pages(s: Store) {
@@ -1667,4 +1668,54 @@ async fn postgres_a_late_commit_is_never_stepped_over() {
     diesel::sql_query("ROLLBACK")
         .execute(&mut elsewhere)
         .unwrap();
+}
+
+async fn old_events_are_purged_with_their_deliveries(s: Store) {
+    use garage_domain::webhooks::{
+        NewWebhook, SigningSecret, Subscription, WebhookRepository, WebhookUrl,
+    };
+
+    let hooks = garage_infra::DieselWebhookRepository::new(s._db.connect());
+    let hook = hooks
+        .create(
+            NewWebhook {
+                url: WebhookUrl::parse("https://hooks.example.com/h").unwrap(),
+                events: Subscription::All,
+                description: String::new(),
+            },
+            SigningSecret::generate(),
+            chrono::Utc::now() - chrono::TimeDelta::minutes(1),
+        )
+        .await
+        .unwrap();
+    s.garage("Ancien", None).await;
+    assert_eq!(hooks.dispatch(100).await.unwrap(), 1);
+    let page = hooks
+        .deliveries(hook.id, PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 1);
+
+    let now = chrono::Utc::now();
+    assert_eq!(
+        s.events
+            .purge(now - chrono::TimeDelta::days(1))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        s.events
+            .purge(now + chrono::TimeDelta::seconds(1))
+            .await
+            .unwrap(),
+        1
+    );
+    let (left, _) = drain(&s, everything(), FeedPosition::default(), 50).await;
+    assert!(left.is_empty());
+    let page = hooks
+        .deliveries(hook.id, PageRequest::default())
+        .await
+        .unwrap();
+    assert!(page.items.is_empty(), "a delivery outlived its event");
 }

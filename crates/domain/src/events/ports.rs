@@ -2,6 +2,7 @@
 //! areas, in the transaction of the write they record; this port reads.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use super::models::{Event, EventFilter, FeedPosition, HistoryOf};
 use crate::error::Error;
@@ -23,6 +24,10 @@ pub trait EventRepository: Send + Sync + 'static {
         after: FeedPosition,
         limit: Limit,
     ) -> Result<Vec<Event>, Error>;
+
+    /// Deletes the events that occurred before `before`, and their webhook
+    /// deliveries; how many events it deleted.
+    async fn purge(&self, before: DateTime<Utc>) -> Result<u64, Error>;
 
     /// The events of `of`, newest first, those with an id below
     /// `page.after` when set; only those of garages `within` when set (a

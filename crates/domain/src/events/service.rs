@@ -56,6 +56,21 @@ impl EventService {
         Ok((events, next))
     }
 
+    /// Deletes the events older than `days` days (and their webhook
+    /// deliveries); how many.
+    ///
+    /// # Errors
+    /// The store's errors.
+    pub async fn purge_older_than(
+        &self,
+        days: u32,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64, Error> {
+        self.events
+            .purge(now - chrono::TimeDelta::days(i64::from(days)))
+            .await
+    }
+
     /// The history of a garage or a vehicle, newest first; still there
     /// once it is deleted. Not found when the caller sees none of it (or
     /// there never was such a thing): its id does not leak.
