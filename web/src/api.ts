@@ -47,6 +47,9 @@ export type CreatedKey = ApiKeyInfo & { secret: string };
 
 export type KeyInput = Schemas["CreateKey"];
 
+/** Something that happened: one per write. */
+export type HistoryEvent = Schemas["EventBody"];
+
 /** The server answered with an RFC 9457 problem. */
 export class ApiError extends Error {
   readonly status: number;
@@ -213,6 +216,10 @@ export const api = {
   updateVehicle: (id: number, input: Partial<VehicleInput>, ifMatch?: string) =>
     request<Vehicle>("PATCH", `/vehicles/${id}`, { body: input, ifMatch }),
   deleteVehicle: (id: number) => request<void>("DELETE", `/vehicles/${id}`),
+  vehicleHistory: (id: number, options: ListOptions = {}) =>
+    request<Page<HistoryEvent>>("GET", withQuery(`/vehicles/${id}/history`, { ...options })),
+  garageHistory: (id: number, options: ListOptions = {}) =>
+    request<Page<HistoryEvent>>("GET", withQuery(`/garages/${id}/history`, { ...options })),
   exportVehicles: (format: ExportFormat, garageId?: number) =>
     download(withQuery("/vehicles/export", { format, garage_id: garageId })),
   importVehicles: (file: Blob, dryRun: boolean, idempotencyKey?: string) =>

@@ -171,6 +171,22 @@ export const en = {
   "keys.secret.copied": "Copied",
   "keys.secret.done": "I have copied it",
   "keys.forbidden": "Only an administrator's key can manage keys.",
+  "history.title": "History",
+  "history.empty": "Nothing has happened here yet.",
+  "history.more": "Older events",
+  "history.by": "by {actor}",
+  "history.anonymous": "someone without a key",
+  "history.cli": "the command line",
+  "history.garage": "garage #{id}",
+  "history.none": "none",
+  "history.vehicle.created": "Added to {garage}",
+  "history.vehicle.moved": "Moved from {from} to {to}",
+  "history.vehicle.updated": "Changed",
+  "history.vehicle.deleted": "Deleted",
+  "history.garage.created": "Garage created",
+  "history.garage.updated": "Garage changed",
+  "history.garage.deleted": "Garage deleted",
+  "history.vehicle.movedPlate": "Vehicle {plate} moved from {from} to {to}",
 } as const;
 
 export type MessageKey = keyof typeof en;

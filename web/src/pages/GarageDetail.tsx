@@ -3,6 +3,7 @@ import { Link, useLocation, useNavigate, useParams, useSearchParams } from "reac
 
 import { useCan } from "../access";
 import { api, type Vehicle } from "../api";
+import { History } from "../components/History";
 import { Pager } from "../components/Pager";
 import { Empty, ErrorState, Loading } from "../components/States";
 import { useI18n } from "../i18n";
@@ -171,6 +172,7 @@ export function GarageDetail() {
           <Pager nextCursor={vehicles.data.next_cursor} />
         </>
       )}
+      <History of={{ garage: id }} />
     </section>
   );
 }

@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useNavigate, useParams } from "react-router";
 
 import { api, type VehicleInput } from "../api";
+import { History } from "../components/History";
 import { ErrorState, Loading } from "../components/States";
 import { useI18n } from "../i18n";
 import { VehicleForm } from "./VehicleForm";
@@ -18,6 +19,7 @@ export function VehicleEdit() {
     mutationFn: (input: VehicleInput) => api.updateVehicle(id, input, vehicle.data?.etag),
     onSuccess: (saved) => {
       queryClient.setQueryData(["vehicle", id], saved);
+      queryClient.invalidateQueries({ queryKey: ["history"] });
       queryClient.invalidateQueries({ queryKey: ["garage"] });
       queryClient.invalidateQueries({ queryKey: ["garages"] });
       navigate(`/garages/${saved.garage_id}`, { state: { notice: t("vehicle.saved") } });
@@ -44,6 +46,7 @@ export function VehicleEdit() {
         onSubmit={(input) => save.mutate(input)}
         onEdit={() => save.reset()}
       />
+      <History of={{ vehicle: v.id }} />
     </section>
   );
 }

@@ -1,0 +1,90 @@
+// A vehicle's history as a timeline in a real browser: who moved it from
+// which garage to which, and what they changed, in English and in French.
+
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { after, before, test } from "node:test";
+
+import { launchBrowser, startServer } from "./server.mjs";
+
+const KEY = "history-test-key-0123456789";
+// SCREENSHOTS=dir saves the timeline there.
+const screenshots = process.env.SCREENSHOTS ? path.resolve(process.env.SCREENSHOTS) : null;
+let server;
+let browser;
+let ids;
+
+async function call(method, url, key, body) {
+  const response = await fetch(`${server.base}/api/v1${url}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: body && JSON.stringify(body),
+  });
+  assert.ok(response.ok, `${method} ${url}: ${response.status} ${await response.clone().text()}`);
+  return response.json();
+}
+
+before(async () => {
+  server = await startServer({ APP__AUTH__API_KEYS: KEY });
+  browser = await launchBrowser();
+  const alice = (await call("POST", "/keys", KEY, { name: "Alice", scope: "write" })).secret;
+  const nord = await call("POST", "/garages", alice, { name: "Garage Nord", address: "1 rue de Lille" });
+  const lyon = await call("POST", "/garages", alice, { name: "Dépôt Lyon", address: "2 quai Rambaud" });
+  const van = await call("POST", "/vehicles", alice, {
+    garage_id: nord.id,
+    brand: "Citroen",
+    model: "Berlingo",
+    year: 2021,
+    license_plate: "AB-123-CD",
+  });
+  await call("PATCH", `/vehicles/${van.id}`, alice, { brand: "Citroën" });
+  await call("PATCH", `/vehicles/${van.id}`, alice, { garage_id: lyon.id });
+  ids = { nord: nord.id, lyon: lyon.id, van: van.id };
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test("a vehicle's page tells who moved it, from where to where, and what changed", async () => {
+  const context = await browser.newContext({ locale: "en-GB", viewport: { width: 1000, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(`${server.base}/vehicles/${ids.van}/edit`);
+  const timeline = page.locator(".timeline > li");
+  await timeline.first().waitFor();
+  assert.equal(await timeline.count(), 3);
+  const moved = timeline.nth(0);
+  assert.equal(await moved.getAttribute("data-event-type"), "vehicle.moved");
+  assert.match(await moved.innerText(), /Moved from Garage Nord to Dépôt Lyon by Alice, \d/);
+  const changed = timeline.nth(1);
+  assert.match(await changed.innerText(), /Changed by Alice/);
+  assert.match(await changed.innerText(), /Brand Citroen → Citroën/);
+  assert.match(await timeline.nth(2).innerText(), /Added to Garage Nord by Alice/);
+  if (screenshots) {
+    mkdirSync(screenshots, { recursive: true });
+    await page.screenshot({ path: path.join(screenshots, "history.png"), fullPage: true });
+  }
+
+  // The garage it left shows the move out, and its own creation.
+  await page.goto(`${server.base}/garages/${ids.nord}`);
+  const garageTimeline = page.locator(".timeline > li");
+  await garageTimeline.first().waitFor();
+  assert.match(
+    await garageTimeline.nth(0).innerText(),
+    new RegExp(`Vehicle #${ids.van} moved from Garage Nord to Dépôt Lyon by Alice`),
+  );
+  assert.match(await garageTimeline.nth(1).innerText(), /Garage created by Alice/);
+  await context.close();
+});
+
+test("the timeline speaks French", async () => {
+  const context = await browser.newContext({ locale: "fr-FR" });
+  const page = await context.newPage();
+  await page.goto(`${server.base}/vehicles/${ids.van}/edit`);
+  const moved = page.locator(".timeline > li").first();
+  await moved.getByText("Déplacé de Garage Nord vers Dépôt Lyon").waitFor();
+  assert.match(await moved.innerText(), /Déplacé de Garage Nord vers Dépôt Lyon par Alice, \d/);
+  await context.close();
+});
