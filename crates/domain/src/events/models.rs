@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use crate::access::{ApiKey, KeyId, Principal};
 use crate::garages::Garage;
 use crate::values::{GarageId, ValueError, VehicleId};
-use crate::vehicles::Vehicle;
+use crate::vehicles::{NewVehicle, Vehicle};
 
 /// The kinds of event, one per kind of write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -251,6 +251,17 @@ fn garage_fields(garage: &Garage) -> [(&'static str, Value); 3] {
 }
 
 fn vehicle_fields(vehicle: &Vehicle) -> [(&'static str, Value); 6] {
+    new_vehicle_fields(&NewVehicle {
+        garage_id: vehicle.garage_id,
+        brand: vehicle.brand.clone(),
+        model: vehicle.model.clone(),
+        year: vehicle.year,
+        license_plate: vehicle.license_plate.clone(),
+        vin: vehicle.vin.clone(),
+    })
+}
+
+fn new_vehicle_fields(vehicle: &NewVehicle) -> [(&'static str, Value); 6] {
     [
         ("garage_id", json!(vehicle.garage_id.get())),
         ("brand", json!(vehicle.brand.as_str())),
@@ -326,6 +337,19 @@ impl NewEvent {
     pub fn vehicle_created(vehicle: &Vehicle) -> Self {
         let changes = whole(vehicle.id.get(), vehicle_fields(vehicle));
         Self::about_vehicle(EventKind::VehicleCreated, vehicle, changes)
+    }
+
+    /// The same event from what was inserted and the id it got: imports
+    /// need not read their rows back.
+    pub fn vehicle_imported(id: VehicleId, vehicle: &NewVehicle) -> Self {
+        Self {
+            kind: EventKind::VehicleCreated,
+            garage_id: Some(vehicle.garage_id),
+            from_garage_id: None,
+            vehicle_id: Some(id),
+            key_id: None,
+            changes: whole(id.get(), new_vehicle_fields(vehicle)),
+        }
     }
 
     /// One write, one event: a change of garage makes it a move (with the
@@ -414,6 +438,16 @@ mod tests {
                 "brand": {"from": "Renault", "to": "Citroën"},
                 "vin": {"from": null, "to": "VF1RFB00X12345678"},
             })
+        );
+    }
+
+    #[test]
+    fn an_imported_vehicle_is_told_as_a_created_one() {
+        let new = new_vehicle(3, "AB-123-CD");
+        let stored = vehicle(9, &new);
+        assert_eq!(
+            NewEvent::vehicle_imported(VehicleId(9), &new),
+            NewEvent::vehicle_created(&stored)
         );
     }
 

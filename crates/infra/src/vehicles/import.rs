@@ -12,11 +12,11 @@ use std::collections::{HashMap, HashSet};
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use garage_domain::events::{NewEvent, Origin};
-use garage_domain::{Error, ImportReport, ImportRows, NewVehicle, RowError, Vehicle};
+use garage_domain::{Error, ImportReport, ImportRows, NewVehicle, RowError, VehicleId};
 
 use crate::db::{DbConnection, StoreError};
 use crate::events::record;
-use crate::rows::{now, NewVehicleRow, VehicleRow};
+use crate::rows::{now, NewVehicleRow};
 use crate::schema::{garages, vehicles};
 
 /// Rows checked and inserted per round trip: 500 rows of 9 columns stay far
@@ -243,18 +243,28 @@ impl<'o> Import<'o> {
             let rows: Vec<NewVehicleRow> = good.iter().map(|v| NewVehicleRow::of(v, at)).collect();
             let insert = diesel::insert_into(vehicles::table)
                 .values(&rows)
-                .returning(vehicles::all_columns);
+                .returning((vehicles::id, vehicles::license_plate));
             // Multi-row INSERT is backend-specific SQL that `MultiConnection`
             // cannot express: each backend runs it on its own connection.
-            let created: Vec<VehicleRow> = match conn {
+            let created: Vec<(i64, String)> = match conn {
                 DbConnection::Pg(conn) => insert.get_results(conn)?,
                 DbConnection::Sqlite(conn) => insert.get_results(conn)?,
             };
-            let events = created
-                .into_iter()
-                .map(|row| {
-                    let vehicle = Vehicle::try_from(row).map_err(Error::from)?;
-                    Ok(NewEvent::vehicle_created(&vehicle))
+            // Each id goes with its row by the plate, which is unique:
+            // RETURNING's order is not promised.
+            let ids: HashMap<String, i64> =
+                created.into_iter().map(|(id, plate)| (plate, id)).collect();
+            let events = good
+                .iter()
+                .map(|vehicle| {
+                    let id = ids
+                        .get(vehicle.license_plate.as_str())
+                        .copied()
+                        .and_then(|id| VehicleId::parse(id).ok())
+                        .ok_or_else(|| {
+                            Error::Internal(anyhow::anyhow!("an imported row has no id"))
+                        })?;
+                    Ok(NewEvent::vehicle_imported(id, vehicle))
                 })
                 .collect::<Result<Vec<_>, StoreError>>()?;
             record(conn, self.origin, &events)?;
