@@ -3,4 +3,4 @@
 pub(crate) mod handlers;
 mod wire;
 
-pub use wire::{EventBody, EventFeed, EventPage, FeedQuery};
+pub use wire::{ActivityQuery, EventBody, EventFeed, EventPage, FeedQuery};

@@ -164,6 +164,7 @@ routes! {
     read (events::handlers) vehicle_history,
     read (events::handlers) garage_history,
     read (events::handlers) feed,
+    read (events::handlers) activity,
     admin (webhooks::handlers) list_webhooks,
     admin (webhooks::handlers) create_webhook,
     admin (webhooks::handlers) get_webhook,

@@ -217,6 +217,43 @@ fn of_garages(
     )
 }
 
+type Condition = Box<
+    dyn BoxableExpression<
+        events::table,
+        crate::db::MultiBackend,
+        SqlType = diesel::sql_types::Nullable<diesel::sql_types::Bool>,
+    >,
+>;
+
+/// Every condition of `filter`, as one.
+fn matching(filter: &EventFilter) -> Condition {
+    use diesel::sql_types::Bool;
+    let mut all: Condition = Box::new(true.into_sql::<Bool>().nullable());
+    if let Some(kinds) = &filter.kinds {
+        let names: Vec<&'static str> = kinds.iter().map(|k| k.as_str()).collect();
+        all = Box::new(all.and(events::kind.eq_any(names).nullable()));
+    }
+    if !filter.with_keys {
+        all = Box::new(all.and(events::kind.ne_all(KEY_EVENTS).nullable()));
+    }
+    if let Some(garage) = filter.garage_id {
+        all = Box::new(
+            all.and(
+                events::garage_id
+                    .eq(garage.get())
+                    .or(events::from_garage_id.eq(garage.get())),
+            ),
+        );
+    }
+    if let Some(vehicle) = filter.vehicle_id {
+        all = Box::new(all.and(events::vehicle_id.eq(vehicle.get())));
+    }
+    if let Some(ids) = &filter.within {
+        all = Box::new(all.and(of_garages(ids)));
+    }
+    all
+}
+
 /// The feed's next `limit` events after `after`, on `conn`.
 pub(crate) fn feed_page(
     conn: &mut DbConnection,
@@ -239,25 +276,7 @@ pub(crate) fn feed_page(
         // commit events: none can land behind what is returned.
         query = query.filter(events::tx.lt(sql::<BigInt>(PUBLISHED_BELOW)));
     }
-    if let Some(kinds) = &filter.kinds {
-        query = query.filter(events::kind.eq_any(kinds.iter().map(|k| k.as_str())));
-    }
-    if !filter.with_keys {
-        query = query.filter(events::kind.ne_all(KEY_EVENTS));
-    }
-    if let Some(garage) = filter.garage_id {
-        query = query.filter(
-            events::garage_id
-                .eq(garage.get())
-                .or(events::from_garage_id.eq(garage.get())),
-        );
-    }
-    if let Some(vehicle) = filter.vehicle_id {
-        query = query.filter(events::vehicle_id.eq(vehicle.get()));
-    }
-    if let Some(ids) = &filter.within {
-        query = query.filter(of_garages(ids));
-    }
+    query = query.filter(matching(filter));
     into_events(query.load(conn)?)
 }
 
@@ -271,6 +290,24 @@ impl EventRepository for DieselEventRepository {
     ) -> Result<Vec<Event>, Error> {
         self.db
             .run(move |conn| feed_page(conn, &filter, after, i64::from(limit.get())))
+            .await
+    }
+
+    async fn recent(&self, filter: EventFilter, page: PageRequest) -> Result<Page<Event>, Error> {
+        self.db
+            .run(move |conn| {
+                let mut query = events::table
+                    .select(EventRow::as_select())
+                    .order(events::id.desc())
+                    .limit(i64::from(page.limit.get()) + 1)
+                    .into_boxed();
+                if let Some(before) = page.after {
+                    query = query.filter(events::id.lt(before));
+                }
+                query = query.filter(matching(&filter));
+                let items = into_events(query.load(conn)?)?;
+                Ok(Page::from_rows(items, page.limit, |e| e.id))
+            })
             .await
     }
 

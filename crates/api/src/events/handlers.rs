@@ -3,7 +3,7 @@
 use actix_web::{web, HttpResponse};
 use garage_domain::events::{EventService, HistoryOf};
 
-use super::wire::{EventFeed, EventPage, FeedQuery};
+use super::wire::{ActivityQuery, EventFeed, EventPage, FeedQuery};
 use crate::edge::Events;
 use crate::garages::handlers::garage_id;
 use crate::problem::ApiError;
@@ -24,6 +24,19 @@ pub(crate) async fn feed(events: Events, query: web::Query<FeedQuery>) -> Result
     filter.with_keys = events.admin;
     let (items, next) = events.feed(filter, after, limit).await?;
     crate::body::json(HttpResponse::Ok(), &EventFeed::new(items, next))
+}
+
+/// Recent activity, newest first, for people looking back (an
+/// integrator that must miss nothing reads `/events`); the same filters and
+/// visibility as the feed.
+#[utoipa::path(get, path = "/api/v1/activity", tag = "events", operation_id = "recent_activity",
+    params(ActivityQuery),
+    responses((status = 200, description = "A page of events, newest first", body = EventPage)))]
+pub(crate) async fn activity(events: Events, query: web::Query<ActivityQuery>) -> Result {
+    let (mut filter, page) = query.into_inner().try_into_domain()?;
+    filter.with_keys = events.admin;
+    let page = events.recent(filter, page).await?;
+    crate::body::json(HttpResponse::Ok(), &EventPage::from_page(page))
 }
 
 async fn history(events: &EventService, of: HistoryOf, query: PageQuery) -> Result {

@@ -107,6 +107,51 @@ pub struct FeedQuery {
     vehicle_id: Option<i64>,
 }
 
+/// The filters of the recent activity, with `limit` and `cursor` like every list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityQuery {
+    /// Only these types, comma-separated.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    kind: Option<String>,
+    /// Only events of this garage (a move counts for both garages).
+    garage_id: Option<i64>,
+    /// Events per page, 1 to 200; 50 when absent.
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+impl ActivityQuery {
+    pub fn try_into_domain(self) -> Result<(EventFilter, garage_domain::PageRequest), ApiError> {
+        let mut errors = FieldErrors::new();
+        let kinds = self
+            .kind
+            .and_then(|list| errors.check("type", kinds(&list)));
+        let garage_id = self
+            .garage_id
+            .and_then(|g| errors.check("garage_id", GarageId::parse(g)));
+        let page = crate::wire::page_request(&mut errors, self.limit, self.cursor.as_deref());
+        bad_query(errors)?;
+        let filter = EventFilter {
+            kinds,
+            garage_id,
+            ..EventFilter::default()
+        };
+        Ok((filter, page))
+    }
+}
+
+/// A comma-separated list of event types.
+fn kinds(list: &str) -> Result<Vec<EventKind>, ValueError> {
+    list.split(',')
+        .map(|k| k.trim().parse::<EventKind>())
+        .collect()
+}
+
 impl FeedQuery {
     pub fn try_into_domain(self) -> Result<(EventFilter, FeedPosition, Limit), ApiError> {
         let mut errors = FieldErrors::new();
@@ -118,14 +163,9 @@ impl FeedQuery {
             .limit
             .and_then(|l| errors.check("limit", Limit::parse(l)))
             .unwrap_or_default();
-        let kinds = self.kind.and_then(|list| {
-            errors.check(
-                "type",
-                list.split(',')
-                    .map(|k| k.trim().parse::<EventKind>())
-                    .collect::<Result<Vec<_>, ValueError>>(),
-            )
-        });
+        let kinds = self
+            .kind
+            .and_then(|list| errors.check("type", kinds(&list)));
         let garage_id = self
             .garage_id
             .and_then(|g| errors.check("garage_id", GarageId::parse(g)));

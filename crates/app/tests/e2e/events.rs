@@ -125,6 +125,36 @@ async fn every_change_is_told_once_with_its_author_and_request() {
         .await;
     assert_eq!(kinds(&moves.body), ["vehicle.moved"]);
 
+    // The recent activity, newest first, filtered like the feed.
+    let recent = app
+        .as_key(KEY, "GET", "/api/v1/activity?limit=2", None)
+        .await;
+    assert_eq!(kinds(&recent.body), ["vehicle.deleted", "vehicle.moved"]);
+    let older = app
+        .as_key(
+            KEY,
+            "GET",
+            &format!(
+                "/api/v1/activity?cursor={}",
+                recent.body["next_cursor"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(
+        kinds(&older.body),
+        [
+            "vehicle.created",
+            "garage.created",
+            "garage.created",
+            "key.created"
+        ]
+    );
+    let created = app
+        .as_key(&alice, "GET", "/api/v1/activity?type=garage.created", None)
+        .await;
+    assert_eq!(kinds(&created.body), ["garage.created", "garage.created"]);
+
     // A write key does not read the key events.
     let as_alice = app.as_key(&alice, "GET", "/api/v1/events", None).await;
     assert_eq!(kinds(&as_alice.body)[0], "garage.created");

@@ -25,6 +25,11 @@ pub trait EventRepository: Send + Sync + 'static {
         limit: Limit,
     ) -> Result<Vec<Event>, Error>;
 
+    /// Events matching `filter`, newest first, those with an id below
+    /// `page.after` when set: for people looking back, not for readers that
+    /// must miss nothing (the feed is for them).
+    async fn recent(&self, filter: EventFilter, page: PageRequest) -> Result<Page<Event>, Error>;
+
     /// Deletes the events that occurred before `before`, and their webhook
     /// deliveries; how many events it deleted.
     async fn purge(&self, before: DateTime<Utc>) -> Result<u64, Error>;

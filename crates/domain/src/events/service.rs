@@ -56,6 +56,21 @@ impl EventService {
         Ok((events, next))
     }
 
+    /// Recent events, newest first, as far as the caller may see (as the
+    /// feed filters them).
+    ///
+    /// # Errors
+    /// The store's errors.
+    pub async fn recent(
+        &self,
+        mut filter: EventFilter,
+        page: PageRequest,
+    ) -> Result<Page<Event>, Error> {
+        filter.within = self.reach.garages();
+        filter.with_keys &= filter.within.is_none();
+        self.events.recent(filter, page).await
+    }
+
     /// Deletes the events older than `days` days (and their webhook
     /// deliveries); how many.
     ///
