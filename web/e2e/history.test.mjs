@@ -73,9 +73,24 @@ test("a vehicle's page tells who moved it, from where to where, and what changed
   await garageTimeline.first().waitFor();
   assert.match(
     await garageTimeline.nth(0).innerText(),
-    new RegExp(`Vehicle #${ids.van} moved from Garage Nord to Dépôt Lyon by Alice`),
+    new RegExp(`#${ids.van}: Moved from Garage Nord to Dépôt Lyon by Alice`),
   );
   assert.match(await garageTimeline.nth(1).innerText(), /Garage created by Alice/);
+
+  // The fleet's activity, newest first, filtered from the URL's choices.
+  await page.getByRole("link", { name: "Activity" }).click();
+  const lines = page.locator(".timeline > li");
+  await lines.first().waitFor();
+  assert.match(
+    await lines.nth(0).innerText(),
+    new RegExp(`#${ids.van}: Moved from Garage Nord to Dépôt Lyon`),
+  );
+  assert.match(await lines.nth(2).innerText(), /AB123CD: Added to Garage Nord by Alice/);
+  await page.getByLabel("What").selectOption({ label: "Garages" });
+  await page.waitForURL(/type=garage/);
+  // Only the two garages' creations remain.
+  await page.waitForFunction(() => document.querySelectorAll(".timeline > li").length === 2);
+  assert.match(await lines.nth(0).innerText(), /Garage created by Alice/);
   await context.close();
 });
 

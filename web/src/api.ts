@@ -220,6 +220,8 @@ export const api = {
     request<Page<HistoryEvent>>("GET", withQuery(`/vehicles/${id}/history`, { ...options })),
   garageHistory: (id: number, options: ListOptions = {}) =>
     request<Page<HistoryEvent>>("GET", withQuery(`/garages/${id}/history`, { ...options })),
+  activity: (options: ListOptions & { type?: string; garage_id?: number } = {}) =>
+    request<Page<HistoryEvent>>("GET", withQuery("/activity", { ...options })),
   exportVehicles: (format: ExportFormat, garageId?: number) =>
     download(withQuery("/vehicles/export", { format, garage_id: garageId })),
   importVehicles: (file: Blob, dryRun: boolean, idempotencyKey?: string) =>

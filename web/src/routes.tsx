@@ -4,6 +4,7 @@ import { Layout } from "./components/Layout";
 import { GarageDetail } from "./pages/GarageDetail";
 import { GarageForm } from "./pages/GarageForm";
 import { GarageList } from "./pages/GarageList";
+import { Activity } from "./pages/Activity";
 import { Keys } from "./pages/Keys";
 import { NotFound } from "./pages/NotFound";
 import { VehicleSearch } from "./pages/VehicleSearch";
@@ -23,6 +24,7 @@ export const routes: RouteObject[] = [
       { path: "garages/:id/vehicles/new", element: <VehicleNew /> },
       { path: "vehicles", element: <VehicleSearch /> },
       { path: "keys", element: <Keys /> },
+      { path: "activity", element: <Activity /> },
       { path: "vehicles/import-export", element: <ImportExport /> },
       // The page's former address, kept for bookmarks.
       { path: "vehicles/transfer", element: <Navigate to="/vehicles/import-export" replace /> },

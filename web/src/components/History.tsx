@@ -1,4 +1,9 @@
-import { useInfiniteQuery, useQueries } from "@tanstack/react-query";
+import {
+  type InfiniteData,
+  useInfiniteQuery,
+  useQueries,
+  type UseInfiniteQueryResult,
+} from "@tanstack/react-query";
 
 import { api, type HistoryEvent, type Page } from "../api";
 import { useI18n } from "../i18n";
@@ -7,6 +12,9 @@ import { ErrorState, Loading } from "./States";
 
 /** Whose history to show. */
 export type HistoryOf = { vehicle: number } | { garage: number };
+
+/** From where the events are seen: one vehicle's page names it in no line. */
+type Perspective = "vehicle" | "garage" | "fleet";
 
 /** The label of each field an event may name. */
 const FIELDS: Record<string, MessageKey> = {
@@ -29,7 +37,6 @@ function isChange(value: unknown): value is Change {
 
 /** A history as a timeline, newest first: what changed, who changed it, when. */
 export function History({ of }: { of: HistoryOf }) {
-  const { t, formatDate } = useI18n();
   const key = "vehicle" in of ? ["history", "vehicle", of.vehicle] : ["history", "garage", of.garage];
   const history = useInfiniteQuery({
     queryKey: key,
@@ -40,6 +47,21 @@ export function History({ of }: { of: HistoryOf }) {
     initialPageParam: null as string | null,
     getNextPageParam: (page) => page.next_cursor,
   });
+  const { t } = useI18n();
+  return (
+    <section aria-labelledby="history-title" className="history">
+      <h2 id="history-title">{t("history.title")}</h2>
+      <Timeline history={history} perspective={"vehicle" in of ? "vehicle" : "garage"} />
+    </section>
+  );
+}
+
+/** Pages of events, newest first, as a query that loads more on demand. */
+export type EventPages = UseInfiniteQueryResult<InfiniteData<Page<HistoryEvent>>>;
+
+/** Events as a timeline: a line each, the fields a change touched below it. */
+export function Timeline({ history, perspective }: { history: EventPages; perspective: Perspective }) {
+  const { t, formatDate } = useI18n();
   const events = history.data?.pages.flatMap((page) => page.items) ?? [];
   // The garages the events name, to show their names.
   const garageIds = [
@@ -71,6 +93,14 @@ export function History({ of }: { of: HistoryOf }) {
     return field === "garage_id" ? garageName(value) : String(value);
   };
 
+  /** Which vehicle a line is about, where the page does not say it. */
+  const subject = (event: HistoryEvent): string => {
+    if (perspective === "vehicle" || event.vehicle_id == null) return "";
+    const plate = (event.changes as Record<string, unknown>).license_plate;
+    const name = typeof plate === "string" ? plate : `#${event.vehicle_id}`;
+    return t("history.vehicle.subject", { vehicle: name }) + " ";
+  };
+
   const title = (event: HistoryEvent): string => {
     const changes = event.changes as Record<string, unknown>;
     const move = changes.garage_id;
@@ -79,13 +109,7 @@ export function History({ of }: { of: HistoryOf }) {
         return t("history.vehicle.created", { garage: garageName(event.garage_id) });
       case "vehicle.moved": {
         const { from, to } = isChange(move) ? move : { from: event.from_garage_id, to: event.garage_id };
-        return "vehicle" in of
-          ? t("history.vehicle.moved", { from: garageName(from), to: garageName(to) })
-          : t("history.vehicle.movedPlate", {
-              plate: `#${event.vehicle_id}`,
-              from: garageName(from),
-              to: garageName(to),
-            });
+        return t("history.vehicle.moved", { from: garageName(from), to: garageName(to) });
       }
       case "vehicle.updated":
       case "vehicle.deleted":
@@ -93,6 +117,9 @@ export function History({ of }: { of: HistoryOf }) {
       case "garage.updated":
       case "garage.deleted":
         return t(`history.${event.type}` as MessageKey);
+      case "key.created":
+      case "key.revoked":
+        return t(`history.${event.type}` as MessageKey, { name: String(changes.name ?? "") });
       default:
         return event.type;
     }
@@ -102,8 +129,7 @@ export function History({ of }: { of: HistoryOf }) {
   if (history.isPending || garages.some((garage) => garage.isPending)) return <Loading />;
   if (history.isError) return <ErrorState error={history.error} onRetry={() => history.refetch()} />;
   return (
-    <section aria-labelledby="history-title" className="history">
-      <h2 id="history-title">{t("history.title")}</h2>
+    <>
       {events.length === 0 ? (
         <p>{t("history.empty")}</p>
       ) : (
@@ -115,7 +141,11 @@ export function History({ of }: { of: HistoryOf }) {
             return (
               <li key={event.id} data-event-type={event.type}>
                 <p>
-                  <strong>{title(event)}</strong> {t("history.by", { actor: actor(event) })},{" "}
+                  <strong>
+                    {subject(event)}
+                    {title(event)}
+                  </strong>{" "}
+                  {t("history.by", { actor: actor(event) })},{" "}
                   <time dateTime={event.occurred_at}>{formatDate(event.occurred_at)}</time>
                 </p>
                 {changes.length > 0 && (
@@ -138,6 +168,6 @@ export function History({ of }: { of: HistoryOf }) {
           {t("history.more")}
         </button>
       )}
-    </section>
+    </>
   );
 }

@@ -28,6 +28,9 @@ export function Layout() {
         <Link to="/garages" className="brand">
           {t("app.title")} <span>{t("app.tagline")}</span>
         </Link>
+        <Link to="/activity" className="nav-link">
+          {t("nav.activity")}
+        </Link>
         <Link to="/vehicles/import-export" className="nav-link">
           {t("nav.importExport")}
         </Link>

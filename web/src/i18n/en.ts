@@ -186,7 +186,19 @@ export const en = {
   "history.garage.created": "Garage created",
   "history.garage.updated": "Garage changed",
   "history.garage.deleted": "Garage deleted",
-  "history.vehicle.movedPlate": "Vehicle {plate} moved from {from} to {to}",
+  "history.vehicle.subject": "{vehicle}:",
+  "history.key.created": "API key “{name}” created",
+  "history.key.revoked": "API key “{name}” revoked",
+  "nav.activity": "Activity",
+  "activity.title": "Activity",
+  "activity.garage": "Garage",
+  "activity.type": "What",
+  "activity.all": "All",
+  "activity.type.vehicle.moved": "Moves",
+  "activity.type.vehicle.created": "Vehicles added",
+  "activity.type.vehicle.updated": "Vehicles changed",
+  "activity.type.vehicle.deleted": "Vehicles deleted",
+  "activity.type.garage": "Garages",
 } as const;
 
 export type MessageKey = keyof typeof en;

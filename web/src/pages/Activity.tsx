@@ -1,0 +1,75 @@
+import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { useSearchParams } from "react-router";
+
+import { api } from "../api";
+import { Timeline } from "../components/History";
+import { useI18n } from "../i18n";
+import type { MessageKey } from "../i18n/en";
+
+/** The choices of the "what" filter, each a list of event types. */
+const TYPES: [MessageKey, string][] = [
+  ["activity.type.vehicle.moved", "vehicle.moved"],
+  ["activity.type.vehicle.created", "vehicle.created"],
+  ["activity.type.vehicle.updated", "vehicle.updated"],
+  ["activity.type.vehicle.deleted", "vehicle.deleted"],
+  ["activity.type.garage", "garage.created,garage.updated,garage.deleted"],
+];
+
+/** What happened lately across the fleet, newest first; the URL holds the filters. */
+export function Activity() {
+  const { t } = useI18n();
+  const [params, setParams] = useSearchParams();
+  const type = params.get("type") ?? "";
+  const garage = params.get("garage") ?? "";
+  const garages = useQuery({
+    queryKey: ["garages", "all-for-filter"],
+    queryFn: () => api.listGarages({ limit: 200 }),
+  });
+  const history = useInfiniteQuery({
+    queryKey: ["activity", type, garage],
+    queryFn: ({ pageParam }: { pageParam: string | null }) =>
+      api.activity({
+        cursor: pageParam,
+        type: type || undefined,
+        garage_id: garage ? Number(garage) : undefined,
+      }),
+    initialPageParam: null as string | null,
+    getNextPageParam: (page) => page.next_cursor,
+  });
+  const choose = (name: string, value: string) => {
+    const next = new URLSearchParams(params);
+    if (value) next.set(name, value);
+    else next.delete(name);
+    setParams(next, { replace: true });
+  };
+  return (
+    <section aria-labelledby="activity-title" className="history">
+      <h1 id="activity-title">{t("activity.title")}</h1>
+      <div className="filters">
+        <label>
+          {t("activity.type")}{" "}
+          <select value={type} onChange={(e) => choose("type", e.target.value)}>
+            <option value="">{t("activity.all")}</option>
+            {TYPES.map(([label, value]) => (
+              <option key={value} value={value}>
+                {t(label)}
+              </option>
+            ))}
+          </select>
+        </label>{" "}
+        <label>
+          {t("activity.garage")}{" "}
+          <select value={garage} onChange={(e) => choose("garage", e.target.value)}>
+            <option value="">{t("activity.all")}</option>
+            {garages.data?.items.map((g) => (
+              <option key={g.id} value={g.id}>
+                {g.name}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <Timeline history={history} perspective="fleet" />
+    </section>
+  );
+}
