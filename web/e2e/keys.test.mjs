@@ -62,14 +62,14 @@ test("an administrator signs in, gives out a read-only key, and revokes it", asy
   await page.getByLabel("Rights").selectOption("read");
   await page.getByRole("button", { name: "Create key" }).click();
   await page.getByText("Copy it now: it will not be shown again").waitFor();
-  const secret = await page.locator("#key-secret").inputValue();
+  const secret = await page.locator("#once-secret").inputValue();
   if (screenshots) {
     mkdirSync(screenshots, { recursive: true });
     await page.screenshot({ path: path.join(screenshots, "keys.png"), fullPage: true });
   }
   assert.match(secret, /^gar_[A-Za-z0-9_-]{43}$/);
   await page.getByRole("button", { name: "I have copied it" }).click();
-  assert.equal(await page.locator("#key-secret").count(), 0, "the secret is gone from the page");
+  assert.equal(await page.locator("#once-secret").count(), 0, "the secret is gone from the page");
   const row = page.getByRole("row", { name: /Tableau de bord/ });
   await row.getByText("Never").waitFor();
   await row.getByText("read", { exact: true }).waitFor();

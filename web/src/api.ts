@@ -47,6 +47,17 @@ export type CreatedKey = ApiKeyInfo & { secret: string };
 
 export type KeyInput = Schemas["CreateKey"];
 
+/** A webhook endpoint; never its secret. */
+export type Webhook = Required<Schemas["WebhookBody"]>;
+
+/** An endpoint with its signing secret, shown this once. */
+export type WebhookWithSecret = Webhook & { secret: string };
+
+export type WebhookInput = Schemas["CreateWebhook"];
+
+/** One event's delivery to an endpoint. */
+export type Delivery = Required<Schemas["DeliveryBody"]>;
+
 /** Something that happened: one per write. */
 export type HistoryEvent = Schemas["EventBody"];
 
@@ -220,6 +231,17 @@ export const api = {
     request<Page<HistoryEvent>>("GET", withQuery(`/vehicles/${id}/history`, { ...options })),
   garageHistory: (id: number, options: ListOptions = {}) =>
     request<Page<HistoryEvent>>("GET", withQuery(`/garages/${id}/history`, { ...options })),
+  listWebhooks: () => request<{ items: Webhook[] }>("GET", "/webhooks"),
+  createWebhook: (input: WebhookInput) => request<WebhookWithSecret>("POST", "/webhooks", { body: input }),
+  updateWebhook: (id: number, input: Schemas["UpdateWebhook"]) =>
+    request<Webhook>("PATCH", `/webhooks/${id}`, { body: input }),
+  deleteWebhook: (id: number) => request<void>("DELETE", `/webhooks/${id}`),
+  rotateWebhookSecret: (id: number) => request<WebhookWithSecret>("POST", `/webhooks/${id}/rotate-secret`),
+  testWebhook: (id: number) => request<Delivery>("POST", `/webhooks/${id}/test`),
+  webhookDeliveries: (id: number, options: ListOptions = {}) =>
+    request<Page<Delivery>>("GET", withQuery(`/webhooks/${id}/deliveries`, { ...options })),
+  retryDelivery: (id: number, delivery: number) =>
+    request<Delivery>("POST", `/webhooks/${id}/deliveries/${delivery}/retry`),
   activity: (options: ListOptions & { type?: string; garage_id?: number } = {}) =>
     request<Page<HistoryEvent>>("GET", withQuery("/activity", { ...options })),
   exportVehicles: (format: ExportFormat, garageId?: number) =>

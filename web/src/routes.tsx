@@ -6,6 +6,7 @@ import { GarageForm } from "./pages/GarageForm";
 import { GarageList } from "./pages/GarageList";
 import { Activity } from "./pages/Activity";
 import { Keys } from "./pages/Keys";
+import { Webhooks } from "./pages/Webhooks";
 import { NotFound } from "./pages/NotFound";
 import { VehicleSearch } from "./pages/VehicleSearch";
 import { ImportExport } from "./pages/ImportExport";
@@ -25,6 +26,7 @@ export const routes: RouteObject[] = [
       { path: "vehicles", element: <VehicleSearch /> },
       { path: "keys", element: <Keys /> },
       { path: "activity", element: <Activity /> },
+      { path: "webhooks", element: <Webhooks /> },
       { path: "vehicles/import-export", element: <ImportExport /> },
       // The page's former address, kept for bookmarks.
       { path: "vehicles/transfer", element: <Navigate to="/vehicles/import-export" replace /> },

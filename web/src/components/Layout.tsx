@@ -35,9 +35,14 @@ export function Layout() {
           {t("nav.importExport")}
         </Link>
         {mayAdmin && (
-          <Link to="/keys" className="nav-link">
-            {t("nav.keys")}
-          </Link>
+          <>
+            <Link to="/keys" className="nav-link">
+              {t("nav.keys")}
+            </Link>
+            <Link to="/webhooks" className="nav-link">
+              {t("nav.webhooks")}
+            </Link>
+          </>
         )}
         <form role="search" onSubmit={search} className="plate-search">
           <label htmlFor="plate-search" className="visually-hidden">

@@ -3,6 +3,7 @@ import { useState, type FormEvent } from "react";
 
 import { useCan } from "../access";
 import { api, type ApiKeyInfo, type CreatedKey, type Scope } from "../api";
+import { SecretOnce } from "../components/SecretOnce";
 import { Empty, ErrorState, Loading } from "../components/States";
 import { useI18n } from "../i18n";
 import { describe, fieldErrors } from "../problems";
@@ -30,7 +31,12 @@ export function Keys() {
       <h1 id="keys-title">{t("keys.title")}</h1>
       <p>{t("keys.help")}</p>
       {created ? (
-        <Secret created={created} onDone={() => setCreated(null)} />
+        <SecretOnce
+          title={t("keys.secret.title", { name: created.name })}
+          note={t("keys.secret.once")}
+          secret={created.secret}
+          onDone={() => setCreated(null)}
+        />
       ) : (
         <NewKey onCreated={setCreated} />
       )}
@@ -124,49 +130,6 @@ function NewKey({ onCreated }: { onCreated: (key: CreatedKey) => void }) {
         </button>
       </div>
     </form>
-  );
-}
-
-function Secret({ created, onDone }: { created: CreatedKey; onDone: () => void }) {
-  const { t } = useI18n();
-  const [copied, setCopied] = useState(false);
-  const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(created.secret);
-      setCopied(true);
-    } catch {
-      // No clipboard (plain HTTP): the text is selected for the user to copy.
-      const field = document.getElementById("key-secret") as HTMLInputElement | null;
-      field?.select();
-    }
-  };
-  return (
-    <div className="panel secret" role="status">
-      <h2>{t("keys.secret.title", { name: created.name })}</h2>
-      <p>
-        <strong>{t("keys.secret.once")}</strong>
-      </p>
-      <div className="inline-form">
-        <label htmlFor="key-secret" className="visually-hidden">
-          {t("key.label")}
-        </label>
-        <input
-          id="key-secret"
-          readOnly
-          value={created.secret}
-          className="plate"
-          onFocus={(e) => e.target.select()}
-        />
-        <button type="button" onClick={copy}>
-          {copied ? t("keys.secret.copied") : t("keys.secret.copy")}
-        </button>
-      </div>
-      <div className="actions">
-        <button type="button" className="secondary" onClick={onDone}>
-          {t("keys.secret.done")}
-        </button>
-      </div>
-    </div>
   );
 }
 

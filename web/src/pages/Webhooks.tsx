@@ -1,0 +1,291 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+
+import { useCan } from "../access";
+import { api, type Delivery, type Webhook } from "../api";
+import { SecretOnce } from "../components/SecretOnce";
+import { Empty, ErrorState, Loading } from "../components/States";
+import { useI18n } from "../i18n";
+import type { MessageKey } from "../i18n/en";
+import { describe, fieldErrors } from "../problems";
+
+/** The event types an endpoint may subscribe to. */
+const TYPES = [
+  "vehicle.created",
+  "vehicle.updated",
+  "vehicle.moved",
+  "vehicle.deleted",
+  "garage.created",
+  "garage.updated",
+  "garage.deleted",
+  "key.created",
+  "key.revoked",
+];
+
+/** `/webhooks`: an administrator registers endpoints and watches their deliveries. */
+export function Webhooks() {
+  const { t } = useI18n();
+  const mayAdmin = useCan("admin");
+  const [secret, setSecret] = useState<{ url: string; secret: string } | null>(null);
+  const hooks = useQuery({ queryKey: ["webhooks"], queryFn: api.listWebhooks, enabled: mayAdmin });
+  if (!mayAdmin) {
+    return (
+      <section aria-labelledby="webhooks-title">
+        <h1 id="webhooks-title">{t("webhooks.title")}</h1>
+        <p className="error" role="alert">
+          {t("webhooks.forbidden")}
+        </p>
+      </section>
+    );
+  }
+  return (
+    <section aria-labelledby="webhooks-title">
+      <h1 id="webhooks-title">{t("webhooks.title")}</h1>
+      <p>{t("webhooks.help")}</p>
+      {secret ? (
+        <SecretOnce
+          title={t("webhooks.secret.title", { url: secret.url })}
+          note={t("webhooks.secret.once")}
+          secret={secret.secret}
+          onDone={() => setSecret(null)}
+        />
+      ) : (
+        <NewWebhook onCreated={setSecret} />
+      )}
+      {hooks.isPending ? (
+        <Loading />
+      ) : hooks.isError ? (
+        <ErrorState error={hooks.error} onRetry={() => hooks.refetch()} />
+      ) : hooks.data.items.length === 0 ? (
+        <Empty>{t("webhooks.none")}</Empty>
+      ) : (
+        hooks.data.items.map((hook) => <Endpoint key={hook.id} hook={hook} onSecret={setSecret} />)
+      )}
+    </section>
+  );
+}
+
+function NewWebhook({ onCreated }: { onCreated: (s: { url: string; secret: string }) => void }) {
+  const { t } = useI18n();
+  const queryClient = useQueryClient();
+  const [url, setUrl] = useState("");
+  const [events, setEvents] = useState<string[]>([]);
+  const [description, setDescription] = useState("");
+  const create = useMutation({
+    mutationFn: () =>
+      api.createWebhook({ url: url.trim(), events: events.length ? events : ["*"], description }),
+    onSuccess: async (created) => {
+      setUrl("");
+      setEvents([]);
+      setDescription("");
+      onCreated({ url: created.url, secret: created.secret });
+      await queryClient.invalidateQueries({ queryKey: ["webhooks"] });
+    },
+  });
+  const errors = fieldErrors(create.error, t);
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (url.trim()) create.mutate();
+  };
+  return (
+    <form className="panel" onSubmit={submit} noValidate>
+      <h2>{t("webhooks.new.title")}</h2>
+      <div className="field">
+        <label htmlFor="hook-url">{t("webhooks.new.url")}</label>
+        <input
+          id="hook-url"
+          type="url"
+          value={url}
+          placeholder="https://hooks.example.com/garage"
+          aria-invalid={errors.url ? true : undefined}
+          onChange={(e) => setUrl(e.target.value)}
+        />
+        {errors.url && <p className="field-error">{errors.url}</p>}
+      </div>
+      <div className="field">
+        <label htmlFor="hook-events">{t("webhooks.new.events")}</label>
+        <select
+          id="hook-events"
+          multiple
+          size={5}
+          value={events}
+          onChange={(e) => setEvents(Array.from(e.target.selectedOptions, (o) => o.value))}
+        >
+          {TYPES.map((type) => (
+            <option key={type} value={type}>
+              {type}
+            </option>
+          ))}
+        </select>
+        {errors.events && <p className="field-error">{errors.events}</p>}
+      </div>
+      <div className="field">
+        <label htmlFor="hook-description">{t("webhooks.new.description")}</label>
+        <input
+          id="hook-description"
+          value={description}
+          maxLength={500}
+          onChange={(e) => setDescription(e.target.value)}
+        />
+      </div>
+      {create.isError && !Object.keys(errors).length && (
+        <p className="error" role="alert">
+          {describe(create.error, t)}
+        </p>
+      )}
+      <div className="actions">
+        <button type="submit" disabled={create.isPending || !url.trim()}>
+          {t("webhooks.new.create")}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function Endpoint({
+  hook,
+  onSecret,
+}: {
+  hook: Webhook;
+  onSecret: (s: { url: string; secret: string }) => void;
+}) {
+  const { t } = useI18n();
+  const queryClient = useQueryClient();
+  const [open, setOpen] = useState(false);
+  const refresh = () => queryClient.invalidateQueries({ queryKey: ["webhooks"] });
+  const toggle = useMutation({
+    mutationFn: () => api.updateWebhook(hook.id, { enabled: !hook.enabled }),
+    onSuccess: refresh,
+  });
+  const test = useMutation({
+    mutationFn: () => api.testWebhook(hook.id),
+    onSuccess: () => {
+      setOpen(true);
+      return queryClient.invalidateQueries({ queryKey: ["deliveries", hook.id] });
+    },
+  });
+  const rotate = useMutation({
+    mutationFn: () => api.rotateWebhookSecret(hook.id),
+    onSuccess: (rotated) => onSecret({ url: rotated.url, secret: rotated.secret }),
+  });
+  const remove = useMutation({ mutationFn: () => api.deleteWebhook(hook.id), onSuccess: refresh });
+  const failed = [toggle, test, rotate, remove].find((m) => m.isError)?.error;
+  return (
+    <article className="panel webhook" aria-label={hook.url}>
+      <h2 className="plate">{hook.url}</h2>
+      <p>
+        {hook.events.join(", ")}
+        {hook.description && ` — ${hook.description}`}
+      </p>
+      <p className={hook.enabled ? "notice" : "error"}>
+        {hook.enabled
+          ? t("webhooks.enabled")
+          : t("webhooks.disabled", { reason: hook.disabled_reason ?? t("webhooks.byHand") })}
+      </p>
+      {failed && (
+        <p className="error" role="alert">
+          {describe(failed, t)}
+        </p>
+      )}
+      <div className="actions">
+        <button
+          type="button"
+          className="secondary"
+          onClick={() => toggle.mutate()}
+          disabled={toggle.isPending}
+        >
+          {hook.enabled ? t("webhooks.disable") : t("webhooks.enable")}
+        </button>
+        <button type="button" className="secondary" onClick={() => test.mutate()} disabled={test.isPending}>
+          {t("webhooks.test")}
+        </button>
+        <button
+          type="button"
+          className="secondary"
+          onClick={() => rotate.mutate()}
+          disabled={rotate.isPending}
+        >
+          {t("webhooks.rotate")}
+        </button>
+        <button type="button" className="secondary" onClick={() => setOpen(!open)} aria-expanded={open}>
+          {t("webhooks.deliveries")}
+        </button>
+        <button
+          type="button"
+          className="link danger"
+          onClick={() => {
+            if (window.confirm(t("webhooks.delete.confirm", { url: hook.url }))) remove.mutate();
+          }}
+        >
+          {t("webhooks.delete")}
+        </button>
+      </div>
+      {open && <Deliveries hook={hook.id} />}
+    </article>
+  );
+}
+
+function Deliveries({ hook }: { hook: number }) {
+  const { t, formatDate } = useI18n();
+  const queryClient = useQueryClient();
+  const deliveries = useQuery({
+    queryKey: ["deliveries", hook],
+    queryFn: () => api.webhookDeliveries(hook),
+    // Pending deliveries change as they are sent.
+    refetchInterval: 2_000,
+  });
+  const retry = useMutation({
+    mutationFn: (delivery: Delivery) => api.retryDelivery(hook, delivery.id),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ["deliveries", hook] }),
+  });
+  if (deliveries.isPending) return <Loading />;
+  if (deliveries.isError) return <ErrorState error={deliveries.error} onRetry={() => deliveries.refetch()} />;
+  if (deliveries.data.items.length === 0) return <Empty>{t("webhooks.deliveries.none")}</Empty>;
+  return (
+    <div className="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">{t("webhooks.col.event")}</th>
+            <th scope="col">{t("webhooks.col.state")}</th>
+            <th scope="col">{t("webhooks.col.attempts")}</th>
+            <th scope="col">{t("webhooks.col.status")}</th>
+            <th scope="col">{t("webhooks.col.next")}</th>
+            <th scope="col">
+              <span className="visually-hidden">{t("vehicle.col.actions")}</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {deliveries.data.items.map((d) => (
+            <tr key={d.id} data-state={d.state}>
+              <td data-label={t("webhooks.col.event")}>{d.event_type}</td>
+              <td data-label={t("webhooks.col.state")}>{t(`webhooks.state.${d.state}` as MessageKey)}</td>
+              <td data-label={t("webhooks.col.attempts")}>{d.attempts}</td>
+              <td data-label={t("webhooks.col.status")}>
+                {d.status_code ?? ""}
+                {d.latency_ms != null && ` (${d.latency_ms} ms)`}
+                {d.error && <span className="field-error"> {d.error}</span>}
+              </td>
+              <td data-label={t("webhooks.col.next")}>
+                {d.next_attempt_at ? formatDate(d.next_attempt_at) : ""}
+              </td>
+              <td className="row-actions">
+                {d.state !== "delivered" && (
+                  <button
+                    type="button"
+                    className="link"
+                    onClick={() => retry.mutate(d)}
+                    disabled={retry.isPending}
+                  >
+                    {t("webhooks.retry")}
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
