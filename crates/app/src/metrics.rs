@@ -34,6 +34,7 @@ pub struct Metrics {
     deliveries: Family<DeliveryLabels, Counter>,
     outbox_pending: Gauge<i64, AtomicI64>,
     outbox_oldest: Gauge<i64, AtomicI64>,
+    dispatch_lag: Gauge<i64, AtomicI64>,
     requests: Family<RequestLabels, Counter>,
     latency: LatencyFamily,
     in_flight: Gauge<i64, AtomicI64>,
@@ -78,6 +79,12 @@ impl Metrics {
         let deliveries = Family::<DeliveryLabels, Counter>::default();
         let outbox_pending = Gauge::<i64, AtomicI64>::default();
         let outbox_oldest = Gauge::<i64, AtomicI64>::default();
+        let dispatch_lag = Gauge::<i64, AtomicI64>::default();
+        registry.register(
+            "webhook_dispatch_lag_seconds",
+            "How long the oldest event not yet queued for webhooks has waited (a transaction left open holds the feed back)",
+            dispatch_lag.clone(),
+        );
         registry.register(
             "webhook_deliveries",
             "Webhook delivery attempts, by result: delivered, retrying (failed, to be tried again) or failed (given up)",
@@ -100,6 +107,7 @@ impl Metrics {
             deliveries,
             outbox_pending,
             outbox_oldest,
+            dispatch_lag,
             requests,
             latency,
             in_flight,
@@ -117,10 +125,11 @@ impl Metrics {
     pub fn outbox(&self, backlog: garage_domain::webhooks::Backlog) {
         self.outbox_pending
             .set(i64::try_from(backlog.pending).unwrap_or(i64::MAX));
-        let age = backlog.oldest.map_or(0, |oldest| {
-            (chrono::Utc::now() - oldest).num_seconds().max(0)
-        });
-        self.outbox_oldest.set(age);
+        let age = |since: Option<chrono::DateTime<chrono::Utc>>| {
+            since.map_or(0, |since| (chrono::Utc::now() - since).num_seconds().max(0))
+        };
+        self.outbox_oldest.set(age(backlog.oldest));
+        self.dispatch_lag.set(age(backlog.undispatched));
     }
 
     pub fn started(&self) {

@@ -103,6 +103,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         next_attempt_at -> Nullable<Timestamp>,
         leased_until -> Nullable<Timestamp>,
+        failing_since -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
     }

@@ -94,6 +94,7 @@ struct DeliveryRow {
     last_latency_ms: Option<i32>,
     last_error: Option<String>,
     next_attempt_at: Option<NaiveDateTime>,
+    failing_since: Option<NaiveDateTime>,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
 }
@@ -113,6 +114,7 @@ impl TryFrom<DeliveryRow> for Delivery {
             last_latency_ms: row.last_latency_ms.map(|l| l.max(0) as u32),
             last_error: row.last_error,
             next_attempt_at: row.next_attempt_at.map(|t| t.and_utc()),
+            failing_since: row.failing_since.map(|t| t.and_utc()),
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
         })
@@ -292,6 +294,17 @@ impl WebhookRepository for DieselWebhookRepository {
                                 webhooks::disabled_reason.eq(None::<String>),
                             ))
                             .execute(conn)?;
+                        if enabled {
+                            // Enabled again: its waiting deliveries get three
+                            // new days.
+                            diesel::update(
+                                deliveries::table
+                                    .filter(deliveries::webhook_id.eq(id.get()))
+                                    .filter(deliveries::state.eq(DeliveryState::Pending.as_str())),
+                            )
+                            .set(deliveries::failing_since.eq(None::<NaiveDateTime>))
+                            .execute(conn)?;
+                        }
                     }
                     found(conn, id)
                 })
@@ -370,23 +383,34 @@ impl WebhookRepository for DieselWebhookRepository {
         self.db
             .write(move |conn| {
                 found(conn, id)?;
-                let queued = diesel::update(
+                let at = at.naive_utc();
+                // Not while an attempt holds it: that attempt decides.
+                diesel::update(
                     deliveries::table
                         .find(delivery.get())
-                        .filter(deliveries::webhook_id.eq(id.get())),
+                        .filter(deliveries::webhook_id.eq(id.get()))
+                        .filter(
+                            deliveries::leased_until
+                                .is_null()
+                                .or(deliveries::leased_until.le(at)),
+                        ),
                 )
                 .set((
                     deliveries::state.eq(DeliveryState::Pending.as_str()),
-                    deliveries::next_attempt_at.eq(Some(at.naive_utc())),
+                    deliveries::next_attempt_at.eq(Some(at)),
                     deliveries::leased_until.eq(None::<NaiveDateTime>),
-                    deliveries::updated_at.eq(at.naive_utc()),
+                    deliveries::failing_since.eq(None::<NaiveDateTime>),
+                    deliveries::updated_at.eq(at),
                 ))
                 .execute(conn)?;
-                if queued == 0 {
-                    return Err(Error::DeliveryNotFound(delivery).into());
-                }
-                load_delivery(conn, delivery.get())?
-                    .ok_or_else(|| Error::DeliveryNotFound(delivery).into())
+                let row = deliveries::table
+                    .find(delivery.get())
+                    .filter(deliveries::webhook_id.eq(id.get()))
+                    .select(DeliveryRow::as_select())
+                    .first(conn)
+                    .optional()?
+                    .ok_or(Error::DeliveryNotFound(delivery))?;
+                Ok(Delivery::try_from(row)?)
             })
             .await
     }
@@ -425,8 +449,9 @@ impl WebhookRepository for DieselWebhookRepository {
                     let Some(last) = events.last().map(|e| e.position) else {
                         return Ok(0);
                     };
+                    // Disabled endpoints too: they keep what happens meanwhile
+                    // until they are enabled again (or deleted).
                     let hooks = webhooks::table
-                        .filter(webhooks::enabled.eq(true))
                         .select(WebhookRow::as_select())
                         .load(conn)?
                         .into_iter()
@@ -473,6 +498,9 @@ impl WebhookRepository for DieselWebhookRepository {
             #[diesel(sql_type = BigInt)]
             id: i64,
         }
+        // Stored and compared again by `record`: at the precision both
+        // backends keep.
+        let until = chrono::SubsecRound::trunc_subsecs(until, 6);
         self.db
             .write(move |conn| {
                 let lock = match conn {
@@ -515,6 +543,7 @@ impl WebhookRepository for DieselWebhookRepository {
                         delivery,
                         webhook,
                         event,
+                        until,
                     });
                 }
                 Ok(leases)
@@ -534,9 +563,24 @@ impl WebhookRepository for DieselWebhookRepository {
                         diesel::dsl::min(deliveries::created_at),
                     ))
                     .first(conn)?;
+                let cursor: (i64, i64) = dispatch::table
+                    .find(1)
+                    .select((dispatch::tx, dispatch::event_id))
+                    .first(conn)?;
+                let undispatched: Option<NaiveDateTime> = crate::schema::events::table
+                    .filter(
+                        crate::schema::events::tx
+                            .gt(cursor.0)
+                            .or(crate::schema::events::tx
+                                .eq(cursor.0)
+                                .and(crate::schema::events::id.gt(cursor.1))),
+                    )
+                    .select(diesel::dsl::min(crate::schema::events::occurred_at))
+                    .first(conn)?;
                 Ok(Backlog {
                     pending: pending.max(0) as u64,
                     oldest: oldest.map(|t| t.and_utc()),
+                    undispatched: undispatched.map(|t| t.and_utc()),
                 })
             })
             .await
@@ -545,9 +589,10 @@ impl WebhookRepository for DieselWebhookRepository {
     async fn record(
         &self,
         delivery: DeliveryId,
+        lease: chrono::DateTime<chrono::Utc>,
         attempt: Attempt,
         at: chrono::DateTime<chrono::Utc>,
-    ) -> Result<(), Error> {
+    ) -> Result<bool, Error> {
         self.db
             .write(move |conn| {
                 conn.transaction(|conn| {
@@ -558,25 +603,32 @@ impl WebhookRepository for DieselWebhookRepository {
                             (status.map(i32::from), Some(error.clone()))
                         }
                     };
-                    let webhook: Option<i64> =
-                        diesel::update(deliveries::table.find(delivery.get()))
-                            .set((
-                                deliveries::state.eq(attempt.state.as_str()),
-                                deliveries::attempts.eq(deliveries::attempts + 1),
-                                deliveries::last_status.eq(status),
-                                deliveries::last_latency_ms.eq(Some(
-                                    i32::try_from(attempt.latency_ms).unwrap_or(i32::MAX),
-                                )),
-                                deliveries::last_error.eq(error),
-                                deliveries::next_attempt_at
-                                    .eq(attempt.next_attempt_at.map(|t| t.naive_utc())),
-                                deliveries::leased_until.eq(None::<NaiveDateTime>),
-                                deliveries::updated_at.eq(at.naive_utc()),
-                            ))
-                            .returning(deliveries::webhook_id)
-                            .get_result(conn)
-                            .optional()?;
-                    if let (Some(webhook), Some(reason)) = (webhook, &attempt.disable) {
+                    // Only under this attempt's own lease.
+                    let held = deliveries::table
+                        .find(delivery.get())
+                        .filter(deliveries::leased_until.eq(Some(lease.naive_utc())));
+                    let webhook: Option<i64> = diesel::update(held)
+                        .set((
+                            deliveries::state.eq(attempt.state.as_str()),
+                            deliveries::attempts.eq(deliveries::attempts + 1),
+                            deliveries::last_status.eq(status),
+                            deliveries::last_latency_ms
+                                .eq(Some(i32::try_from(attempt.latency_ms).unwrap_or(i32::MAX))),
+                            deliveries::last_error.eq(error),
+                            deliveries::next_attempt_at
+                                .eq(attempt.next_attempt_at.map(|t| t.naive_utc())),
+                            deliveries::leased_until.eq(None::<NaiveDateTime>),
+                            deliveries::failing_since
+                                .eq(attempt.failing_since.map(|t| t.naive_utc())),
+                            deliveries::updated_at.eq(at.naive_utc()),
+                        ))
+                        .returning(deliveries::webhook_id)
+                        .get_result(conn)
+                        .optional()?;
+                    let Some(webhook) = webhook else {
+                        return Ok(false);
+                    };
+                    if let Some(reason) = &attempt.disable {
                         diesel::update(webhooks::table.find(webhook))
                             .set((
                                 webhooks::enabled.eq(false),
@@ -585,7 +637,7 @@ impl WebhookRepository for DieselWebhookRepository {
                             ))
                             .execute(conn)?;
                     }
-                    Ok(())
+                    Ok(true)
                 })
             })
             .await

@@ -28,7 +28,10 @@ CREATE TABLE webhook_deliveries (
     last_latency_ms INTEGER,
     last_error      TEXT,
     next_attempt_at TIMESTAMP,
+    -- Names the lease too: an outcome is recorded only under its own lease.
     leased_until    TIMESTAMP,
+    -- Since when its attempts fail; three days of it disable the endpoint.
+    failing_since   TIMESTAMP,
     created_at      TIMESTAMP NOT NULL,
     updated_at      TIMESTAMP NOT NULL
 );

@@ -145,11 +145,16 @@ impl ActivityQuery {
     }
 }
 
-/// A comma-separated list of event types.
+/// A comma-separated list of event types, each once.
 fn kinds(list: &str) -> Result<Vec<EventKind>, ValueError> {
-    list.split(',')
-        .map(|k| k.trim().parse::<EventKind>())
-        .collect()
+    let mut kinds = Vec::new();
+    for name in list.split(',') {
+        let kind = name.trim().parse::<EventKind>()?;
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
+    Ok(kinds)
 }
 
 impl FeedQuery {

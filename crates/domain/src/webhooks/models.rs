@@ -35,31 +35,20 @@ impl WebhookUrl {
         if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return bad("must not contain spaces or control characters");
         }
-        let lower = raw.to_ascii_lowercase();
-        let Some(rest) = lower
-            .strip_prefix("https://")
-            .or_else(|| lower.strip_prefix("http://"))
-        else {
-            return bad("must be an https:// URL");
+        // The WHATWG parser the sender uses too: what passes here is sent.
+        let Ok(url) = url::Url::parse(raw) else {
+            return bad("is not a URL");
         };
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-        if authority.contains('@') {
+        if !matches!(url.scheme(), "https" | "http") {
+            return bad("must be an https:// URL");
+        }
+        if !url.username().is_empty() || url.password().is_some() {
             return bad("must not carry a user or password");
         }
-        // Without its port; an IPv6 literal keeps its brackets.
-        let host = match authority.rfind(':') {
-            Some(i)
-                if !authority[i..].contains(']')
-                    && authority[i + 1..].bytes().all(|b| b.is_ascii_digit()) =>
-            {
-                &authority[..i]
-            }
-            _ => authority,
-        };
-        if host.is_empty() || host == "[]" {
+        if url.host_str().is_none_or(str::is_empty) {
             return bad("must name a host");
         }
-        Ok(Self(raw.to_owned()))
+        Ok(Self(url.to_string()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -263,6 +252,9 @@ pub struct Delivery {
     pub last_latency_ms: Option<u32>,
     pub last_error: Option<String>,
     pub next_attempt_at: Option<DateTime<Utc>>,
+    /// When its attempts started failing without a success since; a retry
+    /// asked for by hand, or the endpoint enabled again, starts it anew.
+    pub failing_since: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -289,6 +281,8 @@ pub struct Attempt {
     pub latency_ms: u32,
     pub state: DeliveryState,
     pub next_attempt_at: Option<DateTime<Utc>>,
+    /// When the delivery's failures began, `None` once it succeeded.
+    pub failing_since: Option<DateTime<Utc>>,
     /// Set when the endpoint is to be disabled, with the reason.
     pub disable: Option<String>,
 }
@@ -305,11 +299,14 @@ impl Attempt {
     }
 }
 
-/// The outbox: deliveries waiting, and since when the oldest has waited.
+/// The outbox: deliveries waiting, and since when the oldest has waited;
+/// and the oldest event the dispatcher has not queued yet (a transaction
+/// left open holds the feed, and so the dispatcher, back).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Backlog {
     pub pending: u64,
     pub oldest: Option<DateTime<Utc>>,
+    pub undispatched: Option<DateTime<Utc>>,
 }
 
 /// Waits between attempts: 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 2 h, 4 h,
@@ -349,6 +346,7 @@ mod tests {
             "https://exa mple.com",
             "https://example.com/\n",
             "example.com/hook",
+            "https://a.example:99999/",
             &format!("https://example.com/{}", "a".repeat(2_000)),
         ] {
             assert!(WebhookUrl::parse(bad).is_err(), "{bad:?}");

@@ -19,6 +19,8 @@ pub struct Lease {
     pub webhook: Webhook,
     /// `None` for a test message.
     pub event: Option<Event>,
+    /// Until when the lease holds; it also names the lease, for `record`.
+    pub until: DateTime<Utc>,
 }
 
 /// Stores endpoints and their deliveries, shared by every instance. Every
@@ -63,8 +65,10 @@ pub trait WebhookRepository: Send + Sync + 'static {
     /// The endpoint's deliveries, newest first, ids below `page.after`.
     async fn deliveries(&self, id: WebhookId, page: PageRequest) -> Result<Page<Delivery>, Error>;
 
-    /// Queues the delivery again for `at`, whatever its state. MUST return
-    /// `Error::DeliveryNotFound` when the endpoint has no such delivery.
+    /// Queues the delivery again for `at`, whatever its state, with a fresh
+    /// failure clock; a delivery being sent now is left to that attempt.
+    /// MUST return `Error::DeliveryNotFound` when the endpoint has no such
+    /// delivery.
     async fn retry(
         &self,
         id: WebhookId,
@@ -75,8 +79,9 @@ pub trait WebhookRepository: Send + Sync + 'static {
     /// Queues a `webhook.test` message to the endpoint.
     async fn enqueue_test(&self, id: WebhookId, at: DateTime<Utc>) -> Result<Delivery, Error>;
 
-    /// Queues a delivery of each new event of the feed to every enabled
-    /// endpoint subscribed to its type, up to `limit` events, and returns
+    /// Queues a delivery of each new event of the feed to every endpoint
+    /// subscribed to its type (a disabled one keeps them until it is
+    /// enabled again), up to `limit` events, and returns
     /// how many events it read. MUST queue each event once, whatever the
     /// number of instances calling it at once, and miss none.
     async fn dispatch(&self, limit: u32) -> Result<usize, Error>;
@@ -96,13 +101,16 @@ pub trait WebhookRepository: Send + Sync + 'static {
     async fn backlog(&self) -> Result<Backlog, Error>;
 
     /// Records an attempt, ends the lease, and disables the endpoint when
-    /// `attempt.disable` says so.
+    /// `attempt.disable` says so; only while the lease taken until `lease`
+    /// is still the delivery's (a lease that ran out and was taken again
+    /// belongs to another attempt, whose outcome wins). Whether it recorded.
     async fn record(
         &self,
         delivery: DeliveryId,
+        lease: DateTime<Utc>,
         attempt: Attempt,
         at: DateTime<Utc>,
-    ) -> Result<(), Error>;
+    ) -> Result<bool, Error>;
 }
 
 /// Sends one message, within `TIMEOUT`, and says how the receiver took it.

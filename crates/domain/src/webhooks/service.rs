@@ -218,10 +218,14 @@ impl WebhookService {
     /// # Errors
     /// The store's errors; a receiver's failure is recorded, not returned.
     pub async fn deliver_due(&self, limit: u32) -> Result<Vec<&'static str>, Error> {
-        let now = self.clock.now();
-        let leases = self.hooks.lease(now, now + LEASE, limit).await?;
-        let mut results = Vec::with_capacity(leases.len());
-        for lease in leases {
+        let mut results = Vec::new();
+        // One lease per attempt, taken just before it: a lease outlives the
+        // attempt it covers, whatever the receivers before it took.
+        while results.len() < limit as usize {
+            let now = self.clock.now();
+            let Some(lease) = self.hooks.lease(now, now + LEASE, 1).await?.pop() else {
+                break;
+            };
             results.push(self.attempt(lease).await?);
         }
         Ok(results)
@@ -238,6 +242,7 @@ impl WebhookService {
             delivery,
             webhook,
             event,
+            until,
         } = lease;
         let at = self.clock.now();
         let id = match &event {
@@ -269,9 +274,13 @@ impl WebhookService {
             self.backoff_scale,
         );
         let result = attempt.result();
-        self.hooks
-            .record(delivery.id, attempt, self.clock.now())
+        let recorded = self
+            .hooks
+            .record(delivery.id, until, attempt, self.clock.now())
             .await?;
+        if !recorded {
+            tracing::warn!(delivery = %delivery.id, "a webhook attempt outlived its lease; its outcome was not recorded");
+        }
         Ok(result)
     }
 }
@@ -285,6 +294,10 @@ pub(crate) fn decide(
     jitter: f64,
     scale: f64,
 ) -> Attempt {
+    let failing_since = match &outcome {
+        Outcome::Delivered { .. } => None,
+        _ => Some(delivery.failing_since.unwrap_or(now)),
+    };
     let (state, next_attempt_at, disable) = match &outcome {
         Outcome::Delivered { .. } => (DeliveryState::Delivered, None, None),
         Outcome::Gone => (
@@ -293,7 +306,7 @@ pub(crate) fn decide(
             Some("the endpoint answered 410 Gone".to_owned()),
         ),
         Outcome::Failed { retry_after, .. } => {
-            if now - delivery.created_at >= GIVE_UP_AFTER {
+            if now - delivery.failing_since.unwrap_or(now) >= GIVE_UP_AFTER {
                 (
                     DeliveryState::Failed,
                     None,
@@ -316,6 +329,7 @@ pub(crate) fn decide(
         latency_ms,
         state,
         next_attempt_at,
+        failing_since,
         disable,
     }
 }
@@ -360,8 +374,16 @@ mod tests {
             last_latency_ms: None,
             last_error: None,
             next_attempt_at: Some(created),
+            failing_since: None,
             created_at: created,
             updated_at: created,
+        }
+    }
+
+    fn failing(attempts: u32, since: DateTime<Utc>) -> Delivery {
+        Delivery {
+            failing_since: Some(since),
+            ..delivery(attempts, since)
         }
     }
 
@@ -429,11 +451,23 @@ mod tests {
         };
         let heard = decide(&fresh, one_second, 12, at(10), 0.5, 0.01);
         assert_eq!(heard.next_attempt_at, Some(at(11)));
-        // Three days after the first attempt, the endpoint is disabled.
-        let old = decide(&delivery(14, at(0)), failed, 12, at(3 * 86_400), 0.5, 1.0);
+        assert_eq!(next.failing_since, Some(at(10)), "the failure clock starts");
+        // Three days after the first failure, the endpoint is disabled.
+        let old = decide(
+            &failing(14, at(0)),
+            failed.clone(),
+            12,
+            at(3 * 86_400),
+            0.5,
+            1.0,
+        );
         assert_eq!(old.state, DeliveryState::Failed);
         assert_eq!(old.next_attempt_at, None);
         assert!(old.disable.is_some());
+        // An old delivery retried by hand (its clock cleared) fails anew.
+        let retried = decide(&delivery(14, at(0)), failed, 12, at(9 * 86_400), 0.5, 1.0);
+        assert_eq!(retried.state, DeliveryState::Pending);
+        assert_eq!(retried.failing_since, Some(at(9 * 86_400)));
     }
 
     #[test]
@@ -447,8 +481,13 @@ mod tests {
             1.0,
         );
         assert_eq!(
-            (done.state, done.next_attempt_at, done.disable),
-            (DeliveryState::Delivered, None, None)
+            (
+                done.state,
+                done.next_attempt_at,
+                done.failing_since,
+                done.disable
+            ),
+            (DeliveryState::Delivered, None, None, None)
         );
         let gone = decide(&delivery(1, at(0)), Outcome::Gone, 5, at(1), 0.5, 1.0);
         assert_eq!(gone.state, DeliveryState::Failed);
@@ -502,23 +541,28 @@ mod tests {
         let mut hooks = MockWebhookRepository::new();
         hooks
             .expect_lease()
-            .with(eq(at(7)), eq(at(67)), eq(10))
+            .with(eq(at(7)), eq(at(67)), eq(1))
+            .times(1)
             .returning(|_, _, _| {
                 Ok(vec![Lease {
                     delivery: delivery(0, at(5)),
                     webhook: hook("https://receiver.example/hook"),
                     event: None,
+                    until: at(67),
                 }])
             });
+        // Then nothing more is due.
+        hooks.expect_lease().returning(|_, _, _| Ok(vec![]));
         hooks
             .expect_record()
-            .withf(|id, attempt, _| {
+            .withf(|id, lease, attempt, _| {
                 *id == DeliveryId(9)
+                    && *lease == at(67)
                     && attempt.state == DeliveryState::Delivered
                     && attempt.outcome == Outcome::Delivered { status: 200 }
             })
             .times(1)
-            .returning(|_, _, _| Ok(()));
+            .returning(|_, _, _, _| Ok(true));
         let mut sender = MockSender::new();
         sender
             .expect_send()

@@ -24,19 +24,37 @@ pub fn is_private(ip: IpAddr) -> bool {
                 || v4.is_broadcast()
                 || v4.is_multicast()
                 || v4.is_documentation()
-                // Shared address space (carrier-grade NAT).
+                // Shared address space (carrier-grade NAT), benchmarking,
+                // IETF protocol assignments, reserved.
                 || (a == 100 && (64..128).contains(&b))
+                || (a == 198 && (18..20).contains(&b))
+                || (a == 192 && b == 0 && v4.octets()[2] == 0)
+                || a >= 240
                 || a == 0
         }
         IpAddr::V6(v6) => {
-            let first = v6.segments()[0];
+            let segments = v6.segments();
+            let first = segments[0];
+            let v4_at = |high: u16, low: u16| {
+                std::net::Ipv4Addr::from((u32::from(high) << 16) | u32::from(low))
+            };
+            // An IPv4 address carried inside: mapped, compatible, NAT64
+            // (64:ff9b::/96) or 6to4 (2002::/16).
+            let embedded = v6
+                .to_ipv4()
+                .or_else(|| {
+                    (segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0])
+                        .then(|| v4_at(segments[6], segments[7]))
+                })
+                .or_else(|| (first == 0x2002).then(|| v4_at(segments[1], segments[2])));
             v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
-                // Unique local fc00::/7, link-local fe80::/10.
+                // Unique local fc00::/7, link-local fe80::/10, site-local fec0::/10.
                 || (first & 0xfe00) == 0xfc00
                 || (first & 0xffc0) == 0xfe80
-                || v6.to_ipv4_mapped().is_some_and(|v4| is_private(IpAddr::V4(v4)))
+                || (first & 0xffc0) == 0xfec0
+                || embedded.is_some_and(|v4| is_private(IpAddr::V4(v4)))
         }
     }
 }
@@ -80,6 +98,9 @@ impl HttpSender {
             .timeout(TIMEOUT)
             .connect_timeout(Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::none())
+            // A proxy from the environment would resolve names itself,
+            // past the resolver below.
+            .no_proxy()
             .user_agent(concat!("Garage-Webhooks/", env!("CARGO_PKG_VERSION")));
         if !allow_private {
             builder = builder.dns_resolver(Arc::new(PublicOnly));
@@ -95,6 +116,10 @@ impl HttpSender {
     fn refusal(&self, url: &reqwest::Url) -> Option<String> {
         if self.allow_private {
             return None;
+        }
+        // Saved while plain http was allowed, sent after it no longer is.
+        if url.scheme() != "https" {
+            return Some("plain http:// is not allowed: private targets are off".into());
         }
         let ip = match url.host()? {
             url::Host::Ipv4(ip) => IpAddr::V4(ip),
@@ -199,6 +224,14 @@ mod tests {
             "fe80::1",
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
+            "198.18.0.1",
+            "192.0.0.8",
+            "240.0.0.1",
+            "255.255.255.255",
+            "fec0::1",
+            "64:ff9b::7f00:1",
+            "::127.0.0.1",
+            "2002:c0a8:0101::1",
         ] {
             assert!(is_private(ip.parse().unwrap()), "{ip}");
         }
@@ -207,6 +240,8 @@ mod tests {
             "1.1.1.1",
             "2606:4700::1111",
             "::ffff:8.8.8.8",
+            "64:ff9b::808:808",
+            "2002:0808:0808::1",
         ] {
             assert!(!is_private(ip.parse().unwrap()), "{ip}");
         }
