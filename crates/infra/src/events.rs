@@ -254,6 +254,26 @@ fn matching(filter: &EventFilter) -> Condition {
     all
 }
 
+/// A page of the events matching `condition`, newest first, ids below
+/// `page.after`: the histories and the recent activity.
+fn newest_first(
+    conn: &mut DbConnection,
+    condition: Condition,
+    page: PageRequest,
+) -> Result<Page<Event>, StoreError> {
+    let mut query = events::table
+        .select(EventRow::as_select())
+        .filter(condition)
+        .order(events::id.desc())
+        .limit(i64::from(page.limit.get()) + 1)
+        .into_boxed();
+    if let Some(before) = page.after {
+        query = query.filter(events::id.lt(before));
+    }
+    let items = into_events(query.load(conn)?)?;
+    Ok(Page::from_rows(items, page.limit, |e| e.id))
+}
+
 /// The feed's next `limit` events after `after`, on `conn`.
 pub(crate) fn feed_page(
     conn: &mut DbConnection,
@@ -295,19 +315,7 @@ impl EventRepository for DieselEventRepository {
 
     async fn recent(&self, filter: EventFilter, page: PageRequest) -> Result<Page<Event>, Error> {
         self.db
-            .run(move |conn| {
-                let mut query = events::table
-                    .select(EventRow::as_select())
-                    .order(events::id.desc())
-                    .limit(i64::from(page.limit.get()) + 1)
-                    .into_boxed();
-                if let Some(before) = page.after {
-                    query = query.filter(events::id.lt(before));
-                }
-                query = query.filter(matching(&filter));
-                let items = into_events(query.load(conn)?)?;
-                Ok(Page::from_rows(items, page.limit, |e| e.id))
-            })
+            .run(move |conn| newest_first(conn, matching(&filter), page))
             .await
     }
 
@@ -339,32 +347,27 @@ impl EventRepository for DieselEventRepository {
     ) -> Result<Page<Event>, Error> {
         self.db
             .run(move |conn| {
-                let mut query = events::table
-                    .select(EventRow::as_select())
-                    .order(events::id.desc())
-                    .limit(i64::from(page.limit.get()) + 1)
-                    .into_boxed();
-                if let Some(before) = page.after {
-                    query = query.filter(events::id.lt(before));
-                }
-                query = match of {
-                    HistoryOf::Vehicle(id) => query.filter(events::vehicle_id.eq(id.get())),
-                    HistoryOf::Garage(id) => query.filter(
+                let mut condition: Condition = match of {
+                    HistoryOf::Vehicle(id) => Box::new(events::vehicle_id.eq(id.get())),
+                    // Its own events, and the moves into or out of it.
+                    HistoryOf::Garage(id) => Box::new(
                         events::garage_id
                             .eq(id.get())
-                            .and(events::kind.like("garage.%"))
-                            .or(events::kind.eq(EventKind::VehicleMoved.as_str()).and(
-                                events::garage_id
-                                    .eq(id.get())
-                                    .or(events::from_garage_id.eq(id.get())),
-                            )),
+                            .and(events::kind.like("garage.%").nullable())
+                            .or(events::kind
+                                .eq(EventKind::VehicleMoved.as_str())
+                                .nullable()
+                                .and(
+                                    events::garage_id
+                                        .eq(id.get())
+                                        .or(events::from_garage_id.eq(id.get())),
+                                )),
                     ),
                 };
                 if let Some(ids) = &reach {
-                    query = query.filter(of_garages(ids));
+                    condition = Box::new(condition.and(of_garages(ids)));
                 }
-                let items = into_events(query.load(conn)?)?;
-                Ok(Page::from_rows(items, page.limit, |e| e.id))
+                newest_first(conn, condition, page)
             })
             .await
     }

@@ -1,3 +1,6 @@
+import type { UseQueryResult } from "@tanstack/react-query";
+
+import { useCan } from "../access";
 import { ApiError } from "../api";
 import { useI18n } from "../i18n";
 import { describe } from "../problems";
@@ -30,4 +33,47 @@ export function ErrorState({ error, onRetry }: { error: unknown; onRetry?: () =>
 
 export function Empty({ children }: { children: React.ReactNode }) {
   return <p className="state state-empty">{children}</p>;
+}
+
+/** A list's query in each of its states: loading, failed, empty, or its items. */
+export function ListOf<T>({
+  query,
+  empty,
+  children,
+}: {
+  query: UseQueryResult<{ items: T[] }>;
+  empty: string;
+  children: (items: T[]) => React.ReactNode;
+}) {
+  if (query.isPending) return <Loading />;
+  if (query.isError) return <ErrorState error={query.error} onRetry={() => query.refetch()} />;
+  if (query.data.items.length === 0) return <Empty>{empty}</Empty>;
+  return <>{children(query.data.items)}</>;
+}
+
+/** A page for administrators only: others are told so, and nothing else renders. */
+export function AdminPage({
+  id,
+  title,
+  forbidden,
+  children,
+}: {
+  id: string;
+  title: string;
+  forbidden: string;
+  children: React.ReactNode;
+}) {
+  const mayAdmin = useCan("admin");
+  return (
+    <section aria-labelledby={id}>
+      <h1 id={id}>{title}</h1>
+      {mayAdmin ? (
+        children
+      ) : (
+        <p className="error" role="alert">
+          {forbidden}
+        </p>
+      )}
+    </section>
+  );
 }

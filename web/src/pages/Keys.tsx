@@ -1,10 +1,9 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 
-import { useCan } from "../access";
 import { api, type ApiKeyInfo, type CreatedKey, type Scope } from "../api";
 import { SecretOnce } from "../components/SecretOnce";
-import { Empty, ErrorState, Loading } from "../components/States";
+import { AdminPage, ListOf } from "../components/States";
 import { useI18n } from "../i18n";
 import { describe, fieldErrors } from "../problems";
 
@@ -13,22 +12,19 @@ const SCOPES: Scope[] = ["read", "write", "admin"];
 /** `/keys`: an administrator lists, creates and revokes API keys. */
 export function Keys() {
   const { t } = useI18n();
-  const mayAdmin = useCan("admin");
-  const [created, setCreated] = useState<CreatedKey | null>(null);
-  const keys = useQuery({ queryKey: ["keys"], queryFn: api.listKeys, enabled: mayAdmin });
-  if (!mayAdmin) {
-    return (
-      <section aria-labelledby="keys-title">
-        <h1 id="keys-title">{t("keys.title")}</h1>
-        <p className="error" role="alert">
-          {t("keys.forbidden")}
-        </p>
-      </section>
-    );
-  }
   return (
-    <section aria-labelledby="keys-title">
-      <h1 id="keys-title">{t("keys.title")}</h1>
+    <AdminPage id="keys-title" title={t("keys.title")} forbidden={t("keys.forbidden")}>
+      <KeysBody />
+    </AdminPage>
+  );
+}
+
+function KeysBody() {
+  const { t } = useI18n();
+  const [created, setCreated] = useState<CreatedKey | null>(null);
+  const keys = useQuery({ queryKey: ["keys"], queryFn: api.listKeys });
+  return (
+    <>
       <p>{t("keys.help")}</p>
       {created ? (
         <SecretOnce
@@ -40,16 +36,10 @@ export function Keys() {
       ) : (
         <NewKey onCreated={setCreated} />
       )}
-      {keys.isPending ? (
-        <Loading />
-      ) : keys.isError ? (
-        <ErrorState error={keys.error} onRetry={() => keys.refetch()} />
-      ) : keys.data.items.length === 0 ? (
-        <Empty>{t("keys.none")}</Empty>
-      ) : (
-        <KeyTable keys={keys.data.items} />
-      )}
-    </section>
+      <ListOf query={keys} empty={t("keys.none")}>
+        {(items) => <KeyTable keys={items} />}
+      </ListOf>
+    </>
   );
 }
 

@@ -1,10 +1,9 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 
-import { useCan } from "../access";
 import { api, type Delivery, type Webhook } from "../api";
 import { SecretOnce } from "../components/SecretOnce";
-import { Empty, ErrorState, Loading } from "../components/States";
+import { AdminPage, ListOf } from "../components/States";
 import { useI18n } from "../i18n";
 import type { MessageKey } from "../i18n/en";
 import { describe, fieldErrors } from "../problems";
@@ -25,22 +24,19 @@ const TYPES = [
 /** `/webhooks`: an administrator registers endpoints and watches their deliveries. */
 export function Webhooks() {
   const { t } = useI18n();
-  const mayAdmin = useCan("admin");
-  const [secret, setSecret] = useState<{ url: string; secret: string } | null>(null);
-  const hooks = useQuery({ queryKey: ["webhooks"], queryFn: api.listWebhooks, enabled: mayAdmin });
-  if (!mayAdmin) {
-    return (
-      <section aria-labelledby="webhooks-title">
-        <h1 id="webhooks-title">{t("webhooks.title")}</h1>
-        <p className="error" role="alert">
-          {t("webhooks.forbidden")}
-        </p>
-      </section>
-    );
-  }
   return (
-    <section aria-labelledby="webhooks-title">
-      <h1 id="webhooks-title">{t("webhooks.title")}</h1>
+    <AdminPage id="webhooks-title" title={t("webhooks.title")} forbidden={t("webhooks.forbidden")}>
+      <WebhooksBody />
+    </AdminPage>
+  );
+}
+
+function WebhooksBody() {
+  const { t } = useI18n();
+  const [secret, setSecret] = useState<{ url: string; secret: string } | null>(null);
+  const hooks = useQuery({ queryKey: ["webhooks"], queryFn: api.listWebhooks });
+  return (
+    <>
       <p>{t("webhooks.help")}</p>
       {secret ? (
         <SecretOnce
@@ -52,16 +48,10 @@ export function Webhooks() {
       ) : (
         <NewWebhook onCreated={setSecret} />
       )}
-      {hooks.isPending ? (
-        <Loading />
-      ) : hooks.isError ? (
-        <ErrorState error={hooks.error} onRetry={() => hooks.refetch()} />
-      ) : hooks.data.items.length === 0 ? (
-        <Empty>{t("webhooks.none")}</Empty>
-      ) : (
-        hooks.data.items.map((hook) => <Endpoint key={hook.id} hook={hook} onSecret={setSecret} />)
-      )}
-    </section>
+      <ListOf query={hooks} empty={t("webhooks.none")}>
+        {(items) => items.map((hook) => <Endpoint key={hook.id} hook={hook} onSecret={setSecret} />)}
+      </ListOf>
+    </>
   );
 }
 
@@ -238,54 +228,55 @@ function Deliveries({ hook }: { hook: number }) {
     mutationFn: (delivery: Delivery) => api.retryDelivery(hook, delivery.id),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ["deliveries", hook] }),
   });
-  if (deliveries.isPending) return <Loading />;
-  if (deliveries.isError) return <ErrorState error={deliveries.error} onRetry={() => deliveries.refetch()} />;
-  if (deliveries.data.items.length === 0) return <Empty>{t("webhooks.deliveries.none")}</Empty>;
   return (
-    <div className="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">{t("webhooks.col.event")}</th>
-            <th scope="col">{t("webhooks.col.state")}</th>
-            <th scope="col">{t("webhooks.col.attempts")}</th>
-            <th scope="col">{t("webhooks.col.status")}</th>
-            <th scope="col">{t("webhooks.col.next")}</th>
-            <th scope="col">
-              <span className="visually-hidden">{t("vehicle.col.actions")}</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {deliveries.data.items.map((d) => (
-            <tr key={d.id} data-state={d.state}>
-              <td data-label={t("webhooks.col.event")}>{d.event_type}</td>
-              <td data-label={t("webhooks.col.state")}>{t(`webhooks.state.${d.state}` as MessageKey)}</td>
-              <td data-label={t("webhooks.col.attempts")}>{d.attempts}</td>
-              <td data-label={t("webhooks.col.status")}>
-                {d.status_code ?? ""}
-                {d.latency_ms != null && ` (${d.latency_ms} ms)`}
-                {d.error && <span className="field-error"> {d.error}</span>}
-              </td>
-              <td data-label={t("webhooks.col.next")}>
-                {d.next_attempt_at ? formatDate(d.next_attempt_at) : ""}
-              </td>
-              <td className="row-actions">
-                {d.state !== "delivered" && (
-                  <button
-                    type="button"
-                    className="link"
-                    onClick={() => retry.mutate(d)}
-                    disabled={retry.isPending}
-                  >
-                    {t("webhooks.retry")}
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <ListOf query={deliveries} empty={t("webhooks.deliveries.none")}>
+      {(items) => (
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{t("webhooks.col.event")}</th>
+                <th scope="col">{t("webhooks.col.state")}</th>
+                <th scope="col">{t("webhooks.col.attempts")}</th>
+                <th scope="col">{t("webhooks.col.status")}</th>
+                <th scope="col">{t("webhooks.col.next")}</th>
+                <th scope="col">
+                  <span className="visually-hidden">{t("vehicle.col.actions")}</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((d) => (
+                <tr key={d.id} data-state={d.state}>
+                  <td data-label={t("webhooks.col.event")}>{d.event_type}</td>
+                  <td data-label={t("webhooks.col.state")}>{t(`webhooks.state.${d.state}` as MessageKey)}</td>
+                  <td data-label={t("webhooks.col.attempts")}>{d.attempts}</td>
+                  <td data-label={t("webhooks.col.status")}>
+                    {d.status_code ?? ""}
+                    {d.latency_ms != null && ` (${d.latency_ms} ms)`}
+                    {d.error && <span className="field-error"> {d.error}</span>}
+                  </td>
+                  <td data-label={t("webhooks.col.next")}>
+                    {d.next_attempt_at ? formatDate(d.next_attempt_at) : ""}
+                  </td>
+                  <td className="row-actions">
+                    {d.state !== "delivered" && (
+                      <button
+                        type="button"
+                        className="link"
+                        onClick={() => retry.mutate(d)}
+                        disabled={retry.isPending}
+                      >
+                        {t("webhooks.retry")}
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </ListOf>
   );
 }
