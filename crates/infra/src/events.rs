@@ -194,10 +194,14 @@ fn into_events(rows: Vec<EventRow>) -> Result<Vec<Event>, StoreError> {
         .collect::<Result<_, _>>()?)
 }
 
-const KEY_EVENTS: [&str; 2] = [
-    EventKind::KeyCreated.as_str(),
-    EventKind::KeyRevoked.as_str(),
-];
+/// The types of the events about keys, as the domain names them.
+fn key_events() -> Vec<&'static str> {
+    EventKind::ALL
+        .into_iter()
+        .filter(|kind| kind.is_about_keys())
+        .map(EventKind::as_str)
+        .collect()
+}
 
 /// Events of these garages (a move counts for both ends).
 fn of_garages(
@@ -234,7 +238,7 @@ fn matching(filter: &EventFilter) -> Condition {
         all = Box::new(all.and(events::kind.eq_any(names).nullable()));
     }
     if !filter.with_keys {
-        all = Box::new(all.and(events::kind.ne_all(KEY_EVENTS).nullable()));
+        all = Box::new(all.and(events::kind.ne_all(key_events()).nullable()));
     }
     if let Some(garage) = filter.garage_id {
         all = Box::new(

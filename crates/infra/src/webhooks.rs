@@ -106,7 +106,7 @@ impl TryFrom<DeliveryRow> for Delivery {
         Ok(Self {
             id: DeliveryId::parse(row.id).map_err(|_| corrupt("delivery id"))?,
             webhook_id: WebhookId::parse(row.webhook_id).map_err(|_| corrupt("webhook_id"))?,
-            event_id: row.event_id.unwrap_or(0),
+            event_id: row.event_id,
             event_type: row.event_type,
             state: DeliveryState::parse(&row.state).map_err(|_| corrupt("state"))?,
             attempts: row.attempts.max(0) as u32,

@@ -378,18 +378,30 @@ impl FromRequest for Events {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let events = req.app_data::<web::Data<garage_domain::events::EventService>>();
-        let caller = req.extensions().get::<Caller>().cloned();
-        std::future::ready(match (events, caller) {
-            (Some(events), Some(caller)) => Ok(Self {
+        std::future::ready(scoped::<garage_domain::events::EventService>(req).map(
+            |(events, caller)| Self {
                 service: events.within(caller.principal.reach()),
                 admin: caller.principal.may(Scope::Admin),
-            }),
-            _ => {
-                tracing::error!("a handler needs the events but the edge did not run");
-                Err(ApiError::Internal)
-            }
-        })
+            },
+        ))
+    }
+}
+
+/// A service the API registered, and the caller the edge found: what a
+/// handler's view of that service is built from. A 500 when either is
+/// missing, which only a route outside the edge can cause.
+fn scoped<S: 'static>(req: &HttpRequest) -> Result<(web::Data<S>, Caller), ApiError> {
+    let service = req.app_data::<web::Data<S>>().cloned();
+    let caller = req.extensions().get::<Caller>().cloned();
+    match (service, caller) {
+        (Some(service), Some(caller)) => Ok((service, caller)),
+        _ => {
+            tracing::error!(
+                service = std::any::type_name::<S>(),
+                "a handler needs a service the edge provides, but the edge did not run"
+            );
+            Err(ApiError::Internal)
+        }
     }
 }
 
@@ -398,16 +410,10 @@ impl FromRequest for Fleet {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let fleet = req.app_data::<web::Data<garage_domain::FleetService>>();
-        let caller = req.extensions().get::<Caller>().cloned();
-        std::future::ready(match (fleet, caller) {
-            (Some(fleet), Some(caller)) => {
-                Ok(Self(fleet.within(caller.principal.reach()).by(origin(req))))
-            }
-            _ => {
-                tracing::error!("a handler needs the fleet but the edge did not run");
-                Err(ApiError::Internal)
-            }
-        })
+        std::future::ready(
+            scoped::<garage_domain::FleetService>(req).map(|(fleet, caller)| {
+                Self(fleet.within(caller.principal.reach()).by(origin(req)))
+            }),
+        )
     }
 }

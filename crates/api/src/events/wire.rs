@@ -128,20 +128,26 @@ pub struct ActivityQuery {
 impl ActivityQuery {
     pub fn try_into_domain(self) -> Result<(EventFilter, garage_domain::PageRequest), ApiError> {
         let mut errors = FieldErrors::new();
-        let kinds = self
-            .kind
-            .and_then(|list| errors.check("type", kinds(&list)));
-        let garage_id = self
-            .garage_id
-            .and_then(|g| errors.check("garage_id", GarageId::parse(g)));
+        let filter = filter(&mut errors, self.kind, self.garage_id, None);
         let page = crate::wire::page_request(&mut errors, self.limit, self.cursor.as_deref());
         bad_query(errors)?;
-        let filter = EventFilter {
-            kinds,
-            garage_id,
-            ..EventFilter::default()
-        };
         Ok((filter, page))
+    }
+}
+
+/// The filters the feed and the activity share, recording what is wrong
+/// with them; reach and key events are the service's to set.
+fn filter(
+    errors: &mut FieldErrors,
+    kind: Option<String>,
+    garage_id: Option<i64>,
+    vehicle_id: Option<i64>,
+) -> EventFilter {
+    EventFilter {
+        kinds: kind.and_then(|list| errors.check("type", kinds(&list))),
+        garage_id: garage_id.and_then(|g| errors.check("garage_id", GarageId::parse(g))),
+        vehicle_id: vehicle_id.and_then(|v| errors.check("vehicle_id", VehicleId::parse(v))),
+        ..EventFilter::default()
     }
 }
 
@@ -168,23 +174,8 @@ impl FeedQuery {
             .limit
             .and_then(|l| errors.check("limit", Limit::parse(l)))
             .unwrap_or_default();
-        let kinds = self
-            .kind
-            .and_then(|list| errors.check("type", kinds(&list)));
-        let garage_id = self
-            .garage_id
-            .and_then(|g| errors.check("garage_id", GarageId::parse(g)));
-        let vehicle_id = self
-            .vehicle_id
-            .and_then(|v| errors.check("vehicle_id", VehicleId::parse(v)));
+        let filter = filter(&mut errors, self.kind, self.garage_id, self.vehicle_id);
         bad_query(errors)?;
-        let filter = EventFilter {
-            kinds,
-            garage_id,
-            vehicle_id,
-            within: None,
-            with_keys: false,
-        };
         Ok((filter, after, limit))
     }
 }

@@ -159,7 +159,7 @@ impl From<Delivery> for DeliveryBody {
     fn from(d: Delivery) -> Self {
         Self {
             id: d.id.get(),
-            event_id: (d.event_id > 0).then_some(d.event_id),
+            event_id: d.event_id,
             event_type: d.event_type,
             state: d.state.as_str(),
             attempts: d.attempts,

@@ -243,7 +243,8 @@ impl DeliveryState {
 pub struct Delivery {
     pub id: DeliveryId,
     pub webhook_id: WebhookId,
-    pub event_id: i64,
+    /// The event delivered; `None` for a test message.
+    pub event_id: Option<i64>,
     /// The event's type (`webhook.test` for a test).
     pub event_type: String,
     pub state: DeliveryState,

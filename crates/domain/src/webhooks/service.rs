@@ -366,7 +366,7 @@ mod tests {
         Delivery {
             id: DeliveryId(9),
             webhook_id: WebhookId(3),
-            event_id: 0,
+            event_id: None,
             event_type: "webhook.test".into(),
             state: DeliveryState::Pending,
             attempts,
