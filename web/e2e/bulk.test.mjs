@@ -2,23 +2,13 @@
 // browser against the real binary.
 
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import path from "node:path";
 import { after, before, test } from "node:test";
 
-import { launchBrowser, startServer } from "./server.mjs";
-
-const screenshots = process.env.SCREENSHOTS ? path.resolve(process.env.SCREENSHOTS) : null;
+import { launchBrowser, shot, startServer } from "./server.mjs";
 
 let server;
 let browser;
-
-async function shot(page, name) {
-  if (!screenshots) return;
-  mkdirSync(screenshots, { recursive: true });
-  await page.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
-}
 
 before(async () => {
   server = await startServer();

@@ -2,15 +2,12 @@
 // which garage to which, and what they changed, in English and in French.
 
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
-import path from "node:path";
 import { after, before, test } from "node:test";
 
-import { launchBrowser, startServer } from "./server.mjs";
+import { launchBrowser, shot, startServer } from "./server.mjs";
 
 const KEY = "history-test-key-0123456789";
 // SCREENSHOTS=dir saves the timeline there.
-const screenshots = process.env.SCREENSHOTS ? path.resolve(process.env.SCREENSHOTS) : null;
 let server;
 let browser;
 let ids;
@@ -62,10 +59,7 @@ test("a vehicle's page tells who moved it, from where to where, and what changed
   assert.match(await changed.innerText(), /Changed by Alice/);
   assert.match(await changed.innerText(), /Brand Citroen → Citroën/);
   assert.match(await timeline.nth(2).innerText(), /Added to Garage Nord by Alice/);
-  if (screenshots) {
-    mkdirSync(screenshots, { recursive: true });
-    await page.screenshot({ path: path.join(screenshots, "history.png"), fullPage: true });
-  }
+  await shot(page, "history");
 
   // The garage it left shows the move out, and its own creation.
   await page.goto(`${server.base}/garages/${ids.nord}`);

@@ -2,15 +2,12 @@
 // key that sees no write buttons; an open server shows no sign-in at all.
 
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
-import path from "node:path";
 import { after, before, test } from "node:test";
 
-import { launchBrowser, startServer } from "./server.mjs";
+import { launchBrowser, shot, signIn, startServer } from "./server.mjs";
 
 const KEY = "browser-test-key-0123456789";
 // SCREENSHOTS=dir saves the keys page there.
-const screenshots = process.env.SCREENSHOTS ? path.resolve(process.env.SCREENSHOTS) : null;
 let server;
 let browser;
 
@@ -29,13 +26,6 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-async function signIn(page, key) {
-  await page.getByRole("button", { name: "Sign in" }).click();
-  const dialog = page.getByRole("dialog");
-  await dialog.getByLabel("API key").fill(key);
-  await dialog.getByRole("button", { name: "Sign in" }).click();
-}
 
 test("an administrator signs in, gives out a read-only key, and revokes it", async () => {
   const context = await browser.newContext({ locale: "en-GB" });
@@ -63,10 +53,7 @@ test("an administrator signs in, gives out a read-only key, and revokes it", asy
   await page.getByRole("button", { name: "Create key" }).click();
   await page.getByText("Copy it now: it will not be shown again").waitFor();
   const secret = await page.locator("#once-secret").inputValue();
-  if (screenshots) {
-    mkdirSync(screenshots, { recursive: true });
-    await page.screenshot({ path: path.join(screenshots, "keys.png"), fullPage: true });
-  }
+  await shot(page, "keys");
   assert.match(secret, /^gar_[A-Za-z0-9_-]{43}$/);
   await page.getByRole("button", { name: "I have copied it" }).click();
   assert.equal(await page.locator("#once-secret").count(), 0, "the secret is gone from the page");

@@ -2,6 +2,7 @@
 // test, and cleans both up.
 
 import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -96,4 +97,21 @@ export function launchBrowser() {
       "--no-first-run",
     ],
   });
+}
+
+const screenshots = process.env.SCREENSHOTS ? path.resolve(process.env.SCREENSHOTS) : null;
+
+/** Saves the page as `name`.png in SCREENSHOTS, when that is set. */
+export async function shot(page, name) {
+  if (!screenshots) return;
+  mkdirSync(screenshots, { recursive: true });
+  await page.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
+}
+
+/** Signs in through the header's dialog with an API key. */
+export async function signIn(page, key) {
+  await page.getByRole("button", { name: "Sign in" }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByLabel("API key").fill(key);
+  await dialog.getByRole("button", { name: "Sign in" }).click();
 }

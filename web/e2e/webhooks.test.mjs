@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { after, before, test } from "node:test";
 
-import { launchBrowser, startServer } from "./server.mjs";
+import { launchBrowser, signIn, startServer } from "./server.mjs";
 
 const KEY = "webhooks-browser-key-0123456789";
 let server;
@@ -43,9 +43,7 @@ test("an endpoint is added, its secret shown once, and a test delivered after a 
   const context = await browser.newContext({ locale: "en-GB" });
   const page = await context.newPage();
   await page.goto(`${server.base}/garages`);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("dialog").getByLabel("API key").fill(KEY);
-  await page.getByRole("dialog").getByRole("button", { name: "Sign in" }).click();
+  await signIn(page, KEY);
   await page.getByRole("link", { name: "Webhooks" }).click();
 
   const url = `http://127.0.0.1:${receiver.address().port}/hook`;

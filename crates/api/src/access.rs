@@ -11,6 +11,9 @@ use utoipa::ToSchema;
 
 use crate::edge::{Author, Caller, Edge};
 use crate::problem::ApiError;
+use crate::wire::InPath;
+
+crate::wire::path_id!(KeyId, "id", "The key's id", "API key");
 
 type Result<T = HttpResponse> = std::result::Result<T, ApiError>;
 
@@ -231,7 +234,7 @@ pub(crate) async fn create_key(
 
 /// Revokes a key: it stops working on every instance within a second.
 #[utoipa::path(delete, path = "/api/v1/keys/{id}", tag = "access", operation_id = "revoke_key",
-    params(("id" = i64, Path, description = "The key's id")),
+    params(crate::wire::InPath<KeyId>),
     responses(
         (status = 200, description = "The revoked key", body = KeyBody),
         (status = 404, description = "No such key", body = crate::problem::Problem, content_type = "application/problem+json"),
@@ -239,11 +242,8 @@ pub(crate) async fn create_key(
 pub(crate) async fn revoke_key(
     edge: web::Data<Edge>,
     author: Author,
-    id: web::Path<i64>,
+    InPath(id): InPath<KeyId>,
 ) -> Result {
-    let raw = id.into_inner();
-    let id = KeyId::parse(raw)
-        .map_err(|_| ApiError::NotFound(format!("API key {raw} does not exist")))?;
     let key = edge.access.revoke(id, author.0).await?;
     crate::body::json(HttpResponse::Ok(), &KeyBody::from(key))
 }

@@ -16,6 +16,34 @@ fn version_of(tag: &EntityTag) -> Option<Version> {
     tag.tag().parse().ok().map(Version::new)
 }
 
+/// `If-Match`, as the OpenAPI document names it on every write it guards.
+#[derive(utoipa::IntoParams)]
+#[into_params(names("If-Match"), parameter_in = Header)]
+pub(crate) struct IfMatchParam(
+    /// The ETag read before: 412 when the resource has changed since (or `*`)
+    #[allow(dead_code)]
+    Option<String>,
+);
+
+/// `If-None-Match`, as the OpenAPI document names it on every read that honours it.
+#[derive(utoipa::IntoParams)]
+#[into_params(names("If-None-Match"), parameter_in = Header)]
+pub(crate) struct IfNoneMatchParam(
+    /// ETags of the client's copy: 304 when one is current
+    #[allow(dead_code)]
+    Option<String>,
+);
+
+/// The client's copy is current
+#[derive(utoipa::ToResponse)]
+#[response(headers(("ETag" = String, description = "The version of what was returned, for If-Match and If-None-Match")))]
+pub(crate) struct NotModified;
+
+/// Changed since the If-Match version
+#[derive(utoipa::ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub(crate) struct PreconditionFailed(#[allow(dead_code)] crate::problem::Problem);
+
 /// What an `If-Match` asks of a write.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Precondition {

@@ -28,6 +28,15 @@ use sha2::{Digest, Sha256};
 
 use crate::problem::ApiError;
 
+/// `Idempotency-Key`, as the OpenAPI document names it on the creations.
+#[derive(utoipa::IntoParams)]
+#[into_params(names("Idempotency-Key"), parameter_in = Header)]
+pub(crate) struct IdempotencyKeyParam(
+    /// 1 to 255 visible ASCII characters. A retry with the same key and body replays the first response (with `Idempotent-Replayed: true`) instead of creating again; keys last 24 hours.
+    #[allow(dead_code)]
+    Option<String>,
+);
+
 pub const HEADER: &str = "idempotency-key";
 /// Set on a response sent again for a repeated key.
 pub const REPLAYED: &str = "idempotent-replayed";

@@ -3,8 +3,12 @@
 //! each area's `wire.rs`, collecting every bad field at once; nothing else
 //! reaches the domain.
 
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest};
 use garage_domain::{FieldErrors, Limit, PageRequest, ValueError};
 use serde::{Deserialize, Deserializer};
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::{KnownFormat, ObjectBuilder, Required, SchemaFormat, Type};
 use utoipa::IntoParams;
 
 use crate::problem::ApiError;
@@ -108,6 +112,77 @@ impl PageQuery {
     }
 }
 
+/// An id a request's path names, read through the domain's parser: one no
+/// resource can have (zero, negative) names none, a 404; one that is not a
+/// number is a 400. The handler takes `InPath<GarageId>`, and the OpenAPI
+/// document lists it with `params(InPath<GarageId>)`, from this one place.
+pub(crate) trait PathId: Sized {
+    /// The path segment, `{id}` in `/garages/{id}`.
+    const SEGMENT: &'static str;
+    /// Its description in the document.
+    const DESCRIPTION: &'static str;
+    /// What a 404 calls it.
+    const NOUN: &'static str;
+    fn parse(raw: i64) -> Result<Self, ValueError>;
+}
+
+/// Declares a domain id a path segment (see [`PathId`]).
+macro_rules! path_id {
+    ($id:ty, $segment:literal, $description:literal, $noun:literal) => {
+        impl $crate::wire::PathId for $id {
+            const SEGMENT: &'static str = $segment;
+            const DESCRIPTION: &'static str = $description;
+            const NOUN: &'static str = $noun;
+            fn parse(raw: i64) -> ::std::result::Result<Self, garage_domain::ValueError> {
+                <$id>::parse(raw)
+            }
+        }
+    };
+}
+pub(crate) use path_id;
+
+/// The id in the path, parsed (see [`PathId`]).
+pub(crate) struct InPath<T>(pub T);
+
+impl<T: PathId> InPath<T> {
+    fn read(req: &HttpRequest) -> Result<Self, ApiError> {
+        let segment = req.match_info().get(T::SEGMENT).unwrap_or_default();
+        let raw: i64 = segment.parse().map_err(|_| {
+            ApiError::BadRequest(format!(
+                "the path is invalid: can not parse {segment:?} to a i64"
+            ))
+        })?;
+        T::parse(raw)
+            .map(Self)
+            .map_err(|_| ApiError::NotFound(format!("{} {raw} does not exist", T::NOUN)))
+    }
+}
+
+impl<T: PathId> FromRequest for InPath<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Self::read(req))
+    }
+}
+
+impl<T: PathId> IntoParams for InPath<T> {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![ParameterBuilder::new()
+            .name(T::SEGMENT)
+            .parameter_in(ParameterIn::Path)
+            .description(Some(T::DESCRIPTION))
+            .required(Required::True)
+            .schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64))),
+            ))
+            .build()]
+    }
+}
+
 /// Declares the page type of a list: the body handlers send and the schema
 /// the OpenAPI document shows are one type.
 macro_rules! page_of {
@@ -192,5 +267,37 @@ mod tests {
             fields(query.try_into_domain().unwrap_err()),
             ["limit", "cursor", "plate", "garage_id", "vin"]
         );
+    }
+
+    #[actix_web::test]
+    async fn a_path_id_is_read_through_the_domain_parser() {
+        use actix_web::{test, web, App};
+        use garage_domain::{DeliveryId, WebhookId};
+
+        let app = test::init_service(App::new().route(
+            "/w/{id}/d/{delivery_id}",
+            web::get().to(
+                |InPath(w): InPath<WebhookId>, InPath(d): InPath<DeliveryId>| async move {
+                    format!("{w} {d}")
+                },
+            ),
+        ))
+        .await;
+        let get = |uri: &'static str| test::TestRequest::get().uri(uri).to_request();
+        let ok = test::call_service(&app, get("/w/3/d/4")).await;
+        assert_eq!(ok.status(), 200);
+        assert_eq!(test::read_body(ok).await, "3 4");
+        for (uri, status, detail) in [
+            ("/w/0/d/4", 404, "webhook 0 does not exist"),
+            ("/w/3/d/-1", 404, "delivery -1 does not exist"),
+            ("/w/x/d/1", 400, "can not parse \"x\""),
+            ("/w/1/d/99999999999999999999", 400, "to a i64"),
+        ] {
+            let answer = test::call_service(&app, get(uri)).await;
+            assert_eq!(answer.status(), status, "{uri}");
+            let body: serde_json::Value = test::read_body_json(answer).await;
+            let said = body["detail"].as_str().unwrap();
+            assert!(said.contains(detail), "{uri}: {said}");
+        }
     }
 }

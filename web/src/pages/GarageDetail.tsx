@@ -6,6 +6,7 @@ import { api, type Vehicle } from "../api";
 import { History } from "../components/History";
 import { Pager } from "../components/Pager";
 import { Empty, ErrorState, Loading } from "../components/States";
+import { Table } from "../components/Table";
 import { useI18n } from "../i18n";
 import { describe } from "../problems";
 
@@ -110,65 +111,44 @@ export function GarageDetail() {
         <Empty>{t("garage.vehicles.empty")}</Empty>
       ) : (
         <>
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">{t("vehicle.col.plate")}</th>
-                  <th scope="col">{t("vehicle.col.brand")}</th>
-                  <th scope="col">{t("vehicle.col.model")}</th>
-                  <th scope="col" className="num">
-                    {t("vehicle.col.year")}
-                  </th>
-                  <th scope="col">{t("vehicle.col.vin")}</th>
-                  <th scope="col">
-                    <span className="visually-hidden">{t("vehicle.col.actions")}</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {vehicles.data.items.map((v) => (
-                  <tr key={v.id}>
-                    <td data-label={t("vehicle.col.plate")} className="plate">
-                      {v.license_plate}
-                    </td>
-                    <td data-label={t("vehicle.col.brand")}>{v.brand}</td>
-                    <td data-label={t("vehicle.col.model")}>{v.model}</td>
-                    <td data-label={t("vehicle.col.year")} className="num">
-                      {v.year}
-                    </td>
-                    <td data-label={t("vehicle.col.vin")} className="plate">
-                      {v.vin ?? "—"}
-                    </td>
-                    <td className="row-actions">
-                      {mayWrite && (
-                        <>
-                          <Link
-                            to={`/vehicles/${v.id}/edit`}
-                            aria-label={`${t("vehicle.edit")} ${v.license_plate}`}
-                          >
-                            {t("vehicle.edit")}
-                          </Link>
-                          <button
-                            type="button"
-                            className="link danger"
-                            aria-label={`${t("vehicle.delete")} ${v.license_plate}`}
-                            disabled={deleteVehicle.isPending}
-                            onClick={() => {
-                              if (window.confirm(t("vehicle.delete.confirm", { plate: v.license_plate })))
-                                deleteVehicle.mutate(v);
-                            }}
-                          >
-                            {t("vehicle.delete")}
-                          </button>
-                        </>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            rows={vehicles.data.items}
+            rowKey={(v) => v.id}
+            columns={[
+              { label: t("vehicle.col.plate"), cellClass: "plate", cell: (v) => v.license_plate },
+              { label: t("vehicle.col.brand"), cell: (v) => v.brand },
+              { label: t("vehicle.col.model"), cell: (v) => v.model },
+              { label: t("vehicle.col.year"), num: true, cell: (v) => v.year },
+              { label: t("vehicle.col.vin"), cellClass: "plate", cell: (v) => v.vin ?? "—" },
+              {
+                label: t("vehicle.col.actions"),
+                actions: true,
+                cell: (v) =>
+                  mayWrite && (
+                    <>
+                      <Link
+                        to={`/vehicles/${v.id}/edit`}
+                        aria-label={`${t("vehicle.edit")} ${v.license_plate}`}
+                      >
+                        {t("vehicle.edit")}
+                      </Link>
+                      <button
+                        type="button"
+                        className="link danger"
+                        aria-label={`${t("vehicle.delete")} ${v.license_plate}`}
+                        disabled={deleteVehicle.isPending}
+                        onClick={() => {
+                          if (window.confirm(t("vehicle.delete.confirm", { plate: v.license_plate })))
+                            deleteVehicle.mutate(v);
+                        }}
+                      >
+                        {t("vehicle.delete")}
+                      </button>
+                    </>
+                  ),
+              },
+            ]}
+          />
           <Pager nextCursor={vehicles.data.next_cursor} />
         </>
       )}

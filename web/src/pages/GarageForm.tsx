@@ -1,12 +1,13 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 
 import { api, ApiError, newIdempotencyKey, type Garage, type GarageInput } from "../api";
 import { Field } from "../components/Field";
 import { ErrorState, Loading } from "../components/States";
 import { useI18n } from "../i18n";
-import { describe, fieldErrors } from "../problems";
+import { useForm } from "../form";
+import { describe } from "../problems";
 import * as rules from "../validation";
 
 /** Create a garage, or edit the one in the URL. */
@@ -34,13 +35,6 @@ function GarageFormFields({ garage, onReload }: { garage: Garage | null; onReloa
   const { t } = useI18n();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
-  const [values, setValues] = useState({
-    name: garage?.name ?? "",
-    address: garage?.address ?? "",
-    capacity: garage?.capacity?.toString() ?? "",
-  });
-  const [touched, setTouched] = useState<Record<string, boolean>>({});
-  const [submitted, setSubmitted] = useState(false);
   // One key per version of the form: resending after a lost answer cannot create twice.
   const [key, setKey] = useState(newIdempotencyKey);
   const save = useMutation({
@@ -53,35 +47,33 @@ function GarageFormFields({ garage, onReload }: { garage: Garage | null; onReloa
       navigate(`/garages/${saved.id}`, { state: { notice: t("garage.saved") } });
     },
   });
-  const local = {
-    name: rules.text(values.name, 100),
-    address: rules.text(values.address, 200),
-    capacity: rules.capacity(values.capacity),
-  };
-  const server = fieldErrors(save.error, t);
-  const errorOf = (field: keyof typeof local) => {
-    const check = local[field];
-    if (check && (touched[field] || submitted)) return t(check.key, check.params);
-    return server[field] ?? null;
-  };
-  const set = (field: keyof typeof values) => (e: React.ChangeEvent<HTMLInputElement>) => {
-    setValues((v) => ({ ...v, [field]: e.target.value }));
-    setKey(newIdempotencyKey());
-    save.reset();
-  };
-  const blur = (field: string) => () => setTouched((t) => ({ ...t, [field]: true }));
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    setSubmitted(true);
-    if (Object.values(local).some(Boolean)) return;
+  const form = useForm(
+    {
+      name: garage?.name ?? "",
+      address: garage?.address ?? "",
+      capacity: garage?.capacity?.toString() ?? "",
+    },
+    (values) => ({
+      name: rules.text(values.name, 100),
+      address: rules.text(values.address, 200),
+      capacity: rules.capacity(values.capacity),
+    }),
+    {
+      error: save.error,
+      onEdit: () => {
+        setKey(newIdempotencyKey());
+        save.reset();
+      },
+    },
+  );
+  const submit = form.submit((values) =>
     save.mutate({
       name: values.name.trim(),
       address: values.address.trim(),
       capacity: values.capacity.trim() ? Number(values.capacity) : null,
-    });
-  };
-  const invalid = submitted && Object.values(local).some(Boolean);
-  const generalError = save.isError && Object.keys(server).length === 0;
+    }),
+  );
+  const { invalid, generalError } = form;
   return (
     <section aria-labelledby="garage-form-title">
       <h1 id="garage-form-title">
@@ -90,36 +82,24 @@ function GarageFormFields({ garage, onReload }: { garage: Garage | null; onReloa
       <form onSubmit={submit} noValidate className="form">
         <Field
           label={t("garage.field.name")}
-          name="name"
-          value={values.name}
-          onChange={set("name")}
-          onBlur={blur("name")}
-          error={errorOf("name")}
+          {...form.field("name")}
           required
           maxLength={100}
           autoComplete="organization"
         />
         <Field
           label={t("garage.field.address")}
-          name="address"
-          value={values.address}
-          onChange={set("address")}
-          onBlur={blur("address")}
-          error={errorOf("address")}
+          {...form.field("address")}
           required
           maxLength={200}
           autoComplete="street-address"
         />
         <Field
           label={t("garage.field.capacity")}
-          name="capacity"
           type="number"
           inputMode="numeric"
           min={1}
-          value={values.capacity}
-          onChange={set("capacity")}
-          onBlur={blur("capacity")}
-          error={errorOf("capacity")}
+          {...form.field("capacity")}
           hint={t("garage.field.capacity.hint")}
         />
         {invalid && (

@@ -6,6 +6,7 @@ import { useCan, useLimited } from "../access";
 import { api } from "../api";
 import { Pager } from "../components/Pager";
 import { Empty, ErrorState, Loading } from "../components/States";
+import { Table } from "../components/Table";
 import { useI18n } from "../i18n";
 
 export function GarageList() {
@@ -72,37 +73,28 @@ export function GarageList() {
         <Empty>{q ? t("garages.emptySearch", { q }) : t("garages.empty")}</Empty>
       ) : (
         <>
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">{t("garages.col.name")}</th>
-                  <th scope="col">{t("garages.col.address")}</th>
-                  <th scope="col" className="num">
-                    {t("garages.col.vehicles")}
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {garages.data.items.map((g) => (
-                  <tr key={g.id}>
-                    <td data-label={t("garages.col.name")}>
-                      <Link to={`/garages/${g.id}`}>{g.name}</Link>
-                    </td>
-                    <td data-label={t("garages.col.address")}>{g.address}</td>
-                    <td data-label={t("garages.col.vehicles")} className="num">
-                      {g.capacity === null
-                        ? t("garages.count", { count: g.vehicle_count })
-                        : t("garages.countOf", { count: g.vehicle_count, capacity: g.capacity })}
-                      {g.capacity !== null && g.vehicle_count >= g.capacity && (
-                        <span className="badge">{t("garages.full")}</span>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            rows={garages.data.items}
+            rowKey={(g) => g.id}
+            columns={[
+              { label: t("garages.col.name"), cell: (g) => <Link to={`/garages/${g.id}`}>{g.name}</Link> },
+              { label: t("garages.col.address"), cell: (g) => g.address },
+              {
+                label: t("garages.col.vehicles"),
+                num: true,
+                cell: (g) => (
+                  <>
+                    {g.capacity === null
+                      ? t("garages.count", { count: g.vehicle_count })
+                      : t("garages.countOf", { count: g.vehicle_count, capacity: g.capacity })}
+                    {g.capacity !== null && g.vehicle_count >= g.capacity && (
+                      <span className="badge">{t("garages.full")}</span>
+                    )}
+                  </>
+                ),
+              },
+            ]}
+          />
           <Pager nextCursor={garages.data.next_cursor} />
         </>
       )}

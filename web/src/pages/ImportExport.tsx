@@ -4,6 +4,7 @@ import { useState, type FormEvent } from "react";
 import { useCan } from "../access";
 import { api, ApiError, newIdempotencyKey, type ExportFormat } from "../api";
 import { ErrorState } from "../components/States";
+import { Table } from "../components/Table";
 import { useI18n } from "../i18n";
 
 /** Errors listed at most; the rest are counted. */
@@ -125,30 +126,15 @@ function Import() {
       {rejected ? (
         <div role="alert">
           <p className="error">{t("importExport.import.rejected", { count: rejected.errors.length })}</p>
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col" className="num">
-                    {t("importExport.col.line")}
-                  </th>
-                  <th scope="col">{t("importExport.col.column")}</th>
-                  <th scope="col">{t("importExport.col.problem")}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {rejected.errors.slice(0, SHOWN_ERRORS).map((e, i) => (
-                  <tr key={i}>
-                    <td data-label={t("importExport.col.line")} className="num">
-                      {e.line ?? ""}
-                    </td>
-                    <td data-label={t("importExport.col.column")}>{e.field ?? "—"}</td>
-                    <td data-label={t("importExport.col.problem")}>{e.message}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            rows={rejected.errors.slice(0, SHOWN_ERRORS)}
+            rowKey={(_, i) => i}
+            columns={[
+              { label: t("importExport.col.line"), num: true, cell: (e) => e.line ?? "" },
+              { label: t("importExport.col.column"), cell: (e) => e.field ?? "—" },
+              { label: t("importExport.col.problem"), cell: (e) => e.message },
+            ]}
+          />
           {rejected.errors.length > SHOWN_ERRORS && (
             <p>{t("importExport.import.more", { count: rejected.errors.length - SHOWN_ERRORS })}</p>
           )}

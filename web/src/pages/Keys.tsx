@@ -2,8 +2,10 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 
 import { api, type ApiKeyInfo, type CreatedKey, type Scope } from "../api";
+import { Field } from "../components/Field";
 import { SecretOnce } from "../components/SecretOnce";
 import { AdminPage, ListOf } from "../components/States";
+import { Table } from "../components/Table";
 import { useI18n } from "../i18n";
 import { describe, fieldErrors } from "../problems";
 
@@ -70,18 +72,14 @@ function NewKey({ onCreated }: { onCreated: (key: CreatedKey) => void }) {
   return (
     <form className="panel" onSubmit={submit} noValidate>
       <h2>{t("keys.new.title")}</h2>
-      <div className="field">
-        <label htmlFor="key-name">{t("keys.new.name")}</label>
-        <input
-          id="key-name"
-          value={name}
-          maxLength={100}
-          required
-          aria-invalid={errors.name ? true : undefined}
-          onChange={(e) => setName(e.target.value)}
-        />
-        {errors.name && <p className="field-error">{errors.name}</p>}
-      </div>
+      <Field
+        label={t("keys.new.name")}
+        value={name}
+        maxLength={100}
+        required
+        error={errors.name}
+        onChange={(e) => setName(e.target.value)}
+      />
       <div className="field">
         <label htmlFor="key-scope">{t("keys.new.scope")}</label>
         <select id="key-scope" value={scope} onChange={(e) => setScope(e.target.value as Scope)}>
@@ -142,56 +140,44 @@ function KeyTable({ keys }: { keys: ApiKeyInfo[] }) {
           {describe(revoke.error, t)}
         </p>
       )}
-      <div className="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t("keys.col.name")}</th>
-              <th scope="col">{t("keys.col.prefix")}</th>
-              <th scope="col">{t("keys.col.scope")}</th>
-              <th scope="col">{t("keys.col.garages")}</th>
-              <th scope="col">{t("keys.col.lastUsed")}</th>
-              <th scope="col">{t("keys.col.state")}</th>
-              <th scope="col">
-                <span className="visually-hidden">{t("vehicle.col.actions")}</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {keys.map((k) => (
-              <tr key={k.id} className={k.revoked_at ? "revoked" : undefined}>
-                <td data-label={t("keys.col.name")}>{k.name}</td>
-                <td data-label={t("keys.col.prefix")} className="plate">
-                  {k.prefix}…
-                </td>
-                <td data-label={t("keys.col.scope")}>{t(`scope.${k.scope}`)}</td>
-                <td data-label={t("keys.col.garages")}>{k.garages ? k.garages.join(", ") : t("keys.all")}</td>
-                <td data-label={t("keys.col.lastUsed")}>
-                  {k.last_used_at ? formatDate(k.last_used_at) : t("keys.never")}
-                </td>
-                <td data-label={t("keys.col.state")}>
-                  {k.revoked_at ? t("keys.revoked", { date: formatDate(k.revoked_at) }) : t("keys.active")}
-                </td>
-                <td className="row-actions">
-                  {!k.revoked_at && (
-                    <button
-                      type="button"
-                      className="link danger"
-                      aria-label={`${t("keys.revoke")} ${k.name}`}
-                      disabled={revoke.isPending}
-                      onClick={() => {
-                        if (window.confirm(t("keys.revoke.confirm", { name: k.name }))) revoke.mutate(k);
-                      }}
-                    >
-                      {t("keys.revoke")}
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table
+        rows={keys}
+        rowKey={(k) => k.id}
+        rowProps={(k) => ({ className: k.revoked_at ? "revoked" : undefined })}
+        columns={[
+          { label: t("keys.col.name"), cell: (k) => k.name },
+          { label: t("keys.col.prefix"), cellClass: "plate", cell: (k) => `${k.prefix}…` },
+          { label: t("keys.col.scope"), cell: (k) => t(`scope.${k.scope}`) },
+          { label: t("keys.col.garages"), cell: (k) => (k.garages ? k.garages.join(", ") : t("keys.all")) },
+          {
+            label: t("keys.col.lastUsed"),
+            cell: (k) => (k.last_used_at ? formatDate(k.last_used_at) : t("keys.never")),
+          },
+          {
+            label: t("keys.col.state"),
+            cell: (k) =>
+              k.revoked_at ? t("keys.revoked", { date: formatDate(k.revoked_at) }) : t("keys.active"),
+          },
+          {
+            label: t("vehicle.col.actions"),
+            actions: true,
+            cell: (k) =>
+              !k.revoked_at && (
+                <button
+                  type="button"
+                  className="link danger"
+                  aria-label={`${t("keys.revoke")} ${k.name}`}
+                  disabled={revoke.isPending}
+                  onClick={() => {
+                    if (window.confirm(t("keys.revoke.confirm", { name: k.name }))) revoke.mutate(k);
+                  }}
+                >
+                  {t("keys.revoke")}
+                </button>
+              ),
+          },
+        ]}
+      />
     </>
   );
 }

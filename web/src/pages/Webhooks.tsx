@@ -2,8 +2,10 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 
 import { api, type Delivery, type Webhook } from "../api";
+import { Field } from "../components/Field";
 import { SecretOnce } from "../components/SecretOnce";
 import { AdminPage, ListOf } from "../components/States";
+import { Table } from "../components/Table";
 import { useI18n } from "../i18n";
 import type { MessageKey } from "../i18n/en";
 import { describe, fieldErrors } from "../problems";
@@ -80,18 +82,14 @@ function NewWebhook({ onCreated }: { onCreated: (s: { url: string; secret: strin
   return (
     <form className="panel" onSubmit={submit} noValidate>
       <h2>{t("webhooks.new.title")}</h2>
-      <div className="field">
-        <label htmlFor="hook-url">{t("webhooks.new.url")}</label>
-        <input
-          id="hook-url"
-          type="url"
-          value={url}
-          placeholder="https://hooks.example.com/garage"
-          aria-invalid={errors.url ? true : undefined}
-          onChange={(e) => setUrl(e.target.value)}
-        />
-        {errors.url && <p className="field-error">{errors.url}</p>}
-      </div>
+      <Field
+        label={t("webhooks.new.url")}
+        type="url"
+        value={url}
+        placeholder="https://hooks.example.com/garage"
+        error={errors.url}
+        onChange={(e) => setUrl(e.target.value)}
+      />
       <div className="field">
         <label htmlFor="hook-events">{t("webhooks.new.events")}</label>
         <select
@@ -109,15 +107,13 @@ function NewWebhook({ onCreated }: { onCreated: (s: { url: string; secret: strin
         </select>
         {errors.events && <p className="field-error">{errors.events}</p>}
       </div>
-      <div className="field">
-        <label htmlFor="hook-description">{t("webhooks.new.description")}</label>
-        <input
-          id="hook-description"
-          value={description}
-          maxLength={500}
-          onChange={(e) => setDescription(e.target.value)}
-        />
-      </div>
+      <Field
+        label={t("webhooks.new.description")}
+        value={description}
+        maxLength={500}
+        error={errors.description}
+        onChange={(e) => setDescription(e.target.value)}
+      />
       {create.isError && !Object.keys(errors).length && (
         <p className="error" role="alert">
           {describe(create.error, t)}
@@ -231,51 +227,45 @@ function Deliveries({ hook }: { hook: number }) {
   return (
     <ListOf query={deliveries} empty={t("webhooks.deliveries.none")}>
       {(items) => (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t("webhooks.col.event")}</th>
-                <th scope="col">{t("webhooks.col.state")}</th>
-                <th scope="col">{t("webhooks.col.attempts")}</th>
-                <th scope="col">{t("webhooks.col.status")}</th>
-                <th scope="col">{t("webhooks.col.next")}</th>
-                <th scope="col">
-                  <span className="visually-hidden">{t("vehicle.col.actions")}</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((d) => (
-                <tr key={d.id} data-state={d.state}>
-                  <td data-label={t("webhooks.col.event")}>{d.event_type}</td>
-                  <td data-label={t("webhooks.col.state")}>{t(`webhooks.state.${d.state}` as MessageKey)}</td>
-                  <td data-label={t("webhooks.col.attempts")}>{d.attempts}</td>
-                  <td data-label={t("webhooks.col.status")}>
-                    {d.status_code ?? ""}
-                    {d.latency_ms != null && ` (${d.latency_ms} ms)`}
-                    {d.error && <span className="field-error"> {d.error}</span>}
-                  </td>
-                  <td data-label={t("webhooks.col.next")}>
-                    {d.next_attempt_at ? formatDate(d.next_attempt_at) : ""}
-                  </td>
-                  <td className="row-actions">
-                    {d.state !== "delivered" && (
-                      <button
-                        type="button"
-                        className="link"
-                        onClick={() => retry.mutate(d)}
-                        disabled={retry.isPending}
-                      >
-                        {t("webhooks.retry")}
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          rows={items}
+          rowKey={(d) => d.id}
+          rowProps={(d) => ({ "data-state": d.state })}
+          columns={[
+            { label: t("webhooks.col.event"), cell: (d) => d.event_type },
+            { label: t("webhooks.col.state"), cell: (d) => t(`webhooks.state.${d.state}` as MessageKey) },
+            { label: t("webhooks.col.attempts"), cell: (d) => d.attempts },
+            {
+              label: t("webhooks.col.status"),
+              cell: (d) => (
+                <>
+                  {d.status_code ?? ""}
+                  {d.latency_ms != null && ` (${d.latency_ms} ms)`}
+                  {d.error && <span className="field-error"> {d.error}</span>}
+                </>
+              ),
+            },
+            {
+              label: t("webhooks.col.next"),
+              cell: (d) => (d.next_attempt_at ? formatDate(d.next_attempt_at) : ""),
+            },
+            {
+              label: t("vehicle.col.actions"),
+              actions: true,
+              cell: (d) =>
+                d.state !== "delivered" && (
+                  <button
+                    type="button"
+                    className="link"
+                    onClick={() => retry.mutate(d)}
+                    disabled={retry.isPending}
+                  >
+                    {t("webhooks.retry")}
+                  </button>
+                ),
+            },
+          ]}
+        />
       )}
     </ListOf>
   );

@@ -5,10 +5,9 @@ use garage_domain::events::{EventService, HistoryOf};
 
 use super::wire::{ActivityQuery, EventFeed, EventPage, FeedQuery};
 use crate::edge::Events;
-use crate::garages::handlers::garage_id;
 use crate::problem::ApiError;
-use crate::vehicles::handlers::vehicle_id;
-use crate::wire::PageQuery;
+use crate::wire::{InPath, PageQuery};
+use garage_domain::{GarageId, VehicleId};
 
 type Result<T = HttpResponse> = std::result::Result<T, ApiError>;
 
@@ -46,33 +45,31 @@ async fn history(events: &EventService, of: HistoryOf, query: PageQuery) -> Resu
 
 /// A vehicle's changes, newest first; still there once it is deleted.
 #[utoipa::path(get, path = "/api/v1/vehicles/{id}/history", tag = "events", operation_id = "vehicle_history",
-    params(("id" = i64, Path, description = "The vehicle's id"), PageQuery),
+    params(crate::wire::InPath<VehicleId>, PageQuery),
     responses(
         (status = 200, description = "A page of its events", body = EventPage),
         (status = 404, description = "No such vehicle, nor any trace of one", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn vehicle_history(
     events: Events,
-    id: web::Path<i64>,
+    InPath(id): InPath<VehicleId>,
     query: web::Query<PageQuery>,
 ) -> Result {
-    let id = vehicle_id(id.into_inner())?;
     history(&events, HistoryOf::Vehicle(id), query.into_inner()).await
 }
 
 /// A garage's own changes and the vehicles moved into or out of it, newest
 /// first; still there once it is deleted.
 #[utoipa::path(get, path = "/api/v1/garages/{id}/history", tag = "events", operation_id = "garage_history",
-    params(("id" = i64, Path, description = "The garage's id"), PageQuery),
+    params(crate::wire::InPath<GarageId>, PageQuery),
     responses(
         (status = 200, description = "A page of its events", body = EventPage),
         (status = 404, description = "No such garage, nor any trace of one", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn garage_history(
     events: Events,
-    id: web::Path<i64>,
+    InPath(id): InPath<GarageId>,
     query: web::Query<PageQuery>,
 ) -> Result {
-    let id = garage_id(id.into_inner())?;
     history(&events, HistoryOf::Garage(id), query.into_inner()).await
 }

@@ -9,6 +9,7 @@ use crate::conditional::{not_modified, tagged, Precondition};
 use super::wire::{CreateGarage, GarageBody, GaragePage, GarageQuery, UpdateGarage};
 use crate::problem::ApiError;
 use crate::vehicles::VehiclePage;
+use crate::wire::InPath;
 use crate::wire::PageQuery;
 
 type Result<T = HttpResponse> = std::result::Result<T, ApiError>;
@@ -25,7 +26,7 @@ pub(crate) async fn list(fleet: crate::edge::Fleet, query: web::Query<GarageQuer
 
 /// Creates a garage.
 #[utoipa::path(post, path = "/api/v1/garages", tag = "garages", operation_id = "create_garage",
-    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 visible ASCII characters. A retry with the same key and body replays the first response (with `Idempotent-Replayed: true`) instead of creating again; keys last 24 hours.")),
+    params(crate::idempotency::IdempotencyKeyParam),
     request_body = CreateGarage,
     responses(
         (status = 201, description = "Created; `Location` names it", body = GarageBody,
@@ -45,18 +46,18 @@ pub(crate) async fn create(
 
 /// One garage, with its vehicle count.
 #[utoipa::path(get, path = "/api/v1/garages/{id}", tag = "garages", operation_id = "get_garage",
-    params(("id" = i64, Path, description = "The garage's id"), ("If-None-Match" = Option<String>, Header, description = "ETags of the client's copy: 304 when one is current")),
+    params(crate::wire::InPath<GarageId>, crate::conditional::IfNoneMatchParam),
     responses(
         (status = 200, description = "The garage", body = GarageBody, headers(("ETag" = String, description = "The version of what was returned, for If-Match and If-None-Match"))),
-        (status = 304, description = "The client's copy is current", headers(("ETag" = String, description = "The version of what was returned, for If-Match and If-None-Match"))),
+        (status = 304, response = inline(crate::conditional::NotModified)),
         (status = 404, description = "No such garage", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn show(
     req: HttpRequest,
     fleet: crate::edge::Fleet,
-    id: web::Path<i64>,
+    InPath(id): InPath<GarageId>,
 ) -> Result {
-    let garage = fleet.garage(garage_id(id.into_inner())?).await?;
+    let garage = fleet.garage(id).await?;
     if let Some(not_modified) = not_modified(&req, garage.version) {
         return Ok(not_modified);
     }
@@ -76,22 +77,21 @@ async fn expected(
 
 /// Changes some fields of a garage; `capacity: null` removes the limit.
 #[utoipa::path(patch, path = "/api/v1/garages/{id}", tag = "garages", operation_id = "update_garage",
-    params(("id" = i64, Path, description = "The garage's id"), ("If-Match" = Option<String>, Header, description = "The ETag read before: 412 when the resource has changed since (or `*`)")),
+    params(crate::wire::InPath<GarageId>, crate::conditional::IfMatchParam),
     request_body = UpdateGarage,
     responses(
         (status = 200, description = "The changed garage", body = GarageBody, headers(("ETag" = String, description = "The version of what was returned, for If-Match and If-None-Match"))),
         (status = 404, description = "No such garage", body = crate::problem::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The new capacity is below the vehicles it holds", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match version", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 412, response = inline(crate::conditional::PreconditionFailed)),
         (status = 422, description = "Invalid fields", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn update(
     req: HttpRequest,
     fleet: crate::edge::Fleet,
-    id: web::Path<i64>,
+    InPath(id): InPath<GarageId>,
     body: crate::body::JsonObject<UpdateGarage>,
 ) -> Result {
-    let id = garage_id(id.into_inner())?;
     let changes = body.0.try_into_domain()?;
     let expected = expected(&req, &fleet, id).await?;
     let garage = fleet.update_garage(id, changes, expected).await?;
@@ -100,19 +100,18 @@ pub(crate) async fn update(
 
 /// Deletes an empty garage; one that holds vehicles is refused, never emptied.
 #[utoipa::path(delete, path = "/api/v1/garages/{id}", tag = "garages", operation_id = "delete_garage",
-    params(("id" = i64, Path, description = "The garage's id"), ("If-Match" = Option<String>, Header, description = "The ETag read before: 412 when the resource has changed since (or `*`)")),
+    params(crate::wire::InPath<GarageId>, crate::conditional::IfMatchParam),
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such garage", body = crate::problem::Problem, content_type = "application/problem+json"),
         (status = 409, description = "It still holds vehicles", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match version", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 412, response = inline(crate::conditional::PreconditionFailed)),
     ))]
 pub(crate) async fn delete(
     req: HttpRequest,
     fleet: crate::edge::Fleet,
-    id: web::Path<i64>,
+    InPath(id): InPath<GarageId>,
 ) -> Result {
-    let id = garage_id(id.into_inner())?;
     let expected = expected(&req, &fleet, id).await?;
     fleet.delete_garage(id, expected).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -120,24 +119,17 @@ pub(crate) async fn delete(
 
 /// The vehicles a garage holds, in id order, a page at a time.
 #[utoipa::path(get, path = "/api/v1/garages/{id}/vehicles", tag = "garages", operation_id = "list_garage_vehicles",
-    params(("id" = i64, Path, description = "The garage's id"), PageQuery),
+    params(crate::wire::InPath<GarageId>, PageQuery),
     responses(
         (status = 200, description = "A page of its vehicles", body = VehiclePage),
         (status = 404, description = "No such garage", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn vehicles(
     fleet: crate::edge::Fleet,
-    id: web::Path<i64>,
+    InPath(id): InPath<GarageId>,
     query: web::Query<PageQuery>,
 ) -> Result {
     let page = query.into_inner().try_into_domain()?;
-    let page = fleet
-        .garage_vehicles(garage_id(id.into_inner())?, page)
-        .await?;
+    let page = fleet.garage_vehicles(id, page).await?;
     crate::body::json(HttpResponse::Ok(), &VehiclePage::from_page(page))
-}
-
-/// The garage a path names: an id that cannot exist names none.
-pub(crate) fn garage_id(raw: i64) -> Result<GarageId> {
-    GarageId::parse(raw).map_err(|_| ApiError::NotFound(format!("garage {raw} does not exist")))
 }

@@ -12,6 +12,8 @@ use utoipa::{IntoParams, ToSchema};
 use crate::problem::ApiError;
 use crate::wire::{bad_query, change, nullable, page_request, required, validated};
 
+crate::wire::path_id!(garage_domain::GarageId, "id", "The garage's id", "garage");
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateGarage {

@@ -21,6 +21,15 @@ pub const IMPORT_COLUMNS: [&str; 6] = [
 /// Columns an export writes that an import ignores, so an export imports as is.
 const EXPORT_ONLY: [&str; 3] = ["id", "created_at", "updated_at"];
 
+/// The columns of a CSV export: the import's, after the id and before the times.
+pub(crate) fn export_columns() -> impl Iterator<Item = &'static str> {
+    EXPORT_ONLY[..1]
+        .iter()
+        .chain(&IMPORT_COLUMNS)
+        .chain(&EXPORT_ONLY[1..])
+        .copied()
+}
+
 /// Where each import column is in the file.
 struct Columns {
     index: [Option<usize>; 6],

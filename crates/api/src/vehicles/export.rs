@@ -10,19 +10,6 @@ use garage_domain::{FleetService, Limit, PageRequest, Vehicle, VehicleFilter, Vi
 use super::wire::{ExportFormat, ExportQuery, VehicleBody};
 use crate::problem::ApiError;
 
-/// The columns of a CSV export.
-const EXPORT_COLUMNS: [&str; 9] = [
-    "id",
-    "garage_id",
-    "brand",
-    "model",
-    "year",
-    "license_plate",
-    "vin",
-    "created_at",
-    "updated_at",
-];
-
 /// Exports the vehicles matching the list's filters, streamed, as CSV
 /// (importable as is) or as a JSON array.
 #[utoipa::path(get, path = "/api/v1/vehicles/export", tag = "vehicles", operation_id = "export_vehicles",
@@ -130,7 +117,7 @@ impl Export {
             ExportFormat::Csv => {
                 let mut writer = csv::Writer::from_writer(out);
                 if first {
-                    writer.write_record(EXPORT_COLUMNS)?;
+                    writer.write_record(super::csv::export_columns())?;
                 }
                 for v in items {
                     writer.write_record([

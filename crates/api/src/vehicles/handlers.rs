@@ -8,6 +8,7 @@ use crate::conditional::{not_modified, tagged, Precondition};
 
 use super::wire::{CreateVehicle, UpdateVehicle, VehicleBody, VehiclePage, VehicleQuery};
 use crate::problem::ApiError;
+use crate::wire::InPath;
 
 type Result<T = HttpResponse> = std::result::Result<T, ApiError>;
 
@@ -24,7 +25,7 @@ pub(crate) async fn list(fleet: crate::edge::Fleet, query: web::Query<VehicleQue
 /// Registers a vehicle in a garage with room for it, under a plate (and
 /// VIN) no other vehicle has.
 #[utoipa::path(post, path = "/api/v1/vehicles", tag = "vehicles", operation_id = "create_vehicle",
-    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 visible ASCII characters. A retry with the same key and body replays the first response (with `Idempotent-Replayed: true`) instead of creating again; keys last 24 hours.")),
+    params(crate::idempotency::IdempotencyKeyParam),
     request_body = CreateVehicle,
     responses(
         (status = 201, description = "Created; `Location` names it", body = VehicleBody,
@@ -44,18 +45,18 @@ pub(crate) async fn create(
 
 /// One vehicle.
 #[utoipa::path(get, path = "/api/v1/vehicles/{id}", tag = "vehicles", operation_id = "get_vehicle",
-    params(("id" = i64, Path, description = "The vehicle's id"), ("If-None-Match" = Option<String>, Header, description = "ETags of the client's copy: 304 when one is current")),
+    params(crate::wire::InPath<VehicleId>, crate::conditional::IfNoneMatchParam),
     responses(
         (status = 200, description = "The vehicle", body = VehicleBody, headers(("ETag" = String, description = "The version of what was returned, for If-Match and If-None-Match"))),
-        (status = 304, description = "The client's copy is current", headers(("ETag" = String, description = "The version of what was returned, for If-Match and If-None-Match"))),
+        (status = 304, response = inline(crate::conditional::NotModified)),
         (status = 404, description = "No such vehicle", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn show(
     req: HttpRequest,
     fleet: crate::edge::Fleet,
-    id: web::Path<i64>,
+    InPath(id): InPath<VehicleId>,
 ) -> Result {
-    let vehicle = fleet.vehicle(vehicle_id(id.into_inner())?).await?;
+    let vehicle = fleet.vehicle(id).await?;
     if let Some(not_modified) = not_modified(&req, vehicle.version) {
         return Ok(not_modified);
     }
@@ -75,22 +76,21 @@ async fn expected(
 
 /// Changes some fields of a vehicle; a new `garage_id` moves it, `vin: null` removes its VIN.
 #[utoipa::path(patch, path = "/api/v1/vehicles/{id}", tag = "vehicles", operation_id = "update_vehicle",
-    params(("id" = i64, Path, description = "The vehicle's id"), ("If-Match" = Option<String>, Header, description = "The ETag read before: 412 when the resource has changed since (or `*`)")),
+    params(crate::wire::InPath<VehicleId>, crate::conditional::IfMatchParam),
     request_body = UpdateVehicle,
     responses(
         (status = 200, description = "The changed vehicle", body = VehicleBody, headers(("ETag" = String, description = "The version of what was returned, for If-Match and If-None-Match"))),
         (status = 404, description = "No such vehicle", body = crate::problem::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Plate or VIN already registered, or the new garage is full", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match version", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 412, response = inline(crate::conditional::PreconditionFailed)),
         (status = 422, description = "Invalid fields or an unknown garage", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn update(
     req: HttpRequest,
     fleet: crate::edge::Fleet,
-    id: web::Path<i64>,
+    InPath(id): InPath<VehicleId>,
     body: crate::body::JsonObject<UpdateVehicle>,
 ) -> Result {
-    let id = vehicle_id(id.into_inner())?;
     let changes = body.0.try_into_domain()?;
     let expected = expected(&req, &fleet, id).await?;
     let vehicle = fleet.update_vehicle(id, changes, expected).await?;
@@ -99,24 +99,18 @@ pub(crate) async fn update(
 
 /// Deletes a vehicle, freeing its place in its garage.
 #[utoipa::path(delete, path = "/api/v1/vehicles/{id}", tag = "vehicles", operation_id = "delete_vehicle",
-    params(("id" = i64, Path, description = "The vehicle's id"), ("If-Match" = Option<String>, Header, description = "The ETag read before: 412 when the resource has changed since (or `*`)")),
+    params(crate::wire::InPath<VehicleId>, crate::conditional::IfMatchParam),
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such vehicle", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match version", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 412, response = inline(crate::conditional::PreconditionFailed)),
     ))]
 pub(crate) async fn delete(
     req: HttpRequest,
     fleet: crate::edge::Fleet,
-    id: web::Path<i64>,
+    InPath(id): InPath<VehicleId>,
 ) -> Result {
-    let id = vehicle_id(id.into_inner())?;
     let expected = expected(&req, &fleet, id).await?;
     fleet.delete_vehicle(id, expected).await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// The vehicle a path names: an id that cannot exist names none.
-pub(crate) fn vehicle_id(raw: i64) -> Result<VehicleId> {
-    VehicleId::parse(raw).map_err(|_| ApiError::NotFound(format!("vehicle {raw} does not exist")))
 }

@@ -12,6 +12,13 @@ use utoipa::{IntoParams, ToSchema};
 use crate::problem::ApiError;
 use crate::wire::{bad_query, change, nullable, page_request, required, validated};
 
+crate::wire::path_id!(
+    garage_domain::VehicleId,
+    "id",
+    "The vehicle's id",
+    "vehicle"
+);
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateVehicle {

@@ -10,14 +10,10 @@ use super::wire::{
     WebhookWithSecret,
 };
 use crate::problem::ApiError;
-use crate::wire::PageQuery;
+use crate::wire::{InPath, PageQuery};
 
 type Result<T = HttpResponse> = std::result::Result<T, ApiError>;
 type Hooks = web::Data<WebhookService>;
-
-fn webhook_id(raw: i64) -> Result<WebhookId> {
-    WebhookId::parse(raw).map_err(|_| ApiError::NotFound(format!("webhook {raw} does not exist")))
-}
 
 /// The secret, shown once: never stored by a cache.
 fn with_secret(mut response: actix_web::HttpResponseBuilder, body: WebhookWithSecret) -> Result {
@@ -68,19 +64,19 @@ pub(crate) async fn list_webhooks(hooks: Hooks) -> Result {
 
 /// One endpoint.
 #[utoipa::path(get, path = "/api/v1/webhooks/{id}", tag = "webhooks", operation_id = "get_webhook",
-    params(("id" = i64, Path, description = "The endpoint's id")),
+    params(crate::wire::InPath<WebhookId>),
     responses(
         (status = 200, description = "The endpoint", body = WebhookBody),
         (status = 404, description = "No such endpoint", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
-pub(crate) async fn get_webhook(hooks: Hooks, id: web::Path<i64>) -> Result {
-    let hook = hooks.get(webhook_id(id.into_inner())?).await?;
+pub(crate) async fn get_webhook(hooks: Hooks, InPath(id): InPath<WebhookId>) -> Result {
+    let hook = hooks.get(id).await?;
     crate::body::json(HttpResponse::Ok(), &WebhookBody::from(hook))
 }
 
 /// Changes an endpoint; `enabled: true` turns a disabled one back on.
 #[utoipa::path(patch, path = "/api/v1/webhooks/{id}", tag = "webhooks", operation_id = "update_webhook",
-    params(("id" = i64, Path, description = "The endpoint's id")),
+    params(crate::wire::InPath<WebhookId>),
     request_body = UpdateWebhook,
     responses(
         (status = 200, description = "The changed endpoint", body = WebhookBody),
@@ -89,36 +85,35 @@ pub(crate) async fn get_webhook(hooks: Hooks, id: web::Path<i64>) -> Result {
     ))]
 pub(crate) async fn update_webhook(
     hooks: Hooks,
-    id: web::Path<i64>,
+    InPath(id): InPath<WebhookId>,
     body: crate::body::JsonObject<UpdateWebhook>,
 ) -> Result {
-    let id = webhook_id(id.into_inner())?;
     let hook = hooks.update(id, body.0.try_into_domain()?).await?;
     crate::body::json(HttpResponse::Ok(), &WebhookBody::from(hook))
 }
 
 /// Deletes an endpoint and its deliveries.
 #[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks", operation_id = "delete_webhook",
-    params(("id" = i64, Path, description = "The endpoint's id")),
+    params(crate::wire::InPath<WebhookId>),
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such endpoint", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
-pub(crate) async fn delete_webhook(hooks: Hooks, id: web::Path<i64>) -> Result {
-    hooks.delete(webhook_id(id.into_inner())?).await?;
+pub(crate) async fn delete_webhook(hooks: Hooks, InPath(id): InPath<WebhookId>) -> Result {
+    hooks.delete(id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// A new signing secret, shown this once; the old one keeps signing beside
 /// it (a second `v1,` signature) for 24 hours.
 #[utoipa::path(post, path = "/api/v1/webhooks/{id}/rotate-secret", tag = "webhooks", operation_id = "rotate_webhook_secret",
-    params(("id" = i64, Path, description = "The endpoint's id")),
+    params(crate::wire::InPath<WebhookId>),
     responses(
         (status = 200, description = "The endpoint and its new secret", body = WebhookWithSecret),
         (status = 404, description = "No such endpoint", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
-pub(crate) async fn rotate_webhook_secret(hooks: Hooks, id: web::Path<i64>) -> Result {
-    let (hook, secret) = hooks.rotate(webhook_id(id.into_inner())?).await?;
+pub(crate) async fn rotate_webhook_secret(hooks: Hooks, InPath(id): InPath<WebhookId>) -> Result {
+    let (hook, secret) = hooks.rotate(id).await?;
     with_secret(
         HttpResponse::Ok(),
         WebhookWithSecret {
@@ -130,30 +125,29 @@ pub(crate) async fn rotate_webhook_secret(hooks: Hooks, id: web::Path<i64>) -> R
 
 /// Queues a `webhook.test` message to the endpoint.
 #[utoipa::path(post, path = "/api/v1/webhooks/{id}/test", tag = "webhooks", operation_id = "test_webhook",
-    params(("id" = i64, Path, description = "The endpoint's id")),
+    params(crate::wire::InPath<WebhookId>),
     responses(
         (status = 202, description = "Queued; its delivery", body = DeliveryBody),
         (status = 404, description = "No such endpoint", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
-pub(crate) async fn test_webhook(hooks: Hooks, id: web::Path<i64>) -> Result {
-    let delivery = hooks.test(webhook_id(id.into_inner())?).await?;
+pub(crate) async fn test_webhook(hooks: Hooks, InPath(id): InPath<WebhookId>) -> Result {
+    let delivery = hooks.test(id).await?;
     crate::body::json(HttpResponse::Accepted(), &DeliveryBody::from(delivery))
 }
 
 /// The endpoint's deliveries, newest first: attempts, last status, latency,
 /// error and next attempt.
 #[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "webhooks", operation_id = "list_webhook_deliveries",
-    params(("id" = i64, Path, description = "The endpoint's id"), PageQuery),
+    params(crate::wire::InPath<WebhookId>, PageQuery),
     responses(
         (status = 200, description = "A page of deliveries", body = DeliveryPage),
         (status = 404, description = "No such endpoint", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn list_webhook_deliveries(
     hooks: Hooks,
-    id: web::Path<i64>,
+    InPath(id): InPath<WebhookId>,
     query: web::Query<PageQuery>,
 ) -> Result {
-    let id = webhook_id(id.into_inner())?;
     let page = hooks
         .deliveries(id, query.into_inner().try_into_domain()?)
         .await?;
@@ -162,16 +156,16 @@ pub(crate) async fn list_webhook_deliveries(
 
 /// Sends a delivery again now, whatever became of it.
 #[utoipa::path(post, path = "/api/v1/webhooks/{id}/deliveries/{delivery_id}/retry", tag = "webhooks", operation_id = "retry_webhook_delivery",
-    params(("id" = i64, Path, description = "The endpoint's id"), ("delivery_id" = i64, Path, description = "The delivery's id")),
+    params(crate::wire::InPath<WebhookId>, crate::wire::InPath<DeliveryId>),
     responses(
         (status = 202, description = "Queued again", body = DeliveryBody),
         (status = 404, description = "No such endpoint or delivery", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
-pub(crate) async fn retry_webhook_delivery(hooks: Hooks, path: web::Path<(i64, i64)>) -> Result {
-    let (id, delivery) = path.into_inner();
-    let id = webhook_id(id)?;
-    let delivery = DeliveryId::parse(delivery)
-        .map_err(|_| ApiError::NotFound(format!("delivery {delivery} does not exist")))?;
+pub(crate) async fn retry_webhook_delivery(
+    hooks: Hooks,
+    InPath(id): InPath<WebhookId>,
+    InPath(delivery): InPath<DeliveryId>,
+) -> Result {
     let delivery = hooks.retry(id, delivery).await?;
     crate::body::json(HttpResponse::Accepted(), &DeliveryBody::from(delivery))
 }

@@ -11,6 +11,19 @@ use utoipa::ToSchema;
 use crate::problem::ApiError;
 use crate::wire::{required, validated};
 
+crate::wire::path_id!(
+    garage_domain::WebhookId,
+    "id",
+    "The endpoint's id",
+    "webhook"
+);
+crate::wire::path_id!(
+    garage_domain::DeliveryId,
+    "delivery_id",
+    "The delivery's id",
+    "delivery"
+);
+
 const MAX_DESCRIPTION: usize = 500;
 
 fn description(text: String) -> Result<String, ValueError> {

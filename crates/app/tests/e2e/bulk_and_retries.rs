@@ -53,14 +53,7 @@ fn rows(garages: &[i64]) -> BTreeMap<String, Row> {
 fn to_csv(rows: &BTreeMap<String, Row>) -> Vec<u8> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer
-        .write_record([
-            "garage_id",
-            "brand",
-            "model",
-            "year",
-            "license_plate",
-            "vin",
-        ])
+        .write_record(garage_api::vehicles::IMPORT_COLUMNS)
         .unwrap();
     for (plate, r) in rows {
         writer
