@@ -219,7 +219,7 @@ impl Collector for PoolCollector {
             }
         }
         type Count = (&'static str, &'static str, fn(&PoolStats) -> f64);
-        const COUNTERS: [Count; 5] = [
+        const COUNTERS: [Count; 6] = [
             (
                 "db_pool_checkouts",
                 "Connections taken from the pool",
@@ -234,6 +234,11 @@ impl Collector for PoolCollector {
                 "db_pool_timeouts",
                 "Waits for a connection that timed out (answered 503)",
                 |s| s.timeouts as f64,
+            ),
+            (
+                "db_deadline_exceeded",
+                "Database work not answered within database.timeout_ms (answered 503)",
+                |s| s.abandoned as f64,
             ),
             (
                 "db_errors_unavailable",

@@ -159,8 +159,12 @@ pub struct DatabaseSettings {
     pub read_url: Option<String>,
     pub pool_max_size: u32,
     pub pool_min_idle: u32,
-    /// Seconds a request waits for a connection before a 503.
+    /// Seconds the start-up waits for the pool's first connections.
     pub pool_timeout: u64,
+    /// Milliseconds one piece of a request's database work may take, the
+    /// wait for a connection included, before the request gets a 503: a
+    /// hung or unreachable server costs seconds, not a wedged service.
+    pub timeout_ms: u64,
     pub run_migrations: bool,
 }
 
@@ -181,6 +185,7 @@ impl std::fmt::Debug for DatabaseSettings {
             .field("pool_max_size", &self.pool_max_size)
             .field("pool_min_idle", &self.pool_min_idle)
             .field("pool_timeout", &self.pool_timeout)
+            .field("timeout_ms", &self.timeout_ms)
             .field("run_migrations", &self.run_migrations)
             .finish()
     }
@@ -208,6 +213,7 @@ impl DatabaseSettings {
             max_size: self.pool_max_size,
             min_idle: Some(self.pool_min_idle),
             connection_timeout: Duration::from_secs(self.pool_timeout.max(1)),
+            deadline: Duration::from_millis(self.timeout_ms.max(1)),
         }
     }
 }
@@ -266,6 +272,7 @@ impl Settings {
             .set_default("database.url", "sqlite://data/garage.db")?
             .set_default("database.pool_max_size", 10)?
             .set_default("database.pool_min_idle", 1)?
+            .set_default("database.timeout_ms", 2500)?
             .set_default("database.pool_timeout", 2)?
             .set_default("database.run_migrations", true)?
             .set_default("log.format", "pretty")?

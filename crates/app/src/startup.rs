@@ -315,6 +315,7 @@ fn serve(
     let origins = settings.server.cors_origins.clone();
     let secure = tls.is_some();
     let body_deadline = Duration::from_secs(settings.server.body_timeout);
+    let database_budget = settings.database.pool_options().deadline;
     let metrics_apart = metrics_listener.is_some();
     let app_metrics = metrics.clone();
     let mut server = HttpServer::new(move || {
@@ -326,6 +327,12 @@ fn serve(
         // The last wrapped runs first: logs and metrics see every answer,
         // CORS answers preflights before any guard.
         let app = app
+            .wrap(from_fn(move |req, next: Next<_>| {
+                // However many calls a request makes, its database work
+                // ends within one timeout: a hung server costs a 503 in
+                // seconds, not one timeout per call.
+                garage_infra::one_deadline(database_budget, next.call(req))
+            }))
             .wrap(from_fn(edge::body_deadline(body_deadline)))
             .wrap(cors(&origins))
             .wrap(headers::security_headers(secure))

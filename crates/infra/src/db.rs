@@ -68,12 +68,10 @@ impl DatabaseUrl {
         self.backend
     }
 
-    /// The URL libpq gets: GSSAPI encryption is off unless the URL asks
-    /// for it. With it on (libpq's default, `prefer`), every connection
-    /// loads Kerberos, whose exit handlers crashed the process (SIGSEGV in
-    /// `k5_mutex_lock`) when a pool thread was connecting as it exited.
+    /// The URL libpq gets: [`LIBPQ_DEFAULTS`] added where the URL does not
+    /// set them itself.
     fn libpq_url(&self) -> String {
-        without_gssapi(&self.raw)
+        with_libpq_defaults(&self.raw)
     }
 
     /// The file (or `:memory:`) of a SQLite URL.
@@ -110,18 +108,38 @@ impl std::fmt::Display for DatabaseUrl {
     }
 }
 
-/// `url` with `gssencmode=disable` unless its query names a `gssencmode`
-/// of its own (see `DatabaseUrl::libpq_url`).
-pub(crate) fn without_gssapi(url: &str) -> String {
+/// What libpq is told unless the URL says otherwise.
+const LIBPQ_DEFAULTS: [(&str, &str); 6] = [
+    // GSSAPI encryption off: with it on (libpq's default, `prefer`), every
+    // connection loads Kerberos, whose exit handlers crashed the process
+    // (SIGSEGV in `k5_mutex_lock`) when a pool thread was connecting as it
+    // exited.
+    ("gssencmode", "disable"),
+    // A server that takes the TCP connection but never answers (stopped,
+    // hung) fails the connection in 2 s instead of holding it forever.
+    ("connect_timeout", "2"),
+    // A server gone without a word (a dropped network, a lost host): sent
+    // data unacknowledged for 10 s, or an idle connection whose probes go
+    // unanswered, fails the connection instead of leaving it waiting.
+    ("tcp_user_timeout", "10000"),
+    ("keepalives_idle", "10"),
+    ("keepalives_interval", "5"),
+    ("keepalives_count", "3"),
+];
+
+/// `url` with each of [`LIBPQ_DEFAULTS`] its query does not name.
+pub(crate) fn with_libpq_defaults(url: &str) -> String {
     let (base, query) = url.split_once('?').unwrap_or((url, ""));
-    let mut pairs: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
-    if pairs
-        .iter()
-        .any(|p| p.split('=').next() == Some("gssencmode"))
-    {
-        return url.to_owned();
+    let mut pairs: Vec<String> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect();
+    for (key, value) in LIBPQ_DEFAULTS {
+        if !pairs.iter().any(|p| p.split('=').next() == Some(key)) {
+            pairs.push(format!("{key}={value}"));
+        }
     }
-    pairs.push("gssencmode=disable");
     format!("{base}?{}", pairs.join("&"))
 }
 
@@ -205,6 +223,7 @@ struct Counters {
     checkouts: AtomicU64,
     wait_micros: AtomicU64,
     timeouts: AtomicU64,
+    abandoned: AtomicU64,
     unavailable: AtomicU64,
     internal: AtomicU64,
 }
@@ -218,6 +237,8 @@ pub struct PoolStats {
     pub checkouts: u64,
     pub wait_seconds: f64,
     pub timeouts: u64,
+    /// Work the caller stopped waiting for at its deadline.
+    pub abandoned: u64,
     pub unavailable_errors: u64,
     pub internal_errors: u64,
 }
@@ -227,9 +248,12 @@ pub struct PoolStats {
 pub struct PoolOptions {
     pub max_size: u32,
     pub min_idle: Option<u32>,
-    /// How long a request waits for a free connection before it is told the
-    /// database is unavailable.
+    /// How long opening the pool waits for its first connections.
     pub connection_timeout: Duration,
+    /// How long one piece of database work may take, the wait for a
+    /// connection included, before its caller is told the database is
+    /// unavailable (see [`Database::run`]).
+    pub deadline: Duration,
 }
 
 impl Default for PoolOptions {
@@ -238,6 +262,7 @@ impl Default for PoolOptions {
             max_size: 10,
             min_idle: Some(1),
             connection_timeout: Duration::from_secs(5),
+            deadline: Duration::from_millis(2500),
         }
     }
 }
@@ -252,6 +277,27 @@ pub struct Database {
     /// beats their polling for the file lock (its busy handler sleeps up to
     /// 100 ms between tries, which made the tail latency of writes).
     writer: Option<Arc<std::sync::Mutex<()>>>,
+    deadline: Duration,
+    /// Work long by nature: no request's deadline applies.
+    patient: bool,
+}
+
+/// The deadline of work that is long by nature: an import of many rows, a
+/// purge.
+const PATIENT: Duration = Duration::from_secs(300);
+
+tokio::task_local! {
+    /// The budget of the work in scope, and when it runs out once started.
+    static BUDGET: (Duration, std::cell::Cell<Option<Instant>>);
+}
+
+/// Runs `work` (a request, say) with one deadline for all its database
+/// work: `budget` from its first call, however many calls follow. Work long
+/// by nature (an import) keeps its own.
+pub async fn one_deadline<F: std::future::Future>(budget: Duration, work: F) -> F::Output {
+    BUDGET
+        .scope((budget, std::cell::Cell::new(None)), work)
+        .await
 }
 
 impl std::fmt::Debug for Database {
@@ -303,7 +349,19 @@ impl Database {
             backend: url.backend,
             counters: Arc::default(),
             writer: (url.backend == Backend::Sqlite).then(Arc::default),
+            deadline: options.deadline,
+            patient: false,
         })
+    }
+
+    /// This pool, for work long by nature: its deadline is minutes, not
+    /// seconds.
+    pub(crate) fn patient(&self) -> Self {
+        Self {
+            deadline: PATIENT.max(self.deadline),
+            patient: true,
+            ..self.clone()
+        }
     }
 
     /// The pool's state and counters.
@@ -317,6 +375,7 @@ impl Database {
             checkouts: c.checkouts.load(Ordering::Relaxed),
             wait_seconds: c.wait_micros.load(Ordering::Relaxed) as f64 / 1e6,
             timeouts: c.timeouts.load(Ordering::Relaxed),
+            abandoned: c.abandoned.load(Ordering::Relaxed),
             unavailable_errors: c.unavailable.load(Ordering::Relaxed),
             internal_errors: c.internal.load(Ordering::Relaxed),
         }
@@ -379,7 +438,12 @@ impl Database {
         self.execute(self.writer.clone(), work).await
     }
 
-    /// Runs blocking Diesel work on a blocking thread, never on an async worker.
+    /// Runs blocking Diesel work on a blocking thread, never on an async
+    /// worker, within the pool's deadline: work that has not started by then
+    /// never starts, and work still running then is no longer waited for
+    /// (`Error::Unavailable`); a hung server thus answers a 503 in seconds.
+    /// A write abandoned that way may still commit once the server answers:
+    /// its outcome is unknown to the caller, as with any lost answer.
     pub(crate) async fn run<T, F>(&self, work: F) -> Result<T, Error>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
@@ -399,7 +463,19 @@ impl Database {
     {
         let pool = self.pool.clone();
         let counters = self.counters.clone();
-        let result = tokio::task::spawn_blocking(move || {
+        let now = Instant::now();
+        let mut deadline = now + self.deadline;
+        if !self.patient {
+            let shared = BUDGET.try_with(|(budget, first)| {
+                let due = first.get().unwrap_or(now + *budget);
+                first.set(Some(due));
+                due
+            });
+            if let Ok(due) = shared {
+                deadline = deadline.min(due);
+            }
+        }
+        let task = tokio::task::spawn_blocking(move || {
             // Queued before taking a connection, so waiting writers leave
             // the pool to readers. A panic while holding it left nothing
             // half-written (its transaction rolled back): poison is harmless.
@@ -407,7 +483,7 @@ impl Database {
                 .as_ref()
                 .map(|w| w.lock().unwrap_or_else(|e| e.into_inner()));
             let started = Instant::now();
-            let checkout = pool.get();
+            let checkout = pool.get_timeout(deadline.saturating_duration_since(started));
             let waited = started.elapsed().as_micros() as u64;
             counters.checkouts.fetch_add(1, Ordering::Relaxed);
             counters.wait_micros.fetch_add(waited, Ordering::Relaxed);
@@ -415,6 +491,12 @@ impl Database {
                 counters.timeouts.fetch_add(1, Ordering::Relaxed);
                 Error::Unavailable(anyhow!(err).context("no database connection free in time"))
             })?;
+            if Instant::now() >= deadline {
+                // Its caller has been answered already: start nothing.
+                return Err(Error::Unavailable(anyhow!(
+                    "no database turn before the deadline"
+                )));
+            }
             let result = work(&mut pooled.conn);
             if let Err(StoreError::Db(err)) = &result {
                 // An unclassified failure may hide a dead socket: one ping tells.
@@ -425,10 +507,18 @@ impl Database {
                 pooled.lost = is_connection_lost(err) || (unclear && pooled.conn.ping().is_err());
             }
             result.map_err(Error::from)
-        })
-        .await
-        .map_err(|err| Error::Internal(anyhow!("database task failed: {err}")))
-        .and_then(|r| r);
+        });
+        let result = match tokio::time::timeout_at(deadline.into(), task).await {
+            Ok(joined) => joined
+                .map_err(|err| Error::Internal(anyhow!("database task failed: {err}")))
+                .and_then(|r| r),
+            Err(_) => {
+                self.counters.abandoned.fetch_add(1, Ordering::Relaxed);
+                Err(Error::Unavailable(anyhow!(
+                    "the database did not answer in time"
+                )))
+            }
+        };
         match &result {
             Err(Error::Unavailable(_)) => {
                 self.counters.unavailable.fetch_add(1, Ordering::Relaxed);
@@ -603,28 +693,31 @@ mod tests {
     }
 
     #[test]
-    fn libpq_gets_no_gssapi_unless_asked() {
+    fn libpq_gets_its_defaults_unless_the_url_sets_them() {
         let url = |raw: &str| DatabaseUrl::parse(raw).unwrap().libpq_url();
+        let defaults = "gssencmode=disable&connect_timeout=2&tcp_user_timeout=10000\
+                        &keepalives_idle=10&keepalives_interval=5&keepalives_count=3";
         assert_eq!(
             url("postgres://u@db/fleet"),
-            "postgres://u@db/fleet?gssencmode=disable"
+            format!("postgres://u@db/fleet?{defaults}")
         );
         assert_eq!(
             url("postgres://u@db/fleet?sslmode=require"),
-            "postgres://u@db/fleet?sslmode=require&gssencmode=disable"
+            format!("postgres://u@db/fleet?sslmode=require&{defaults}")
         );
         assert_eq!(
-            url("postgres://u@db/fleet?gssencmode=require"),
-            "postgres://u@db/fleet?gssencmode=require"
+            url("postgres://u@db/fleet?gssencmode=require&connect_timeout=9"),
+            "postgres://u@db/fleet?gssencmode=require&connect_timeout=9\
+             &tcp_user_timeout=10000&keepalives_idle=10&keepalives_interval=5&keepalives_count=3"
         );
         assert_eq!(
             url("postgres://u@db/fleet?"),
-            "postgres://u@db/fleet?gssencmode=disable",
+            format!("postgres://u@db/fleet?{defaults}"),
             "a trailing ? is no empty pair"
         );
         assert_eq!(
             url("postgres://u@db/fleet?application_name=x_gssencmode=y"),
-            "postgres://u@db/fleet?application_name=x_gssencmode=y&gssencmode=disable",
+            format!("postgres://u@db/fleet?application_name=x_gssencmode=y&{defaults}"),
             "only the key itself counts"
         );
     }

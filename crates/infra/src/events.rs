@@ -325,6 +325,7 @@ impl EventRepository for DieselEventRepository {
 
     async fn purge(&self, before: chrono::DateTime<chrono::Utc>) -> Result<u64, Error> {
         self.db
+            .patient()
             .write(move |conn| {
                 conn.transaction(|conn| {
                     diesel::sql_query(

@@ -16,7 +16,7 @@ mod webhooks;
 pub mod testing;
 
 pub use access::DieselKeyRepository;
-pub use db::{Backend, Database, DatabaseUrl, PoolOptions, PoolStats};
+pub use db::{one_deadline, Backend, Database, DatabaseUrl, PoolOptions, PoolStats};
 pub use events::DieselEventRepository;
 pub use garages::DieselGarageRepository;
 pub use idempotency::DieselIdempotencyStore;

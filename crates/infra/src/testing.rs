@@ -19,6 +19,9 @@ use diesel::{Connection, RunQueryDsl};
 
 use crate::db::{Database, DatabaseUrl, PoolOptions};
 
+mod cluster;
+pub use cluster::Cluster;
+
 const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 /// The URL of the server's maintenance database, from `TEST_DATABASE_URL`.
@@ -46,7 +49,7 @@ pub fn with_database(url: &str, name: &str) -> String {
 /// A connection to the maintenance database, without GSSAPI (see
 /// `DatabaseUrl::libpq_url`).
 fn establish_admin(url: &str) -> diesel::ConnectionResult<PgConnection> {
-    PgConnection::establish(&crate::db::without_gssapi(url))
+    PgConnection::establish(&crate::db::with_libpq_defaults(url))
 }
 
 fn admin() -> PgConnection {
@@ -142,6 +145,9 @@ fn pool_options() -> PoolOptions {
     PoolOptions {
         max_size: 16,
         min_idle: Some(0),
+        // Tests of other things must not fail on a busy machine's pauses;
+        // the deadline's own tests set theirs.
+        deadline: std::time::Duration::from_secs(30),
         ..PoolOptions::default()
     }
 }

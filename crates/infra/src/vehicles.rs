@@ -328,6 +328,7 @@ impl VehicleRepository for DieselVehicleRepository {
         origin: Origin,
     ) -> Result<ImportReport, Error> {
         self.db
+            .patient()
             .write(move |conn| Import::run(conn, rows, dry_run, &origin))
             .await
     }

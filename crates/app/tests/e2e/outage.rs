@@ -5,13 +5,13 @@
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
-use garage_infra::testing::TestDb;
+use garage_infra::testing::{Cluster, TestDb};
 use serde_json::json;
 use tokio::io::copy_bidirectional;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use crate::helpers::{assert_problem, spawn_app_with, vehicle};
+use crate::helpers::{assert_problem, spawn_app_at, spawn_app_with, vehicle};
 
 /// Forwards connections to `target` until cut; a cut also closes the
 /// connections already open, as a crashed server would.
@@ -159,4 +159,94 @@ async fn requests_fail_fast_during_an_outage_and_recover_after_it() {
     );
     let in_garage = app.get(&format!("/api/v1/garages/{garage}/vehicles")).await;
     assert_eq!(in_garage.body["items"], json!([]));
+}
+
+/// A PostgreSQL that stops answering without closing anything (SIGSTOP, as
+/// a hung host or a silent network looks): every request gets its 503
+/// within 3 s, a second wave too (the pool is not wedged), readiness says
+/// 503, and service returns by itself once the server goes on.
+#[actix_web::test]
+async fn a_hung_database_costs_seconds_not_a_wedged_service() {
+    let cluster = Cluster::primary();
+    let app = spawn_app_at(
+        &cluster.url(),
+        &[
+            ("APP__DATABASE__POOL_MAX_SIZE", "4"),
+            ("APP__DATABASE__TIMEOUT_MS", "2500"),
+            ("APP__METRICS__ADDR", "127.0.0.1:0"),
+        ],
+    )
+    .await;
+    let garage = app
+        .post(
+            "/api/v1/garages",
+            json!({"name": "G", "address": "1 rue X"}),
+        )
+        .await;
+    assert_eq!(garage.status, 201);
+    let garage = garage.body["id"].as_i64().unwrap();
+    assert_eq!(app.get("/health/ready").await.status, 200);
+
+    cluster.freeze();
+    for wave in 0..2 {
+        let calls = (0..24).map(|i| {
+            let app = &app;
+            async move {
+                let started = Instant::now();
+                let reply = match i % 3 {
+                    0 => app.get("/api/v1/garages").await,
+                    1 => app.get(&format!("/api/v1/garages/{garage}")).await,
+                    _ => {
+                        app.post(
+                            "/api/v1/vehicles",
+                            vehicle(garage, &format!("HUNG-{wave}{i}")),
+                        )
+                        .await
+                    }
+                };
+                (reply, started.elapsed())
+            }
+        });
+        let mut took = Vec::new();
+        for (reply, elapsed) in futures_util::future::join_all(calls).await {
+            assert_problem(&reply, 503);
+            took.push(elapsed);
+        }
+        let slowest = took.iter().max().unwrap();
+        assert!(
+            *slowest < Duration::from_secs(3),
+            "wave {wave}: the slowest 503 took {slowest:?}"
+        );
+    }
+    let started = Instant::now();
+    assert_eq!(app.get("/health/ready").await.status, 503);
+    assert!(started.elapsed() < Duration::from_secs(3));
+    let scraped = app
+        .client
+        .get(format!("{}/metrics", app.metrics_base.as_ref().unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .body()
+        .await
+        .unwrap();
+    let metrics = String::from_utf8_lossy(&scraped);
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("db_deadline_exceeded_total") && !l.ends_with(" 0")),
+        "{metrics}"
+    );
+
+    cluster.thaw();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while app.get("/health/ready").await.status != 200 {
+        assert!(Instant::now() < deadline, "the service did not come back");
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(app.get("/api/v1/garages").await.status, 200);
+    let after = app
+        .post("/api/v1/vehicles", vehicle(garage, "AFTER-1"))
+        .await;
+    assert_eq!(after.status, 201, "{after:?}");
 }

@@ -1,0 +1,310 @@
+//! PostgreSQL servers of a test's own, for what a shared server must not
+//! suffer: being frozen, stopped, or given a streaming standby. Each
+//! [`Cluster`] is made by `initdb` (or `pg_basebackup` for a standby) in a
+//! temporary folder, listens on a free loopback port, and is stopped and
+//! removed with its guard.
+//!
+//! The server binaries are found in `PG_BIN`, else in the newest
+//! `/usr/lib/postgresql/*/bin`. Run as root, the server runs as the
+//! `postgres` user (PostgreSQL refuses root).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running PostgreSQL server in a temporary folder.
+#[derive(Debug)]
+pub struct Cluster {
+    dir: PathBuf,
+    port: u16,
+    bin: PathBuf,
+    as_postgres: bool,
+}
+
+impl Cluster {
+    /// A new primary: `initdb`, then started.
+    ///
+    /// # Panics
+    /// When the server binaries are not installed, or the server does not start.
+    pub fn primary() -> Self {
+        let cluster = Self::new();
+        cluster.run(
+            "initdb",
+            &[
+                "-D",
+                &cluster.data(),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+            ],
+        );
+        cluster.start();
+        cluster
+    }
+
+    /// A hot standby of `primary`, streaming from it (`pg_basebackup -R`).
+    ///
+    /// # Panics
+    /// When the copy or the start fails.
+    pub fn standby_of(primary: &Cluster) -> Self {
+        let cluster = Self::new();
+        cluster.run(
+            "pg_basebackup",
+            &[
+                "-D",
+                &cluster.data(),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &primary.port.to_string(),
+                "-U",
+                "postgres",
+                "-R",
+                "-X",
+                "stream",
+                "-c",
+                "fast",
+            ],
+        );
+        cluster.start();
+        cluster
+    }
+
+    fn new() -> Self {
+        let bin = server_binaries();
+        let as_postgres = is_root();
+        let dir = std::env::temp_dir().join(format!("garage-cluster-{}", super::unique_suffix()));
+        std::fs::create_dir_all(&dir).expect("a temporary folder");
+        let data = dir.join("data");
+        if as_postgres {
+            // The folder is the postgres user's, and private, as initdb wants.
+            set_mode(&dir, 0o755);
+            let made = Command::new("install")
+                .args(["-d", "-o", "postgres", "-m", "700"])
+                .arg(&data)
+                .status()
+                .expect("install runs");
+            assert!(made.success(), "cannot make {}", data.display());
+        } else {
+            std::fs::create_dir(&data).expect("the data folder");
+            set_mode(&data, 0o700);
+        }
+        Self {
+            dir,
+            port: free_port(),
+            bin,
+            as_postgres,
+        }
+    }
+
+    fn data(&self) -> String {
+        self.dir.join("data").display().to_string()
+    }
+
+    /// Runs one of the server's programs, as the postgres user when root.
+    fn run(&self, program: &str, args: &[&str]) {
+        let path = self.bin.join(program);
+        let mut command = if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&path);
+            c
+        } else {
+            Command::new(&path)
+        };
+        let output = command
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|err| panic!("cannot run {}: {err}", path.display()));
+        assert!(
+            output.status.success(),
+            "{program} failed: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    /// Starts the server (again) on its port.
+    pub fn start(&self) {
+        let data = self.data();
+        let options = format!(
+            "-p {} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100",
+            self.port
+        );
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &data,
+                "-l",
+                &format!("{data}/server.log"),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                &options,
+                "start",
+            ],
+        );
+    }
+
+    /// Stops the server, letting it shut down cleanly.
+    pub fn stop(&self) {
+        self.run("pg_ctl", &["-D", &self.data(), "-m", "fast", "-w", "stop"]);
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The URL of its `postgres` database.
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Freezes the server and every backend (SIGSTOP): the kernel still
+    /// takes connections and data, nothing answers, as with a hung host.
+    pub fn freeze(&self) {
+        self.signal("STOP");
+    }
+
+    /// Lets a frozen server go on (SIGCONT).
+    pub fn thaw(&self) {
+        self.signal("CONT");
+    }
+
+    fn signal(&self, name: &str) {
+        let Some(postmaster) = self.postmaster() else {
+            return;
+        };
+        let mut pids = vec![postmaster];
+        pids.extend(children_of(postmaster));
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .args(pids.iter().map(u32::to_string))
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -{name} failed");
+    }
+
+    /// The server's process id, while it runs.
+    fn postmaster(&self) -> Option<u32> {
+        let pid = std::fs::read_to_string(Path::new(&self.data()).join("postmaster.pid")).ok()?;
+        pid.lines().next()?.trim().parse().ok()
+    }
+
+    /// Waits until `sql` run on the server through `psql` prints `expected`.
+    ///
+    /// # Panics
+    /// When it does not within `within`.
+    pub fn wait_for(&self, sql: &str, expected: &str, within: Duration) {
+        let deadline = Instant::now() + within;
+        loop {
+            let output = Command::new(self.bin.join("psql"))
+                .args(["-X", "-A", "-t", "-d", &self.url(), "-c", sql])
+                .output()
+                .expect("psql runs");
+            let got = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+            if got == expected {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{sql} gave {got:?}, not {expected:?}, within {within:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        // A frozen server would never stop.
+        if self.postmaster().is_some() {
+            self.signal("CONT");
+            let data = self.data();
+            let mut command = if self.as_postgres {
+                let mut c = Command::new("runuser");
+                c.args(["-u", "postgres", "--"])
+                    .arg(self.bin.join("pg_ctl"));
+                c
+            } else {
+                Command::new(self.bin.join("pg_ctl"))
+            };
+            let _ = command
+                .args(["-D", &data, "-m", "immediate", "-w", "stop"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// `PG_BIN`, else the newest `/usr/lib/postgresql/*/bin` that has `initdb`.
+fn server_binaries() -> PathBuf {
+    if let Some(bin) = std::env::var_os("PG_BIN") {
+        return PathBuf::from(bin);
+    }
+    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let version = entry.file_name().to_str()?.parse().ok()?;
+            let bin = entry.path().join("bin");
+            bin.join("initdb").exists().then_some((version, bin))
+        })
+        .collect();
+    found.sort();
+    found.pop().map(|(_, bin)| bin).unwrap_or_else(|| {
+        panic!(
+            "PostgreSQL's server binaries are not installed (no /usr/lib/postgresql/*/bin/initdb). \
+             Install them (as root): apt-get install -y postgresql, or set PG_BIN."
+        )
+    })
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// Every process whose parent is `pid` (the server's backends).
+fn children_of(pid: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let child: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            // pid (comm) state ppid …: comm may hold spaces, so read after its ')'.
+            let ppid: u32 = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            (ppid == pid).then_some(child)
+        })
+        .collect()
+}
