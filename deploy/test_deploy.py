@@ -81,7 +81,17 @@ class Kubernetes(unittest.TestCase):
     def test_shutdown_grace_outlasts_the_app_drain(self):
         env = {e["name"]: e.get("value") for e in self.container["env"]}
         grace = self.deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
-        self.assertGreater(grace, int(env["APP__SERVER__SHUTDOWN_TIMEOUT"]))
+        pre_stop = self.container["lifecycle"]["preStop"]["sleep"]["seconds"]
+        drain = int(env["APP__SERVER__DRAIN_SECONDS"])
+        self.assertGreater(grace, pre_stop + drain + int(env["APP__SERVER__SHUTDOWN_TIMEOUT"]))
+
+    def test_a_stopping_pod_stops_being_routed_before_it_refuses(self):
+        # The endpoints are updated while preStop sleeps; then readiness says
+        # 503 for the drain while the pod still serves.
+        env = {e["name"]: e.get("value") for e in self.container["env"]}
+        self.assertGreaterEqual(self.container["lifecycle"]["preStop"]["sleep"]["seconds"], 5)
+        self.assertGreaterEqual(int(env["APP__SERVER__DRAIN_SECONDS"]), 1)
+        self.assertEqual(self.container["readinessProbe"]["httpGet"]["path"], "/health/ready")
 
     def test_proxies_are_named_and_metrics_are_off_the_public_port(self):
         env = {e["name"]: e for e in self.container["env"]}
@@ -131,9 +141,29 @@ class CloudRun(unittest.TestCase):
         self.assertIn("secretKeyRef", env["DATABASE_URL"]["valueFrom"])
         self.assertNotIn("APP__RATE_LIMIT__TRUST_FORWARDED_FOR", env)
         self.assertIn("/", env["APP__SERVER__TRUSTED_PROXIES"]["value"])
+        # Cloud Run stops routing before SIGTERM and kills 10 s after it.
+        self.assertEqual(env["APP__SERVER__DRAIN_SECONDS"]["value"], "0")
+        self.assertLess(int(env["APP__SERVER__SHUTDOWN_TIMEOUT"]["value"]), 10)
 
 
 class Compose(unittest.TestCase):
+    def test_the_balancer_runs_the_tested_config_in_front_of_every_replica(self):
+        (compose,) = load("docker-compose.yml")
+        app, lb = compose["services"]["app"], compose["services"]["lb"]
+        replicas = app["deploy"]["replicas"]
+        self.assertIn("./haproxy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro", lb["volumes"])
+        config = (DEPLOY / "haproxy/haproxy.cfg").read_text()
+        servers = re.findall(r'^\s*server \S+ "\$\{(GARAGE_\d)\}"', config, re.M)
+        self.assertEqual(len(servers), replicas)
+        self.assertEqual(sorted(lb["environment"]), sorted(servers + ["LISTEN"]))
+        for i, server in enumerate(sorted(servers), 1):
+            self.assertEqual(lb["environment"][server], f"{compose['name']}-app-{i}:8080")
+        self.assertNotIn("ports", app, "only the balancer is published")
+        # Its health check is the readiness the app turns 503 while draining.
+        self.assertIn("option httpchk GET /health/ready", config)
+        self.assertIn("/health/ready", app_routes())
+        self.assertIn("APP__SERVER__TRUSTED_PROXIES", app["environment"])
+
     def test_app_waits_for_a_healthy_database(self):
         (compose,) = load("docker-compose.yml")
         app = compose["services"]["app"]

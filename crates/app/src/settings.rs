@@ -136,6 +136,10 @@ pub struct ServerSettings {
     pub port: u16,
     /// Seconds in-flight requests get to finish after SIGTERM or SIGINT.
     pub shutdown_timeout: u64,
+    /// Seconds between SIGTERM and closing the listener, while readiness
+    /// says 503 and requests are still served: long enough for a load
+    /// balancer to stop routing here, so a rolling restart fails nothing.
+    pub drain_seconds: u64,
     /// Worker threads; 0 means one per core.
     pub workers: usize,
     /// The built web UI, served at `/` when the directory exists.
@@ -258,6 +262,7 @@ impl Settings {
             .set_default("server.host", "127.0.0.1")?
             .set_default("server.port", 8080)?
             .set_default("server.shutdown_timeout", 30)?
+            .set_default("server.drain_seconds", 5)?
             .set_default("server.workers", 0)?
             .set_default("server.static_dir", "web/dist")?
             .set_default("server.cors_origins", Vec::<String>::new())?

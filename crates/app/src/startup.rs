@@ -35,6 +35,23 @@ pub struct Application {
     port: u16,
     server: Server,
     metrics: Option<(u16, Server)>,
+    draining: Draining,
+    drain: Duration,
+}
+
+/// Set once SIGTERM has come: readiness says 503 and answers close their
+/// connections, while requests are still served.
+#[derive(Debug, Clone, Default)]
+struct Draining(Arc<std::sync::atomic::AtomicBool>);
+
+impl Draining {
+    fn start(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn is_on(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 impl std::fmt::Debug for Application {
@@ -115,9 +132,19 @@ impl Application {
                     .with_context(|| format!("cannot listen on {addr} for metrics"))
             })
             .transpose()?;
-        let (server, metrics) = serve(listener, metrics_listener, pools, settings, tls)?;
+        let draining = Draining::default();
+        let (server, metrics) = serve(
+            listener,
+            metrics_listener,
+            pools,
+            settings,
+            tls,
+            draining.clone(),
+        )?;
         Ok(Self {
             port,
+            draining,
+            drain: Duration::from_secs(settings.server.drain_seconds),
             server,
             metrics,
         })
@@ -132,12 +159,21 @@ impl Application {
         self.metrics.as_ref().map(|(port, _)| *port)
     }
 
-    /// Serves until SIGINT or SIGTERM, then lets in-flight requests finish
-    /// within the configured shutdown timeout.
+    /// Serves until SIGTERM or SIGINT. After SIGTERM it drains first: for
+    /// `server.drain_seconds` readiness says 503 and requests are still
+    /// served, so a load balancer stops routing here before anything is
+    /// refused. Then the listener closes and in-flight requests finish
+    /// within `server.shutdown_timeout`. SIGINT (a developer's Ctrl-C) skips
+    /// the drain.
     ///
     /// # Errors
     /// When the server fails.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        tokio::spawn(stop_on_signals(
+            self.server.handle(),
+            self.draining,
+            self.drain,
+        ));
         match self.metrics {
             Some((_, metrics)) => {
                 // The metrics stop with the API, whichever stops first.
@@ -152,6 +188,38 @@ impl Application {
             None => self.server.await,
         }
     }
+}
+
+/// Waits for SIGTERM or SIGINT, drains after SIGTERM, then stops the server
+/// gracefully; never returns if no signal comes.
+async fn stop_on_signals(
+    server: actix_web::dev::ServerHandle,
+    draining: Draining,
+    drain: Duration,
+) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot listen for signals: stop the process with SIGKILL");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {
+            draining.start();
+            tracing::info!(seconds = drain.as_secs(), "SIGTERM: draining before closing the listener");
+            // A second signal cuts the drain short.
+            tokio::select! {
+                () = tokio::time::sleep(drain) => {}
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        _ = int.recv() => {}
+    }
+    tracing::info!("closing the listener; in-flight requests finish");
+    server.stop(true).await;
 }
 
 /// The rustls configuration, when a certificate and key are configured.
@@ -243,6 +311,7 @@ fn serve(
     pools: Pools,
     settings: &Settings,
     tls: Option<rustls::ServerConfig>,
+    draining: Draining,
 ) -> anyhow::Result<(Server, Option<(u16, Server)>)> {
     let (garages, vehicles) = match &pools.replica {
         Some(replica) => (
@@ -323,10 +392,27 @@ fn serve(
         // admin-only /metrics route included.
         let app = App::new()
             .app_data(pools.clone())
-            .app_data(app_metrics.clone());
+            .app_data(app_metrics.clone())
+            .app_data(web::Data::new(draining.clone()));
         // The last wrapped runs first: logs and metrics see every answer,
         // CORS answers preflights before any guard.
+        let closing = draining.clone();
         let app = app
+            .wrap(from_fn(move |req, next: Next<_>| {
+                let closing = closing.clone();
+                async move {
+                    let mut response = next.call(req).await?;
+                    if closing.is_on() {
+                        // Clients that keep connections open move to
+                        // another instance for their next request.
+                        response
+                            .response_mut()
+                            .head_mut()
+                            .set_connection_type(actix_web::http::ConnectionType::Close);
+                    }
+                    Ok::<_, actix_web::Error>(response)
+                }
+            }))
             .wrap(from_fn(move |req, next: Next<_>| {
                 // However many calls a request makes, its database work
                 // ends within one timeout: a hung server costs a 503 in
@@ -364,6 +450,8 @@ fn serve(
         }
     })
     .shutdown_timeout(settings.server.shutdown_timeout)
+    // Signals are ours: SIGTERM drains first (see run_until_stopped).
+    .disable_signals()
     // A client that keeps a closing connection open is cut off after a second.
     .client_disconnect_timeout(Duration::from_secs(1));
     if settings.server.workers > 0 {
@@ -384,6 +472,7 @@ fn serve(
             })
             .workers(1)
             .shutdown_timeout(1)
+            .disable_signals()
             .listen(listener)?
             .run();
             Some((port, server))
@@ -522,7 +611,12 @@ async fn live() -> HttpResponse {
 
 /// Ready when every database answers within a second and the primary holds
 /// every migration.
-async fn ready(pools: web::Data<Pools>) -> HttpResponse {
+async fn ready(pools: web::Data<Pools>, draining: web::Data<Draining>) -> HttpResponse {
+    if draining.is_on() {
+        return HttpResponse::ServiceUnavailable()
+            .insert_header((header::RETRY_AFTER, "1"))
+            .json(serde_json::json!({"status": "draining"}));
+    }
     let pools = pools.get_ref().clone();
     let check = async move {
         pools.primary.ready().await?;

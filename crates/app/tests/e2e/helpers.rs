@@ -201,13 +201,27 @@ pub async fn spawn_binary(
     env: &[(&str, &str)],
     stdout: std::process::Stdio,
 ) -> Binary {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
+    spawn_binary_on(db.url(), free_port(), env, stdout).await
+}
+
+/// A port no one listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
-        .port();
+        .port()
+}
+
+/// Starts the binary on `url` and `port` and waits until it is ready.
+pub async fn spawn_binary_on(
+    url: &str,
+    port: u16,
+    env: &[(&str, &str)],
+    stdout: std::process::Stdio,
+) -> Binary {
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_garage"))
-        .env("DATABASE_URL", db.url())
+        .env("DATABASE_URL", url)
         .env("APP__SERVER__PORT", port.to_string())
         .env("APP__SERVER__STATIC_DIR", "no-ui-in-tests")
         .env("APP__RATE_LIMIT__PER_SECOND", "0")
@@ -218,7 +232,7 @@ pub async fn spawn_binary(
         .expect("the binary starts");
     let base = format!("http://127.0.0.1:{port}");
     let client = awc::Client::default();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while client
         .get(format!("{base}/health/ready"))
         .send()

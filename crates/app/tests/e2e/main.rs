@@ -1,6 +1,7 @@
 //! End to end: the real composition of the service, started on port 0
 //! against a fresh database, driven over HTTP.
 
+mod balanced;
 mod bulk_and_retries;
 mod concurrency;
 mod edge;

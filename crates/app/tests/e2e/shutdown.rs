@@ -1,5 +1,6 @@
-//! SIGTERM to the real binary while requests are in flight: they complete,
-//! new connections are refused, and the process exits within its grace period.
+//! SIGTERM to the real binary while requests are in flight: it drains
+//! (readiness 503, still answering), then refuses new connections, lets the
+//! requests in flight complete, and exits within its grace period.
 
 use std::process::{Command, Stdio};
 use std::sync::{mpsc, Arc, Barrier};
@@ -30,6 +31,7 @@ async fn sigterm_lets_in_flight_requests_finish_and_refuses_new_ones() {
         &db,
         &[
             ("APP__SERVER__SHUTDOWN_TIMEOUT", "5"),
+            ("APP__SERVER__DRAIN_SECONDS", "1"),
             ("APP__LOG__LEVEL", "warn"),
             ("APP__METRICS__ADDR", &metrics_addr),
         ],
@@ -117,6 +119,18 @@ async fn sigterm_lets_in_flight_requests_finish_and_refuses_new_ones() {
         .status()
         .unwrap();
     assert!(status.success());
+    // Draining: still answering, but no longer ready.
+    let draining = awc::Client::default()
+        .get(format!("{base}/health/ready"))
+        .send()
+        .await
+        .expect("answered while draining");
+    assert_eq!(draining.status(), 503);
+    assert_eq!(
+        draining.headers().get("connection").map(|v| v.as_bytes()),
+        Some(&b"close"[..]),
+        "a draining instance sends keep-alive clients elsewhere"
+    );
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
         assert!(
             stopped_at.elapsed() < Duration::from_secs(3),
