@@ -253,5 +253,97 @@ class Workflow(unittest.TestCase):
                 self.assertNotIn("${{", step.get("run", ""), f"{name}: {step.get('name')}")
 
 
+def app_largest_body():
+    """The largest request body the API accepts: its MAX_*_BYTES constants."""
+    sizes = []
+    for path in (ROOT / "crates/api/src").rglob("*.rs"):
+        for expr in re.findall(r"const MAX_\w*BYTES: usize = ([\d_\s*]+);", path.read_text()):
+            size = 1
+            for factor in expr.split("*"):
+                size *= int(factor.strip().replace("_", ""))
+            sizes.append(size)
+    return max(sizes)
+
+
+def app_longest_request_seconds():
+    """An import: its body within server.body_timeout, then its database work's deadline."""
+    settings = (ROOT / "crates/app/src/settings.rs").read_text()
+    body = int(re.search(r'set_default\("server\.body_timeout", (\d+)\)', settings).group(1))
+    db = (ROOT / "crates/infra/src/db.rs").read_text()
+    patient = int(re.search(r"const PATIENT: Duration = Duration::from_secs\((\d+)\);", db).group(1))
+    return body + patient
+
+
+def nginx_size(value):
+    """An nginx size ("33m", "512k", "1g", "1048576") in bytes."""
+    number, unit = re.fullmatch(r"(\d+)([kmg]?)", str(value).lower()).groups()
+    return int(number) * 1024 ** " kmg".index(unit or " ")
+
+
+class Ingress(unittest.TestCase):
+    def setUp(self):
+        (self.ingress,) = load("k8s/ingress.yaml")
+        self.annotations = self.ingress["metadata"]["annotations"]
+        self.issuers = {i["metadata"]["name"]: i for i in load("k8s/cluster-issuer.yaml")}
+
+    def test_it_routes_to_the_service_port(self):
+        (service,) = load("k8s/service.yaml")
+        ports = service["spec"]["ports"]
+        for rule in self.ingress["spec"]["rules"]:
+            for path in rule["http"]["paths"]:
+                backend = path["backend"]["service"]
+                self.assertEqual(backend["name"], service["metadata"]["name"])
+                port = backend["port"]
+                if "name" in port:
+                    self.assertIn(port["name"], [p["name"] for p in ports])
+                else:
+                    self.assertIn(port["number"], [p["port"] for p in ports])
+
+    def test_every_host_has_its_certificate(self):
+        rule_hosts = {rule["host"] for rule in self.ingress["spec"]["rules"]}
+        tls_hosts = {host for tls in self.ingress["spec"]["tls"] for host in tls["hosts"]}
+        self.assertEqual(tls_hosts, rule_hosts)
+        for tls in self.ingress["spec"]["tls"]:
+            self.assertTrue(tls["secretName"])
+
+    def test_cert_manager_asks_lets_encrypt_through_this_ingress_class(self):
+        issuer = self.issuers[self.annotations["cert-manager.io/cluster-issuer"]]
+        self.assertEqual(issuer["kind"], "ClusterIssuer")
+        self.assertTrue(issuer["apiVersion"].startswith("cert-manager.io/"))
+        acme = issuer["spec"]["acme"]
+        self.assertEqual(acme["server"], "https://acme-v02.api.letsencrypt.org/directory")
+        self.assertTrue(acme["privateKeySecretRef"]["name"])
+        self.assertIn("@", acme["email"])
+        classes = [s["http01"]["ingress"].get("ingressClassName", s["http01"]["ingress"].get("class"))
+                   for s in acme["solvers"] if "http01" in s]
+        self.assertEqual(classes, [self.ingress["spec"]["ingressClassName"]])
+        for other in self.issuers.values():
+            self.assertEqual(other["spec"]["acme"]["solvers"], acme["solvers"], other["metadata"]["name"])
+
+    def test_https_only_with_room_for_imports(self):
+        prefix = "nginx.ingress.kubernetes.io/"
+        self.assertEqual(self.annotations[prefix + "force-ssl-redirect"], "true")
+        self.assertNotIn(prefix + "configuration-snippet", self.annotations, "refused by default")
+        self.assertNotIn(prefix + "server-snippet", self.annotations, "refused by default")
+        self.assertGreaterEqual(nginx_size(self.annotations[prefix + "proxy-body-size"]), app_largest_body())
+        self.assertGreaterEqual(int(self.annotations[prefix + "proxy-read-timeout"]), app_longest_request_seconds())
+
+    def test_kustomization_applies_both(self):
+        (kustomization,) = load("k8s/kustomization.yaml")
+        self.assertIn("ingress.yaml", kustomization["resources"])
+        self.assertIn("cluster-issuer.yaml", kustomization["resources"])
+
+    def test_the_network_policy_admits_the_ingress_controller_to_the_api_port(self):
+        # ingress-nginx (class nginx) runs in the ingress-nginx namespace.
+        self.assertEqual(self.ingress["spec"]["ingressClassName"], "nginx")
+        (policy,) = load("k8s/networkpolicy.yaml")
+        (service,) = load("k8s/service.yaml")
+        api_port = service["spec"]["ports"][0]["targetPort"]
+        namespaces = [source["namespaceSelector"]["matchLabels"].get("kubernetes.io/metadata.name")
+                      for rule in policy["spec"]["ingress"] if api_port in [p["port"] for p in rule["ports"]]
+                      for source in rule["from"]]
+        self.assertIn("ingress-nginx", namespaces)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -29,6 +29,53 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Write a consistent copy of the SQLite database to PATH, while the
+    /// service runs (on PostgreSQL, use pg_dump).
+    Backup {
+        /// A new file for the copy.
+        path: std::path::PathBuf,
+    },
+    /// Put a copy made by `backup` in place of the SQLite database; the
+    /// service must be stopped. The replaced file is kept beside it.
+    Restore {
+        /// The copy to restore.
+        path: std::path::PathBuf,
+    },
+}
+
+/// Runs `backup` or `restore`, printing to `out`.
+///
+/// # Errors
+/// On PostgreSQL, while a service runs (restore), or when the copy fails.
+pub fn copies(
+    settings: &Settings,
+    command: Command,
+    out: &mut impl std::io::Write,
+) -> anyhow::Result<()> {
+    let url = settings.database.url()?;
+    match command {
+        Command::Backup { path } => {
+            let bytes = garage_infra::backup::backup(&url, &path)?;
+            writeln!(
+                out,
+                "Backed up {url} to {} ({bytes} bytes).",
+                path.display()
+            )?;
+        }
+        Command::Restore { path } => {
+            let kept = garage_infra::backup::restore(&url, &path)?;
+            writeln!(out, "Restored {} into {url}.", path.display())?;
+            if let Some(kept) = kept {
+                writeln!(
+                    out,
+                    "The database it replaced is kept as {}.",
+                    kept.display()
+                )?;
+            }
+        }
+        Command::Serve | Command::Keys(_) => anyhow::bail!("not a backup command"),
+    }
+    Ok(())
 }
 
 #[derive(Debug, Subcommand)]

@@ -56,6 +56,7 @@ impl Metrics {
     pub fn new(
         pools: Vec<(&'static str, Database)>,
         budgets: std::sync::Arc<dyn garage_domain::access::Budgets>,
+        reads: garage_infra::Reads,
     ) -> Self {
         let mut registry = Registry::default();
         let requests = Family::<RequestLabels, Counter>::default();
@@ -102,6 +103,7 @@ impl Metrics {
         );
         registry.register_collector(Box::new(PoolCollector { pools }));
         registry.register_collector(Box::new(LimitsCollector { budgets }));
+        registry.register_collector(Box::new(ReadsCollector { reads }));
         Self {
             registry: std::sync::Arc::new(registry),
             deliveries,
@@ -173,6 +175,25 @@ impl Collector for LimitsCollector {
         let family = encoder.encode_descriptor(
             "rate_limit_degraded",
             "1 while the shared store (Redis) does not answer and this instance counts rate limits alone",
+            None,
+            degraded.metric_type(),
+        )?;
+        degraded.encode(family)
+    }
+}
+
+/// Whether reads meant for the replica are on the primary, read at scrape time.
+#[derive(Debug)]
+struct ReadsCollector {
+    reads: garage_infra::Reads,
+}
+
+impl Collector for ReadsCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let degraded = ConstGauge::new(i64::from(self.reads.degraded()));
+        let family = encoder.encode_descriptor(
+            "db_replica_degraded",
+            "1 while the read replica fails and the primary serves its reads",
             None,
             degraded.metric_type(),
         )?;

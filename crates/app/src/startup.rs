@@ -9,7 +9,7 @@ use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, CacheControl, CacheDirective};
-use actix_web::middleware::{from_fn, Compress, Next};
+use actix_web::middleware::{self, from_fn, Compress, Next};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
 use garage_api::edge::{self, Edge};
@@ -20,7 +20,7 @@ use garage_domain::{FleetService, IdempotencyStore, SystemClock};
 use garage_infra::{
     Database, DatabaseUrl, DieselEventRepository, DieselGarageRepository, DieselIdempotencyStore,
     DieselKeyRepository, DieselVehicleRepository, DieselWebhookRepository, HttpSender,
-    LocalBudgets, PoolOptions, SharedBudgets,
+    LocalBudgets, Lsn, PoolOptions, Reads, SharedBudgets,
 };
 use secrecy::ExposeSecret;
 use tracing_actix_web::TracingLogger;
@@ -37,6 +37,8 @@ pub struct Application {
     metrics: Option<(u16, Server)>,
     draining: Draining,
     drain: Duration,
+    /// Held while serving a SQLite file, so a restore refuses to replace it.
+    _serving: Option<garage_infra::backup::Serving>,
 }
 
 /// Set once SIGTERM has come: readiness says 503 and answers close their
@@ -95,6 +97,7 @@ impl Application {
     /// the address bound.
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
         let url = settings.database.url()?;
+        let serving = garage_infra::backup::Serving::mark(&url)?;
         let read_url = settings.database.read_url()?;
         let options = settings.database.pool_options();
         let run_migrations = settings.database.run_migrations;
@@ -145,6 +148,7 @@ impl Application {
             port,
             draining,
             drain: Duration::from_secs(settings.server.drain_seconds),
+            _serving: serving,
             server,
             metrics,
         })
@@ -255,6 +259,7 @@ fn cors(origins: &[String]) -> Cors {
             header::IF_MATCH,
             header::IF_NONE_MATCH,
             header::HeaderName::from_static("idempotency-key"),
+            header::HeaderName::from_static(WRITTEN),
             telemetry::REQUEST_ID,
         ])
         .expose_headers([
@@ -262,6 +267,7 @@ fn cors(origins: &[String]) -> Cors {
             header::ETAG,
             header::RETRY_AFTER,
             telemetry::REQUEST_ID,
+            header::HeaderName::from_static(WRITTEN),
             header::HeaderName::from_static("ratelimit"),
             header::HeaderName::from_static("ratelimit-policy"),
         ])
@@ -313,16 +319,12 @@ fn serve(
     tls: Option<rustls::ServerConfig>,
     draining: Draining,
 ) -> anyhow::Result<(Server, Option<(u16, Server)>)> {
-    let (garages, vehicles) = match &pools.replica {
-        Some(replica) => (
-            DieselGarageRepository::with_replica(pools.primary.clone(), replica.clone()),
-            DieselVehicleRepository::with_replica(pools.primary.clone(), replica.clone()),
-        ),
-        None => (
-            DieselGarageRepository::new(pools.primary.clone()),
-            DieselVehicleRepository::new(pools.primary.clone()),
-        ),
+    let reads = match &pools.replica {
+        Some(replica) => Reads::with_replica(pools.primary.clone(), replica.clone()),
+        None => Reads::primary(pools.primary.clone()),
     };
+    let garages = DieselGarageRepository::with_reads(pools.primary.clone(), reads.clone());
+    let vehicles = DieselVehicleRepository::with_reads(pools.primary.clone(), reads.clone());
     let garages = Arc::new(garages);
     let fleet = FleetService::new(garages.clone(), Arc::new(vehicles));
     // The feed reads the primary: it must see every commit in order.
@@ -374,7 +376,8 @@ fn serve(
         settings.trusted_proxies()?,
         settings.auth.protect_reads,
     );
-    let metrics = web::Data::new(Metrics::new(pools.all(), budgets));
+    let metrics = web::Data::new(Metrics::new(pools.all(), budgets, reads.clone()));
+    let replicated = pools.replica.is_some();
     tokio::spawn(deliver_webhooks(
         webhooks.clone(),
         metrics.clone(),
@@ -398,6 +401,10 @@ fn serve(
         // CORS answers preflights before any guard.
         let closing = draining.clone();
         let app = app
+            .wrap(middleware::Condition::new(
+                replicated,
+                from_fn(move |req, next: Next<_>| read_your_writes(req, next, secure)),
+            ))
             .wrap(from_fn(move |req, next: Next<_>| {
                 let closing = closing.clone();
                 async move {
@@ -609,8 +616,54 @@ async fn live() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
-/// Ready when every database answers within a second and the primary holds
-/// every migration.
+/// The header (and cookie) that carries a client's consistency token: the
+/// primary's WAL position after its last write.
+const WRITTEN: &str = "garage-written";
+
+/// With a read replica: reads carrying the client's token go where its
+/// writes are visible, and a write hands the client its new token, as a
+/// header for API clients and a cookie for browsers (see `garage_infra::Reads`).
+async fn read_your_writes(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+    secure: bool,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let from_header = req
+        .headers()
+        .get(WRITTEN)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Lsn::parse);
+    let token = from_header.or_else(|| {
+        req.headers()
+            .get_all(header::COOKIE)
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .find_map(|pair| pair.trim().strip_prefix("garage_written="))
+            .and_then(Lsn::parse)
+    });
+    let (response, written) = garage_infra::consistent(token, next.call(req)).await;
+    let mut response = response?;
+    if let Some(lsn) = written {
+        let value = lsn.to_string();
+        // A position is hexadecimal digits and a slash: cookie-safe as is.
+        let cookie = format!(
+            "garage_written={value}; Path=/; Max-Age=60; HttpOnly; SameSite=Strict{}",
+            if secure { "; Secure" } else { "" }
+        );
+        let headers = response.headers_mut();
+        if let Ok(value) = header::HeaderValue::from_str(&value) {
+            headers.insert(header::HeaderName::from_static(WRITTEN), value);
+        }
+        if let Ok(cookie) = header::HeaderValue::from_str(&cookie) {
+            headers.append(header::SET_COOKIE, cookie);
+        }
+    }
+    Ok(response)
+}
+
+/// Ready when the primary answers within a second and holds every
+/// migration. A failing replica does not make the service unready: its
+/// reads go to the primary meanwhile (`db_replica_degraded`).
 async fn ready(pools: web::Data<Pools>, draining: web::Data<Draining>) -> HttpResponse {
     if draining.is_on() {
         return HttpResponse::ServiceUnavailable()
@@ -620,9 +673,6 @@ async fn ready(pools: web::Data<Pools>, draining: web::Data<Draining>) -> HttpRe
     let pools = pools.get_ref().clone();
     let check = async move {
         pools.primary.ready().await?;
-        if let Some(replica) = &pools.replica {
-            replica.ready().await?;
-        }
         Ok::<_, garage_domain::Error>(())
     };
     match tokio::time::timeout(Duration::from_secs(1), check).await {

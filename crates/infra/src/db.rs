@@ -75,7 +75,7 @@ impl DatabaseUrl {
     }
 
     /// The file (or `:memory:`) of a SQLite URL.
-    fn sqlite_path(&self) -> &str {
+    pub(crate) fn sqlite_path(&self) -> &str {
         let rest = self.raw.trim_start_matches("sqlite:");
         rest.strip_prefix("//").unwrap_or(rest)
     }
@@ -354,6 +354,14 @@ impl Database {
         })
     }
 
+    /// This pool with another deadline for each piece of work.
+    pub(crate) fn within(&self, deadline: Duration) -> Self {
+        Self {
+            deadline,
+            ..self.clone()
+        }
+    }
+
     /// This pool, for work long by nature: its deadline is minutes, not
     /// seconds.
     pub(crate) fn patient(&self) -> Self {
@@ -435,7 +443,7 @@ impl Database {
         F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
-        self.execute(self.writer.clone(), work).await
+        self.execute(self.writer.clone(), true, work).await
     }
 
     /// Runs blocking Diesel work on a blocking thread, never on an async
@@ -449,12 +457,13 @@ impl Database {
         F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
-        self.execute(None, work).await
+        self.execute(None, false, work).await
     }
 
     async fn execute<T, F>(
         &self,
         writer: Option<Arc<std::sync::Mutex<()>>>,
+        writes: bool,
         work: F,
     ) -> Result<T, Error>
     where
@@ -475,6 +484,9 @@ impl Database {
                 deadline = deadline.min(due);
             }
         }
+        // A write inside a client's session takes the position it committed
+        // at, so the client's next reads can wait for a replica to reach it.
+        let track = writes && self.backend == Backend::Postgres && crate::reads::session_open();
         let task = tokio::task::spawn_blocking(move || {
             // Queued before taking a connection, so waiting writers leave
             // the pool to readers. A panic while holding it left nothing
@@ -506,12 +518,24 @@ impl Database {
                 );
                 pooled.lost = is_connection_lost(err) || (unclear && pooled.conn.ping().is_err());
             }
-            result.map_err(Error::from)
+            let position = match &result {
+                Ok(_) if track => crate::reads::current_position(&mut pooled.conn)
+                    .ok()
+                    .flatten(),
+                _ => None,
+            };
+            result.map(|answer| (answer, position)).map_err(Error::from)
         });
         let result = match tokio::time::timeout_at(deadline.into(), task).await {
             Ok(joined) => joined
                 .map_err(|err| Error::Internal(anyhow!("database task failed: {err}")))
-                .and_then(|r| r),
+                .and_then(|r| r)
+                .map(|(answer, position)| {
+                    if let Some(position) = position {
+                        crate::reads::wrote_at(position);
+                    }
+                    answer
+                }),
             Err(_) => {
                 self.counters.abandoned.fetch_add(1, Ordering::Relaxed);
                 Err(Error::Unavailable(anyhow!(

@@ -2,11 +2,13 @@
 //! over one r2d2 pool, on PostgreSQL or SQLite chosen by the database URL.
 
 mod access;
+pub mod backup;
 mod db;
 mod events;
 mod garages;
 mod idempotency;
 mod limits;
+mod reads;
 mod rows;
 mod schema;
 mod vehicles;
@@ -21,5 +23,6 @@ pub use events::DieselEventRepository;
 pub use garages::DieselGarageRepository;
 pub use idempotency::DieselIdempotencyStore;
 pub use limits::{LocalBudgets, SharedBudgets};
+pub use reads::{consistent, Lsn, Reads};
 pub use vehicles::DieselVehicleRepository;
 pub use webhooks::{DieselWebhookRepository, HttpSender};

@@ -222,10 +222,15 @@ impl Drop for TestDb {
                 }
             }
             Kind::Sqlite { path } => {
-                for suffix in ["", "-wal", "-shm"] {
-                    let mut file = path.clone().into_os_string();
-                    file.push(suffix);
-                    let _ = std::fs::remove_file(file);
+                // The file, its logs, its lock, and what a restore kept.
+                let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+                    return;
+                };
+                let name = name.to_string_lossy().into_owned();
+                for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                    if entry.file_name().to_string_lossy().starts_with(&name) {
+                        let _ = std::fs::remove_file(entry.path());
+                    }
                 }
             }
         }

@@ -16,6 +16,7 @@ use garage_domain::{
 
 use crate::db::{violation, Database, DbConnection, StoreError};
 use crate::events::record_one;
+use crate::reads::Reads;
 use crate::rows::{at_version, lower, now, NewVehicleRow, VehicleChangeset, VehicleRow};
 use crate::schema::{garages, vehicles};
 use import::Import;
@@ -25,19 +26,20 @@ pub struct DieselVehicleRepository {
     /// Writes, and the reads inside them.
     db: Database,
     /// Plain reads: the primary, or a replica.
-    reads: Database,
+    reads: Reads,
 }
 
 impl DieselVehicleRepository {
     pub fn new(db: Database) -> Self {
         Self {
-            reads: db.clone(),
+            reads: Reads::primary(db.clone()),
             db,
         }
     }
 
-    /// Sends plain reads to `reads`, a replica that may lag behind `primary`.
-    pub fn with_replica(primary: Database, reads: Database) -> Self {
+    /// Sends plain reads where `reads` says (a replica that may lag behind
+    /// `primary`, see [`Reads`]).
+    pub fn with_reads(primary: Database, reads: Reads) -> Self {
         Self { db: primary, reads }
     }
 }

@@ -21,13 +21,6 @@ struct Instance {
     env: Vec<(String, String)>,
 }
 
-impl Drop for Instance {
-    fn drop(&mut self) {
-        let _ = self.binary.child.kill();
-        let _ = self.binary.child.wait();
-    }
-}
-
 /// A running HAProxy, killed with its guard.
 struct Balancer {
     child: Child,

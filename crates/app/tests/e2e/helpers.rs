@@ -190,7 +190,7 @@ pub fn assert_problem(reply: &Reply, status: u16) {
 
 /// The real `garage` binary on a free port, started with `env` added.
 pub struct Binary {
-    pub child: std::process::Child,
+    pub child: Running,
     pub port: u16,
     pub base: String,
 }
@@ -245,5 +245,34 @@ pub async fn spawn_binary_on(
         );
         actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    Binary { child, port, base }
+    Binary {
+        child: Running(child),
+        port,
+        base,
+    }
+}
+
+/// A child process, killed if the test ends (or fails) while it runs.
+pub struct Running(pub std::process::Child);
+
+impl std::ops::Deref for Running {
+    type Target = std::process::Child;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Running {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
 }

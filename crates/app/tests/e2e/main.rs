@@ -1,6 +1,7 @@
 //! End to end: the real composition of the service, started on port 0
 //! against a fresh database, driven over HTTP.
 
+mod backup;
 mod balanced;
 mod bulk_and_retries;
 mod concurrency;
@@ -12,6 +13,7 @@ mod journey;
 mod logs;
 mod outage;
 mod production;
+mod prototype;
 mod replica;
 mod shutdown;
 mod tls;

@@ -10,7 +10,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 /// A running PostgreSQL server in a temporary folder.
 #[derive(Debug)]
@@ -195,27 +194,31 @@ impl Cluster {
         pid.lines().next()?.trim().parse().ok()
     }
 
-    /// Waits until `sql` run on the server through `psql` prints `expected`.
+    /// What `sql` prints, run through `psql` on the `postgres` database.
     ///
     /// # Panics
-    /// When it does not within `within`.
-    pub fn wait_for(&self, sql: &str, expected: &str, within: Duration) {
-        let deadline = Instant::now() + within;
-        loop {
-            let output = Command::new(self.bin.join("psql"))
-                .args(["-X", "-A", "-t", "-d", &self.url(), "-c", sql])
-                .output()
-                .expect("psql runs");
-            let got = String::from_utf8_lossy(&output.stdout).trim().to_owned();
-            if got == expected {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{sql} gave {got:?}, not {expected:?}, within {within:?}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+    /// When psql fails.
+    pub fn sql(&self, sql: &str) -> String {
+        let output = Command::new(self.bin.join("psql"))
+            .args([
+                "-X",
+                "-A",
+                "-t",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-d",
+                &self.url(),
+                "-c",
+                sql,
+            ])
+            .output()
+            .expect("psql runs");
+        assert!(
+            output.status.success(),
+            "{sql}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
     }
 }
 
