@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
-"""`make bench`: the release binary under wrk, beside pgbench running the
-same SQL at the same concurrency, on a seeded PostgreSQL database (and the
-same load on the SQLite default).
+"""`make bench`: the release binary under wrk, beside two pgbench ceilings at
+the same concurrency on a seeded PostgreSQL database (and the same load on
+the SQLite default):
+
+- "API's SQL" replays the statements the API sends, in its transactions;
+- "minimal SQL" runs the least each endpoint needs: a page SELECT for a
+  list, one INSERT of the row for a creation, one DELETE for a deletion, in
+  the mix's weights. The targets compare the API with this one.
 
 One machine runs the server, PostgreSQL and the load generators, so the
 absolute numbers say little; the ratios API / pgbench are what to compare.
@@ -34,7 +39,8 @@ ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5
 GARAGES, PER_GARAGE = 1000, 50
 DB_NAME = "garage_bench"
 
-TARGETS = {"list": 0.50, "create": 0.50, "mix": 0.40}
+# The API's throughput against the minimal SQL's.
+TARGETS = {"list": 0.50, "create": 0.50, "mix": 0.50}
 
 
 def with_database(url, name):
@@ -130,11 +136,14 @@ def seed_sqlite(path):
     db.close()
 
 
+# name, label, the API's SQL, the minimal SQL (pgbench scripts and weights).
 SCENARIOS = [
-    ("list", "GET /garages/{random}/vehicles", [("list", 1)]),
-    ("garages", "GET /garages?limit=50", [("garages", 1)]),
-    ("create", "POST /vehicles", [("create", 1)]),
-    ("mix", "mix 50/10/20/20", [("list", 50), ("garages", 10), ("create", 20), ("delete", 20)]),
+    ("list", "GET /garages/{random}/vehicles", [("list", 1)], [("list", 1)]),
+    ("garages", "GET /garages?limit=50", [("garages", 1)], [("garages", 1)]),
+    ("create", "POST /vehicles", [("create", 1)], [("minimal_create", 1)]),
+    ("mix", "mix 50/10/20/20",
+     [("list", 50), ("garages", 10), ("create", 20), ("delete", 20)],
+     [("list", 50), ("garages", 10), ("minimal_create", 20), ("minimal_delete", 20)]),
 ]
 
 
@@ -189,10 +198,10 @@ def run_postgres(load=True):
     seed_postgres(url)
     rows = []
     try:
-        for name, label, pg_scripts in SCENARIOS if load else []:
+        for name, label, api_sql, minimal_sql in SCENARIOS if load else []:
             api = wrk(base, name)
-            ceiling = pgbench(url, pg_scripts)
-            rows.append((name, label, api, ceiling))
+            ceilings = (pgbench(url, api_sql), pgbench(url, minimal_sql))
+            rows.append((name, label, api, ceilings))
         rss = peak_rss_mib(proc)
         bulk_results = bulk(base, proc)
     finally:
@@ -209,7 +218,7 @@ def run_sqlite(load=True):
         seed_sqlite(path)
         proc, base, startup_ms = start_server(f"sqlite://{path}")
         try:
-            rows = [(name, label, wrk(base, name), None) for name, label, _ in SCENARIOS if load]
+            rows = [(name, label, wrk(base, name), None) for name, label, *_ in SCENARIOS if load]
             rss = peak_rss_mib(proc)
             bulk_results = bulk(base, proc)
         finally:
@@ -223,17 +232,20 @@ def verdict(ok):
 
 def report(title, rows, rss, startup_ms, startup_target_ms):
     print(f"\n## {title}\n")
-    print("| scenario | API req/s | p50 ms | p99 ms | p99/p50 | errors | pgbench tps | API/pgbench | target |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
-    for name, label, api, ceiling in rows:
-        ratio = api["rps"] / ceiling if ceiling else None
+    print("| scenario | API req/s | p50 ms | p99 ms | p99/p50 | errors | API's SQL tps | API / it | minimal SQL tps | API / it | target |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for name, label, api, ceilings in rows:
+        same, minimal = ceilings if ceilings else (None, None)
+        ratio = (lambda ceiling: api["rps"] / ceiling if ceiling else None)
         tail = api["p99_ms"] / api["p50_ms"] if api["p50_ms"] else 0
         goals = []
-        if ratio is not None and name in TARGETS:
-            goals.append(f"ratio ≥ {TARGETS[name]:.0%}: {verdict(ratio >= TARGETS[name])}")
+        if ratio(minimal) is not None and name in TARGETS:
+            goals.append(f"≥ {TARGETS[name]:.0%} of minimal: {verdict(ratio(minimal) >= TARGETS[name])}")
         goals.append(f"p99 ≤ 4×p50: {verdict(tail <= 4)}")
+        shown = (lambda x, fmt: fmt.format(x) if x is not None else "–")
         print(f"| {label} | {api['rps']:.0f} | {api['p50_ms']:.2f} | {api['p99_ms']:.2f} | {tail:.1f} | {api['errors']} | "
-              f"{f'{ceiling:.0f}' if ceiling else '–'} | {f'{ratio:.0%}' if ratio is not None else '–'} | {'; '.join(goals)} |")
+              f"{shown(same, '{:.0f}')} | {shown(ratio(same), '{:.0%}')} | "
+              f"{shown(minimal, '{:.0f}')} | {shown(ratio(minimal), '{:.0%}')} | {'; '.join(goals)} |")
     print(f"\nPeak RSS under load: {rss:.1f} MiB (target ≤ 64 MiB: {verdict(rss <= 64)}). "
           f"Start to ready: {startup_ms:.0f} ms (target ≤ {startup_target_ms} ms: {verdict(startup_ms <= startup_target_ms)}).")
 

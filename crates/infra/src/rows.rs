@@ -67,7 +67,7 @@ pub(crate) struct GarageChangeset<'a> {
     pub capacity: Option<Option<i32>>,
 }
 
-#[derive(Queryable, Selectable)]
+#[derive(Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = vehicles)]
 pub(crate) struct VehicleRow {
     pub id: i64,

@@ -6,6 +6,7 @@
 mod import;
 
 use async_trait::async_trait;
+use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use garage_domain::events::{NewEvent, Origin};
@@ -61,19 +62,73 @@ fn take_place(conn: &mut DbConnection, garage: GarageId) -> Result<(), StoreErro
     if taken == 1 {
         return Ok(());
     }
-    let capacity: Option<Option<i32>> = garages::table
+    Err(no_place(conn, garage))
+}
+
+/// Why `garage` had no place: it does not exist, or it is full.
+fn no_place(conn: &mut DbConnection, garage: GarageId) -> StoreError {
+    let capacity: Result<Option<Option<i32>>, _> = garages::table
         .find(garage.get())
         .select(garages::capacity)
         .first(conn)
-        .optional()?;
-    Err(match capacity {
-        None => Error::GarageNotFound(garage),
-        Some(capacity) => Error::GarageFull {
+        .optional();
+    match capacity {
+        Err(err) => err.into(),
+        Ok(None) => Error::GarageNotFound(garage).into(),
+        Ok(Some(capacity)) => Error::GarageFull {
             garage,
             capacity: capacity.unwrap_or_default().max(0) as u32,
-        },
+        }
+        .into(),
     }
-    .into())
+}
+
+/// A creation on PostgreSQL, in one statement and so one round trip: the
+/// place taken in the garage (the conditional increment where the capacity
+/// rule holds), the row, and its event, all or nothing. Only when no place
+/// was taken does a second query say why.
+const CREATE_AT_ONCE: &str = "\
+WITH place AS (
+    UPDATE garages SET vehicle_count = vehicle_count + 1, version = version + 1
+     WHERE id = $1 AND (capacity IS NULL OR vehicle_count < capacity)
+    RETURNING id
+), created AS (
+    INSERT INTO vehicles (garage_id, brand, model, year, license_plate, vin, created_at, updated_at)
+    SELECT id, $2, $3, $4, $5, $6, $7, $7 FROM place
+    RETURNING *
+), recorded AS (
+    INSERT INTO events (type, occurred_at, actor_key_id, actor_name, request_id, garage_id, vehicle_id, changes)
+    SELECT $8, $7, $9, $10, $11, garage_id, id, jsonb_set($12::jsonb, '{id}', to_jsonb(id))::text
+      FROM created
+)
+SELECT * FROM created";
+
+fn create_at_once(
+    conn: &mut PgConnection,
+    vehicle: &NewVehicle,
+    origin: &Origin,
+) -> Result<Option<VehicleRow>, DieselError> {
+    use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
+    // The event as the domain words it; the statement gives it its id.
+    let placeholder = VehicleId::parse(1).expect("1 is an id");
+    let event = NewEvent::vehicle_imported(placeholder, vehicle);
+    let changes = serde_json::to_string(&event.changes)
+        .map_err(|err| DieselError::SerializationError(Box::new(err)))?;
+    diesel::sql_query(CREATE_AT_ONCE)
+        .bind::<BigInt, _>(vehicle.garage_id.get())
+        .bind::<Text, _>(vehicle.brand.as_str())
+        .bind::<Text, _>(vehicle.model.as_str())
+        .bind::<Integer, _>(i32::from(vehicle.year.get()))
+        .bind::<Text, _>(vehicle.license_plate.as_str())
+        .bind::<Nullable<Text>, _>(vehicle.vin.as_ref().map(Vin::as_str))
+        .bind::<Timestamp, _>(now())
+        .bind::<Text, _>(event.kind.as_str())
+        .bind::<Nullable<BigInt>, _>(origin.actor.key_id.map(|k| k.get()))
+        .bind::<Text, _>(origin.actor.name.as_str())
+        .bind::<Nullable<Text>, _>(origin.request_id.as_deref())
+        .bind::<Text, _>(changes)
+        .get_result::<VehicleRow>(conn)
+        .optional()
 }
 
 fn free_place(conn: &mut DbConnection, garage: i64) -> Result<(), StoreError> {
@@ -199,6 +254,20 @@ impl VehicleRepository for DieselVehicleRepository {
     async fn create(&self, vehicle: NewVehicle, origin: Origin) -> Result<Vehicle, Error> {
         self.db
             .write(move |conn| {
+                if let DbConnection::Pg(pg) = conn {
+                    let created = create_at_once(pg, &vehicle, &origin).map_err(|err| {
+                        constraint_error(
+                            err.into(),
+                            Some(&vehicle.license_plate),
+                            vehicle.vin.as_ref(),
+                            Some(vehicle.garage_id),
+                        )
+                    })?;
+                    return match created {
+                        Some(row) => into_vehicle(row),
+                        None => Err(no_place(conn, vehicle.garage_id)),
+                    };
+                }
                 conn.transaction(|conn| {
                     take_place(conn, vehicle.garage_id)?;
                     let row = diesel::insert_into(vehicles::table)

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use garage_infra::testing::TestDb;
 use serde_json::{json, Value};
 
-use crate::helpers::{free_port, spawn_binary_on, Binary};
+use crate::helpers::{free_port, sample, spawn_binary_on, text, Binary};
 
 /// An instance and where its metrics are served.
 struct Instance {
@@ -174,20 +174,12 @@ impl Fleet {
 
     /// How many requests instance `i` has answered on this route.
     async fn served(&self, i: usize, route: &str) -> f64 {
-        let text = self
-            .client
-            .get(&self.instances[i].metrics)
-            .send()
-            .await
-            .unwrap()
-            .body()
-            .await
-            .unwrap();
+        let metrics = text(&self.client, &self.instances[i].metrics).await;
         let pattern = format!("route=\"{route}\"");
-        String::from_utf8_lossy(&text)
+        metrics
             .lines()
             .filter(|l| l.starts_with("http_requests_total{") && l.contains(&pattern))
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .map(|l| sample(l, ""))
             .sum()
     }
 

@@ -165,6 +165,30 @@ impl TestApp {
     }
 }
 
+/// The body at `url`, as text (a metrics page, an export).
+pub async fn text(client: &awc::Client, url: &str) -> String {
+    let mut answer = client.get(url).send().await.expect("answered");
+    let body = answer.body().limit(64 << 20).await.expect("a body");
+    String::from_utf8_lossy(&body).into_owned()
+}
+
+/// The sum of the samples on the metrics lines that start with `prefix`.
+pub fn sample(metrics: &str, prefix: &str) -> f64 {
+    metrics
+        .lines()
+        .filter(|l| l.starts_with(prefix))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+impl TestApp {
+    /// Its metrics page, served apart (`APP__METRICS__ADDR`).
+    pub async fn metrics(&self) -> String {
+        let base = self.metrics_base.as_ref().expect("metrics apart");
+        text(&self.client, &format!("{base}/metrics")).await
+    }
+}
+
 pub fn vehicle(garage_id: i64, plate: &str) -> Value {
     serde_json::json!({
         "garage_id": garage_id,

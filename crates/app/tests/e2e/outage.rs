@@ -221,16 +221,7 @@ async fn a_hung_database_costs_seconds_not_a_wedged_service() {
     let started = Instant::now();
     assert_eq!(app.get("/health/ready").await.status, 503);
     assert!(started.elapsed() < Duration::from_secs(3));
-    let scraped = app
-        .client
-        .get(format!("{}/metrics", app.metrics_base.as_ref().unwrap()))
-        .send()
-        .await
-        .unwrap()
-        .body()
-        .await
-        .unwrap();
-    let metrics = String::from_utf8_lossy(&scraped);
+    let metrics = app.metrics().await;
     assert!(
         metrics
             .lines()

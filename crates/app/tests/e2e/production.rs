@@ -207,18 +207,8 @@ async fn metrics_count_requests_by_route_and_status() {
         app.get("/api/v1/garages").await;
     }
     app.get("/api/v1/garages/12345").await;
-    let metrics = app.metrics_base.clone().expect("metrics apart");
-    let text = app
-        .client
-        .get(format!("{metrics}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .body()
-        .await
-        .unwrap();
-    let text = serde_json::Value::String(String::from_utf8_lossy(&text).into_owned());
-    let text = text.as_str().expect("metrics are text");
+    let text = app.metrics().await;
+    let text = text.as_str();
     let line = |prefix: &str| {
         text.lines()
             .find(|l| l.starts_with(prefix))

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use garage_infra::testing::{Cluster, TestDb};
 use serde_json::json;
 
-use crate::helpers::{spawn_app_at, spawn_app_with, TestApp};
+use crate::helpers::{sample, spawn_app_at, spawn_app_with, TestApp};
 
 #[actix_web::test]
 async fn reads_go_to_the_replica_and_writes_to_the_primary() {
@@ -47,20 +47,7 @@ async fn reads_go_to_the_replica_and_writes_to_the_primary() {
 
 /// A metric's value, summed over the lines that start with `prefix`.
 async fn metric(app: &TestApp, prefix: &str) -> f64 {
-    let text = app
-        .client
-        .get(format!("{}/metrics", app.metrics_base.as_ref().unwrap()))
-        .send()
-        .await
-        .unwrap()
-        .body()
-        .await
-        .unwrap();
-    String::from_utf8_lossy(&text)
-        .lines()
-        .filter(|l| l.starts_with(prefix))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
+    sample(&app.metrics().await, prefix)
 }
 
 #[actix_web::test]

@@ -216,9 +216,19 @@ async fn deliveries_are_signed_retried_as_asked_and_stopped_by_gone() {
         "Retry-After: 1 was not honoured: {:?}",
         got[2].at - got[1].at
     );
-    // The metrics count the attempts by result.
-    let metrics = admin(&app, "GET", "/metrics", None).await;
-    let text = metrics.body.as_str().unwrap();
+    // The metrics count the attempts by result, once the worker has
+    // recorded the last answer (the receiver may see it first).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let text = loop {
+        let metrics = admin(&app, "GET", "/metrics", None).await;
+        let text = metrics.body.as_str().unwrap().to_owned();
+        if text.contains("webhook_deliveries_total{result=\"delivered\"} 1")
+            || Instant::now() > deadline
+        {
+            break text;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    };
     assert!(
         text.contains("webhook_deliveries_total{result=\"retrying\"} 2"),
         "{text}"
