@@ -32,6 +32,19 @@ def app_metrics():
     return names | {n + "_total" for n in names & counters} | {n + "_bucket" for n in names}
 
 
+# PostgreSQL's default max_connections, which the manifests assume (a
+# managed database's small tiers allow fewer: see docs/operations.md,
+# Sizing), less its 3 superuser slots and 10 for migrations, the CLI and
+# an operator's psql.
+DATABASE_CONNECTIONS = 100 - 3 - 10
+
+
+def pool_size(env):
+    """The pool size an instance runs with (the app's default when unset)."""
+    default = re.search(r'"database\.pool_max_size", (\d+)', (ROOT / "crates/app/src/settings.rs").read_text())
+    return int(env.get("APP__DATABASE__POOL_MAX_SIZE") or default.group(1))
+
+
 class Kubernetes(unittest.TestCase):
     def setUp(self):
         (self.deployment,) = load("k8s/deployment.yaml")
@@ -77,6 +90,12 @@ class Kubernetes(unittest.TestCase):
         (compose,) = load("docker-compose.yml")
         app = next(s for s in compose["services"].values() if s.get("read_only"))
         self.assertIn("/tmp", app.get("tmpfs", []))
+
+    def test_the_most_replicas_fit_the_databases_connections(self):
+        env = {e["name"]: e.get("value") for e in self.container["env"]}
+        (hpa,) = load("k8s/hpa.yaml")
+        most = hpa["spec"]["maxReplicas"] * pool_size(env)
+        self.assertLessEqual(most, DATABASE_CONNECTIONS)
 
     def test_shutdown_grace_outlasts_the_app_drain(self):
         env = {e["name"]: e.get("value") for e in self.container["env"]}
@@ -141,6 +160,9 @@ class CloudRun(unittest.TestCase):
         self.assertIn("secretKeyRef", env["DATABASE_URL"]["valueFrom"])
         self.assertNotIn("APP__RATE_LIMIT__TRUST_FORWARDED_FOR", env)
         self.assertIn("/", env["APP__SERVER__TRUSTED_PROXIES"]["value"])
+        scale = int(template["metadata"]["annotations"]["autoscaling.knative.dev/maxScale"])
+        plain = {name: e.get("value") for name, e in env.items()}
+        self.assertLessEqual(scale * pool_size(plain), DATABASE_CONNECTIONS)
         # Cloud Run stops routing before SIGTERM and kills 10 s after it.
         self.assertEqual(env["APP__SERVER__DRAIN_SECONDS"]["value"], "0")
         self.assertLess(int(env["APP__SERVER__SHUTDOWN_TIMEOUT"]["value"]), 10)
@@ -163,6 +185,7 @@ class Compose(unittest.TestCase):
         self.assertIn("option httpchk GET /health/ready", config)
         self.assertIn("/health/ready", app_routes())
         self.assertIn("APP__SERVER__TRUSTED_PROXIES", app["environment"])
+        self.assertLessEqual(replicas * pool_size(app["environment"]), DATABASE_CONNECTIONS)
 
     def test_app_waits_for_a_healthy_database(self):
         (compose,) = load("docker-compose.yml")

@@ -63,9 +63,14 @@ pub fn copies(
             )?;
         }
         Command::Restore { path } => {
-            let kept = garage_infra::backup::restore(&url, &path)?;
-            writeln!(out, "Restored {} into {url}.", path.display())?;
-            if let Some(kept) = kept {
+            let restored = garage_infra::backup::restore(&url, &path)?;
+            writeln!(
+                out,
+                "Restored {} into {}.",
+                path.display(),
+                restored.into.display()
+            )?;
+            if let Some(kept) = restored.kept {
                 writeln!(
                     out,
                     "The database it replaced is kept as {}.",

@@ -277,7 +277,7 @@ impl Settings {
             .set_default("database.url", "sqlite://data/garage.db")?
             .set_default("database.pool_max_size", 10)?
             .set_default("database.pool_min_idle", 1)?
-            .set_default("database.timeout_ms", 2500)?
+            .set_default("database.timeout_ms", 2000)?
             .set_default("database.pool_timeout", 2)?
             .set_default("database.run_migrations", true)?
             .set_default("log.format", "pretty")?

@@ -63,6 +63,12 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
 
 fn open_lock(db: &Path) -> anyhow::Result<File> {
     let path = sibling(db, ".lock");
+    // A first start: the database's folder is made here, before the pool
+    // opens the file in it.
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the directory {}", dir.display()))?;
+    }
     OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -114,13 +120,21 @@ pub fn backup(url: &DatabaseUrl, to: &Path) -> anyhow::Result<u64> {
 /// is kept beside it (`<file>.before-restore-<time>`), never deleted. It
 /// refuses while a service runs on the database.
 ///
-/// Returns where the replaced database was kept, when there was one.
+/// Each step leaves a whole database in place: the copy is staged and
+/// checked beside the database, the database's log is folded into it and
+/// the file linked under its kept name, then one rename swaps the copy in.
 ///
 /// # Errors
 /// On PostgreSQL, when a service runs, or when `from` is not a sound copy.
-pub fn restore(url: &DatabaseUrl, from: &Path) -> anyhow::Result<Option<PathBuf>> {
-    let to = sqlite_only(url, "restore")?;
-    check(from)?;
+pub fn restore(url: &DatabaseUrl, from: &Path) -> anyhow::Result<Restored> {
+    let to = std::path::absolute(sqlite_only(url, "restore")?)?;
+    if std::fs::metadata(sibling(from, "-wal")).is_ok_and(|m| m.len() > 0) {
+        bail!(
+            "{} has a write-ahead log beside it: it is a live database, not a copy; \
+             make one with garage backup",
+            from.display()
+        );
+    }
     let lock = open_lock(&to)?;
     match lock.try_lock() {
         Ok(()) => {}
@@ -133,29 +147,54 @@ pub fn restore(url: &DatabaseUrl, from: &Path) -> anyhow::Result<Option<PathBuf>
     let staged = sibling(&to, ".restoring");
     std::fs::copy(from, &staged)
         .with_context(|| format!("cannot copy {} beside the database", from.display()))?;
+    check(&staged)?;
+    if let Ok(old) = std::fs::metadata(&to) {
+        // The service's user must still own what it writes to.
+        use std::os::unix::fs::MetadataExt;
+        std::fs::set_permissions(&staged, old.permissions())?;
+        let _ = std::os::unix::fs::chown(&staged, Some(old.uid()), Some(old.gid()));
+    }
     File::open(&staged)?.sync_all()?;
     let kept = if to.exists() {
-        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+        fold_log(&to)?;
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ");
         let kept = sibling(&to, &format!(".before-restore-{stamp}"));
-        // The old file's write-ahead log goes with it: applied to the new
-        // file, it would corrupt it.
-        for (suffix, keep_suffix) in [("-wal", "-wal"), ("-shm", "-shm")] {
-            let log = sibling(&to, suffix);
-            if log.exists() {
-                std::fs::rename(&log, sibling(&kept, keep_suffix))?;
-            }
-        }
-        std::fs::rename(&to, &kept)?;
+        // A hard link fails rather than replace a file of that name.
+        std::fs::hard_link(&to, &kept)
+            .with_context(|| format!("cannot keep the database as {}", kept.display()))?;
         Some(kept)
     } else {
         None
     };
     std::fs::rename(&staged, &to)?;
-    if let Some(dir) = to.parent().filter(|d| !d.as_os_str().is_empty()) {
+    for suffix in ["-wal", "-shm"] {
+        match std::fs::remove_file(sibling(&to, suffix)) {
+            Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(err.into()),
+            _ => {}
+        }
+    }
+    if let Some(dir) = to.parent() {
         File::open(dir)?.sync_all()?;
     }
     drop(lock);
-    Ok(kept)
+    Ok(Restored { into: to, kept })
+}
+
+/// Where a restore put the copy, and where it kept the database it replaced.
+#[derive(Debug)]
+pub struct Restored {
+    pub into: PathBuf,
+    pub kept: Option<PathBuf>,
+}
+
+/// Writes what the database's write-ahead log holds into the file itself,
+/// so the file is whole on its own.
+fn fold_log(db: &Path) -> anyhow::Result<()> {
+    let mut conn = SqliteConnection::establish(&db.display().to_string())
+        .with_context(|| format!("cannot open {}", db.display()))?;
+    conn.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA wal_checkpoint(TRUNCATE);")
+        .with_context(|| format!("cannot fold the log of {} into it", db.display()))?;
+    Ok(())
 }
 
 /// A copy is sound when SQLite finds nothing wrong in it and it holds

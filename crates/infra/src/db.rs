@@ -262,7 +262,7 @@ impl Default for PoolOptions {
             max_size: 10,
             min_idle: Some(1),
             connection_timeout: Duration::from_secs(5),
-            deadline: Duration::from_millis(2500),
+            deadline: Duration::from_millis(2000),
         }
     }
 }
@@ -276,10 +276,10 @@ pub struct Database {
     /// SQLite takes one writer at a time; queueing writers here, in order,
     /// beats their polling for the file lock (its busy handler sleeps up to
     /// 100 ms between tries, which made the tail latency of writes).
-    writer: Option<Arc<std::sync::Mutex<()>>>,
+    writer: Option<Arc<tokio::sync::Mutex<()>>>,
     deadline: Duration,
-    /// Work long by nature: no request's deadline applies.
-    patient: bool,
+    /// Keeps its own deadline, apart from the request's it runs in.
+    apart: bool,
 }
 
 /// The deadline of work that is long by nature: an import of many rows, a
@@ -350,7 +350,7 @@ impl Database {
             counters: Arc::default(),
             writer: (url.backend == Backend::Sqlite).then(Arc::default),
             deadline: options.deadline,
-            patient: false,
+            apart: false,
         })
     }
 
@@ -362,12 +362,22 @@ impl Database {
         }
     }
 
+    /// This pool, for work that must not share its request's deadline: what
+    /// settles a request after its work (an idempotency key's answer) would
+    /// otherwise find the deadline spent by the work it records.
+    pub(crate) fn apart(&self) -> Self {
+        Self {
+            apart: true,
+            ..self.clone()
+        }
+    }
+
     /// This pool, for work long by nature: its deadline is minutes, not
     /// seconds.
     pub(crate) fn patient(&self) -> Self {
         Self {
             deadline: PATIENT.max(self.deadline),
-            patient: true,
+            apart: true,
             ..self.clone()
         }
     }
@@ -462,7 +472,7 @@ impl Database {
 
     async fn execute<T, F>(
         &self,
-        writer: Option<Arc<std::sync::Mutex<()>>>,
+        writer: Option<Arc<tokio::sync::Mutex<()>>>,
         writes: bool,
         work: F,
     ) -> Result<T, Error>
@@ -474,7 +484,7 @@ impl Database {
         let counters = self.counters.clone();
         let now = Instant::now();
         let mut deadline = now + self.deadline;
-        if !self.patient {
+        if !self.apart {
             let shared = BUDGET.try_with(|(budget, first)| {
                 let due = first.get().unwrap_or(now + *budget);
                 first.set(Some(due));
@@ -487,13 +497,23 @@ impl Database {
         // A write inside a client's session takes the position it committed
         // at, so the client's next reads can wait for a replica to reach it.
         let track = writes && self.backend == Backend::Postgres && crate::reads::session_open();
+        // SQLite's writers queue here, in order, before taking a connection,
+        // so waiting writers leave the pool to readers; a writer whose
+        // deadline passes in the queue leaves it, holding no thread.
+        let turn = match writer {
+            Some(writer) => Some(
+                tokio::time::timeout_at(deadline.into(), writer.lock_owned())
+                    .await
+                    .map_err(|_| {
+                        self.counters.abandoned.fetch_add(1, Ordering::Relaxed);
+                        self.counters.unavailable.fetch_add(1, Ordering::Relaxed);
+                        Error::Unavailable(anyhow!("no turn to write before the deadline"))
+                    })?,
+            ),
+            None => None,
+        };
         let task = tokio::task::spawn_blocking(move || {
-            // Queued before taking a connection, so waiting writers leave
-            // the pool to readers. A panic while holding it left nothing
-            // half-written (its transaction rolled back): poison is harmless.
-            let _turn = writer
-                .as_ref()
-                .map(|w| w.lock().unwrap_or_else(|e| e.into_inner()));
+            let _turn = turn;
             let started = Instant::now();
             let checkout = pool.get_timeout(deadline.saturating_duration_since(started));
             let waited = started.elapsed().as_micros() as u64;
@@ -501,7 +521,7 @@ impl Database {
             counters.wait_micros.fetch_add(waited, Ordering::Relaxed);
             let mut pooled = checkout.map_err(|err| {
                 counters.timeouts.fetch_add(1, Ordering::Relaxed);
-                Error::Unavailable(anyhow!(err).context("no database connection free in time"))
+                Error::Unavailable(anyhow::Error::new(PoolBusy).context(err.to_string()))
             })?;
             if Instant::now() >= deadline {
                 // Its caller has been answered already: start nothing.
@@ -519,9 +539,14 @@ impl Database {
                 pooled.lost = is_connection_lost(err) || (unclear && pooled.conn.ping().is_err());
             }
             let position = match &result {
-                Ok(_) if track => crate::reads::current_position(&mut pooled.conn)
-                    .ok()
-                    .flatten(),
+                Ok(_) if track => match crate::reads::current_position(&mut pooled.conn) {
+                    Ok(position) => position,
+                    Err(err) => {
+                        // The client's next reads may lag behind this write.
+                        tracing::warn!(error = ?err, "cannot read the position of a write");
+                        None
+                    }
+                },
                 _ => None,
             };
             result.map(|answer| (answer, position)).map_err(Error::from)
@@ -555,6 +580,12 @@ impl Database {
         result
     }
 }
+
+/// No connection of the pool came free in time: the pool is busy, which
+/// says nothing of the server's health.
+#[derive(Debug, thiserror::Error)]
+#[error("no database connection free in time")]
+pub(crate) struct PoolBusy;
 
 /// A failure inside database work: a domain answer, or Diesel's error still
 /// to be classified. Transactions roll back on either.

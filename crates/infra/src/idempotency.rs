@@ -122,7 +122,10 @@ impl IdempotencyStore for DieselIdempotencyStore {
     }
 
     async fn complete(&self, key: String, answer: Vec<u8>) -> Result<(), Error> {
+        // Apart from the request's deadline, which the work it settles may
+        // have spent: a key left claimed would refuse the client's retries.
         self.db
+            .apart()
             .write(move |conn| {
                 diesel::update(keys::table.find(&key))
                     .set(keys::answer.eq(answer))
@@ -133,7 +136,10 @@ impl IdempotencyStore for DieselIdempotencyStore {
     }
 
     async fn release(&self, key: String) -> Result<(), Error> {
+        // Apart from the request's deadline, which the work it settles may
+        // have spent: a key left claimed would refuse the client's retries.
         self.db
+            .apart()
             .write(move |conn| {
                 diesel::delete(keys::table.find(&key).filter(keys::answer.is_null()))
                     .execute(conn)?;

@@ -12,7 +12,9 @@
 //!   answer within [`REPLICA_PATIENCE`] is served by the primary, and reads
 //!   go to the primary for [`RETRY_REPLICA_AFTER`]; then the replica is tried
 //!   again. [`Reads::degraded`] says so meanwhile (a metric); the service
-//!   stays ready.
+//!   stays ready. A replica whose pool is busy, or that fails one read (a
+//!   table a migration has not reached yet), passes that read to the
+//!   primary without being left alone.
 
 use std::cell::Cell;
 use std::fmt;
@@ -25,7 +27,7 @@ use diesel::sql_types::{Bool, Text};
 use diesel::{QueryableByName, RunQueryDsl};
 use garage_domain::Error;
 
-use crate::db::{Database, DbConnection, StoreError};
+use crate::db::{Database, DbConnection, PoolBusy, StoreError};
 
 /// How long a read waits for the replica before the primary serves it.
 const REPLICA_PATIENCE: Duration = Duration::from_millis(1000);
@@ -115,8 +117,10 @@ pub(crate) fn current_position(conn: &mut DbConnection) -> Result<Option<Lsn>, S
     let DbConnection::Pg(_) = conn else {
         return Ok(None);
     };
+    // The insert position: past the commit record even when commits are
+    // not yet written out (synchronous_commit = off).
     let row: Position =
-        diesel::sql_query("SELECT pg_current_wal_lsn()::text AS lsn").get_result(conn)?;
+        diesel::sql_query("SELECT pg_current_wal_insert_lsn()::text AS lsn").get_result(conn)?;
     Ok(Lsn::parse(&row.lsn))
 }
 
@@ -213,6 +217,19 @@ impl Reads {
             }
             // It has not replayed this client's last write yet.
             Ok(None) => self.primary.run(work).await,
+            // Its pool is busy: load, not a failing replica.
+            Err(Error::Unavailable(err)) if err.downcast_ref::<PoolBusy>().is_some() => {
+                self.primary.run(work).await
+            }
+            // A read it cannot serve (a table a migration has not reached
+            // yet, say): the primary can.
+            Err(Error::Internal(err)) => {
+                tracing::warn!(
+                    error = format!("{err:#}"),
+                    "the read replica failed a read: the primary serves it"
+                );
+                self.primary.run(work).await
+            }
             Err(Error::Unavailable(err)) => {
                 *replica.down_until.lock().unwrap_or_else(|e| e.into_inner()) =
                     Some(Instant::now() + RETRY_REPLICA_AFTER);

@@ -186,3 +186,47 @@ fn on_postgresql_the_copies_point_to_pg_dump() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("pg_dump"));
 }
+
+/// What `make run` does on a fresh clone: no `data/` folder, the default
+/// database URL.
+#[actix_web::test]
+async fn a_first_start_in_an_empty_folder_serves_the_default_database() {
+    let folder = std::env::temp_dir().join(format!(
+        "garage-first-start-{}-{}",
+        std::process::id(),
+        crate::helpers::free_port()
+    ));
+    std::fs::create_dir_all(&folder).unwrap();
+    let port = crate::helpers::free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_garage"))
+        .current_dir(&folder)
+        .env_remove("DATABASE_URL")
+        .env_remove("APP__DATABASE__URL")
+        .env("APP__SERVER__PORT", port.to_string())
+        .env("APP__LOG__LEVEL", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut child = crate::helpers::Running(child);
+    let client = awc::Client::default();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let ready = client
+            .get(format!("http://127.0.0.1:{port}/health/ready"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200);
+        if ready {
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "it exited: a fresh clone does not start"
+        );
+        assert!(Instant::now() < deadline, "never ready");
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(folder.join("data/garage.db").exists());
+    drop(child);
+    let _ = std::fs::remove_dir_all(&folder);
+}

@@ -1,7 +1,8 @@
 //! Three instances of the real binary on one PostgreSQL (and one Redis),
 //! behind HAProxy running `deploy/haproxy/haproxy.cfg`, all on loopback:
 //! through the balancer they act as one service, share their rate limits,
-//! and a rolling restart under load fails not one request.
+//! deliver each webhook once, and a rolling restart under load fails not
+//! one request.
 
 use std::collections::BTreeSet;
 use std::process::{Child, Command, Stdio};
@@ -13,6 +14,8 @@ use garage_infra::testing::TestDb;
 use serde_json::{json, Value};
 
 use crate::helpers::{free_port, sample, spawn_binary_on, text, Binary};
+
+const KEY: &str = "balanced-test-admin-key-0123456789";
 
 /// An instance and where its metrics are served.
 struct Instance {
@@ -55,7 +58,7 @@ async fn fleet(env: &[(&str, &str)]) -> Fleet {
             ("APP__REDIS__URL".into(), redis.clone()),
             ("APP__REDIS__PREFIX".into(), prefix.clone()),
             ("APP__SERVER__TRUSTED_PROXIES".into(), "127.0.0.1".into()),
-            ("APP__SERVER__DRAIN_SECONDS".into(), "3".into()),
+            ("APP__SERVER__DRAIN_SECONDS".into(), "4".into()),
             ("APP__SERVER__WORKERS".into(), "2".into()),
             (
                 "APP__METRICS__ADDR".into(),
@@ -493,4 +496,59 @@ async fn a_rolling_restart_under_load_fails_no_request() {
             "{plate} was acknowledged but is missing"
         );
     }
+}
+
+#[actix_web::test]
+async fn three_instances_deliver_each_webhook_once() {
+    let receiver = crate::webhooks::Receiver::start().await;
+    let fleet = fleet(&[
+        ("APP__WEBHOOKS__ALLOW_PRIVATE_TARGETS", "true"),
+        ("APP__WEBHOOKS__POLL_INTERVAL_MS", "50"),
+        ("APP__AUTH__API_KEYS", KEY),
+    ])
+    .await;
+    let bearer = format!("Bearer {KEY}");
+    let admin = [("Authorization", bearer.as_str())];
+    let hook = fleet
+        .call(
+            "POST",
+            "/api/v1/webhooks",
+            Some(json!({"url": receiver.url, "events": ["garage.created"]})),
+            &admin,
+        )
+        .await;
+    assert_eq!(hook.status, 201);
+    let secret = hook.body["secret"].as_str().unwrap().to_owned();
+    let created = fleet
+        .answered_by("/api/v1/garages", async {
+            for i in 0..15 {
+                let body = json!({"name": format!("G{i}"), "address": "1 rue X"});
+                assert_eq!(
+                    fleet
+                        .call("POST", "/api/v1/garages", Some(body), &admin)
+                        .await
+                        .status,
+                    201
+                );
+            }
+        })
+        .await;
+    assert_eq!(created, 3, "every instance created some");
+    receiver.until("fifteen messages", |r| r.len() >= 15).await;
+    // Every instance's worker has had rounds to send a second copy.
+    let path = format!("/api/v1/webhooks/{}/deliveries?limit=50", hook.body["id"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let list = fleet.call("GET", &path, None, &admin).await.body;
+        let items = list["items"].as_array().unwrap().clone();
+        if items.len() == 15 && items.iter().all(|d| d["state"] == "delivered") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{list}");
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    let got = receiver.received();
+    let ids: BTreeSet<&str> = got.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!((got.len(), ids.len()), (15, 15), "each message once");
+    assert!(got.iter().all(|r| r.signed_with(&secret)));
 }

@@ -172,7 +172,6 @@ async fn a_hung_database_costs_seconds_not_a_wedged_service() {
         &cluster.url(),
         &[
             ("APP__DATABASE__POOL_MAX_SIZE", "4"),
-            ("APP__DATABASE__TIMEOUT_MS", "2500"),
             ("APP__METRICS__ADDR", "127.0.0.1:0"),
         ],
     )

@@ -119,13 +119,23 @@ async fn sigterm_lets_in_flight_requests_finish_and_refuses_new_ones() {
         .status()
         .unwrap();
     assert!(status.success());
-    // Draining: still answering, but no longer ready.
-    let draining = awc::Client::default()
-        .get(format!("{base}/health/ready"))
-        .send()
-        .await
-        .expect("answered while draining");
-    assert_eq!(draining.status(), 503);
+    // Draining: still answering, but no longer ready (once the signal is
+    // handled).
+    let draining = loop {
+        let answer = awc::Client::default()
+            .get(format!("{base}/health/ready"))
+            .send()
+            .await
+            .expect("answered while draining");
+        if answer.status() == 503 {
+            break answer;
+        }
+        assert!(
+            stopped_at.elapsed() < Duration::from_secs(1),
+            "still ready after SIGTERM"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(10)).await;
+    };
     assert_eq!(
         draining.headers().get("connection").map(|v| v.as_bytes()),
         Some(&b"close"[..]),

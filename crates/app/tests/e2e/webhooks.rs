@@ -21,8 +21,8 @@ const KEY: &str = "webhooks-test-admin-key-01234567";
 
 /// What the receiver got.
 #[derive(Debug, Clone)]
-struct Received {
-    id: String,
+pub(crate) struct Received {
+    pub(crate) id: String,
     timestamp: i64,
     signatures: Vec<String>,
     body: Value,
@@ -33,7 +33,7 @@ struct Received {
 impl Received {
     /// Whether one of the `v1,` signatures is HMAC-SHA256 of
     /// `id.timestamp.body` under `secret` (`whsec_` + base64 key).
-    fn signed_with(&self, secret: &str) -> bool {
+    pub(crate) fn signed_with(&self, secret: &str) -> bool {
         let key = base64::engine::general_purpose::STANDARD
             .decode(secret.strip_prefix("whsec_").unwrap())
             .unwrap();
@@ -58,13 +58,13 @@ struct Script {
 }
 
 #[derive(Clone)]
-struct Receiver {
-    url: String,
+pub(crate) struct Receiver {
+    pub(crate) url: String,
     script: Arc<Mutex<Script>>,
 }
 
 impl Receiver {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let script = Arc::new(Mutex::new(Script::default()));
         let shared = script.clone();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -97,12 +97,16 @@ impl Receiver {
         self.script.lock().unwrap().always = status;
     }
 
-    fn received(&self) -> Vec<Received> {
+    pub(crate) fn received(&self) -> Vec<Received> {
         self.script.lock().unwrap().received.clone()
     }
 
     /// Polls until `done` holds of what was received; fails after 30 s.
-    async fn until(&self, what: &str, done: impl Fn(&[Received]) -> bool) -> Vec<Received> {
+    pub(crate) async fn until(
+        &self,
+        what: &str,
+        done: impl Fn(&[Received]) -> bool,
+    ) -> Vec<Received> {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let received = self.received();

@@ -165,8 +165,11 @@ impl Cluster {
 
     /// Freezes the server and every backend (SIGSTOP): the kernel still
     /// takes connections and data, nothing answers, as with a hung host.
+    ///
+    /// # Panics
+    /// When the server is not running.
     pub fn freeze(&self) {
-        self.signal("STOP");
+        assert!(self.signal("STOP"), "the server is not running");
     }
 
     /// Lets a frozen server go on (SIGCONT).
@@ -174,18 +177,25 @@ impl Cluster {
         self.signal("CONT");
     }
 
-    fn signal(&self, name: &str) {
+    /// Sends `name` to the server, then to each backend (one that has just
+    /// ended is no matter); false when the server itself did not get it.
+    fn signal(&self, name: &str) -> bool {
         let Some(postmaster) = self.postmaster() else {
-            return;
+            return false;
         };
-        let mut pids = vec![postmaster];
-        pids.extend(children_of(postmaster));
-        let status = Command::new("kill")
-            .arg(format!("-{name}"))
-            .args(pids.iter().map(u32::to_string))
-            .status()
-            .expect("kill runs");
-        assert!(status.success(), "kill -{name} failed");
+        let send = |pid: u32| {
+            Command::new("kill")
+                .arg(format!("-{name}"))
+                .arg(pid.to_string())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        let delivered = send(postmaster);
+        for child in children_of(postmaster) {
+            send(child);
+        }
+        delivered
     }
 
     /// The server's process id, while it runs.
