@@ -195,17 +195,41 @@ pub(crate) struct Pooled {
 /// Opens connections for r2d2, keeping the backend's own error (Diesel's
 /// multi-backend `establish` would replace it with a generic one).
 #[derive(Debug)]
-struct Manager(DatabaseUrl);
+struct Manager {
+    url: DatabaseUrl,
+    /// How long a statement may wait for a lock: the work's deadline.
+    lock_timeout: Duration,
+}
+
+/// How long one statement may run on PostgreSQL before the server cancels
+/// it: what a caller abandoned at its deadline ends then at the latest.
+const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The session's limits on PostgreSQL: a statement stuck behind a lock
+/// gives up at the deadline, so a write answered 503 never commits later,
+/// and no connection stays held by work no one waits for.
+fn limits(statement: Duration, lock: Duration) -> String {
+    format!(
+        "SET statement_timeout = {}; SET lock_timeout = {};",
+        statement.as_millis(),
+        lock.as_millis()
+    )
+}
 
 impl r2d2::ManageConnection for Manager {
     type Connection = Pooled;
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<Pooled, Self::Error> {
-        self.0
+        let mut conn = self
+            .url
             .connect()
-            .map(|conn| Pooled { conn, lost: false })
-            .map_err(diesel::r2d2::Error::ConnectionError)
+            .map_err(diesel::r2d2::Error::ConnectionError)?;
+        if let DbConnection::Pg(pg) = &mut conn {
+            pg.batch_execute(&limits(STATEMENT_TIMEOUT, self.lock_timeout))
+                .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(Pooled { conn, lost: false })
     }
 
     fn is_valid(&self, pooled: &mut Pooled) -> Result<(), Self::Error> {
@@ -278,8 +302,12 @@ pub struct Database {
     /// 100 ms between tries, which made the tail latency of writes).
     writer: Option<Arc<tokio::sync::Mutex<()>>>,
     deadline: Duration,
+    /// The lock timeout its connections were opened with.
+    lock_timeout: Duration,
     /// Keeps its own deadline, apart from the request's it runs in.
     apart: bool,
+    /// Work long by nature: PostgreSQL's session limits are raised for it.
+    long: bool,
 }
 
 /// The deadline of work that is long by nature: an import of many rows, a
@@ -342,7 +370,10 @@ impl Database {
             // has_broken catches dead connections; a ping per checkout would
             // cost a round trip per request.
             .test_on_check_out(false)
-            .build(Manager(url.clone()))
+            .build(Manager {
+                url: url.clone(),
+                lock_timeout: options.deadline,
+            })
             .with_context(|| format!("cannot open a pool to the database {url}"))?;
         Ok(Self {
             pool,
@@ -350,7 +381,9 @@ impl Database {
             counters: Arc::default(),
             writer: (url.backend == Backend::Sqlite).then(Arc::default),
             deadline: options.deadline,
+            lock_timeout: options.deadline,
             apart: false,
+            long: false,
         })
     }
 
@@ -378,6 +411,7 @@ impl Database {
         Self {
             deadline: PATIENT.max(self.deadline),
             apart: true,
+            long: true,
             ..self.clone()
         }
     }
@@ -409,8 +443,13 @@ impl Database {
     /// When a migration fails; it is rolled back.
     pub fn migrate(&self) -> anyhow::Result<usize> {
         let mut pooled = self.pool.get().context("no connection for migrations")?;
+        // Its session limits are lifted: the connection is not pooled again.
+        pooled.lost = true;
         let applied = match &mut pooled.conn {
-            DbConnection::Pg(conn) => conn.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len()),
+            DbConnection::Pg(conn) => {
+                conn.batch_execute("SET statement_timeout = 0; SET lock_timeout = 0;")?;
+                conn.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len())
+            }
             DbConnection::Sqlite(conn) => {
                 // Once per database file, not per connection: readers then
                 // never block the writer.
@@ -512,6 +551,7 @@ impl Database {
             ),
             None => None,
         };
+        let (long, own_deadline, lock_timeout) = (self.long, self.deadline, self.lock_timeout);
         let task = tokio::task::spawn_blocking(move || {
             let _turn = turn;
             let started = Instant::now();
@@ -529,7 +569,22 @@ impl Database {
                     "no database turn before the deadline"
                 )));
             }
+            let raised = long && matches!(pooled.conn, DbConnection::Pg(_));
+            if raised {
+                pooled
+                    .conn
+                    .batch_execute(&limits(own_deadline, own_deadline))
+                    .map_err(|err| Error::from(StoreError::from(err)))?;
+            }
             let result = work(&mut pooled.conn);
+            if raised
+                && pooled
+                    .conn
+                    .batch_execute(&limits(STATEMENT_TIMEOUT, lock_timeout))
+                    .is_err()
+            {
+                pooled.lost = true;
+            }
             if let Err(StoreError::Db(err)) = &result {
                 // An unclassified failure may hide a dead socket: one ping tells.
                 let unclear = matches!(
@@ -628,6 +683,12 @@ fn is_transient(err: &DieselError) -> bool {
                 *kind == DatabaseErrorKind::SerializationFailure
                     || info.message().contains("database is locked")
                     || info.message().contains("deadlock detected")
+                    || info
+                        .message()
+                        .contains("canceling statement due to lock timeout")
+                    || info
+                        .message()
+                        .contains("canceling statement due to statement timeout")
             }
             _ => false,
         }

@@ -1719,3 +1719,79 @@ async fn old_events_are_purged_with_their_deliveries(s: Store) {
         .unwrap();
     assert!(page.items.is_empty(), "a delivery outlived its event");
 }
+
+/// A row lock held elsewhere (an operator's open transaction) costs a write
+/// its deadline and no more: the statement gives up at the lock timeout, so
+/// a write answered "unavailable" never commits once the lock goes, and the
+/// pool is not left holding connections that wait for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_a_write_stuck_behind_a_lock_gives_up_and_never_commits_later() {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, PgConnection};
+    use garage_infra::{Database, DatabaseUrl, PoolOptions};
+
+    let db = TestDb::postgres();
+    let pool = Database::connect(
+        &DatabaseUrl::parse(db.url()).unwrap(),
+        &PoolOptions {
+            max_size: 2,
+            min_idle: Some(0),
+            deadline: std::time::Duration::from_millis(1000),
+            ..PoolOptions::default()
+        },
+    )
+    .unwrap();
+    let garages = DieselGarageRepository::new(pool);
+    let garage = garages
+        .create(
+            NewGarage {
+                name: GarageName::parse("Verrou").unwrap(),
+                address: Address::parse("1 rue X").unwrap(),
+                capacity: None,
+            },
+            Origin::anonymous(),
+        )
+        .await
+        .unwrap();
+    let rename = |name: &str| GarageChanges {
+        name: Some(GarageName::parse(name).unwrap()),
+        ..GarageChanges::default()
+    };
+
+    let mut holder = PgConnection::establish(db.url()).unwrap();
+    holder
+        .batch_execute(&format!(
+            "BEGIN; SELECT 1 FROM garages WHERE id = {} FOR UPDATE;",
+            garage.id
+        ))
+        .unwrap();
+    // More writes than the pool has connections.
+    for i in 0..3 {
+        let started = std::time::Instant::now();
+        let refused = garages
+            .update(
+                garage.id,
+                rename(&format!("Stuck {i}")),
+                None,
+                Origin::anonymous(),
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(refused, Error::Unavailable(_)), "{refused:?}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    }
+    holder.batch_execute("ROLLBACK;").unwrap();
+
+    let renamed = garages
+        .update(garage.id, rename("Libre"), None, Origin::anonymous())
+        .await
+        .expect("the pool serves again");
+    assert_eq!(renamed.name.as_str(), "Libre");
+    // Writes still waiting for the lock would have committed before this
+    // one, each a version: none did.
+    assert_eq!(
+        renamed.version.get(),
+        garage.version.get() + 1,
+        "a refused write committed later"
+    );
+}
