@@ -300,7 +300,7 @@ pub struct Database {
     /// SQLite takes one writer at a time; queueing writers here, in order,
     /// beats their polling for the file lock (its busy handler sleeps up to
     /// 100 ms between tries, which made the tail latency of writes).
-    writer: Option<Arc<tokio::sync::Mutex<()>>>,
+    writer: Option<Arc<parking_lot::Mutex<()>>>,
     deadline: Duration,
     /// The lock timeout its connections were opened with.
     lock_timeout: Duration,
@@ -511,7 +511,7 @@ impl Database {
 
     async fn execute<T, F>(
         &self,
-        writer: Option<Arc<tokio::sync::Mutex<()>>>,
+        writer: Option<Arc<parking_lot::Mutex<()>>>,
         writes: bool,
         work: F,
     ) -> Result<T, Error>
@@ -536,24 +536,23 @@ impl Database {
         // A write inside a client's session takes the position it committed
         // at, so the client's next reads can wait for a replica to reach it.
         let track = writes && self.backend == Backend::Postgres && crate::reads::session_open();
-        // SQLite's writers queue here, in order, before taking a connection,
-        // so waiting writers leave the pool to readers; a writer whose
-        // deadline passes in the queue leaves it, holding no thread.
-        let turn = match writer {
-            Some(writer) => Some(
-                tokio::time::timeout_at(deadline.into(), writer.lock_owned())
-                    .await
-                    .map_err(|_| {
-                        self.counters.abandoned.fetch_add(1, Ordering::Relaxed);
-                        self.counters.unavailable.fetch_add(1, Ordering::Relaxed);
-                        Error::Unavailable(anyhow!("no turn to write before the deadline"))
-                    })?,
-            ),
-            None => None,
-        };
         let (long, own_deadline, lock_timeout) = (self.long, self.deadline, self.lock_timeout);
+        let counters_apart = self.counters.clone();
         let task = tokio::task::spawn_blocking(move || {
-            let _turn = turn;
+            // SQLite's writers queue here, before taking a connection, so
+            // waiting writers leave the pool to readers (and are handed the
+            // turn thread to thread, which keeps writes' tail short); one
+            // whose deadline passes in the queue leaves it.
+            let _turn = match &writer {
+                Some(writer) => Some(writer.try_lock_until(deadline).ok_or_else(|| {
+                    counters_apart.timeouts.fetch_add(1, Ordering::Relaxed);
+                    Error::Unavailable(
+                        anyhow::Error::new(PoolBusy)
+                            .context("no turn to write before the deadline"),
+                    )
+                })?),
+                None => None,
+            };
             let started = Instant::now();
             let checkout = pool.get_timeout(deadline.saturating_duration_since(started));
             let waited = started.elapsed().as_micros() as u64;
