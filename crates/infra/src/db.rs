@@ -201,11 +201,19 @@ struct Manager {
     lock_timeout: Duration,
 }
 
+/// A connection's lock timeout: most of the deadline, so a statement that
+/// starts early ends its wait before its caller gives up; one that starts
+/// later, after waiting for a connection, gets the rest (see `execute`).
+fn lock_timeout(deadline: Duration) -> Duration {
+    (deadline * 9 / 10).max(Duration::from_millis(1))
+}
+
 /// How long one statement may run on PostgreSQL before the server cancels
 /// it: what a caller abandoned at its deadline ends then at the latest.
 const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The session's limits on PostgreSQL: a statement stuck behind a lock
+/// The session's limits on PostgreSQL (0 would mean none: callers pass at
+/// least a millisecond): a statement stuck behind a lock
 /// gives up at the deadline, so a write answered 503 never commits later,
 /// and no connection stays held by work no one waits for.
 fn limits(statement: Duration, lock: Duration) -> String {
@@ -372,7 +380,7 @@ impl Database {
             .test_on_check_out(false)
             .build(Manager {
                 url: url.clone(),
-                lock_timeout: options.deadline,
+                lock_timeout: lock_timeout(options.deadline),
             })
             .with_context(|| format!("cannot open a pool to the database {url}"))?;
         Ok(Self {
@@ -381,7 +389,7 @@ impl Database {
             counters: Arc::default(),
             writer: (url.backend == Backend::Sqlite).then(Arc::default),
             deadline: options.deadline,
-            lock_timeout: options.deadline,
+            lock_timeout: lock_timeout(options.deadline),
             apart: false,
             long: false,
         })
@@ -568,15 +576,27 @@ impl Database {
                     "no database turn before the deadline"
                 )));
             }
-            let raised = long && matches!(pooled.conn, DbConnection::Pg(_));
-            if raised {
+            // The session's limits for this work, when the usual ones do not
+            // fit it: raised for work long by nature, and a lock wait cut to
+            // what is left of the deadline when waiting for a connection used
+            // some of it, so a write its caller gave up on never commits later.
+            let left = deadline.saturating_duration_since(Instant::now());
+            let fitted = match pooled.conn {
+                DbConnection::Pg(_) if long => Some(limits(own_deadline, own_deadline)),
+                DbConnection::Pg(_) if left < lock_timeout => Some(limits(
+                    STATEMENT_TIMEOUT,
+                    left.max(Duration::from_millis(1)),
+                )),
+                _ => None,
+            };
+            if let Some(fitted) = &fitted {
                 pooled
                     .conn
-                    .batch_execute(&limits(own_deadline, own_deadline))
+                    .batch_execute(fitted)
                     .map_err(|err| Error::from(StoreError::from(err)))?;
             }
             let result = work(&mut pooled.conn);
-            if raised
+            if fitted.is_some()
                 && pooled
                     .conn
                     .batch_execute(&limits(STATEMENT_TIMEOUT, lock_timeout))

@@ -254,16 +254,16 @@ impl VehicleRepository for DieselVehicleRepository {
     async fn create(&self, vehicle: NewVehicle, origin: Origin) -> Result<Vehicle, Error> {
         self.db
             .write(move |conn| {
+                let refused = |err: DieselError| {
+                    constraint_error(
+                        err.into(),
+                        Some(&vehicle.license_plate),
+                        vehicle.vin.as_ref(),
+                        Some(vehicle.garage_id),
+                    )
+                };
                 if let DbConnection::Pg(pg) = conn {
-                    let created = create_at_once(pg, &vehicle, &origin).map_err(|err| {
-                        constraint_error(
-                            err.into(),
-                            Some(&vehicle.license_plate),
-                            vehicle.vin.as_ref(),
-                            Some(vehicle.garage_id),
-                        )
-                    })?;
-                    return match created {
+                    return match create_at_once(pg, &vehicle, &origin).map_err(refused)? {
                         Some(row) => into_vehicle(row),
                         None => Err(no_place(conn, vehicle.garage_id)),
                     };
@@ -274,14 +274,7 @@ impl VehicleRepository for DieselVehicleRepository {
                         .values(NewVehicleRow::of(&vehicle, now()))
                         .returning(vehicles::all_columns)
                         .get_result::<VehicleRow>(conn)
-                        .map_err(|err| {
-                            constraint_error(
-                                err.into(),
-                                Some(&vehicle.license_plate),
-                                vehicle.vin.as_ref(),
-                                Some(vehicle.garage_id),
-                            )
-                        })?;
+                        .map_err(refused)?;
                     let vehicle = into_vehicle(row)?;
                     record_one(conn, &origin, NewEvent::vehicle_created(&vehicle))?;
                     Ok(vehicle)

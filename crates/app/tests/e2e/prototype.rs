@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 
 use garage_infra::testing::{admin_url, with_database, TestDb};
 
-use crate::helpers::{spawn_binary, Binary};
+use crate::helpers::{spawn_binary, text, Binary};
 
 /// A database of the prototype's shape, dropped with its guard.
 struct Prototype {
@@ -107,14 +107,12 @@ async fn the_prototypes_fleet_moves_in_with_its_clashes_set_aside() {
     assert!(lines[2].contains("year"), "{rejected}");
 
     let client = awc::Client::default();
-    let garages: serde_json::Value = client
-        .get(format!("{base}/api/v1/garages"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let get = |path: &str| {
+        let url = format!("{base}{path}");
+        let client = &client;
+        async move { serde_json::from_str::<serde_json::Value>(&text(client, &url).await).unwrap() }
+    };
+    let garages = get("/api/v1/garages").await;
     let names: Vec<&str> = garages["items"]
         .as_array()
         .unwrap()
@@ -122,14 +120,7 @@ async fn the_prototypes_fleet_moves_in_with_its_clashes_set_aside() {
         .map(|g| g["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["Dépôt Nord", "Garage Sud"]);
-    let vehicles: serde_json::Value = client
-        .get(format!("{base}/api/v1/vehicles"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let vehicles = get("/api/v1/vehicles").await;
     let mut plates: Vec<(&str, &str)> = vehicles["items"]
         .as_array()
         .unwrap()
