@@ -545,7 +545,6 @@ impl Database {
         // at, so the client's next reads can wait for a replica to reach it.
         let track = writes && self.backend == Backend::Postgres && crate::reads::session_open();
         let (long, own_deadline, lock_timeout) = (self.long, self.deadline, self.lock_timeout);
-        let counters_apart = self.counters.clone();
         let task = tokio::task::spawn_blocking(move || {
             // SQLite's writers queue here, before taking a connection, so
             // waiting writers leave the pool to readers (and are handed the
@@ -553,7 +552,7 @@ impl Database {
             // whose deadline passes in the queue leaves it.
             let _turn = match &writer {
                 Some(writer) => Some(writer.try_lock_until(deadline).ok_or_else(|| {
-                    counters_apart.timeouts.fetch_add(1, Ordering::Relaxed);
+                    counters.timeouts.fetch_add(1, Ordering::Relaxed);
                     Error::Unavailable(
                         anyhow::Error::new(PoolBusy)
                             .context("no turn to write before the deadline"),
@@ -610,7 +609,7 @@ impl Database {
                     err,
                     DieselError::DatabaseError(DatabaseErrorKind::Unknown, _)
                 );
-                pooled.lost = is_connection_lost(err) || (unclear && pooled.conn.ping().is_err());
+                pooled.lost |= is_connection_lost(err) || (unclear && pooled.conn.ping().is_err());
             }
             let position = match &result {
                 Ok(_) if track => match crate::reads::current_position(&mut pooled.conn) {
