@@ -567,7 +567,15 @@ impl Database {
             counters.wait_micros.fetch_add(waited, Ordering::Relaxed);
             let mut pooled = checkout.map_err(|err| {
                 counters.timeouts.fetch_add(1, Ordering::Relaxed);
-                Error::Unavailable(anyhow::Error::new(PoolBusy).context(err.to_string()))
+                // r2d2 names the last failure to connect, if any: without
+                // one, every connection was busy; with one, the server is
+                // out of reach.
+                let reason = err.to_string();
+                if reason == "timed out waiting for connection" {
+                    Error::Unavailable(anyhow::Error::new(PoolBusy).context(reason))
+                } else {
+                    Error::Unavailable(anyhow!(reason))
+                }
             })?;
             if Instant::now() >= deadline {
                 // Its caller has been answered already: start nothing.
@@ -713,7 +721,7 @@ fn is_transient(err: &DieselError) -> bool {
 }
 
 /// The connection itself is gone: it must not serve another request.
-fn is_connection_lost(err: &DieselError) -> bool {
+pub(crate) fn is_connection_lost(err: &DieselError) -> bool {
     match err {
         DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => true,
         DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => {

@@ -12,9 +12,10 @@
 //!   answer within [`REPLICA_PATIENCE`] is served by the primary, and reads
 //!   go to the primary for [`RETRY_REPLICA_AFTER`]; then the replica is tried
 //!   again. [`Reads::degraded`] says so meanwhile (a metric); the service
-//!   stays ready. A replica whose pool is busy, or that fails one read (a
-//!   table a migration has not reached yet), passes that read to the
-//!   primary without being left alone.
+//!   stays ready. A replica whose pool is busy, whose connection had lost
+//!   its server (a restart), or that fails one read (a table a migration
+//!   has not reached yet), passes that read to the primary without being
+//!   left alone; one that cannot be reached is left alone.
 
 use std::cell::Cell;
 use std::fmt;
@@ -27,7 +28,7 @@ use diesel::sql_types::{Bool, Text};
 use diesel::{QueryableByName, RunQueryDsl};
 use garage_domain::Error;
 
-use crate::db::{Database, DbConnection, PoolBusy, StoreError};
+use crate::db::{is_connection_lost, Database, DbConnection, PoolBusy, StoreError};
 
 /// How long a read waits for the replica before the primary serves it.
 const REPLICA_PATIENCE: Duration = Duration::from_millis(1000);
@@ -217,8 +218,15 @@ impl Reads {
             }
             // It has not replayed this client's last write yet.
             Ok(None) => self.primary.run(work).await,
-            // Its pool is busy: load, not a failing replica.
-            Err(Error::Unavailable(err)) if err.downcast_ref::<PoolBusy>().is_some() => {
+            // Its pool is busy (load, not a failing replica), or the
+            // connection it took had lost its server: that connection is
+            // dropped, and the next read may find a live one.
+            Err(Error::Unavailable(err))
+                if err.downcast_ref::<PoolBusy>().is_some()
+                    || err
+                        .downcast_ref::<diesel::result::Error>()
+                        .is_some_and(is_connection_lost) =>
+            {
                 self.primary.run(work).await
             }
             // A read it cannot serve (a table a migration has not reached

@@ -62,16 +62,7 @@ async fn a_backup_under_writes_restores_every_write_acknowledged_before_it() {
         base,
     } = spawn_binary(&db, &env, Stdio::null()).await;
     let client = awc::Client::default();
-    let garage = client
-        .post(format!("{base}/api/v1/garages"))
-        .send_json(&json!({"name": "Backup", "address": "1 rue X"}))
-        .await
-        .unwrap()
-        .json::<serde_json::Value>()
-        .await
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let garage = crate::helpers::create_garage(&client, &base, "Backup").await;
 
     // One writer, on and on; what it was told is stored is kept.
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));

@@ -165,6 +165,19 @@ impl TestApp {
     }
 }
 
+/// Creates a garage named `name` on the service at `base`; its id.
+pub async fn create_garage(client: &awc::Client, base: &str, name: &str) -> i64 {
+    let mut created = client
+        .post(format!("{base}/api/v1/garages"))
+        .send_json(&serde_json::json!({"name": name, "address": "1 rue X"}))
+        .await
+        .expect("answered");
+    assert_eq!(created.status(), 201);
+    created.json::<Value>().await.expect("a garage")["id"]
+        .as_i64()
+        .expect("its id")
+}
+
 /// The body at `url`, as text (a metrics page, an export).
 pub async fn text(client: &awc::Client, url: &str) -> String {
     let mut answer = client.get(url).send().await.expect("answered");

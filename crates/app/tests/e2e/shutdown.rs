@@ -41,16 +41,7 @@ async fn sigterm_lets_in_flight_requests_finish_and_refuses_new_ones() {
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(20))
         .finish();
-    let garage = client
-        .post(format!("{base}/api/v1/garages"))
-        .send_json(&serde_json::json!({"name": "G", "address": "A"}))
-        .await
-        .unwrap()
-        .json::<serde_json::Value>()
-        .await
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let garage = crate::helpers::create_garage(&client, &base, "G").await;
 
     // Slow uploads on connections of their own: each sends half its body,
     // says so, and sends the rest only once SIGTERM has landed.
