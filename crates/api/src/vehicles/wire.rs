@@ -122,44 +122,46 @@ impl UpdateVehicle {
     }
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct VehicleQuery {
-    /// Items per page, 1 to 200; 50 when absent.
-    #[param(minimum = 1, maximum = 200)]
-    limit: Option<i64>,
-    /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
-    /// A plate in any spelling.
-    plate: Option<String>,
-    /// A brand, any case.
-    #[param(min_length = 1, max_length = 50)]
-    brand: Option<String>,
-    #[param(minimum = 1)]
-    garage_id: Option<i64>,
-    /// A VIN, any case.
-    #[param(pattern = "^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$")]
-    vin: Option<String>,
+/// Declares a query of vehicles: its own fields first, then the filters
+/// the list and the export share (plate, brand, garage, VIN), declared and
+/// documented here once. serde cannot flatten them in: the query refuses
+/// unknown parameters.
+macro_rules! vehicle_query {
+    ($(#[$meta:meta])* $name:ident { $($(#[$field_meta:meta])* $field:ident: $ty:ty,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Deserialize, IntoParams)]
+        #[into_params(parameter_in = Query)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $($(#[$field_meta])* $field: $ty,)*
+            /// A plate in any spelling.
+            plate: Option<String>,
+            /// A brand, any case.
+            #[param(min_length = 1, max_length = 50)]
+            brand: Option<String>,
+            #[param(minimum = 1)]
+            garage_id: Option<i64>,
+            /// A VIN, any case.
+            #[param(pattern = "^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$")]
+            vin: Option<String>,
+        }
+
+        impl $name {
+            /// The filters, each checked, what is wrong recorded.
+            fn take_filter(&mut self, errors: &mut FieldErrors) -> VehicleFilter {
+                vehicle_filter(
+                    errors,
+                    self.plate.take(),
+                    self.brand.take(),
+                    self.garage_id.take(),
+                    self.vin.take(),
+                )
+            }
+        }
+    };
 }
 
-impl VehicleQuery {
-    pub fn try_into_domain(self) -> Result<(VehicleFilter, PageRequest), ApiError> {
-        let mut errors = FieldErrors::new();
-        let page = page_request(&mut errors, self.limit, self.cursor.as_deref());
-        let filter = vehicle_filter(
-            &mut errors,
-            self.plate,
-            self.brand,
-            self.garage_id,
-            self.vin,
-        );
-        bad_query(errors)?;
-        Ok((filter, page))
-    }
-}
-
-/// The filters of the vehicle list, shared with the export.
+/// The filters of the vehicle list and the export, checked.
 fn vehicle_filter(
     errors: &mut FieldErrors,
     plate: Option<String>,
@@ -178,6 +180,24 @@ fn vehicle_filter(
     }
 }
 
+vehicle_query!(VehicleQuery {
+    /// Items per page, 1 to 200; 50 when absent.
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+});
+
+impl VehicleQuery {
+    pub fn try_into_domain(mut self) -> Result<(VehicleFilter, PageRequest), ApiError> {
+        let mut errors = FieldErrors::new();
+        let page = page_request(&mut errors, self.limit, self.cursor.as_deref());
+        let filter = self.take_filter(&mut errors);
+        bad_query(errors)?;
+        Ok((filter, page))
+    }
+}
+
 /// The formats of an export.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -187,36 +207,17 @@ pub enum ExportFormat {
     Json,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ExportQuery {
+vehicle_query!(ExportQuery {
     /// `csv` (the default) or `json` (an array of vehicles).
     #[serde(default)]
     #[param(inline)]
-    pub format: ExportFormat,
-    /// A plate in any spelling.
-    plate: Option<String>,
-    /// A brand, any case.
-    #[param(min_length = 1, max_length = 50)]
-    brand: Option<String>,
-    #[param(minimum = 1)]
-    garage_id: Option<i64>,
-    /// A VIN, any case.
-    #[param(pattern = "^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$")]
-    vin: Option<String>,
-}
+    format: ExportFormat,
+});
 
 impl ExportQuery {
-    pub fn try_into_domain(self) -> Result<(ExportFormat, VehicleFilter), ApiError> {
+    pub fn try_into_domain(mut self) -> Result<(ExportFormat, VehicleFilter), ApiError> {
         let mut errors = FieldErrors::new();
-        let filter = vehicle_filter(
-            &mut errors,
-            self.plate,
-            self.brand,
-            self.garage_id,
-            self.vin,
-        );
+        let filter = self.take_filter(&mut errors);
         bad_query(errors)?;
         Ok((self.format, filter))
     }
