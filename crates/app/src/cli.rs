@@ -43,42 +43,47 @@ pub enum Command {
     },
 }
 
-/// Runs `backup` or `restore`, printing to `out`.
+/// `garage backup PATH`, printing to `out`.
 ///
 /// # Errors
-/// On PostgreSQL, while a service runs (restore), or when the copy fails.
-pub fn copies(
+/// On PostgreSQL, or when the copy fails.
+pub fn backup(
     settings: &Settings,
-    command: Command,
+    path: &std::path::Path,
     out: &mut impl std::io::Write,
 ) -> anyhow::Result<()> {
     let url = settings.database.url()?;
-    match command {
-        Command::Backup { path } => {
-            let bytes = garage_infra::backup::backup(&url, &path)?;
-            writeln!(
-                out,
-                "Backed up {url} to {} ({bytes} bytes).",
-                path.display()
-            )?;
-        }
-        Command::Restore { path } => {
-            let restored = garage_infra::backup::restore(&url, &path)?;
-            writeln!(
-                out,
-                "Restored {} into {}.",
-                path.display(),
-                restored.into.display()
-            )?;
-            if let Some(kept) = restored.kept {
-                writeln!(
-                    out,
-                    "The database it replaced is kept as {}.",
-                    kept.display()
-                )?;
-            }
-        }
-        Command::Serve | Command::Keys(_) => anyhow::bail!("not a backup command"),
+    let bytes = garage_infra::backup::backup(&url, path)?;
+    writeln!(
+        out,
+        "Backed up {url} to {} ({bytes} bytes).",
+        path.display()
+    )?;
+    Ok(())
+}
+
+/// `garage restore PATH`, printing to `out`.
+///
+/// # Errors
+/// On PostgreSQL, while a service runs, or when the copy is not sound.
+pub fn restore(
+    settings: &Settings,
+    path: &std::path::Path,
+    out: &mut impl std::io::Write,
+) -> anyhow::Result<()> {
+    let restored = garage_infra::backup::restore(&settings.database.url()?, path)?;
+    writeln!(
+        out,
+        "Restored {} into {}.",
+        path.display(),
+        restored.into.display()
+    )?;
+    if let Some(kept) = restored.kept {
+        writeln!(
+            out,
+            "The database it replaced is kept as {}.",
+            kept.display()
+        )?;
     }
     Ok(())
 }

@@ -12,9 +12,8 @@ async fn main() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings).await,
         Command::Keys(command) => cli::keys(&settings, command, &mut std::io::stdout()).await,
-        command @ (Command::Backup { .. } | Command::Restore { .. }) => {
-            cli::copies(&settings, command, &mut std::io::stdout())
-        }
+        Command::Backup { path } => cli::backup(&settings, &path, &mut std::io::stdout()),
+        Command::Restore { path } => cli::restore(&settings, &path, &mut std::io::stdout()),
     }
 }
 

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use garage_infra::testing::TestDb;
 use serde_json::{json, Value};
 
-use crate::helpers::{free_port, sample, spawn_binary_on, text, Binary};
+use crate::helpers::{free_port, sample, spawn_binary_on, text, Binary, Reply, TestApp};
 
 const KEY: &str = "balanced-test-admin-key-0123456789";
 
@@ -28,6 +28,7 @@ struct Instance {
 struct Balancer {
     child: Child,
     base: String,
+    port: u16,
 }
 
 impl Drop for Balancer {
@@ -42,7 +43,8 @@ struct Fleet {
     url: String,
     instances: Vec<Instance>,
     balancer: Balancer,
-    client: awc::Client,
+    /// The service as its clients see it: through the balancer.
+    api: TestApp,
 }
 
 /// Three instances with `env` added, and HAProxy in front of them.
@@ -70,15 +72,21 @@ async fn fleet(env: &[(&str, &str)]) -> Fleet {
         instances.push(start(&url, free_port(), vars).await);
     }
     let balancer = haproxy(&instances);
-    let client = awc::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .finish();
+    let api = TestApp {
+        base: balancer.base.clone(),
+        port: balancer.port,
+        metrics_base: None,
+        client: awc::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .finish(),
+        _db: None,
+    };
     let fleet = Fleet {
         _db: db,
         url,
         instances,
         balancer,
-        client,
+        api,
     };
     // Every instance takes requests through the balancer before the test goes on.
     for i in 0..3 {
@@ -126,6 +134,7 @@ fn haproxy(instances: &[Instance]) -> Balancer {
     let mut balancer = Balancer {
         child,
         base: format!("http://127.0.0.1:{port}"),
+        port,
     };
     let deadline = Instant::now() + Duration::from_secs(10);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -140,44 +149,21 @@ fn haproxy(instances: &[Instance]) -> Balancer {
     balancer
 }
 
-/// What a call through the balancer answered.
-struct Answer {
-    status: u16,
-    headers: awc::http::header::HeaderMap,
-    body: Value,
-}
-
 impl Fleet {
+    /// A call through the balancer, as a client of the service makes it.
     async fn call(
         &self,
         method: &str,
         path: &str,
         body: Option<Value>,
         headers: &[(&str, &str)],
-    ) -> Answer {
-        let method = awc::http::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut req = self
-            .client
-            .request(method, format!("{}{path}", self.balancer.base));
-        for (name, value) in headers {
-            req = req.insert_header((*name, *value));
-        }
-        let mut resp = match body {
-            Some(body) => req.send_json(&body).await,
-            None => req.send().await,
-        }
-        .expect("the balancer answers");
-        let bytes = resp.body().limit(1 << 20).await.unwrap();
-        Answer {
-            status: resp.status().as_u16(),
-            headers: resp.headers().clone(),
-            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        }
+    ) -> Reply {
+        self.api.send_with(method, path, body, headers).await
     }
 
     /// How many requests instance `i` has answered on this route.
     async fn served(&self, i: usize, route: &str) -> f64 {
-        let metrics = text(&self.client, &self.instances[i].metrics).await;
+        let metrics = text(&self.api.client, &self.instances[i].metrics).await;
         let pattern = format!("route=\"{route}\"");
         metrics
             .lines()
