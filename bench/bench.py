@@ -12,7 +12,8 @@ One machine runs the server, PostgreSQL and the load generators, so the
 absolute numbers say little; the ratios API / pgbench are what to compare.
 Then 100,000 vehicles are imported from CSV and everything exported
 (`--bulk` runs only that, on a server without prior load).
-Settings: BENCH_SECONDS (10), BENCH_CONNECTIONS (64), TEST_DATABASE_URL.
+Settings: BENCH_SECONDS (10), BENCH_CONNECTIONS (64), BENCH_POOL (the server's
+pool size, 16), TEST_DATABASE_URL.
 """
 
 import json
@@ -35,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / "target/release/garage"
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
+POOL = os.environ.get("BENCH_POOL", "16")
 ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 GARAGES, PER_GARAGE = 1000, 50
 DB_NAME = "garage_bench"
@@ -63,7 +65,7 @@ def start_server(database_url):
     port = free_port()
     env = dict(os.environ, DATABASE_URL=database_url, APP__SERVER__PORT=str(port),
                APP__RATE_LIMIT__PER_SECOND="0", APP__LOG__LEVEL="warn",
-               APP__SERVER__STATIC_DIR="no-ui-in-bench", APP__DATABASE__POOL_MAX_SIZE="16")
+               APP__SERVER__STATIC_DIR="no-ui-in-bench", APP__DATABASE__POOL_MAX_SIZE=POOL)
     started = time.perf_counter()
     proc = subprocess.Popen([str(BIN)], env=env, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
@@ -105,7 +107,11 @@ def wrk(base, script, seconds=SECONDS):
 
 
 def pgbench(url, scripts, seconds=SECONDS):
-    args = ["pgbench", "-n", "-M", "prepared", "-c", str(CONNECTIONS), "-j", "2", "-T", str(seconds)]
+    # Plates: the run's two letters, the client's number and its counter,
+    # so no two inserts of any run share one.
+    run = "".join(random.choices(string.ascii_uppercase, k=2))
+    args = ["pgbench", "-n", "-M", "prepared", "-c", str(CONNECTIONS), "-j", "2", "-T", str(seconds),
+            "-D", f"run={run}", "-D", "k=0"]
     for script, weight in scripts:
         args += ["-f", f"{ROOT / 'bench/pgbench' / script}.sql@{weight}"]
     run = subprocess.run(args + [url], capture_output=True, text=True)

@@ -3,6 +3,7 @@
 //! the conditional increment is where the capacity rule holds, since its row
 //! lock orders concurrent writers to one garage (SQLite has one writer at a time).
 
+mod at_once;
 mod import;
 
 use async_trait::async_trait;
@@ -83,52 +84,34 @@ fn no_place(conn: &mut DbConnection, garage: GarageId) -> StoreError {
     }
 }
 
-/// A creation on PostgreSQL, in one statement and so one round trip: the
-/// place taken in the garage (the conditional increment where the capacity
-/// rule holds), the row, and its event, all or nothing. Only when no place
-/// was taken does a second query say why.
-const CREATE_AT_ONCE: &str = "\
-WITH place AS (
-    UPDATE garages SET vehicle_count = vehicle_count + 1, version = version + 1
-     WHERE id = $1 AND (capacity IS NULL OR vehicle_count < capacity)
-    RETURNING id
-), created AS (
-    INSERT INTO vehicles (garage_id, brand, model, year, license_plate, vin, created_at, updated_at)
-    SELECT id, $2, $3, $4, $5, $6, $7, $7 FROM place
-    RETURNING *
-), recorded AS (
-    INSERT INTO events (type, occurred_at, actor_key_id, actor_name, request_id, garage_id, vehicle_id, changes)
-    SELECT $8, $7, $9, $10, $11, garage_id, id, jsonb_set($12::jsonb, '{id}', to_jsonb(id))::text
-      FROM created
-)
-SELECT * FROM created";
-
-fn create_at_once(
+/// A deletion on PostgreSQL in two prepared statements and no transaction
+/// around them: the vehicle is read, then deleted at the version read, with
+/// its place and its event, in one statement. A vehicle changed between the
+/// two is read again; after a few tries it is false, and the caller deletes
+/// it in a transaction that locks it.
+fn delete_as_read(
     conn: &mut PgConnection,
-    vehicle: &NewVehicle,
+    id: VehicleId,
+    expected: Option<Version>,
     origin: &Origin,
-) -> Result<Option<VehicleRow>, DieselError> {
-    use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
-    // The event as the domain words it; the statement gives it its id.
-    let placeholder = VehicleId::parse(1).expect("1 is an id");
-    let event = NewEvent::vehicle_imported(placeholder, vehicle);
-    let changes = serde_json::to_string(&event.changes)
-        .map_err(|err| DieselError::SerializationError(Box::new(err)))?;
-    diesel::sql_query(CREATE_AT_ONCE)
-        .bind::<BigInt, _>(vehicle.garage_id.get())
-        .bind::<Text, _>(vehicle.brand.as_str())
-        .bind::<Text, _>(vehicle.model.as_str())
-        .bind::<Integer, _>(i32::from(vehicle.year.get()))
-        .bind::<Text, _>(vehicle.license_plate.as_str())
-        .bind::<Nullable<Text>, _>(vehicle.vin.as_ref().map(Vin::as_str))
-        .bind::<Timestamp, _>(now())
-        .bind::<Text, _>(event.kind.as_str())
-        .bind::<Nullable<BigInt>, _>(origin.actor.key_id.map(|k| k.get()))
-        .bind::<Text, _>(origin.actor.name.as_str())
-        .bind::<Nullable<Text>, _>(origin.request_id.as_deref())
-        .bind::<Text, _>(changes)
-        .get_result::<VehicleRow>(conn)
-        .optional()
+) -> Result<bool, StoreError> {
+    for _ in 0..3 {
+        let row = vehicles::table
+            .find(id.get())
+            .first::<VehicleRow>(conn)
+            .optional()?;
+        let vehicle = match row {
+            Some(row) => into_vehicle(row)?,
+            None => return Err(Error::VehicleNotFound(id).into()),
+        };
+        if expected.is_some_and(|v| v != vehicle.version) {
+            return Err(Error::Stale.into());
+        }
+        if at_once::delete(conn, &vehicle, origin)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 fn free_place(conn: &mut DbConnection, garage: i64) -> Result<(), StoreError> {
@@ -263,7 +246,7 @@ impl VehicleRepository for DieselVehicleRepository {
                     )
                 };
                 if let DbConnection::Pg(pg) = conn {
-                    return match create_at_once(pg, &vehicle, &origin).map_err(refused)? {
+                    return match at_once::create(pg, &vehicle, &origin).map_err(refused)? {
                         Some(row) => into_vehicle(row),
                         None => Err(no_place(conn, vehicle.garage_id)),
                     };
@@ -363,6 +346,11 @@ impl VehicleRepository for DieselVehicleRepository {
     ) -> Result<(), Error> {
         self.db
             .write(move |conn| {
+                if let DbConnection::Pg(pg) = conn {
+                    if delete_as_read(pg, id, expected, &origin)? {
+                        return Ok(());
+                    }
+                }
                 conn.transaction(|conn| {
                     let row = diesel::delete(
                         vehicles::table

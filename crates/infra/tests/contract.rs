@@ -161,6 +161,7 @@ contract!(
     fifty_concurrent_creates_of_one_plate_make_one_vehicle,
     twenty_concurrent_creates_fill_a_garage_of_five_exactly,
     concurrent_moves_never_overfill_a_garage,
+    deletes_racing_moves_and_each_other_delete_each_vehicle_once,
     versions_move_with_every_write_and_guard_conditional_ones,
     a_vin_is_optional_unique_and_searchable,
     an_import_writes_every_row,
@@ -647,6 +648,58 @@ fn rows(rows: Vec<(u64, Result<NewVehicle, Vec<LineError>>)>) -> ImportRows {
         rows.into_iter()
             .map(|(line, vehicle)| Ok(ImportRow { line, vehicle })),
     )
+}
+
+/// PostgreSQL deletes what it read at the version it read (no lock held in
+/// between): a move in between makes it read again, a second delete finds
+/// nothing. Counts, rows and events agree at the end.
+async fn deletes_racing_moves_and_each_other_delete_each_vehicle_once(s: Store) {
+    let a = s.garage("A", None).await;
+    let b = s.garage("B", None).await;
+    let mut ids = Vec::new();
+    for i in 0..10 {
+        ids.push(s.vehicle(a.id, &format!("RACE{i:02}")).await.unwrap().id);
+    }
+    let tasks = ids.iter().flat_map(|&id| {
+        let vehicles = s.vehicles.clone();
+        let deletes = (0..2).map(move |_| {
+            let vehicles = vehicles.clone();
+            tokio::spawn(async move {
+                match vehicles.delete(id, None, Origin::anonymous()).await {
+                    Ok(()) => 1,
+                    Err(Error::VehicleNotFound(_)) => 0,
+                    Err(other) => panic!("unexpected error: {other:?}"),
+                }
+            })
+        });
+        let vehicles = s.vehicles.clone();
+        let moves = (0..3).map(move |n| {
+            let vehicles = vehicles.clone();
+            let to = if n % 2 == 0 { b.id } else { a.id };
+            tokio::spawn(async move {
+                match vehicles
+                    .update(id, move_to(to), None, Origin::anonymous())
+                    .await
+                {
+                    Ok(_) | Err(Error::VehicleNotFound(_)) => 0,
+                    Err(other) => panic!("unexpected error: {other:?}"),
+                }
+            })
+        });
+        deletes.chain(moves).collect::<Vec<_>>()
+    });
+    let deleted: u32 = join_all(tasks).await.into_iter().map(Result::unwrap).sum();
+    assert_eq!(deleted, 10, "each vehicle deleted exactly once");
+    for id in &ids {
+        assert_eq!(s.vehicles.get(*id).await.unwrap(), None);
+    }
+    assert_eq!((s.count(a.id).await, s.count(b.id).await), (0, 0));
+    let (events, _) = drain(&s, everything(), FeedPosition::default(), 100).await;
+    let deletions = events
+        .iter()
+        .filter(|e| e.kind.as_str() == "vehicle.deleted")
+        .count();
+    assert_eq!(deletions, 10);
 }
 
 async fn versions_move_with_every_write_and_guard_conditional_ones(s: Store) {
