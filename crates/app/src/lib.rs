@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod headers;
+pub mod memory;
 pub mod metrics;
 pub mod settings;
 pub mod startup;

@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::Parser;
 use garage_app::cli::{self, Cli, Command};
-use garage_app::{telemetry, Application, Settings};
+use garage_app::{memory, telemetry, Application, Settings};
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
@@ -18,6 +18,7 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
+    memory::keep_resident_memory_bounded();
     telemetry::init(&settings.log);
     tracing::info!(?settings, "starting garage");
     let app = Application::build(&settings).await?;
