@@ -16,6 +16,7 @@ Settings: BENCH_SECONDS (10), BENCH_CONNECTIONS (64), BENCH_POOL (the server's
 pool size, 16), TEST_DATABASE_URL.
 """
 
+import itertools
 import json
 import os
 import random
@@ -106,10 +107,14 @@ def wrk(base, script, seconds=SECONDS):
     return json.loads(out.strip().splitlines()[-1])
 
 
+PGBENCH_RUNS = itertools.count()
+
+
 def pgbench(url, scripts, seconds=SECONDS):
-    # Plates: the run's two letters, the client's number and its counter,
-    # so no two inserts of any run share one.
-    run = "".join(random.choices(string.ascii_uppercase, k=2))
+    # Plates: this pgbench run's two letters, the client's number and its
+    # counter, so no two inserts of one bench share one.
+    n = next(PGBENCH_RUNS)
+    run = string.ascii_uppercase[n // 26 % 26] + string.ascii_uppercase[n % 26]
     args = ["pgbench", "-n", "-M", "prepared", "-c", str(CONNECTIONS), "-j", "2", "-T", str(seconds),
             "-D", f"run={run}", "-D", "k=0"]
     for script, weight in scripts:

@@ -18,8 +18,8 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
-    memory::keep_resident_memory_bounded();
     telemetry::init(&settings.log);
+    memory::keep_resident_memory_bounded();
     tracing::info!(?settings, "starting garage");
     let app = Application::build(&settings).await?;
     tracing::info!(

@@ -7,21 +7,23 @@
 //! load comes and goes, so freed pages pile up across arenas. Measured with
 //! `make bench` on SQLite: a heap profile (heaptrack) of the bulk import
 //! shows a live heap of 11 MiB at its peak while the resident size reached
-//! 72 MiB; with four arenas it peaked at 53 MiB, at the same throughput
-//! (two arenas: 50 MiB, but lists 15–20 % slower). See docs/performance.md.
-
-use std::time::Duration;
+//! 72 MiB; with four arenas it peaked at 53 MiB, lists within run-to-run
+//! noise (two arenas: 50 MiB, but lists 15–20 % slower). See
+//! docs/performance.md.
 
 /// Arenas malloc may create, unless `MALLOC_ARENA_MAX` says otherwise.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 const ARENAS: i32 = 4;
 
 /// How often the allocator's free pages are handed back.
-const TRIM_EVERY: Duration = Duration::from_secs(5);
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const TRIM_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Bounds malloc's arenas and, on a thread of its own for the life of the
 /// process, hands free pages back every few seconds (`malloc_trim`, which
-/// releases them in every arena). Call it first, before threads start. A
-/// no-op where the allocator is not glibc's.
+/// releases them in every arena). Call it early, before the server's
+/// threads start (after logging, which reports a failure). A no-op where
+/// the allocator is not glibc's.
 ///
 /// The project's only `unsafe`: two calls into the C library.
 #[allow(unsafe_code)]

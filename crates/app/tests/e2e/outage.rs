@@ -111,18 +111,27 @@ async fn requests_fail_fast_during_an_outage_and_recover_after_it() {
     assert_eq!(app.get("/health/ready").await.status, 200);
 
     proxy.cut();
-    let started = Instant::now();
+    // Each request fails within the database deadline (2 s) and a margin;
+    // their sum is no bound, since each may wait out the deadline.
+    let within = Duration::from_secs(3);
     for _ in 0..3 {
+        let started = Instant::now();
         let reply = app.get("/api/v1/garages").await;
+        assert!(
+            started.elapsed() < within,
+            "failing took {:?}",
+            started.elapsed()
+        );
         assert_problem(&reply, 503);
         assert_eq!(reply.header("retry-after"), Some("1"));
     }
+    let started = Instant::now();
     assert_problem(
         &app.post("/api/v1/vehicles", vehicle(garage, "OUT-1")).await,
         503,
     );
     assert!(
-        started.elapsed() < Duration::from_secs(8),
+        started.elapsed() < within,
         "failing took {:?}",
         started.elapsed()
     );

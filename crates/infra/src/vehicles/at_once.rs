@@ -63,6 +63,12 @@ fn changes_of(event: &NewEvent) -> Result<String, DieselError> {
         .map_err(|err| DieselError::SerializationError(Box::new(err)))
 }
 
+/// The columns a creation returns, named: a prepared statement keeps the
+/// result columns it was prepared with, so `*` would break every pooled
+/// connection's statement when a migration adds a column to `vehicles`.
+const VEHICLE_COLUMNS: &str =
+    "id, garage_id, brand, model, year, license_plate, created_at, updated_at, version, vin";
+
 /// Makes a query type a prepared, cached statement run by `RunQueryDsl`.
 macro_rules! prepared {
     ($name:ident) => {
@@ -122,13 +128,17 @@ impl QueryFragment<Pg> for CreateAtOnce<'_> {
         out.push_bind_param::<Timestamp, _>(&self.made.at)?;
         out.push_sql(", ");
         out.push_bind_param::<Timestamp, _>(&self.made.at)?;
-        out.push_sql(" FROM place RETURNING *), recorded AS (");
+        out.push_sql(" FROM place RETURNING ");
+        out.push_sql(VEHICLE_COLUMNS);
+        out.push_sql("), recorded AS (");
         out.push_sql(EVENT_COLUMNS);
         self.made.push(&mut out)?;
         // The row's id goes into the event here.
         out.push_sql(", garage_id, id, jsonb_set(");
         out.push_bind_param::<Text, _>(&self.changes)?;
-        out.push_sql("::jsonb, '{id}', to_jsonb(id))::text FROM created) SELECT * FROM created");
+        out.push_sql("::jsonb, '{id}', to_jsonb(id))::text FROM created) SELECT ");
+        out.push_sql(VEHICLE_COLUMNS);
+        out.push_sql(" FROM created");
         Ok(())
     }
 }
