@@ -16,9 +16,9 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::result::Error as DieselError;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp, Untyped};
 use garage_domain::events::{NewEvent, Origin};
-use garage_domain::{GarageId, NewVehicle, Vehicle, VehicleId, Vin};
+use garage_domain::{NewVehicle, Vehicle, VehicleId};
 
-use crate::rows::{now, VehicleRow};
+use crate::rows::{now, NewVehicleRow, VehicleRow};
 
 /// The columns of an event that say who made it and when, bound in the
 /// order `EVENT_COLUMNS` names them.
@@ -88,12 +88,8 @@ macro_rules! prepared {
 /// A creation: the place taken in the garage (the conditional increment
 /// where the capacity rule holds), the row, and its event.
 struct CreateAtOnce<'a> {
-    garage: i64,
-    brand: &'a str,
-    model: &'a str,
-    year: i32,
-    plate: &'a str,
-    vin: Option<&'a str>,
+    /// The row as inserted; its garage is the place taken.
+    row: NewVehicleRow<'a>,
     made: Made<'a>,
     /// The event's changes as the domain words them, without the id yet.
     changes: String,
@@ -108,26 +104,26 @@ impl QueryFragment<Pg> for CreateAtOnce<'_> {
                UPDATE garages SET vehicle_count = vehicle_count + 1, version = version + 1 \
                 WHERE (capacity IS NULL OR vehicle_count < capacity) AND id = ",
         );
-        out.push_bind_param::<BigInt, _>(&self.garage)?;
+        out.push_bind_param::<BigInt, _>(&self.row.garage_id)?;
         out.push_sql(
             " RETURNING id\
              ), created AS (\
                INSERT INTO vehicles (garage_id, brand, model, year, license_plate, vin, created_at, updated_at) \
                SELECT id, ",
         );
-        out.push_bind_param::<Text, _>(self.brand)?;
+        out.push_bind_param::<Text, _>(self.row.brand)?;
         out.push_sql(", ");
-        out.push_bind_param::<Text, _>(self.model)?;
+        out.push_bind_param::<Text, _>(self.row.model)?;
         out.push_sql(", ");
-        out.push_bind_param::<Integer, _>(&self.year)?;
+        out.push_bind_param::<Integer, _>(&self.row.year)?;
         out.push_sql(", ");
-        out.push_bind_param::<Text, _>(self.plate)?;
+        out.push_bind_param::<Text, _>(self.row.license_plate)?;
         out.push_sql(", ");
-        out.push_bind_param::<Nullable<Text>, _>(&self.vin)?;
+        out.push_bind_param::<Nullable<Text>, _>(&self.row.vin)?;
         out.push_sql(", ");
-        out.push_bind_param::<Timestamp, _>(&self.made.at)?;
+        out.push_bind_param::<Timestamp, _>(&self.row.created_at)?;
         out.push_sql(", ");
-        out.push_bind_param::<Timestamp, _>(&self.made.at)?;
+        out.push_bind_param::<Timestamp, _>(&self.row.updated_at)?;
         out.push_sql(" FROM place RETURNING ");
         out.push_sql(VEHICLE_COLUMNS);
         out.push_sql("), recorded AS (");
@@ -152,14 +148,10 @@ pub(super) fn create(
 ) -> Result<Option<VehicleRow>, DieselError> {
     let placeholder = VehicleId::parse(1).expect("1 is an id");
     let event = NewEvent::vehicle_imported(placeholder, vehicle);
+    let at = now();
     CreateAtOnce {
-        garage: vehicle.garage_id.get(),
-        brand: vehicle.brand.as_str(),
-        model: vehicle.model.as_str(),
-        year: i32::from(vehicle.year.get()),
-        plate: vehicle.license_plate.as_str(),
-        vin: vehicle.vin.as_ref().map(Vin::as_str),
-        made: Made::new(&event, origin, now()),
+        row: NewVehicleRow::of(vehicle, at),
+        made: Made::new(&event, origin, at),
         changes: changes_of(&event)?,
     }
     .get_result::<VehicleRow>(conn)
@@ -216,7 +208,7 @@ pub(super) fn delete(
     let deleted = DeleteAtOnce {
         id: vehicle.id.get(),
         version: vehicle.version.get(),
-        garage: GarageId::get(vehicle.garage_id),
+        garage: vehicle.garage_id.get(),
         made: Made::new(&event, origin, now()),
         changes: changes_of(&event)?,
     }
