@@ -147,7 +147,11 @@ pub fn restore(url: &DatabaseUrl, from: &Path) -> anyhow::Result<Restored> {
     let staged = sibling(&to, ".restoring");
     std::fs::copy(from, &staged)
         .with_context(|| format!("cannot copy {} beside the database", from.display()))?;
-    check(&staged)?;
+    if let Err(err) = check(&staged) {
+        // Nothing of an unsound copy stays beside the database.
+        let _ = std::fs::remove_file(&staged);
+        return Err(err);
+    }
     if let Ok(old) = std::fs::metadata(&to) {
         // The service's user must still own what it writes to.
         use std::os::unix::fs::MetadataExt;
@@ -236,4 +240,25 @@ fn check(path: &Path) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unsound_copy_is_refused_and_nothing_of_it_stays() {
+        let folder = std::env::temp_dir().join(format!("garage-restore-{}", std::process::id()));
+        std::fs::create_dir_all(&folder).unwrap();
+        let db = folder.join("garage.db");
+        let url = DatabaseUrl::parse(&format!("sqlite://{}", db.display())).unwrap();
+        let copy = folder.join("copy.db");
+        std::fs::write(&copy, b"not a database").unwrap();
+
+        let err = restore(&url, &copy).unwrap_err();
+
+        assert!(!sibling(&db, ".restoring").exists(), "{err:#}");
+        assert!(!db.exists(), "nothing was restored");
+        let _ = std::fs::remove_dir_all(&folder);
+    }
 }
