@@ -1276,6 +1276,7 @@ async fn drain(
     limit: i64,
 ) -> (Vec<Event>, FeedPosition) {
     let mut all = Vec::new();
+    let mut empty_reads = 0;
     loop {
         let page = s
             .events
@@ -1283,8 +1284,17 @@ async fn drain(
             .await
             .unwrap();
         let Some(last) = page.last() else {
+            // On PostgreSQL the feed holds back, for one read, what a
+            // transaction of another database hides if that transaction
+            // ends between the statement's snapshot and its look at
+            // `pg_stat_activity`: read again before calling the feed drained.
+            empty_reads += 1;
+            if empty_reads < 3 {
+                continue;
+            }
             return (all, after);
         };
+        empty_reads = 0;
         after = last.position;
         all.extend(page);
     }
@@ -1742,7 +1752,16 @@ async fn old_events_are_purged_with_their_deliveries(s: Store) {
         .await
         .unwrap();
     s.garage("Ancien", None).await;
-    assert_eq!(hooks.dispatch(100).await.unwrap(), 1);
+    // The dispatcher reads the feed, which may hold an event back for one
+    // read (see `drain`).
+    let mut dispatched = 0;
+    for _ in 0..3 {
+        dispatched = hooks.dispatch(100).await.unwrap();
+        if dispatched > 0 {
+            break;
+        }
+    }
+    assert_eq!(dispatched, 1);
     let page = hooks
         .deliveries(hook.id, PageRequest::default())
         .await
