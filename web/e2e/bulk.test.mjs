@@ -87,6 +87,26 @@ test("vehicles are checked, imported and exported from the browser", async () =>
   await context.close();
 });
 
+test("the server's refusals of an import read in French, from their codes", async () => {
+  const garage = await createGarage("Hall des refus");
+  const context = await browser.newContext({ locale: "fr-FR" });
+  const page = await context.newPage();
+  await page.goto(`${server.base}/vehicles/import-export`);
+  await page.getByRole("heading", { name: "Importer et exporter des véhicules" }).waitFor();
+  const bad = `garage_id,brand,model,year,license_plate\n${garage},Renault,Clio,1700,RF-001\n999999,Renault,Clio,2020,RF-002\n${garage},Renault,Clio,2020,RF_003\n`;
+  await page.getByLabel("Fichier CSV").setInputFiles(csvFile(bad));
+  await page.getByRole("button", { name: "Importer", exact: true }).click();
+  const rows = page.locator("table tbody tr");
+  await rows.nth(2).waitFor();
+  const next = new Date().getFullYear() + 1;
+  assert.match(await rows.nth(0).innerText(), new RegExp(`2\\s+year\\s+De 1886 à ${next}\\.`));
+  assert.match(await rows.nth(1).innerText(), /3\s+garage_id\s+Ce garage n’existe pas \(ou plus\)\./);
+  assert.match(await rows.nth(2).innerText(), /4\s+license_plate\s+Pas au format attendu\./);
+  const table = await page.locator("table").innerText();
+  assert.doesNotMatch(table, /must|does not exist|may contain/, "no English server text");
+  await context.close();
+});
+
 test("of two people editing one vehicle, the second is told instead of overwriting", async () => {
   const garage = await createGarage("Shared hall");
   const created = await fetch(`${server.base}/api/v1/vehicles`, {

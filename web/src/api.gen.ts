@@ -773,8 +773,18 @@ export interface components {
              */
             type: "/problems/bad-request" | "/problems/invalid-query" | "/problems/unauthorized" | "/problems/forbidden" | "/problems/not-found" | "/problems/method-not-allowed" | "/problems/request-timeout" | "/problems/duplicate-plate" | "/problems/duplicate-vin" | "/problems/garage-full" | "/problems/garage-not-empty" | "/problems/capacity-below-count" | "/problems/idempotency-key-in-use" | "/problems/precondition-failed" | "/problems/payload-too-large" | "/problems/unsupported-media-type" | "/problems/validation" | "/problems/import-rejected" | "/problems/idempotency-key-reused" | "/problems/too-many-requests" | "/problems/internal" | "/problems/unavailable";
         };
+        /**
+         * @description The codes of `errors[]`, stable across versions: `required`, `too_long`
+         *     (with `max`), `too_short` (with `min`), `out_of_range` (with `min` and
+         *     `max`), `invalid_format`, `invalid_choice`, `duplicate`,
+         *     `unknown_garage`, `garage_full`, `capacity_below_count`, `refused`.
+         * @enum {string}
+         */
+        ProblemCode: "required" | "too_long" | "too_short" | "out_of_range" | "invalid_format" | "invalid_choice" | "duplicate" | "unknown_garage" | "garage_full" | "capacity_below_count" | "refused";
         /** @description One thing wrong with the input: a field, a line of an import, or both. */
         ProblemItem: {
+            /** @description What is wrong, for a program: stable, to translate or act upon. */
+            code: components["schemas"]["ProblemCode"];
             /** @description The field, column or query parameter. */
             field?: string;
             /**
@@ -782,7 +792,18 @@ export interface components {
              * @description The line of an import.
              */
             line?: number;
+            /**
+             * Format: int64
+             * @description The highest value or length accepted (`out_of_range`, `too_long`).
+             */
+            max?: number;
+            /** @description What is wrong, in English for a person; may change, never match on it. */
             message: string;
+            /**
+             * Format: int64
+             * @description The lowest value or length accepted (`out_of_range`, `too_short`).
+             */
+            min?: number;
         };
         /**
          * @description What a key may do: `read` < `write` < `admin`.

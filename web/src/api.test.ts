@@ -83,7 +83,7 @@ describe("api client", () => {
       title: "License plate already registered",
       status: 409,
       detail: "taken",
-      errors: [{ field: "license_plate", message: "taken" }],
+      errors: [{ field: "license_plate", code: "duplicate", message: "taken" }],
     };
     vi.stubGlobal("fetch", answer(409, problem, "application/problem+json"));
     const error = await api
@@ -92,7 +92,7 @@ describe("api client", () => {
     expect(error).toBeInstanceOf(ApiError);
     expect(error.status).toBe(409);
     expect(error.type).toBe("/problems/duplicate-plate");
-    expect(error.fieldMessage("license_plate")).toBe("taken");
+    expect(error.errors).toEqual(problem.errors);
   });
 
   it("keeps the status when the error body is not JSON", async () => {

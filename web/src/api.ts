@@ -78,11 +78,6 @@ export class ApiError extends Error {
     this.detail = problem.detail ?? "";
     this.errors = Array.isArray(problem.errors) ? problem.errors : [];
   }
-
-  /** The server's message for one field, if it named that field. */
-  fieldMessage(field: string): string | undefined {
-    return this.errors.find((e) => e.field === field)?.message;
-  }
 }
 
 /** The server could not be reached at all. */

@@ -1,4 +1,4 @@
-import { ApiError, NetworkError } from "./api";
+import { ApiError, NetworkError, type FieldError } from "./api";
 import type { MessageKey } from "./i18n/en";
 import type { Translate } from "./i18n";
 
@@ -27,20 +27,55 @@ export function describe(error: unknown, t: Translate): string {
   return t("state.error", { detail: error instanceof Error ? error.message : String(error) });
 }
 
+/** The largest bound worth showing: beyond it, a bound means "no limit". */
+const SHOWN_BOUND = Number.MAX_SAFE_INTEGER;
+
 /**
- * The server's complaints, by form field. Known conflicts are translated;
- * other messages are the server's own words.
+ * One entry of a problem's `errors[]` in the user's language, from its
+ * stable `code` and parameters. The server's English `message` is shown only
+ * for a rule it explains itself (`refused`) or a code this UI does not know.
  */
+export function describeItem(item: FieldError, t: Translate): string {
+  const { code, field } = item;
+  // Years and small counts read without a thousands separator.
+  const plain = (n: number | undefined) => (n !== undefined && n < 10_000 ? String(n) : n);
+  const [min, max] = [plain(item.min), plain(item.max)];
+  switch (code) {
+    case "required":
+      return t("validation.required");
+    case "too_long":
+      return max === undefined ? t("code.invalidFormat") : t("validation.tooLong", { max });
+    case "too_short":
+      return min === undefined ? t("code.invalidFormat") : t("code.tooShort", { min });
+    case "out_of_range":
+      if (min === undefined) return t("code.invalidFormat");
+      if (max === undefined || (item.max ?? 0) >= SHOWN_BOUND) return t("code.atLeast", { min });
+      return t("code.outOfRange", { min, max });
+    case "invalid_format":
+      return t("code.invalidFormat");
+    case "invalid_choice":
+      return t("code.invalidChoice");
+    case "duplicate":
+      if (field === "license_plate") return t("problem.duplicatePlate");
+      if (field === "vin") return t("problem.duplicateVin");
+      return t("code.duplicate");
+    case "unknown_garage":
+      return t("problem.unknownGarage");
+    case "garage_full":
+      return t("problem.garageFull");
+    case "capacity_below_count":
+      return t("problem.capacityBelowCount");
+    default:
+      return item.message;
+  }
+}
+
+/** The server's complaints, by form field, in the user's language. */
 export function fieldErrors(error: unknown, t: Translate): Record<string, string> {
   if (!(error instanceof ApiError)) return {};
   const out: Record<string, string> = {};
-  for (const { field, message } of error.errors) {
-    if (!field) continue;
-    const key = byType[error.type];
-    if (key) out[field] = t(key);
-    else if (field === "garage_id" && error.status === 422 && /does not exist/.test(message))
-      out[field] = t("problem.unknownGarage");
-    else out[field] = message;
+  for (const item of error.errors) {
+    if (item.field && !(item.field in out)) out[item.field] = describeItem(item, t);
   }
   return out;
 }

@@ -5,7 +5,7 @@ use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use garage_domain::access::{ApiKey, KeyId, KeyName, Principal, Scope};
-use garage_domain::{Error, FieldErrors, GarageId};
+use garage_domain::{Error, FieldErrors, GarageId, Reason};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -151,17 +151,21 @@ impl CreateKey {
         let name = match self.name {
             Some(name) => errors.check("name", KeyName::parse(&name)),
             None => {
-                errors.push("name", "is required");
+                errors.push("name", Reason::Required, "is required");
                 None
             }
         };
         if self.scope.is_none() {
-            errors.push("scope", "is required");
+            errors.push("scope", Reason::Required, "is required");
         }
         let garages = match self.garages {
             None => None,
             Some(ids) if ids.len() > 1_000 => {
-                errors.push("garages", "must list at most 1000 garages");
+                errors.push(
+                    "garages",
+                    Reason::TooLong { max: 1_000 },
+                    "must list at most 1000 garages",
+                );
                 None
             }
             Some(ids) => errors
@@ -213,6 +217,7 @@ pub(crate) async fn create_key(
         Err(Error::UnknownGarage(id)) => {
             return Err(ApiError::invalid(
                 "garages",
+                Reason::UnknownGarage,
                 format!("garage {id} does not exist"),
             ))
         }

@@ -20,7 +20,11 @@ use utoipa::{Modify, OpenApi};
         description = "Garages and the vehicles they hold. Errors are RFC 9457 problem documents (`application/problem+json`).\n\nAccess: send `Authorization: Bearer <key>`. Each operation names the scope it needs (`read` < `write` < `admin`); a key limited to some garages sees and changes only those and their vehicles. Without a key, a caller may read (unless the server protects reads), and write only while no key exists at all. A bad key is a 401; too narrow a scope a 403.\n\nRate limits: every response carries `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers); past the budget, a 429 with `Retry-After`. Failed authentications are limited per address.",
         license(name = "MIT OR Apache-2.0"),
     ),
-    components(schemas(crate::problem::Problem, crate::problem::ProblemItem)),
+    components(schemas(
+        crate::problem::Problem,
+        crate::problem::ProblemItem,
+        crate::problem::ProblemCode
+    )),
     tags(
         (name = "garages", description = "Places that keep vehicles"),
         (name = "vehicles", description = "Vehicles, each kept in one garage"),

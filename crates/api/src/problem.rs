@@ -3,7 +3,7 @@
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{error, HttpRequest, HttpResponse, ResponseError};
-use garage_domain::{Error, FieldError, RowError};
+use garage_domain::{Error, FieldError, Reason, RowError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -275,6 +275,18 @@ pub enum ConflictKind {
     CapacityBelowCount,
 }
 
+impl ConflictKind {
+    /// The code of the field it blames.
+    fn reason(self) -> Reason {
+        match self {
+            Self::DuplicatePlate | Self::DuplicateVin => Reason::Duplicate,
+            Self::GarageFull => Reason::GarageFull,
+            Self::GarageNotEmpty => Reason::Refused,
+            Self::CapacityBelowCount => Reason::CapacityBelowCount,
+        }
+    }
+}
+
 // The OpenAPI document describes this very type, `type`'s values added
 // from `ProblemType`.
 /// An RFC 9457 problem: the body of every 4xx and 5xx answer.
@@ -307,7 +319,64 @@ pub struct ProblemItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub field: Option<String>,
+    /// What is wrong, for a program: stable, to translate or act upon.
+    #[schema(value_type = ProblemCode)]
+    pub code: &'static str,
+    /// The lowest value or length accepted (`out_of_range`, `too_short`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub min: Option<i64>,
+    /// The highest value or length accepted (`out_of_range`, `too_long`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub max: Option<i64>,
+    /// What is wrong, in English for a person; may change, never match on it.
     pub message: String,
+}
+
+/// The codes of `errors[]`, stable across versions: `required`, `too_long`
+/// (with `max`), `too_short` (with `min`), `out_of_range` (with `min` and
+/// `max`), `invalid_format`, `invalid_choice`, `duplicate`,
+/// `unknown_garage`, `garage_full`, `capacity_below_count`, `refused`.
+#[derive(ToSchema)]
+#[schema(as = ProblemCode)]
+#[allow(dead_code)] // Only its schema is used.
+pub enum ProblemCode {
+    #[schema(rename = "required")]
+    Required,
+    #[schema(rename = "too_long")]
+    TooLong,
+    #[schema(rename = "too_short")]
+    TooShort,
+    #[schema(rename = "out_of_range")]
+    OutOfRange,
+    #[schema(rename = "invalid_format")]
+    InvalidFormat,
+    #[schema(rename = "invalid_choice")]
+    InvalidChoice,
+    #[schema(rename = "duplicate")]
+    Duplicate,
+    #[schema(rename = "unknown_garage")]
+    UnknownGarage,
+    #[schema(rename = "garage_full")]
+    GarageFull,
+    #[schema(rename = "capacity_below_count")]
+    CapacityBelowCount,
+    #[schema(rename = "refused")]
+    Refused,
+}
+
+impl ProblemItem {
+    fn new(line: Option<u64>, field: Option<String>, reason: Reason, message: String) -> Self {
+        Self {
+            line,
+            field,
+            code: reason.code(),
+            min: reason.min(),
+            max: reason.max(),
+            message,
+        }
+    }
 }
 
 impl ApiError {
@@ -394,27 +463,22 @@ impl ApiError {
         match self {
             Self::BadQuery(errors) | Self::Validation(errors) => errors
                 .iter()
-                .map(|e| ProblemItem {
-                    line: None,
-                    field: Some(e.field.clone()),
-                    message: e.message.clone(),
-                })
+                .map(|e| ProblemItem::new(None, Some(e.field.clone()), e.reason, e.message.clone()))
                 .collect(),
             Self::Conflict {
+                kind,
                 field: Some(field),
                 detail,
-                ..
-            } => vec![ProblemItem {
-                line: None,
-                field: Some((*field).to_owned()),
-                message: detail.clone(),
-            }],
+            } => vec![ProblemItem::new(
+                None,
+                Some((*field).to_owned()),
+                kind.reason(),
+                detail.clone(),
+            )],
             Self::ImportRejected { errors, .. } => errors
                 .iter()
-                .map(|e| ProblemItem {
-                    line: Some(e.line),
-                    field: e.field.clone(),
-                    message: e.message.clone(),
+                .map(|e| {
+                    ProblemItem::new(Some(e.line), e.field.clone(), e.reason, e.message.clone())
                 })
                 .collect(),
             _ => Vec::new(),
@@ -422,11 +486,8 @@ impl ApiError {
     }
 
     /// One invalid field.
-    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        Self::Validation(vec![FieldError {
-            field: field.to_owned(),
-            message: message.into(),
-        }])
+    pub fn invalid(field: &str, reason: Reason, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, reason, message)])
     }
 }
 
@@ -484,15 +545,15 @@ impl From<Error> for ApiError {
             | Error::KeyNotFound(_)
             | Error::WebhookNotFound(_)
             | Error::DeliveryNotFound(_) => Self::NotFound(detail),
-            Error::WebhookRefused(_) => Self::invalid("url", detail),
-            Error::UnknownGarage(_) => Self::invalid("garage_id", detail),
+            Error::WebhookRefused(_) => Self::invalid("url", Reason::Refused, detail),
+            Error::UnknownGarage(_) => Self::invalid("garage_id", Reason::UnknownGarage, detail),
             Error::DuplicatePlate(_) => {
                 conflict(ConflictKind::DuplicatePlate, Some("license_plate"))
             }
             Error::DuplicateVin(_) => conflict(ConflictKind::DuplicateVin, Some("vin")),
             Error::Stale => Self::PreconditionFailed,
             Error::OutOfReach(_) => Self::Forbidden(detail),
-            Error::KeyRefused(_) => Self::invalid("garages", detail),
+            Error::KeyRefused(_) => Self::invalid("garages", Reason::Refused, detail),
             Error::GarageFull { .. } => conflict(ConflictKind::GarageFull, Some("garage_id")),
             Error::GarageNotEmpty { .. } => conflict(ConflictKind::GarageNotEmpty, None),
             Error::CapacityBelowCount { .. } => {
@@ -530,10 +591,11 @@ pub(crate) fn query_error(err: error::QueryPayloadError, _: &HttpRequest) -> act
         error::QueryPayloadError::Deserialize(err) => err.to_string(),
         other => other.to_string(),
     };
-    ApiError::BadQuery(vec![FieldError {
-        field: "query".into(),
-        message: detail,
-    }])
+    ApiError::BadQuery(vec![FieldError::new(
+        "query",
+        Reason::InvalidFormat,
+        detail,
+    )])
     .into()
 }
 

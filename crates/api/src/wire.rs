@@ -5,7 +5,7 @@
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
-use garage_domain::{FieldErrors, Limit, PageRequest, ValueError};
+use garage_domain::{FieldErrors, Limit, PageRequest, Reason, ValueError};
 use serde::{Deserialize, Deserializer};
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::{KnownFormat, ObjectBuilder, Required, SchemaFormat, Type};
@@ -32,7 +32,7 @@ pub(crate) fn required<I, O>(
     match value {
         Some(value) => errors.check(field, parse(value)),
         None => {
-            errors.push(field, "is required");
+            errors.push(field, Reason::Required, "is required");
             None
         }
     }
@@ -48,7 +48,7 @@ pub(crate) fn change<I, O>(
     match value {
         None => None,
         Some(None) => {
-            errors.push(field, "must not be null");
+            errors.push(field, Reason::Required, "must not be null");
             None
         }
         Some(Some(value)) => errors.check(field, parse(value)),
@@ -96,7 +96,7 @@ fn decode_cursor(cursor: &str) -> Result<i64, ValueError> {
         .parse::<i64>()
         .ok()
         .filter(|id| *id >= 0)
-        .ok_or_else(|| ValueError("is not a cursor this API returned".into()))
+        .ok_or_else(|| ValueError::new(Reason::InvalidFormat, "is not a cursor this API returned"))
 }
 
 pub(crate) fn bad_query(errors: FieldErrors) -> Result<(), ApiError> {

@@ -78,6 +78,26 @@ fn assert_problem(status: StatusCode, content_type: &str, body: &Value, expected
     assert!(!body["detail"].as_str().unwrap().is_empty());
 }
 
+/// Each entry of `errors[]` as `field code`, so a test reads what a client
+/// program matches on.
+fn error_codes(body: &Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let bound = |name: &str| e.get(name).map(|v| format!(" {name}={v}"));
+            format!(
+                "{} {}{}{}",
+                e["field"].as_str().unwrap_or("-"),
+                e["code"].as_str().unwrap(),
+                bound("min").unwrap_or_default(),
+                bound("max").unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
 fn error_fields(body: &Value) -> Vec<&str> {
     body["errors"]
         .as_array()
@@ -126,9 +146,15 @@ async fn invalid_values_are_a_422_listing_each_field() {
             .set_json(body)
     );
     assert_problem(status, &content_type, &body, 422);
+    let next_year = chrono::Datelike::year(&chrono::Utc::now()) + 1;
     assert_eq!(
-        error_fields(&body),
-        ["garage_id", "brand", "year", "license_plate"]
+        error_codes(&body),
+        [
+            format!("garage_id out_of_range min=1 max={}", i64::MAX),
+            "brand required".into(),
+            format!("year out_of_range min=1886 max={next_year}"),
+            "license_plate invalid_format".into(),
+        ]
     );
     assert_eq!(body["type"], "/problems/validation");
 }
@@ -189,7 +215,7 @@ async fn a_taken_plate_is_409_naming_the_field() {
     );
     assert_problem(status, &content_type, &body, 409);
     assert_eq!(body["type"], "/problems/duplicate-plate");
-    assert_eq!(error_fields(&body), ["license_plate"]);
+    assert_eq!(error_codes(&body), ["license_plate duplicate"]);
     assert!(body["detail"].as_str().unwrap().contains("AB123CD"));
 }
 
@@ -217,6 +243,7 @@ async fn a_full_garage_is_409_and_an_unknown_one_422() {
     );
     assert_problem(status, &content_type, &body, 409);
     assert_eq!(body["type"], "/problems/garage-full");
+    assert_eq!(error_codes(&body), ["garage_id garage_full"]);
     let (status, content_type, _, body) = call!(
         app,
         test::TestRequest::post()
@@ -224,7 +251,7 @@ async fn a_full_garage_is_409_and_an_unknown_one_422() {
             .set_json(valid_vehicle())
     );
     assert_problem(status, &content_type, &body, 422);
-    assert_eq!(error_fields(&body), ["garage_id"]);
+    assert_eq!(error_codes(&body), ["garage_id unknown_garage"]);
 }
 
 #[actix_web::test]
@@ -344,7 +371,7 @@ async fn patching_a_garage_capacity_below_its_count_is_409() {
             .set_json(json!({"capacity": 1}))
     );
     assert_problem(status, &content_type, &body, 409);
-    assert_eq!(error_fields(&body), ["capacity"]);
+    assert_eq!(error_codes(&body), ["capacity capacity_below_count"]);
 }
 
 #[actix_web::test]

@@ -355,6 +355,7 @@ fn reading_store(seen: Arc<Mutex<Vec<ImportRow>>>) -> MockVehicleRepository {
                     report.errors.push(RowError {
                         line: row.line,
                         field: f.column.clone(),
+                        reason: f.reason,
                         message: f.message.clone(),
                     });
                 }
@@ -411,21 +412,27 @@ async fn an_import_reports_every_bad_row_with_its_line() {
     );
     let body = json_of(&body);
     assert_eq!(body["type"], "/problems/import-rejected");
-    let errors: Vec<(u64, Option<&str>)> = body["errors"]
+    let errors: Vec<(u64, Option<&str>, &str)> = body["errors"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (e["line"].as_u64().unwrap(), e["field"].as_str()))
+        .map(|e| {
+            (
+                e["line"].as_u64().unwrap(),
+                e["field"].as_str(),
+                e["code"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         errors,
         [
-            (3, Some("garage_id")),
-            (3, Some("year")),
-            (4, None),
-            (6, Some("model")),
-            (6, Some("license_plate")),
-            (11, None),
+            (3, Some("garage_id"), "invalid_format"),
+            (3, Some("year"), "out_of_range"),
+            (4, None, "invalid_format"),
+            (6, Some("model"), "invalid_format"),
+            (6, Some("license_plate"), "invalid_format"),
+            (11, None, "invalid_format"),
         ],
         "{body:#}"
     );
@@ -632,6 +639,7 @@ async fn a_keyed_import_runs_once_and_a_dry_run_is_another_request() {
                 vec![RowError {
                     line: 2,
                     field: None,
+                    reason: garage_domain::Reason::InvalidFormat,
                     message: "bad".into(),
                 }]
             } else {

@@ -2,11 +2,101 @@
 
 use std::fmt;
 
+/// Why an input was refused, for a program: a stable code and its
+/// parameters, which clients translate (the message is for people reading
+/// English, and may change).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    /// Missing, null or blank.
+    Required,
+    /// Longer than `max` characters.
+    TooLong { max: i64 },
+    /// Shorter than `min` characters.
+    TooShort { min: i64 },
+    /// A number outside `min..=max`.
+    OutOfRange { min: i64, max: i64 },
+    /// Not of the expected shape: characters, type, encoding, layout.
+    InvalidFormat,
+    /// Not one of the values accepted there.
+    InvalidChoice,
+    /// Already taken: by a stored vehicle, or by an earlier line.
+    Duplicate,
+    /// Names a garage that does not exist.
+    UnknownGarage,
+    /// The garage holds its capacity.
+    GarageFull,
+    /// A capacity below the vehicles the garage holds.
+    CapacityBelowCount,
+    /// Well-formed, and refused by a rule the message explains.
+    Refused,
+}
+
+impl Reason {
+    /// Every reason, one of each kind, in the order of `CODES`.
+    pub const ALL: [Self; 11] = [
+        Self::Required,
+        Self::TooLong { max: 0 },
+        Self::TooShort { min: 0 },
+        Self::OutOfRange { min: 0, max: 0 },
+        Self::InvalidFormat,
+        Self::InvalidChoice,
+        Self::Duplicate,
+        Self::UnknownGarage,
+        Self::GarageFull,
+        Self::CapacityBelowCount,
+        Self::Refused,
+    ];
+
+    /// The stable code clients match on.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::Required => "required",
+            Self::TooLong { .. } => "too_long",
+            Self::TooShort { .. } => "too_short",
+            Self::OutOfRange { .. } => "out_of_range",
+            Self::InvalidFormat => "invalid_format",
+            Self::InvalidChoice => "invalid_choice",
+            Self::Duplicate => "duplicate",
+            Self::UnknownGarage => "unknown_garage",
+            Self::GarageFull => "garage_full",
+            Self::CapacityBelowCount => "capacity_below_count",
+            Self::Refused => "refused",
+        }
+    }
+
+    /// The lower bound it names, if any.
+    pub const fn min(self) -> Option<i64> {
+        match self {
+            Self::TooShort { min } | Self::OutOfRange { min, .. } => Some(min),
+            _ => None,
+        }
+    }
+
+    /// The upper bound it names, if any.
+    pub const fn max(self) -> Option<i64> {
+        match self {
+            Self::TooLong { max } | Self::OutOfRange { max, .. } => Some(max),
+            _ => None,
+        }
+    }
+}
+
 /// Why one input field was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
     pub field: String,
+    pub reason: Reason,
     pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, reason: Reason, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            reason,
+            message: message.into(),
+        }
+    }
 }
 
 /// Collects the errors of every field of one input, so a client hears of all
@@ -24,17 +114,14 @@ impl FieldErrors {
         match result {
             Ok(value) => Some(value),
             Err(err) => {
-                self.push(field, err.0);
+                self.push(field, err.reason, err.message);
                 None
             }
         }
     }
 
-    pub fn push(&mut self, field: &str, message: impl Into<String>) {
-        self.0.push(FieldError {
-            field: field.to_owned(),
-            message: message.into(),
-        });
+    pub fn push(&mut self, field: &str, reason: Reason, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, reason, message));
     }
 
     /// `Ok(())` when no field failed.
@@ -50,13 +137,25 @@ impl FieldErrors {
     }
 }
 
-/// Why a value was refused, in words for the person who typed it.
+/// Why a value was refused: its reason, and words for the person who typed it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct ValueError(pub String);
+#[error("{message}")]
+pub struct ValueError {
+    pub reason: Reason,
+    pub message: String,
+}
 
-fn invalid<T>(message: impl Into<String>) -> Result<T, ValueError> {
-    Err(ValueError(message.into()))
+impl ValueError {
+    pub fn new(reason: Reason, message: impl Into<String>) -> Self {
+        Self {
+            reason,
+            message: message.into(),
+        }
+    }
+}
+
+fn invalid<T>(reason: Reason, message: impl Into<String>) -> Result<T, ValueError> {
+    Err(ValueError::new(reason, message))
 }
 
 macro_rules! id_type {
@@ -78,7 +177,7 @@ macro_rules! id_type {
                 if raw >= 1 {
                     Ok(Self(raw))
                 } else {
-                    invalid("must be a positive integer")
+                    invalid(Reason::OutOfRange { min: 1, max: i64::MAX }, "must be a positive integer")
                 }
             }
         }
@@ -146,13 +245,16 @@ macro_rules! text_type {
 fn parse_text(raw: &str, max: usize) -> Result<String, ValueError> {
     let text = raw.trim();
     if text.is_empty() {
-        return invalid("must not be empty");
+        return invalid(Reason::Required, "must not be empty");
     }
     if text.chars().count() > max {
-        return invalid(format!("must be at most {max} characters"));
+        return invalid(
+            Reason::TooLong { max: max as i64 },
+            format!("must be at most {max} characters"),
+        );
     }
     if text.chars().any(char::is_control) {
-        return invalid("must not contain control characters");
+        return invalid(Reason::InvalidFormat, "must not contain control characters");
     }
     Ok(text.to_owned())
 }
@@ -190,7 +292,13 @@ impl Capacity {
     pub fn parse(raw: i64) -> Result<Self, ValueError> {
         match u32::try_from(raw) {
             Ok(value) if (1..=Self::MAX).contains(&value) => Ok(Self(value)),
-            _ => invalid(format!("must be between 1 and {}", Self::MAX)),
+            _ => invalid(
+                Reason::OutOfRange {
+                    min: 1,
+                    max: i64::from(Self::MAX),
+                },
+                format!("must be between 1 and {}", Self::MAX),
+            ),
         }
     }
 
@@ -224,7 +332,13 @@ impl ModelYear {
         let last = current_year.saturating_add(1).min(i64::from(u16::MAX));
         match u16::try_from(raw) {
             Ok(year) if (Self::FIRST..=last).contains(&raw) => Ok(Self(year)),
-            _ => invalid(format!("must be between {} and {last}", Self::FIRST)),
+            _ => invalid(
+                Reason::OutOfRange {
+                    min: Self::FIRST,
+                    max: last,
+                },
+                format!("must be between {} and {last}", Self::FIRST),
+            ),
         }
     }
 
@@ -253,25 +367,30 @@ impl LicensePlate {
                 ' ' | '-' | '.' => {}
                 c if c.is_ascii_alphanumeric() => {
                     if canonical.len() == Self::MAX_CHARS {
-                        return invalid(format!(
-                            "must have at most {} letters and digits",
-                            Self::MAX_CHARS
-                        ));
+                        return invalid(
+                            Reason::TooLong {
+                                max: Self::MAX_CHARS as i64,
+                            },
+                            format!("must have at most {} letters and digits", Self::MAX_CHARS),
+                        );
                     }
                     canonical.push(c.to_ascii_uppercase());
                 }
                 _ => {
                     return invalid(
+                        Reason::InvalidFormat,
                         "may contain only letters A-Z, digits, spaces, hyphens and dots",
                     )
                 }
             }
         }
         if canonical.len() < Self::MIN_CHARS {
-            return invalid(format!(
-                "must have at least {} letters and digits",
-                Self::MIN_CHARS
-            ));
+            return invalid(
+                Reason::TooShort {
+                    min: Self::MIN_CHARS as i64,
+                },
+                format!("must have at least {} letters and digits", Self::MIN_CHARS),
+            );
         }
         Ok(Self(canonical))
     }
@@ -300,20 +419,27 @@ impl Vin {
     pub fn parse(raw: &str) -> Result<Self, ValueError> {
         let raw = raw.trim();
         if let Some(c) = raw.chars().find(|c| !c.is_ascii_alphanumeric()) {
-            return invalid(format!("may contain only letters and digits, not {c:?}"));
+            return invalid(
+                Reason::InvalidFormat,
+                format!("may contain only letters and digits, not {c:?}"),
+            );
         }
         if raw.len() != Self::CHARS {
-            return invalid(format!(
-                "must have exactly {} letters and digits, not {}",
-                Self::CHARS,
-                raw.len()
-            ));
+            return invalid(
+                Reason::InvalidFormat,
+                format!(
+                    "must have exactly {} letters and digits, not {}",
+                    Self::CHARS,
+                    raw.len()
+                ),
+            );
         }
         let canonical = raw.to_ascii_uppercase();
         if let Some(c) = canonical.chars().find(|c| matches!(c, 'I' | 'O' | 'Q')) {
-            return invalid(format!(
-                "must not contain the letter {c} (VINs exclude I, O and Q)"
-            ));
+            return invalid(
+                Reason::InvalidFormat,
+                format!("must not contain the letter {c} (VINs exclude I, O and Q)"),
+            );
         }
         Ok(Self(canonical))
     }
@@ -366,7 +492,13 @@ impl Limit {
     pub fn parse(raw: i64) -> Result<Self, ValueError> {
         match u16::try_from(raw) {
             Ok(value) if (1..=Self::MAX).contains(&value) => Ok(Self(value)),
-            _ => invalid(format!("must be between 1 and {}", Self::MAX)),
+            _ => invalid(
+                Reason::OutOfRange {
+                    min: 1,
+                    max: i64::from(Self::MAX),
+                },
+                format!("must be between 1 and {}", Self::MAX),
+            ),
         }
     }
 

@@ -910,9 +910,13 @@ async fn an_import_with_any_bad_row_writes_none_and_names_every_one(s: Store) {
     let bad_fields = vec![
         LineError {
             column: Some("year".into()),
+            reason: Reason::OutOfRange {
+                min: 1886,
+                max: 2027,
+            },
             message: "must be 1886 or later".into(),
         },
-        LineError::whole_line("has 4 fields where the header has 5"),
+        LineError::whole_line(Reason::InvalidFormat, "has 4 fields where the header has 5"),
     ];
     let report = s
         .vehicles
@@ -939,22 +943,22 @@ async fn an_import_with_any_bad_row_writes_none_and_names_every_one(s: Store) {
         .await
         .unwrap();
     assert_eq!((report.rows, report.imported), (8, 0));
-    let found: Vec<(u64, Option<&str>)> = report
+    let found: Vec<(u64, Option<&str>, &str)> = report
         .errors
         .iter()
-        .map(|e| (e.line, e.field.as_deref()))
+        .map(|e| (e.line, e.field.as_deref(), e.reason.code()))
         .collect();
     // In file order, though the database's refusals are found a batch later.
     assert_eq!(
         found,
         [
-            (3, Some("year")),
-            (3, None),
-            (4, Some("license_plate")),
-            (5, Some("license_plate")),
-            (6, Some("vin")),
-            (7, Some("garage_id")),
-            (9, Some("garage_id")),
+            (3, Some("year"), "out_of_range"),
+            (3, None, "invalid_format"),
+            (4, Some("license_plate"), "duplicate"),
+            (5, Some("license_plate"), "duplicate"),
+            (6, Some("vin"), "duplicate"),
+            (7, Some("garage_id"), "unknown_garage"),
+            (9, Some("garage_id"), "garage_full"),
         ],
         "{:#?}",
         report.errors

@@ -6,6 +6,7 @@ import { api, ApiError, newIdempotencyKey, type ExportFormat } from "../api";
 import { ErrorState } from "../components/States";
 import { Table } from "../components/Table";
 import { useI18n } from "../i18n";
+import { describeItem } from "../problems";
 
 /** Errors listed at most; the rest are counted. */
 const SHOWN_ERRORS = 200;
@@ -132,7 +133,7 @@ function Import() {
             columns={[
               { label: t("importExport.col.line"), num: true, cell: (e) => e.line ?? "" },
               { label: t("importExport.col.column"), cell: (e) => e.field ?? "—" },
-              { label: t("importExport.col.problem"), cell: (e) => e.message },
+              { label: t("importExport.col.problem"), cell: (e) => describeItem(e, t) },
             ]}
           />
           {rejected.errors.length > SHOWN_ERRORS && (

@@ -83,7 +83,7 @@ describe("VehicleForm", () => {
     const error = new ApiError(409, {
       type: "/problems/duplicate-plate",
       detail: "taken",
-      errors: [{ field: "license_plate", message: "taken" }],
+      errors: [{ field: "license_plate", code: "duplicate", message: "taken" }],
     });
     renderForm({ error });
     const input = screen.getByLabelText("License plate");

@@ -5,7 +5,8 @@ use std::collections::VecDeque;
 use std::io::{BufReader, Read};
 
 use garage_domain::{
-    Brand, GarageId, ImportRow, LicensePlate, LineError, ModelName, ModelYear, NewVehicle, Vin,
+    Brand, GarageId, ImportRow, LicensePlate, LineError, ModelName, ModelYear, NewVehicle, Reason,
+    Vin,
 };
 
 /// The columns of an import, in any order; `vin` may be left out.
@@ -46,20 +47,27 @@ impl Columns {
             let name = String::from_utf8_lossy(name).trim().to_ascii_lowercase();
             match IMPORT_COLUMNS.iter().position(|c| *c == name) {
                 Some(column) if index[column].is_some() => {
-                    errors.push(error(format!("column {name} appears twice")));
+                    errors.push(error(
+                        Reason::Duplicate,
+                        format!("column {name} appears twice"),
+                    ));
                 }
                 Some(column) => index[column] = Some(at),
                 None if EXPORT_ONLY.contains(&name.as_str()) => {}
-                None => errors.push(error(format!(
-                    "unknown column {name:?}; the columns are {}",
-                    IMPORT_COLUMNS.join(", ")
-                ))),
+                None => errors.push(error(
+                    Reason::InvalidChoice,
+                    format!(
+                        "unknown column {name:?}; the columns are {}",
+                        IMPORT_COLUMNS.join(", ")
+                    ),
+                )),
             }
         }
         for (column, name) in IMPORT_COLUMNS.iter().enumerate().take(5) {
             if index[column].is_none() {
                 errors.push(LineError {
                     column: Some((*name).to_owned()),
+                    reason: Reason::Required,
                     message: "column is missing from the header line".into(),
                 });
             }
@@ -77,11 +85,14 @@ impl Columns {
     /// The vehicle one record describes, or every field wrong with it.
     fn vehicle(&self, record: &csv::ByteRecord) -> Result<NewVehicle, Vec<LineError>> {
         if record.len() != self.width {
-            return Err(vec![LineError::whole_line(format!(
-                "has {} fields where the header has {}",
-                record.len(),
-                self.width
-            ))]);
+            return Err(vec![LineError::whole_line(
+                Reason::InvalidFormat,
+                format!(
+                    "has {} fields where the header has {}",
+                    record.len(),
+                    self.width
+                ),
+            )]);
         }
         let mut errors = garage_domain::FieldErrors::new();
         let mut text = |column: usize| -> Option<&str> {
@@ -89,7 +100,11 @@ impl Columns {
             match std::str::from_utf8(&record[at]) {
                 Ok(text) => Some(text),
                 Err(_) => {
-                    errors.push(IMPORT_COLUMNS[column], "is not valid UTF-8");
+                    errors.push(
+                        IMPORT_COLUMNS[column],
+                        Reason::InvalidFormat,
+                        "is not valid UTF-8",
+                    );
                     None
                 }
             }
@@ -97,9 +112,9 @@ impl Columns {
         let (garage_id, brand, model, year, plate, vin) =
             (text(0), text(1), text(2), text(3), text(4), text(5));
         let number = |text: &str| {
-            text.trim()
-                .parse::<i64>()
-                .map_err(|_| garage_domain::ValueError("must be a whole number".into()))
+            text.trim().parse::<i64>().map_err(|_| {
+                garage_domain::ValueError::new(Reason::InvalidFormat, "must be a whole number")
+            })
         };
         let garage_id =
             garage_id.and_then(|t| errors.check("garage_id", number(t).and_then(GarageId::parse)));
@@ -125,7 +140,10 @@ impl Columns {
                     vin: vin.flatten(),
                 })
             }
-            _ => Err(vec![LineError::whole_line("could not be read")]),
+            _ => Err(vec![LineError::whole_line(
+                Reason::InvalidFormat,
+                "could not be read",
+            )]),
         }
     }
 }
@@ -274,10 +292,13 @@ impl<R: Read> Iterator for CsvRows<R> {
                 self.done = true;
                 return Some(Ok(ImportRow {
                     line: 1,
-                    vehicle: Err(vec![LineError::whole_line(format!(
-                        "the file is empty; it needs a header line: {}",
-                        IMPORT_COLUMNS.join(",")
-                    ))]),
+                    vehicle: Err(vec![LineError::whole_line(
+                        Reason::Required,
+                        format!(
+                            "the file is empty; it needs a header line: {}",
+                            IMPORT_COLUMNS.join(",")
+                        ),
+                    )]),
                 }));
             }
             Ok(None) => return None,

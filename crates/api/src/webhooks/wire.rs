@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use garage_domain::webhooks::{
     Delivery, NewWebhook, Subscription, Webhook, WebhookChanges, WebhookUrl,
 };
-use garage_domain::{FieldErrors, ValueError};
+use garage_domain::{FieldErrors, Reason, ValueError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -29,7 +29,12 @@ const MAX_DESCRIPTION: usize = 500;
 fn description(text: String) -> Result<String, ValueError> {
     let text = text.trim().to_owned();
     if text.chars().count() > MAX_DESCRIPTION {
-        return Err(ValueError("must be at most 500 characters".into()));
+        return Err(ValueError::new(
+            Reason::TooLong {
+                max: MAX_DESCRIPTION as i64,
+            },
+            "must be at most 500 characters",
+        ));
     }
     Ok(text)
 }

@@ -6,7 +6,7 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use crate::values::{GarageId, ValueError};
+use crate::values::{GarageId, Reason, ValueError};
 
 /// What a key may do; each scope includes the ones before it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -36,7 +36,7 @@ impl Scope {
         Self::ALL
             .into_iter()
             .find(|s| s.as_str() == raw)
-            .ok_or_else(|| ValueError("must be read, write or admin".into()))
+            .ok_or_else(|| ValueError::new(Reason::InvalidChoice, "must be read, write or admin"))
     }
 }
 
@@ -57,7 +57,13 @@ impl KeyId {
         if raw >= 1 {
             Ok(Self(raw))
         } else {
-            Err(ValueError("must be a positive integer".into()))
+            Err(ValueError::new(
+                Reason::OutOfRange {
+                    min: 1,
+                    max: i64::MAX,
+                },
+                "must be a positive integer",
+            ))
         }
     }
 
@@ -84,16 +90,21 @@ impl KeyName {
     pub fn parse(raw: &str) -> Result<Self, ValueError> {
         let name = raw.trim();
         if name.is_empty() {
-            return Err(ValueError("must not be blank".into()));
+            return Err(ValueError::new(Reason::Required, "must not be blank"));
         }
         if name.chars().count() > Self::MAX_CHARS {
-            return Err(ValueError(format!(
-                "must be at most {} characters",
-                Self::MAX_CHARS
-            )));
+            return Err(ValueError::new(
+                Reason::TooLong {
+                    max: Self::MAX_CHARS as i64,
+                },
+                format!("must be at most {} characters", Self::MAX_CHARS),
+            ));
         }
         if name.chars().any(char::is_control) {
-            return Err(ValueError("must not contain control characters".into()));
+            return Err(ValueError::new(
+                Reason::InvalidFormat,
+                "must not contain control characters",
+            ));
         }
         Ok(Self(name.to_owned()))
     }

@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 
 use crate::access::{ApiKey, KeyId, Principal};
 use crate::garages::Garage;
-use crate::values::{GarageId, ValueError, VehicleId};
+use crate::values::{GarageId, Reason, ValueError, VehicleId};
 use crate::vehicles::{NewVehicle, Vehicle};
 
 /// The kinds of event, one per kind of write.
@@ -71,7 +71,9 @@ impl FromStr for EventKind {
         Self::ALL
             .into_iter()
             .find(|kind| kind.as_str() == s)
-            .ok_or_else(|| ValueError(format!("unknown event type {s:?}")))
+            .ok_or_else(|| {
+                ValueError::new(Reason::InvalidChoice, format!("unknown event type {s:?}"))
+            })
     }
 }
 
@@ -205,7 +207,7 @@ impl FromStr for FeedPosition {
 
     /// The text `Display` writes; anything else is refused.
     fn from_str(s: &str) -> Result<Self, ValueError> {
-        let bad = || ValueError("must be a cursor this API returned".into());
+        let bad = || ValueError::new(Reason::InvalidFormat, "must be a cursor this API returned");
         let (tx, id) = s.split_once('-').ok_or_else(bad)?;
         let number = |text: &str| {
             if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {

@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::values::{
-    Brand, FieldError, GarageId, LicensePlate, ModelName, ModelYear, VehicleId, Version, Vin,
+    Brand, FieldError, GarageId, LicensePlate, ModelName, ModelYear, Reason, VehicleId, Version,
+    Vin,
 };
 
 /// A vehicle of the fleet, always kept in one garage.
@@ -83,13 +84,15 @@ pub struct ImportRow {
 pub struct LineError {
     /// `None` for the whole line.
     pub column: Option<String>,
+    pub reason: Reason,
     pub message: String,
 }
 
 impl LineError {
-    pub fn whole_line(message: impl Into<String>) -> Self {
+    pub fn whole_line(reason: Reason, message: impl Into<String>) -> Self {
         Self {
             column: None,
+            reason,
             message: message.into(),
         }
     }
@@ -99,6 +102,7 @@ impl From<FieldError> for LineError {
     fn from(error: FieldError) -> Self {
         Self {
             column: Some(error.field),
+            reason: error.reason,
             message: error.message,
         }
     }
@@ -114,6 +118,7 @@ pub struct RowError {
     pub line: u64,
     /// The column at fault, when one is.
     pub field: Option<String>,
+    pub reason: Reason,
     pub message: String,
 }
 

@@ -116,6 +116,7 @@ impl FleetService {
                         if !reach.allows(vehicle.garage_id) {
                             row.vehicle = Err(vec![super::models::LineError {
                                 column: Some("garage_id".into()),
+                                reason: crate::Reason::UnknownGarage,
                                 message: Error::UnknownGarage(vehicle.garage_id).to_string(),
                             }]);
                         }

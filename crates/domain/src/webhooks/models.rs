@@ -7,7 +7,7 @@ use base64::Engine;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::events::EventKind;
-use crate::values::{DeliveryId, ValueError, WebhookId};
+use crate::values::{DeliveryId, Reason, ValueError, WebhookId};
 
 /// How long a receiver may take to answer.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
@@ -28,7 +28,7 @@ impl WebhookUrl {
     /// When `raw` is not an absolute http(s) URL with a host, is too long,
     /// holds spaces or control characters, or carries credentials.
     pub fn parse(raw: &str) -> Result<Self, ValueError> {
-        let bad = |why: &str| Err(ValueError(why.into()));
+        let bad = |why: &str| Err(ValueError::new(Reason::InvalidFormat, why));
         if raw.len() > Self::MAX_LEN {
             return bad("must be at most 2000 characters");
         }
@@ -82,15 +82,16 @@ impl Subscription {
     /// An empty list, an unknown type, or `*` beside types.
     pub fn parse<S: AsRef<str>>(names: &[S]) -> Result<Self, ValueError> {
         match names {
-            [] => Err(ValueError(
-                "must name at least one event type, or \"*\"".into(),
+            [] => Err(ValueError::new(
+                Reason::Required,
+                "must name at least one event type, or \"*\"",
             )),
             [one] if one.as_ref() == "*" => Ok(Self::All),
             names => {
                 let mut kinds = Vec::with_capacity(names.len());
                 for name in names {
                     if name.as_ref() == "*" {
-                        return Err(ValueError("\"*\" stands alone".into()));
+                        return Err(ValueError::new(Reason::InvalidChoice, "\"*\" stands alone"));
                     }
                     let kind = name.as_ref().parse::<EventKind>()?;
                     if !kinds.contains(&kind) {
@@ -138,7 +139,7 @@ impl SigningSecret {
             .strip_prefix(Self::PREFIX)
             .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
             .filter(|b| (24..=64).contains(&b.len()))
-            .ok_or_else(|| ValueError("is not a whsec_ secret".into()))?;
+            .ok_or_else(|| ValueError::new(Reason::InvalidFormat, "is not a whsec_ secret"))?;
         Ok(Self(bytes))
     }
 
@@ -234,7 +235,12 @@ impl DeliveryState {
         [Self::Pending, Self::Delivered, Self::Failed]
             .into_iter()
             .find(|s| s.as_str() == name)
-            .ok_or_else(|| ValueError(format!("unknown delivery state {name:?}")))
+            .ok_or_else(|| {
+                ValueError::new(
+                    Reason::InvalidChoice,
+                    format!("unknown delivery state {name:?}"),
+                )
+            })
     }
 }
 

@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use garage_domain::events::{NewEvent, Origin};
-use garage_domain::{Error, ImportReport, ImportRows, NewVehicle, RowError, VehicleId};
+use garage_domain::{Error, ImportReport, ImportRows, NewVehicle, Reason, RowError, VehicleId};
 
 use crate::db::{DbConnection, StoreError};
 use crate::events::record;
@@ -108,7 +108,12 @@ impl<'o> Import<'o> {
                     Ok(vehicle) => import.accept(conn, row.line, vehicle)?,
                     Err(errors) => {
                         for error in errors {
-                            import.fail(row.line, error.column.as_deref(), error.message);
+                            import.fail(
+                                row.line,
+                                error.column.as_deref(),
+                                error.reason,
+                                error.message,
+                            );
                         }
                     }
                 }
@@ -132,10 +137,11 @@ impl<'o> Import<'o> {
         }
     }
 
-    fn fail(&mut self, line: u64, field: Option<&str>, message: String) {
+    fn fail(&mut self, line: u64, field: Option<&str>, reason: Reason, message: String) {
         self.report.errors.push(RowError {
             line,
             field: field.map(str::to_owned),
+            reason,
             message,
         });
     }
@@ -153,6 +159,7 @@ impl<'o> Import<'o> {
             self.fail(
                 line,
                 Some("license_plate"),
+                Reason::Duplicate,
                 format!("license plate {plate} is already on line {first}"),
             );
             repeated = true;
@@ -162,6 +169,7 @@ impl<'o> Import<'o> {
                 self.fail(
                     line,
                     Some("vin"),
+                    Reason::Duplicate,
                     format!("VIN {vin} is already on line {first}"),
                 );
                 repeated = true;
@@ -215,6 +223,7 @@ impl<'o> Import<'o> {
                 self.fail(
                     *line,
                     Some("license_plate"),
+                    Reason::Duplicate,
                     format!(
                         "license plate {} is already registered",
                         vehicle.license_plate
@@ -230,6 +239,7 @@ impl<'o> Import<'o> {
                 self.fail(
                     *line,
                     Some("vin"),
+                    Reason::Duplicate,
                     format!("VIN {vin} is already registered"),
                 );
                 ok = false;
@@ -283,19 +293,25 @@ impl<'o> Import<'o> {
             Entry::Occupied(known) => known.into_mut(),
             Entry::Vacant(new) => new.insert(lock_garage(conn, garage)?),
         };
-        let message = match room {
+        let (reason, message) = match room {
             Some(room) => match room.capacity {
-                Some(capacity) if room.held + room.added >= capacity => format!(
-                    "garage {garage} would hold more than its capacity of {capacity} vehicles"
+                Some(capacity) if room.held + room.added >= capacity => (
+                    Reason::GarageFull,
+                    format!(
+                        "garage {garage} would hold more than its capacity of {capacity} vehicles"
+                    ),
                 ),
                 _ => {
                     room.added += 1;
                     return Ok(true);
                 }
             },
-            None => format!("garage {garage} does not exist"),
+            None => (
+                Reason::UnknownGarage,
+                format!("garage {garage} does not exist"),
+            ),
         };
-        self.fail(line, Some("garage_id"), message);
+        self.fail(line, Some("garage_id"), reason, message);
         Ok(false)
     }
 
