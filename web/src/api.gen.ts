@@ -220,6 +220,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The fleet at a glance: totals, free places, the busiest and fullest
+         *     garages, vehicles by brand and by age; within the caller's garages for a
+         *     key limited to some.
+         * @description Needs the `read` scope.
+         */
+        get: operations["get_stats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/vehicles": {
         parameters: {
             query?: never;
@@ -488,6 +510,21 @@ export interface components {
             /** Format: int64 */
             key_id?: number | null;
             name: string;
+        };
+        /** @description Vehicles aged `from` to `to` years (`to` absent: and older). */
+        AgeBandBody: {
+            /** Format: int32 */
+            from: number;
+            /** Format: int32 */
+            to?: number;
+            /** Format: int64 */
+            vehicles: number;
+        };
+        BrandBody: {
+            /** @example Renault */
+            brand: string;
+            /** Format: int64 */
+            vehicles: number;
         };
         CreateGarage: {
             /**
@@ -810,6 +847,36 @@ export interface components {
          * @enum {string}
          */
         ScopeBody: "read" | "write" | "admin";
+        /** @description The fleet at a glance, within the caller's reach. */
+        StatsBody: {
+            /** @description Vehicles by age (this year minus their model year), youngest first. */
+            ages: components["schemas"]["AgeBandBody"][];
+            /** @description The most common brands, most first (at most 10). */
+            brands: components["schemas"]["BrandBody"][];
+            /** @description The garages holding the most vehicles, most first (at most 10). */
+            busiest: components["schemas"]["GarageBody"][];
+            /**
+             * Format: int64
+             * @description Places left in the garages with a limit.
+             */
+            free_places: number;
+            /** @description The garages with a limit, fullest first (at most 10). */
+            fullest: components["schemas"]["GarageBody"][];
+            /** Format: int64 */
+            garages: number;
+            /**
+             * Format: int64
+             * @description Vehicles of every other brand.
+             */
+            other_brands: number;
+            /**
+             * Format: int64
+             * @description Garages without a limit (their places are not counted).
+             */
+            unlimited_garages: number;
+            /** Format: int64 */
+            vehicles: number;
+        };
         UpdateGarage: {
             address?: string;
             /**
@@ -2253,6 +2320,86 @@ export interface operations {
             };
             /** @description Failed on the server's side (logged) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_stats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The figures */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatsBody"];
+                };
+            };
+            /** @description Malformed request: unreadable JSON or header, bad query or path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An invalid API key, or none where one is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the `read` scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request budget spent (or too many failed authentications from this address); see `Retry-After`, `RateLimit` and `RateLimit-Policy` */
+            429: {
+                headers: {
+                    /** @description What is left of it, e.g. `"requests";r=0;t=1`; every API response carries it */
+                    RateLimit?: string;
+                    /** @description The budget spent, e.g. `"requests";q=100;w=2` (draft-ietf-httpapi-ratelimit-headers-10); every API response carries it */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before the next request */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Failed on the server's side (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see `Retry-After` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -9,6 +9,7 @@ pub mod events;
 pub mod garages;
 pub mod idempotency;
 pub mod openapi;
+pub mod overview;
 mod problem;
 mod routes;
 pub mod vehicles;

@@ -26,6 +26,7 @@ use utoipa::{Modify, OpenApi};
         crate::problem::ProblemCode
     )),
     tags(
+        (name = "overview", description = "The fleet at a glance"),
         (name = "garages", description = "Places that keep vehicles"),
         (name = "vehicles", description = "Vehicles, each kept in one garage"),
         (name = "access", description = "Who is calling, and the API keys"),

@@ -150,6 +150,7 @@ routes! {
     // Not idempotent: a stored answer would keep the secret.
     admin (access) create_key,
     admin (access) revoke_key,
+    read (overview::handlers) stats,
     read (garages::handlers) list,
     create (garages::handlers) create,
     read (garages::handlers) show,

@@ -98,15 +98,6 @@ fn error_codes(body: &Value) -> Vec<String> {
         .collect()
 }
 
-fn error_fields(body: &Value) -> Vec<&str> {
-    body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect()
-}
-
 #[actix_web::test]
 async fn creating_a_vehicle_answers_201_with_its_location_and_canonical_plate() {
     let mut vehicles = MockVehicleRepository::new();

@@ -12,6 +12,7 @@ pub mod events;
 pub mod fleet;
 pub mod garages;
 pub mod idempotency;
+pub mod overview;
 pub mod paging;
 pub mod values;
 pub mod vehicles;

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel::result::DatabaseErrorKind;
 use garage_domain::events::{NewEvent, Origin};
+use garage_domain::overview::GarageFigures;
 use garage_domain::{
     Error, Garage, GarageChanges, GarageFilter, GarageId, GarageRepository, NewGarage, Page,
     PageRequest, Version,
@@ -120,6 +121,75 @@ impl GarageRepository for DieselGarageRepository {
                     .collect::<anyhow::Result<Vec<_>>>()
                     .map_err(Error::from)?;
                 Ok(Page::from_rows(items, page.limit, |g| g.id.get()))
+            })
+            .await
+    }
+
+    async fn figures(
+        &self,
+        within: Option<Vec<GarageId>>,
+        top: u32,
+    ) -> Result<GarageFigures, Error> {
+        use diesel::dsl::{count_star, sql, sum};
+        use diesel::sql_types::Double;
+
+        let ids: Option<Vec<i64>> = within.map(|w| w.iter().map(|g| g.get()).collect());
+        self.reads
+            .run(move |conn| {
+                let scoped = || {
+                    let mut query = garages::table.into_boxed();
+                    if let Some(ids) = &ids {
+                        query = query.filter(garages::id.eq_any(ids.clone()));
+                    }
+                    query
+                };
+                let (count, vehicles): (i64, Option<i64>) = scoped()
+                    .select((count_star(), sum(garages::vehicle_count)))
+                    .first(conn)?;
+                let (limited, capacity, held): (i64, Option<i64>, Option<i64>) = scoped()
+                    .filter(garages::capacity.is_not_null())
+                    .select((
+                        count_star(),
+                        sum(garages::capacity),
+                        sum(garages::vehicle_count),
+                    ))
+                    .first(conn)?;
+                let garages = |rows: Vec<GarageRow>| {
+                    rows.into_iter()
+                        .map(Garage::try_from)
+                        .collect::<anyhow::Result<Vec<_>>>()
+                        .map_err(Error::from)
+                };
+                let busiest = garages(
+                    scoped()
+                        .select(GarageRow::as_select())
+                        .order((garages::vehicle_count.desc(), garages::id))
+                        .limit(i64::from(top))
+                        .load(conn)?,
+                )?;
+                let fullest = garages(
+                    scoped()
+                        .select(GarageRow::as_select())
+                        .filter(garages::capacity.is_not_null())
+                        .order((
+                            sql::<Double>("CAST(vehicle_count AS DOUBLE PRECISION) / capacity")
+                                .desc(),
+                            garages::vehicle_count.desc(),
+                            garages::id,
+                        ))
+                        .limit(i64::from(top))
+                        .load(conn)?,
+                )?;
+                let whole = |n: Option<i64>| u64::try_from(n.unwrap_or(0)).unwrap_or(0);
+                Ok(GarageFigures {
+                    garages: whole(Some(count)),
+                    unlimited: whole(Some(count - limited)),
+                    capacity: whole(capacity),
+                    held_in_limited: whole(held),
+                    vehicles: whole(vehicles),
+                    busiest,
+                    fullest,
+                })
             })
             .await
     }

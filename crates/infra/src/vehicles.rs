@@ -11,6 +11,7 @@ use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use garage_domain::events::{NewEvent, Origin};
+use garage_domain::overview::{BrandCount, VehicleFigures};
 use garage_domain::{
     Error, GarageId, ImportReport, ImportRows, LicensePlate, NewVehicle, Page, PageRequest,
     Vehicle, VehicleChanges, VehicleFilter, VehicleId, VehicleRepository, Version, Vin,
@@ -216,6 +217,60 @@ impl VehicleRepository for DieselVehicleRepository {
                     .map(into_vehicle)
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(Page::from_rows(items, page.limit, |v| v.id.get()))
+            })
+            .await
+    }
+
+    async fn figures(
+        &self,
+        within: Option<Vec<GarageId>>,
+        top: u32,
+    ) -> Result<VehicleFigures, Error> {
+        use diesel::dsl::count_star;
+
+        let ids: Option<Vec<i64>> = within.map(|w| w.iter().map(|g| g.get()).collect());
+        self.reads
+            .run(move |conn| {
+                let scoped = || {
+                    let mut query = vehicles::table.into_boxed();
+                    if let Some(ids) = &ids {
+                        query = query.filter(vehicles::garage_id.eq_any(ids.clone()));
+                    }
+                    query
+                };
+                let count: i64 = scoped().select(count_star()).first(conn)?;
+                let mut brands = vehicles::table
+                    .group_by(vehicles::brand)
+                    .select((vehicles::brand, count_star()))
+                    .order((count_star().desc(), vehicles::brand))
+                    .limit(i64::from(top))
+                    .into_boxed();
+                let mut years = vehicles::table
+                    .group_by(vehicles::year)
+                    .select((vehicles::year, count_star()))
+                    .order(vehicles::year)
+                    .into_boxed();
+                if let Some(ids) = &ids {
+                    brands = brands.filter(vehicles::garage_id.eq_any(ids.clone()));
+                    years = years.filter(vehicles::garage_id.eq_any(ids.clone()));
+                }
+                let brands: Vec<(String, i64)> = brands.load(conn)?;
+                let years: Vec<(i32, i64)> = years.load(conn)?;
+                let whole = |n: i64| u64::try_from(n).unwrap_or(0);
+                Ok(VehicleFigures {
+                    vehicles: whole(count),
+                    top_brands: brands
+                        .into_iter()
+                        .map(|(brand, n)| BrandCount {
+                            brand,
+                            vehicles: whole(n),
+                        })
+                        .collect(),
+                    by_year: years
+                        .into_iter()
+                        .filter_map(|(year, n)| Some((u16::try_from(year).ok()?, whole(n))))
+                        .collect(),
+                })
             })
             .await
     }

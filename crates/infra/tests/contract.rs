@@ -145,6 +145,7 @@ macro_rules! contract {
 }
 
 contract!(
+    fleet_figures_add_up_within_any_reach,
     garages_are_created_read_and_listed_in_pages,
     garage_search_ignores_case_and_treats_wildcards_literally,
     garages_are_updated_and_their_limit_removed,
@@ -1870,4 +1871,67 @@ async fn postgres_a_write_stuck_behind_a_lock_gives_up_and_never_commits_later()
         garage.version.get() + 1,
         "a refused write committed later"
     );
+}
+
+async fn fleet_figures_add_up_within_any_reach(s: Store) {
+    let empty = s.garages.figures(None, 10).await.unwrap();
+    assert_eq!((empty.garages, empty.vehicles, empty.capacity), (0, 0, 0));
+    assert!(empty.busiest.is_empty() && empty.fullest.is_empty());
+
+    let small = s.garage("Petit", Some(2)).await;
+    let large = s.garage("Grand", Some(10)).await;
+    let open = s.garage("Ouvert", None).await;
+    let idle = s.garage("Vide", Some(5)).await;
+    let add = |garage: GarageId, plate: &'static str, brand: &'static str, year: i64| {
+        let mut v = new_vehicle(garage, plate);
+        v.brand = Brand::parse(brand).unwrap();
+        v.year = ModelYear::parse(year).unwrap();
+        let vehicles = s.vehicles.clone();
+        async move { vehicles.create(v, Origin::anonymous()).await.unwrap() }
+    };
+    add(small.id, "FG-001", "Renault", 2020).await;
+    add(small.id, "FG-002", "Peugeot", 2020).await;
+    add(large.id, "FG-003", "Renault", 2010).await;
+    add(large.id, "FG-004", "Renault", 2024).await;
+    add(large.id, "FG-005", "Citroën", 2024).await;
+    for (n, plate) in ["FG-006", "FG-007", "FG-008", "FG-009"]
+        .into_iter()
+        .enumerate()
+    {
+        add(
+            open.id,
+            plate,
+            if n < 2 { "Peugeot" } else { "Dacia" },
+            2024,
+        )
+        .await;
+    }
+
+    let all = s.garages.figures(None, 2).await.unwrap();
+    assert_eq!((all.garages, all.unlimited, all.vehicles), (4, 1, 9));
+    assert_eq!((all.capacity, all.held_in_limited), (17, 5));
+    let ids = |gs: &[Garage]| gs.iter().map(|g| g.id).collect::<Vec<_>>();
+    assert_eq!(ids(&all.busiest), [open.id, large.id]);
+    // 2 of 2 before 3 of 10; an unlimited garage is never "full".
+    assert_eq!(ids(&all.fullest), [small.id, large.id]);
+
+    let fleet = s.vehicles.figures(None, 2).await.unwrap();
+    assert_eq!(fleet.vehicles, 9);
+    let brands: Vec<(&str, u64)> = fleet
+        .top_brands
+        .iter()
+        .map(|b| (b.brand.as_str(), b.vehicles))
+        .collect();
+    // Ties go by name: Peugeot and Renault both have 3.
+    assert_eq!(brands, [("Peugeot", 3), ("Renault", 3)]);
+    assert_eq!(fleet.by_year, [(2010, 1), (2020, 2), (2024, 6)]);
+
+    let mine = Some(vec![small.id, idle.id]);
+    let some = s.garages.figures(mine.clone(), 10).await.unwrap();
+    assert_eq!((some.garages, some.unlimited, some.vehicles), (2, 0, 2));
+    assert_eq!((some.capacity, some.held_in_limited), (7, 2));
+    assert_eq!(ids(&some.busiest), [small.id, idle.id]);
+    let theirs = s.vehicles.figures(mine, 10).await.unwrap();
+    assert_eq!(theirs.vehicles, 2);
+    assert_eq!(theirs.by_year, [(2020, 2)]);
 }

@@ -7,6 +7,7 @@ mod bulk_and_retries;
 mod concurrency;
 mod edge;
 mod events;
+mod fleet_manager;
 mod helpers;
 mod hostile;
 mod journey;

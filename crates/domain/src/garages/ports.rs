@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use super::models::{Garage, GarageChanges, GarageFilter, NewGarage};
 use crate::error::Error;
 use crate::events::Origin;
+use crate::overview::GarageFigures;
 use crate::paging::{Page, PageRequest};
 use crate::values::{GarageId, Version};
 
@@ -18,6 +19,15 @@ use crate::values::{GarageId, Version};
 pub trait GarageRepository: Send + Sync + 'static {
     /// Garages matching `filter`, in id order, after `page.after`.
     async fn list(&self, filter: GarageFilter, page: PageRequest) -> Result<Page<Garage>, Error>;
+
+    /// The garages (only those `within`, when given) taken together, with
+    /// the `top` busiest and fullest: a few aggregate queries, however many
+    /// garages there are.
+    async fn figures(
+        &self,
+        within: Option<Vec<GarageId>>,
+        top: u32,
+    ) -> Result<GarageFigures, Error>;
 
     /// The garage, or `None` when there is no such garage.
     async fn get(&self, id: GarageId) -> Result<Option<Garage>, Error>;

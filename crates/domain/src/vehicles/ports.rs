@@ -5,8 +5,9 @@ use async_trait::async_trait;
 use super::models::{ImportReport, ImportRows, NewVehicle, Vehicle, VehicleChanges, VehicleFilter};
 use crate::error::Error;
 use crate::events::Origin;
+use crate::overview::VehicleFigures;
 use crate::paging::{Page, PageRequest};
-use crate::values::{VehicleId, Version};
+use crate::values::{GarageId, VehicleId, Version};
 
 /// Stores vehicles. Every write records its event (see `events`), made
 /// by `origin`, in its own transaction: one write, one event, or neither;
@@ -18,6 +19,14 @@ use crate::values::{VehicleId, Version};
 pub trait VehicleRepository: Send + Sync + 'static {
     /// Vehicles matching `filter`, in id order, after `page.after`.
     async fn list(&self, filter: VehicleFilter, page: PageRequest) -> Result<Page<Vehicle>, Error>;
+
+    /// The vehicles (only those in garages `within`, when given) taken
+    /// together, with the `top` brands: a few aggregate queries.
+    async fn figures(
+        &self,
+        within: Option<Vec<GarageId>>,
+        top: u32,
+    ) -> Result<VehicleFigures, Error>;
 
     /// The vehicle, or `None` when there is no such vehicle.
     async fn get(&self, id: VehicleId) -> Result<Option<Vehicle>, Error>;

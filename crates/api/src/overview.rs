@@ -1,0 +1,6 @@
+//! `/api/v1/stats`: the fleet at a glance.
+
+pub(crate) mod handlers;
+mod wire;
+
+pub use wire::{AgeBandBody, BrandBody, StatsBody};
