@@ -36,7 +36,7 @@ test("a fleet is managed from the browser, end to end", async () => {
 
   // French first, from the browser's language; then switched to English.
   await page.goto(base);
-  await page.waitForURL(`${base}/garages`);
+  await page.getByRole("heading", { name: "Vue d’ensemble" }).waitFor();
   await page.getByText("Aucun garage pour l’instant").waitFor();
   assert.equal(await page.locator("html").getAttribute("lang"), "fr");
   await page.getByLabel("Langue").selectOption("en");

@@ -61,6 +61,9 @@ export type Delivery = Required<Schemas["DeliveryBody"]>;
 /** Something that happened: one per write. */
 export type HistoryEvent = Schemas["EventBody"];
 
+/** The fleet at a glance. */
+export type Stats = Schemas["StatsBody"];
+
 /** The server answered with an RFC 9457 problem. */
 export class ApiError extends Error {
   readonly status: number;
@@ -200,6 +203,7 @@ export function newIdempotencyKey(): string {
 
 export const api = {
   me: () => request<Me>("GET", "/me"),
+  stats: () => request<Stats>("GET", "/stats"),
   listKeys: () => request<{ items: ApiKeyInfo[] }>("GET", "/keys"),
   createKey: (input: KeyInput) => request<CreatedKey>("POST", "/keys", { body: input }),
   revokeKey: (id: number) => request<ApiKeyInfo>("DELETE", `/keys/${id}`),

@@ -8,6 +8,7 @@ import { Activity } from "./pages/Activity";
 import { Keys } from "./pages/Keys";
 import { Webhooks } from "./pages/Webhooks";
 import { NotFound } from "./pages/NotFound";
+import { Overview } from "./pages/Overview";
 import { VehicleSearch } from "./pages/VehicleSearch";
 import { ImportExport } from "./pages/ImportExport";
 import { VehicleEdit } from "./pages/VehicleEdit";
@@ -17,7 +18,7 @@ export const routes: RouteObject[] = [
   {
     element: <Layout />,
     children: [
-      { index: true, element: <Navigate to="/garages" replace /> },
+      { index: true, element: <Overview /> },
       { path: "garages", element: <GarageList /> },
       { path: "garages/new", element: <GarageForm /> },
       { path: "garages/:id", element: <GarageDetail /> },

@@ -25,8 +25,11 @@ export function Layout() {
         {t("app.skip")}
       </a>
       <header className="top">
-        <Link to="/garages" className="brand">
+        <Link to="/" className="brand">
           {t("app.title")} <span>{t("app.tagline")}</span>
+        </Link>
+        <Link to="/garages" className="nav-link">
+          {t("nav.garages")}
         </Link>
         <Link to="/activity" className="nav-link">
           {t("nav.activity")}

@@ -1,0 +1,115 @@
+import { useQuery } from "@tanstack/react-query";
+import { Link } from "react-router";
+
+import { api, type Stats } from "../api";
+import { Bars } from "../components/Bars";
+import { ErrorState, Loading } from "../components/States";
+import { useI18n, type Translate } from "../i18n";
+
+/** The home page: the fleet at a glance. */
+export function Overview() {
+  const { t } = useI18n();
+  const stats = useQuery({ queryKey: ["stats"], queryFn: api.stats });
+  return (
+    <section aria-labelledby="overview-title">
+      <div className="heading">
+        <h1 id="overview-title">{t("overview.title")}</h1>
+      </div>
+      {stats.isPending ? (
+        <Loading />
+      ) : stats.isError ? (
+        <ErrorState error={stats.error} onRetry={() => stats.refetch()} />
+      ) : (
+        <Figures stats={stats.data} t={t} />
+      )}
+    </section>
+  );
+}
+
+function Figures({ stats, t }: { stats: Stats; t: Translate }) {
+  if (stats.garages === 0)
+    return (
+      <p className="state state-empty">
+        {t("overview.empty")} <Link to="/garages/new">{t("garages.new")}</Link>
+      </p>
+    );
+  const mostHeld = Math.max(1, ...stats.busiest.map((g) => g.vehicle_count));
+  const brands = [
+    ...stats.brands.map((b) => ({ key: b.brand, label: b.brand, value: b.vehicles })),
+    ...(stats.other_brands > 0
+      ? [{ key: "*", label: t("overview.brands.other"), value: stats.other_brands }]
+      : []),
+  ];
+  const percent = (held: number, capacity: number) => Math.round((held / capacity) * 100);
+  return (
+    <>
+      <dl className="totals">
+        <div>
+          <dt>{t("overview.garages")}</dt>
+          <dd>{stats.garages}</dd>
+        </div>
+        <div>
+          <dt>{t("overview.vehicles")}</dt>
+          <dd>{stats.vehicles}</dd>
+        </div>
+        <div>
+          <dt>{t("overview.freePlaces")}</dt>
+          <dd>{stats.free_places}</dd>
+        </div>
+        <div>
+          <dt>{t("overview.unlimited")}</dt>
+          <dd>{stats.unlimited_garages}</dd>
+        </div>
+      </dl>
+      <div className="charts">
+        <Bars
+          caption={t("overview.occupancy.title")}
+          head={[t("overview.col.garage"), t("overview.col.occupancy")]}
+          bars={stats.busiest.map((g) => ({
+            key: g.id,
+            label: <Link to={`/garages/${g.id}`}>{g.name}</Link>,
+            value: g.vehicle_count,
+            of: g.capacity ?? mostHeld,
+            open: g.capacity == null,
+            text:
+              g.capacity == null
+                ? t("overview.occupancy.unlimited", { held: g.vehicle_count })
+                : t("overview.occupancy.held", { held: g.vehicle_count, capacity: g.capacity }),
+          }))}
+        />
+        {stats.fullest.length > 0 && (
+          <Bars
+            caption={t("overview.fullest.title")}
+            head={[t("overview.col.garage"), t("overview.col.filled")]}
+            bars={stats.fullest.map((g) => ({
+              key: g.id,
+              label: <Link to={`/garages/${g.id}`}>{g.name}</Link>,
+              value: g.vehicle_count,
+              of: g.capacity ?? 1,
+              text: t("overview.fullest.percent", { percent: percent(g.vehicle_count, g.capacity ?? 1) }),
+            }))}
+          />
+        )}
+        <Bars
+          caption={t("overview.brands.title")}
+          head={[t("overview.col.brand"), t("overview.col.vehicles")]}
+          bars={brands.map((b) => ({ ...b, of: stats.vehicles, text: String(b.value) }))}
+        />
+        <Bars
+          caption={t("overview.ages.title")}
+          head={[t("overview.col.age"), t("overview.col.vehicles")]}
+          bars={stats.ages.map((a) => ({
+            key: a.from,
+            label:
+              a.to == null
+                ? t("overview.ages.last", { from: a.from })
+                : t("overview.ages.band", { from: a.from, to: a.to }),
+            value: a.vehicles,
+            of: stats.vehicles,
+            text: String(a.vehicles),
+          }))}
+        />
+      </div>
+    </>
+  );
+}
