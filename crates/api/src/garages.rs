@@ -3,4 +3,6 @@
 pub(crate) mod handlers;
 mod wire;
 
-pub use wire::{CreateGarage, GarageBody, GaragePage, GarageQuery, UpdateGarage};
+pub use wire::{
+    CreateGarage, GarageBody, GaragePage, GarageQuery, MoveVehicles, MovedBody, UpdateGarage,
+};

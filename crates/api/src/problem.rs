@@ -125,7 +125,7 @@ impl ProblemType {
                 "/problems/garage-full",
                 "Garage is full",
                 409,
-                "the garage holds its capacity",
+                "the garage holds its capacity, or lacks places for every vehicle moved at once (`errors[0].missing`)",
             ),
             Self::GarageNotEmpty => (
                 "/problems/garage-not-empty",
@@ -271,6 +271,10 @@ pub enum ConflictKind {
     DuplicatePlate,
     DuplicateVin,
     GarageFull,
+    /// Too few places for many vehicles at once: `missing` lack.
+    NotEnoughRoom {
+        missing: i64,
+    },
     GarageNotEmpty,
     CapacityBelowCount,
 }
@@ -281,6 +285,7 @@ impl ConflictKind {
         match self {
             Self::DuplicatePlate | Self::DuplicateVin => Reason::Duplicate,
             Self::GarageFull => Reason::GarageFull,
+            Self::NotEnoughRoom { missing } => Reason::NotEnoughRoom { missing },
             Self::GarageNotEmpty => Reason::Refused,
             Self::CapacityBelowCount => Reason::CapacityBelowCount,
         }
@@ -330,6 +335,10 @@ pub struct ProblemItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub max: Option<i64>,
+    /// The places a garage lacks (`not_enough_room`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub missing: Option<i64>,
     /// What is wrong, in English for a person; may change, never match on it.
     pub message: String,
 }
@@ -337,7 +346,8 @@ pub struct ProblemItem {
 /// The codes of `errors[]`, stable across versions: `required`, `too_long`
 /// (with `max`), `too_short` (with `min`), `out_of_range` (with `min` and
 /// `max`), `invalid_format`, `invalid_choice`, `duplicate`,
-/// `unknown_garage`, `garage_full`, `capacity_below_count`, `refused`.
+/// `unknown_garage`, `garage_full`, `not_enough_room` (with `missing`),
+/// `capacity_below_count`, `refused`.
 #[derive(ToSchema)]
 #[schema(as = ProblemCode)]
 #[allow(dead_code)] // Only its schema is used.
@@ -360,6 +370,8 @@ pub enum ProblemCode {
     UnknownGarage,
     #[schema(rename = "garage_full")]
     GarageFull,
+    #[schema(rename = "not_enough_room")]
+    NotEnoughRoom,
     #[schema(rename = "capacity_below_count")]
     CapacityBelowCount,
     #[schema(rename = "refused")]
@@ -374,6 +386,7 @@ impl ProblemItem {
             code: reason.code(),
             min: reason.min(),
             max: reason.max(),
+            missing: reason.missing(),
             message,
         }
     }
@@ -390,7 +403,9 @@ impl ApiError {
             Self::Conflict { kind, .. } => match kind {
                 ConflictKind::DuplicatePlate => ProblemType::DuplicatePlate,
                 ConflictKind::DuplicateVin => ProblemType::DuplicateVin,
-                ConflictKind::GarageFull => ProblemType::GarageFull,
+                ConflictKind::GarageFull | ConflictKind::NotEnoughRoom { .. } => {
+                    ProblemType::GarageFull
+                }
                 ConflictKind::GarageNotEmpty => ProblemType::GarageNotEmpty,
                 ConflictKind::CapacityBelowCount => ProblemType::CapacityBelowCount,
             },
@@ -555,6 +570,12 @@ impl From<Error> for ApiError {
             Error::OutOfReach(_) => Self::Forbidden(detail),
             Error::KeyRefused(_) => Self::invalid("garages", Reason::Refused, detail),
             Error::GarageFull { .. } => conflict(ConflictKind::GarageFull, Some("garage_id")),
+            Error::NotEnoughRoom { free, moving, .. } => conflict(
+                ConflictKind::NotEnoughRoom {
+                    missing: i64::from(moving.saturating_sub(*free)),
+                },
+                Some("to_garage_id"),
+            ),
             Error::GarageNotEmpty { .. } => conflict(ConflictKind::GarageNotEmpty, None),
             Error::CapacityBelowCount { .. } => {
                 conflict(ConflictKind::CapacityBelowCount, Some("capacity"))
@@ -634,6 +655,7 @@ mod tests {
             conflict(ConflictKind::DuplicatePlate),
             conflict(ConflictKind::DuplicateVin),
             conflict(ConflictKind::GarageFull),
+            conflict(ConflictKind::NotEnoughRoom { missing: 2 }),
             conflict(ConflictKind::GarageNotEmpty),
             conflict(ConflictKind::CapacityBelowCount),
             ApiError::PayloadTooLarge(1),

@@ -157,6 +157,7 @@ routes! {
     write (garages::handlers) update,
     write (garages::handlers) delete,
     read (garages::handlers) vehicles,
+    write (garages::handlers) move_vehicles,
     read (vehicles::handlers) list,
     create (vehicles::handlers) create,
     read (vehicles::export) export,

@@ -35,6 +35,13 @@ pub enum Error {
     Stale,
     #[error("garage {garage} is full: it holds its capacity of {capacity} vehicles")]
     GarageFull { garage: GarageId, capacity: u32 },
+    /// A move of many vehicles at once that the garage has too few places for.
+    #[error("garage {garage} has {free} free place(s) for {moving} vehicle(s): {} missing", moving - free)]
+    NotEnoughRoom {
+        garage: GarageId,
+        free: u32,
+        moving: u32,
+    },
     #[error("garage {garage} still holds {count} vehicle(s); move or delete them first")]
     GarageNotEmpty { garage: GarageId, count: u32 },
     #[error(

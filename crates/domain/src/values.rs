@@ -25,6 +25,8 @@ pub enum Reason {
     UnknownGarage,
     /// The garage holds its capacity.
     GarageFull,
+    /// The garage lacks `missing` places for all that would go in at once.
+    NotEnoughRoom { missing: i64 },
     /// A capacity below the vehicles the garage holds.
     CapacityBelowCount,
     /// Well-formed, and refused by a rule the message explains.
@@ -33,7 +35,7 @@ pub enum Reason {
 
 impl Reason {
     /// Every reason, one of each kind, in the order of `CODES`.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::Required,
         Self::TooLong { max: 0 },
         Self::TooShort { min: 0 },
@@ -43,6 +45,7 @@ impl Reason {
         Self::Duplicate,
         Self::UnknownGarage,
         Self::GarageFull,
+        Self::NotEnoughRoom { missing: 0 },
         Self::CapacityBelowCount,
         Self::Refused,
     ];
@@ -59,6 +62,7 @@ impl Reason {
             Self::Duplicate => "duplicate",
             Self::UnknownGarage => "unknown_garage",
             Self::GarageFull => "garage_full",
+            Self::NotEnoughRoom { .. } => "not_enough_room",
             Self::CapacityBelowCount => "capacity_below_count",
             Self::Refused => "refused",
         }
@@ -68,6 +72,14 @@ impl Reason {
     pub const fn min(self) -> Option<i64> {
         match self {
             Self::TooShort { min } | Self::OutOfRange { min, .. } => Some(min),
+            _ => None,
+        }
+    }
+
+    /// The places lacking, if it names them.
+    pub const fn missing(self) -> Option<i64> {
+        match self {
+            Self::NotEnoughRoom { missing } => Some(missing),
             _ => None,
         }
     }

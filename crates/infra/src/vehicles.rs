@@ -18,7 +18,7 @@ use garage_domain::{
 };
 
 use crate::db::{violation, Database, DbConnection, StoreError};
-use crate::events::record_one;
+use crate::events::{record, record_one};
 use crate::reads::Reads;
 use crate::rows::{at_version, lower, now, NewVehicleRow, VehicleChangeset, VehicleRow};
 use crate::schema::{garages, vehicles};
@@ -123,6 +123,60 @@ fn free_place(conn: &mut DbConnection, garage: i64) -> Result<(), StoreError> {
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// Takes `count` vehicles out of garage `from`.
+fn leave(conn: &mut DbConnection, from: GarageId, count: i32) -> Result<(), StoreError> {
+    let left = diesel::update(garages::table.find(from.get()))
+        .set((
+            garages::vehicle_count.eq(garages::vehicle_count - count),
+            garages::version.eq(garages::version + 1),
+        ))
+        .execute(conn)?;
+    if left == 1 {
+        Ok(())
+    } else {
+        Err(Error::GarageNotFound(from).into())
+    }
+}
+
+/// Brings `count` vehicles into garage `to`, if it has room for them all.
+fn arrive(conn: &mut DbConnection, to: GarageId, count: i32) -> Result<(), StoreError> {
+    let arrived = diesel::update(
+        garages::table.find(to.get()).filter(
+            garages::capacity
+                .is_null()
+                .or((garages::vehicle_count + count)
+                    .nullable()
+                    .le(garages::capacity)),
+        ),
+    )
+    .set((
+        garages::vehicle_count.eq(garages::vehicle_count + count),
+        garages::version.eq(garages::version + 1),
+    ))
+    .execute(conn)?;
+    if arrived == 1 {
+        return Ok(());
+    }
+    let room: Option<(Option<i32>, i32)> = garages::table
+        .find(to.get())
+        .select((garages::capacity, garages::vehicle_count))
+        .first(conn)
+        .optional()?;
+    Err(match room {
+        None => Error::UnknownGarage(to),
+        Some((capacity, held)) => Error::NotEnoughRoom {
+            garage: to,
+            free: capacity
+                .unwrap_or(0)
+                .saturating_sub(held)
+                .max(0)
+                .unsigned_abs(),
+            moving: count.unsigned_abs(),
+        },
+    }
+    .into())
 }
 
 /// The vehicle column a unique violation is about, read from the
@@ -388,6 +442,73 @@ impl VehicleRepository for DieselVehicleRepository {
                         record_one(conn, &origin, event)?;
                     }
                     Ok(after)
+                })
+            })
+            .await
+    }
+
+    async fn move_all(&self, from: GarageId, to: GarageId, origin: Origin) -> Result<u32, Error> {
+        self.db
+            .write(move |conn| {
+                conn.transaction(|conn| {
+                    // The vehicles first, then their garages in id order, as
+                    // a single vehicle's move locks them: no deadlock between
+                    // the two.
+                    let moved: Vec<VehicleRow> =
+                        diesel::update(vehicles::table.filter(vehicles::garage_id.eq(from.get())))
+                            .set((
+                                vehicles::garage_id.eq(to.get()),
+                                vehicles::updated_at.eq(now()),
+                                vehicles::version.eq(vehicles::version + 1),
+                            ))
+                            .returning(vehicles::all_columns)
+                            .get_results(conn)
+                            .map_err(|err| match err {
+                                // Vehicles may only be in a garage that exists.
+                                DieselError::DatabaseError(
+                                    DatabaseErrorKind::ForeignKeyViolation,
+                                    _,
+                                ) => StoreError::from(Error::UnknownGarage(to)),
+                                other => other.into(),
+                            })?;
+                    let count = i32::try_from(moved.len())
+                        .map_err(|_| Error::Internal(anyhow::anyhow!("too many vehicles")))?;
+                    if count == 0 {
+                        // Nothing moves, nothing changes: both must exist all the same.
+                        let exists = |conn: &mut DbConnection, id: GarageId| {
+                            diesel::select(diesel::dsl::exists(garages::table.find(id.get())))
+                                .get_result::<bool>(conn)
+                        };
+                        if !exists(conn, from)? {
+                            return Err(Error::GarageNotFound(from).into());
+                        }
+                        if !exists(conn, to)? {
+                            return Err(Error::UnknownGarage(to).into());
+                        }
+                        return Ok(0);
+                    }
+                    if from < to {
+                        leave(conn, from, count)?;
+                        arrive(conn, to, count)?;
+                    } else {
+                        arrive(conn, to, count)?;
+                        leave(conn, from, count)?;
+                    }
+                    let events = moved
+                        .into_iter()
+                        .map(|row| {
+                            let after = into_vehicle(row)?;
+                            let before = Vehicle {
+                                garage_id: from,
+                                ..after.clone()
+                            };
+                            NewEvent::vehicle_updated(&before, &after).ok_or_else(|| {
+                                Error::Internal(anyhow::anyhow!("a move changed nothing")).into()
+                            })
+                        })
+                        .collect::<Result<Vec<_>, StoreError>>()?;
+                    record(conn, &origin, &events)?;
+                    Ok(count.unsigned_abs())
                 })
             })
             .await

@@ -162,6 +162,8 @@ contract!(
     fifty_concurrent_creates_of_one_plate_make_one_vehicle,
     twenty_concurrent_creates_fill_a_garage_of_five_exactly,
     concurrent_moves_never_overfill_a_garage,
+    a_garage_is_emptied_into_another_all_or_nothing,
+    concurrent_move_alls_into_one_garage_never_overfill_it,
     deletes_racing_moves_and_each_other_delete_each_vehicle_once,
     versions_move_with_every_write_and_guard_conditional_ones,
     a_vin_is_optional_unique_and_searchable,
@@ -1934,4 +1936,115 @@ async fn fleet_figures_add_up_within_any_reach(s: Store) {
     let theirs = s.vehicles.figures(mine, 10).await.unwrap();
     assert_eq!(theirs.vehicles, 2);
     assert_eq!(theirs.by_year, [(2020, 2)]);
+}
+
+async fn a_garage_is_emptied_into_another_all_or_nothing(s: Store) {
+    let from = s.garage("Départ", None).await;
+    let small = s.garage("Petit", Some(2)).await;
+    let large = s.garage("Grand", Some(5)).await;
+    s.vehicle(large.id, "MA-000").await.unwrap();
+    for i in 1..=3 {
+        s.vehicle(from.id, &format!("MA-00{i}")).await.unwrap();
+    }
+    let (_, mark) = drain(&s, everything(), FeedPosition::default(), 100).await;
+
+    // Too few places: nothing moves, and the answer says how many are free.
+    match s
+        .vehicles
+        .move_all(from.id, small.id, Origin::anonymous())
+        .await
+    {
+        Err(Error::NotEnoughRoom {
+            garage,
+            free: 2,
+            moving: 3,
+        }) => assert_eq!(garage, small.id),
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!((s.count(from.id).await, s.count(small.id).await), (3, 0));
+    assert_eq!(s.vehicles_in(from.id).await.len(), 3);
+
+    let before = s.garages.get(large.id).await.unwrap().unwrap().version;
+    let moved = s
+        .vehicles
+        .move_all(from.id, large.id, Origin::anonymous())
+        .await
+        .unwrap();
+    assert_eq!(moved, 3);
+    assert_eq!((s.count(from.id).await, s.count(large.id).await), (0, 4));
+    assert!(s.vehicles_in(from.id).await.is_empty());
+    assert_eq!(s.vehicles_in(large.id).await.len(), 4);
+    assert!(s.garages.get(large.id).await.unwrap().unwrap().version > before);
+    let (seen, _) = drain(&s, everything(), mark, 100).await;
+    assert_eq!(kinds(&seen), ["vehicle.moved"; 3]);
+    assert!(seen
+        .iter()
+        .all(|e| e.from_garage_id == Some(from.id) && e.garage_id == Some(large.id)));
+
+    // An empty garage moves nothing and records nothing; missing garages are named.
+    let (_, mark) = drain(&s, everything(), mark, 100).await;
+    assert_eq!(
+        s.vehicles
+            .move_all(from.id, small.id, Origin::anonymous())
+            .await
+            .unwrap(),
+        0
+    );
+    assert!(drain(&s, everything(), mark, 100).await.0.is_empty());
+    let nowhere = GarageId::parse(large.id.get() + 1_000).unwrap();
+    assert!(matches!(
+        s.vehicles.move_all(nowhere, small.id, Origin::anonymous()).await,
+        Err(Error::GarageNotFound(g)) if g == nowhere
+    ));
+    assert!(matches!(
+        s.vehicles.move_all(large.id, nowhere, Origin::anonymous()).await,
+        Err(Error::UnknownGarage(g)) if g == nowhere
+    ));
+    assert!(matches!(
+        s.vehicles.move_all(from.id, nowhere, Origin::anonymous()).await,
+        Err(Error::UnknownGarage(g)) if g == nowhere
+    ));
+    assert_eq!(s.vehicles_in(large.id).await.len(), 4);
+}
+
+/// Two depots emptied at once into one garage with room for one of them
+/// only: one move happens whole, the other not at all, round after round.
+async fn concurrent_move_alls_into_one_garage_never_overfill_it(s: Store) {
+    for round in 0..5 {
+        let target = s.garage(&format!("Cible {round}"), Some(4)).await;
+        let a = s.garage(&format!("A {round}"), None).await;
+        let b = s.garage(&format!("B {round}"), Some(3)).await;
+        for i in 0..3 {
+            s.vehicle(a.id, &format!("RA{round}{i}")).await.unwrap();
+            s.vehicle(b.id, &format!("RB{round}{i}")).await.unwrap();
+        }
+        let results = join_all([a.id, b.id].map(|from| {
+            let vehicles = s.vehicles.clone();
+            tokio::spawn(async move {
+                vehicles
+                    .move_all(from, target.id, Origin::anonymous())
+                    .await
+            })
+        }))
+        .await;
+        let moved: Vec<u32> = results
+            .into_iter()
+            .map(|r| match r.unwrap() {
+                Ok(n) => n,
+                Err(Error::NotEnoughRoom {
+                    free: 1, moving: 3, ..
+                }) => 0,
+                Err(other) => panic!("unexpected error: {other:?}"),
+            })
+            .collect();
+        assert!(matches!(moved.as_slice(), [3, 0] | [0, 3]), "{moved:?}");
+        assert_eq!(s.count(target.id).await, 3);
+        assert_eq!(s.vehicles_in(target.id).await.len(), 3);
+        let left = s.count(a.id).await + s.count(b.id).await;
+        assert_eq!(left, 3);
+        assert_eq!(
+            s.vehicles_in(a.id).await.len() + s.vehicles_in(b.id).await.len(),
+            3
+        );
+    }
 }

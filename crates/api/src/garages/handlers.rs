@@ -6,7 +6,9 @@ use garage_domain::{FleetService, GarageId};
 
 use crate::conditional::{not_modified, tagged, Precondition};
 
-use super::wire::{CreateGarage, GarageBody, GaragePage, GarageQuery, UpdateGarage};
+use super::wire::{
+    CreateGarage, GarageBody, GaragePage, GarageQuery, MoveVehicles, MovedBody, UpdateGarage,
+};
 use crate::problem::ApiError;
 use crate::vehicles::VehiclePage;
 use crate::wire::InPath;
@@ -132,4 +134,25 @@ pub(crate) async fn vehicles(
     let page = query.into_inner().try_into_domain()?;
     let page = fleet.garage_vehicles(id, page).await?;
     crate::body::json(HttpResponse::Ok(), &VehiclePage::from_page(page))
+}
+
+/// Moves every vehicle of a garage into another at once: all of them, or
+/// none when the other lacks places (the 409 says how many).
+#[utoipa::path(post, path = "/api/v1/garages/{id}/vehicles/move", tag = "garages", operation_id = "move_garage_vehicles",
+    params(crate::wire::InPath<GarageId>),
+    request_body = MoveVehicles,
+    responses(
+        (status = 200, description = "Moved; how many", body = MovedBody),
+        (status = 404, description = "No such garage", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Too few places in `to_garage_id`: `errors[0].missing` says how many lack", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No `to_garage_id`, or no such garage", body = crate::problem::Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn move_vehicles(
+    fleet: crate::edge::Fleet,
+    InPath(id): InPath<GarageId>,
+    body: crate::body::JsonObject<MoveVehicles>,
+) -> Result {
+    let to = body.0.try_into_domain()?;
+    let moved = fleet.move_all_vehicles(id, to).await?;
+    crate::body::json(HttpResponse::Ok(), &MovedBody { moved })
 }

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use garage_domain::{
-    Address, Capacity, FieldErrors, Garage, GarageChanges, GarageFilter, GarageName, NewGarage,
-    PageRequest,
+    Address, Capacity, FieldErrors, Garage, GarageChanges, GarageFilter, GarageId, GarageName,
+    NewGarage, PageRequest,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -84,6 +84,35 @@ impl UpdateGarage {
             })
         })
     }
+}
+
+/// Where a garage's vehicles go, all at once.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveVehicles {
+    /// The garage that takes them; it must have room for them all.
+    #[schema(value_type = i64, required = true, minimum = 1)]
+    to_garage_id: Option<i64>,
+}
+
+impl MoveVehicles {
+    pub fn try_into_domain(self) -> Result<GarageId, ApiError> {
+        let mut errors = FieldErrors::new();
+        let to = required(
+            &mut errors,
+            "to_garage_id",
+            self.to_garage_id,
+            GarageId::parse,
+        );
+        validated(errors, || to)
+    }
+}
+
+/// What a move of every vehicle did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MovedBody {
+    /// How many vehicles moved (0 from an empty garage, or into their own).
+    pub moved: u32,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -4,7 +4,7 @@
 use garage_infra::testing::TestDb;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app_with, TestApp};
+use crate::helpers::{assert_problem, spawn_app_with, TestApp};
 
 /// The operator's key: writes need it once it is configured.
 const ADMIN: &str = "fleet-manager-test-key-0123456789";
@@ -128,4 +128,76 @@ async fn overview(app: TestApp) {
         theirs["brands"],
         json!([{"brand": "Citroën", "vehicles": 1}])
     );
+}
+
+#[actix_web::test]
+async fn move_all_on_postgres() {
+    move_all(app(TestDb::postgres()).await).await;
+}
+
+#[actix_web::test]
+async fn move_all_on_sqlite() {
+    move_all(app(TestDb::sqlite()).await).await;
+}
+
+async fn move_all(app: TestApp) {
+    let target = app
+        .create_as(ADMIN, "/api/v1/garages", garage("Cible", Some(4)))
+        .await;
+    let a = app
+        .create_as(ADMIN, "/api/v1/garages", garage("A", None))
+        .await;
+    let b = app
+        .create_as(ADMIN, "/api/v1/garages", garage("B", None))
+        .await;
+    for i in 0..3 {
+        for (g, letter) in [(a, "A"), (b, "B")] {
+            let car = car(g, &format!("MV-{letter}{i}"), "Renault", 2020);
+            app.create_as(ADMIN, "/api/v1/vehicles", car).await;
+        }
+    }
+    let move_all = |from: i64, body: Value| {
+        let app = &app;
+        async move {
+            app.as_key(
+                ADMIN,
+                "POST",
+                &format!("/api/v1/garages/{from}/vehicles/move"),
+                Some(body),
+            )
+            .await
+        }
+    };
+    // Both depots at once into a garage with room for one of them.
+    let (first, second) = tokio::join!(
+        move_all(a, json!({"to_garage_id": target})),
+        move_all(b, json!({"to_garage_id": target})),
+    );
+    let (done, refused) = if first.status == 200 {
+        (first, second)
+    } else {
+        (second, first)
+    };
+    assert_eq!(done.body, json!({"moved": 3}), "{done:?}");
+    assert_problem(&refused, 409);
+    assert_eq!(refused.body["type"], "/problems/garage-full");
+    assert_eq!(
+        refused.body["errors"][0],
+        json!({"field": "to_garage_id", "code": "not_enough_room", "missing": 2,
+               "message": refused.body["errors"][0]["message"]})
+    );
+    let held = app
+        .as_key(ADMIN, "GET", &format!("/api/v1/garages/{target}"), None)
+        .await;
+    assert_eq!(held.body["vehicle_count"], 3);
+
+    // Refusals: no such source (404), no such target or none given (422).
+    assert_problem(&move_all(999_999, json!({"to_garage_id": a})).await, 404);
+    let unknown = move_all(a, json!({"to_garage_id": 999_999})).await;
+    assert_problem(&unknown, 422);
+    assert_eq!(unknown.body["errors"][0]["code"], "unknown_garage");
+    let missing = move_all(a, json!({})).await;
+    assert_problem(&missing, 422);
+    assert_eq!(missing.body["errors"][0]["code"], "required");
+    assert_problem(&move_all(a, json!({"to_garage_id": "x"})).await, 400);
 }

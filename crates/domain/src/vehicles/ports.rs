@@ -61,6 +61,15 @@ pub trait VehicleRepository: Send + Sync + 'static {
         origin: Origin,
     ) -> Result<(), Error>;
 
+    /// Moves every vehicle of garage `from` into garage `to`, all or none,
+    /// one `vehicle.moved` event each, and says how many moved.
+    ///
+    /// MUST return `Error::GarageNotFound` when `from` does not exist,
+    /// `Error::UnknownGarage` when `to` does not, and
+    /// `Error::NotEnoughRoom` when `to` lacks places for them all, checked
+    /// atomically with the move: concurrent moves never overfill it.
+    async fn move_all(&self, from: GarageId, to: GarageId, origin: Origin) -> Result<u32, Error>;
+
     /// Creates every vehicle of `rows` in one transaction, or none.
     ///
     /// Every bad row MUST be reported with its line: its own field errors, an

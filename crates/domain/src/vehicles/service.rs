@@ -5,7 +5,7 @@ use crate::access::Reach;
 use crate::error::Error;
 use crate::fleet::{as_reference, check_version, FleetService};
 use crate::paging::{Page, PageRequest};
-use crate::values::{VehicleId, Version};
+use crate::values::{GarageId, VehicleId, Version};
 
 impl FleetService {
     /// # Errors
@@ -79,6 +79,24 @@ impl FleetService {
             .update(id, changes, expected, self.origin.clone())
             .await
             .map_err(as_reference)
+    }
+
+    /// Moves every vehicle of garage `from` into garage `to` at once, or
+    /// none when `to` lacks places for them all; says how many moved. A move
+    /// into the garage they are in moves nothing.
+    ///
+    /// # Errors
+    /// `GarageNotFound` (`from`), `UnknownGarage` (`to`), `NotEnoughRoom`,
+    /// or the store's errors.
+    #[tracing::instrument(skip(self))]
+    pub async fn move_all_vehicles(&self, from: GarageId, to: GarageId) -> Result<u32, Error> {
+        self.reachable(from)?;
+        self.reachable(to).map_err(as_reference)?;
+        if from == to {
+            self.garage(from).await?;
+            return Ok(0);
+        }
+        self.vehicles.move_all(from, to, self.origin.clone()).await
     }
 
     /// # Errors
@@ -397,5 +415,63 @@ mod tests {
                 .unwrap_err();
             assert!(heard(&moved), "a move heard {moved:?}");
         }
+    }
+
+    #[tokio::test]
+    async fn moving_all_vehicles_hands_both_garages_to_the_store() {
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles
+            .expect_move_all()
+            .with(eq(GarageId(3)), eq(GarageId(8)), always())
+            .times(1)
+            .returning(|_, _, _| Ok(12));
+        let moved = service(MockGarageRepository::new(), vehicles)
+            .move_all_vehicles(GarageId(3), GarageId(8))
+            .await
+            .unwrap();
+        assert_eq!(moved, 12);
+    }
+
+    #[tokio::test]
+    async fn a_move_of_all_into_their_own_garage_moves_nothing_once_it_is_found() {
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles.expect_move_all().never();
+        let mut garages = MockGarageRepository::new();
+        garages
+            .expect_get()
+            .with(eq(GarageId(3)))
+            .returning(|id| Ok(Some(garage(id.0, None, 4))));
+        garages
+            .expect_get()
+            .with(eq(GarageId(4)))
+            .returning(|_| Ok(None));
+        let fleet = service(garages, vehicles);
+        assert_eq!(
+            fleet
+                .move_all_vehicles(GarageId(3), GarageId(3))
+                .await
+                .unwrap(),
+            0
+        );
+        assert!(matches!(
+            fleet.move_all_vehicles(GarageId(4), GarageId(4)).await,
+            Err(Error::GarageNotFound(GarageId(4)))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_limited_caller_moves_only_between_its_garages() {
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles.expect_move_all().never();
+        let fleet = service(MockGarageRepository::new(), vehicles)
+            .within(Reach::Garages(vec![GarageId(1), GarageId(2)]));
+        assert!(matches!(
+            fleet.move_all_vehicles(GarageId(7), GarageId(1)).await,
+            Err(Error::GarageNotFound(GarageId(7)))
+        ));
+        assert!(matches!(
+            fleet.move_all_vehicles(GarageId(1), GarageId(7)).await,
+            Err(Error::UnknownGarage(GarageId(7)))
+        ));
     }
 }
