@@ -57,7 +57,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Lists garages in id order, a page at a time.
+         * Lists garages a page at a time, in id order unless `sort` says otherwise.
          * @description Needs the `read` scope.
          */
         get: operations["list_garages"];
@@ -136,6 +136,27 @@ export interface paths {
         get: operations["list_garage_vehicles"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/garages/{id}/vehicles/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Moves every vehicle of a garage into another at once: all of them, or
+         *     none when the other lacks places (the 409 says how many).
+         * @description Needs the `write` scope.
+         */
+        post: operations["move_garage_vehicles"];
         delete?: never;
         options?: never;
         head?: never;
@@ -250,7 +271,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Lists vehicles in id order, a page at a time; every filter given must match.
+         * Lists vehicles a page at a time, in id order unless `sort` says
+         *     otherwise; every filter given must match.
          * @description Needs the `read` scope.
          */
         get: operations["list_vehicles"];
@@ -771,6 +793,22 @@ export interface components {
             open: boolean;
             scope?: components["schemas"]["ScopeBody"] | null;
         };
+        /** @description Where a garage's vehicles go, all at once. */
+        MoveVehicles: {
+            /**
+             * Format: int64
+             * @description The garage that takes them; it must have room for them all.
+             */
+            to_garage_id: number;
+        };
+        /** @description What a move of every vehicle did. */
+        MovedBody: {
+            /**
+             * Format: int32
+             * @description How many vehicles moved (0 from an empty garage, or into their own).
+             */
+            moved: number;
+        };
         /** @description An RFC 9457 problem: the body of every 4xx and 5xx answer. */
         Problem: {
             /** @description What happened this time, for a person. */
@@ -793,7 +831,7 @@ export interface components {
              *     - `/problems/request-timeout` (408): the request body did not arrive within the deadline; the connection is closed
              *     - `/problems/duplicate-plate` (409): the license plate is already registered
              *     - `/problems/duplicate-vin` (409): the VIN is already registered
-             *     - `/problems/garage-full` (409): the garage holds its capacity
+             *     - `/problems/garage-full` (409): the garage holds its capacity, or lacks places for every vehicle moved at once (`errors[0].missing`)
              *     - `/problems/garage-not-empty` (409): deleting a garage that holds vehicles
              *     - `/problems/capacity-below-count` (409): a capacity lower than the vehicles held
              *     - `/problems/idempotency-key-in-use` (409): the first request with this Idempotency-Key has not finished
@@ -814,10 +852,11 @@ export interface components {
          * @description The codes of `errors[]`, stable across versions: `required`, `too_long`
          *     (with `max`), `too_short` (with `min`), `out_of_range` (with `min` and
          *     `max`), `invalid_format`, `invalid_choice`, `duplicate`,
-         *     `unknown_garage`, `garage_full`, `capacity_below_count`, `refused`.
+         *     `unknown_garage`, `garage_full`, `not_enough_room` (with `missing`),
+         *     `capacity_below_count`, `refused`.
          * @enum {string}
          */
-        ProblemCode: "required" | "too_long" | "too_short" | "out_of_range" | "invalid_format" | "invalid_choice" | "duplicate" | "unknown_garage" | "garage_full" | "capacity_below_count" | "refused";
+        ProblemCode: "required" | "too_long" | "too_short" | "out_of_range" | "invalid_format" | "invalid_choice" | "duplicate" | "unknown_garage" | "garage_full" | "not_enough_room" | "capacity_below_count" | "refused";
         /** @description One thing wrong with the input: a field, a line of an import, or both. */
         ProblemItem: {
             /** @description What is wrong, for a program: stable, to translate or act upon. */
@@ -841,6 +880,11 @@ export interface components {
              * @description The lowest value or length accepted (`out_of_range`, `too_short`).
              */
             min?: number;
+            /**
+             * Format: int64
+             * @description The places a garage lacks (`not_enough_room`).
+             */
+            missing?: number;
         };
         /**
          * @description What a key may do: `read` < `write` < `admin`.
@@ -1156,8 +1200,17 @@ export interface operations {
                 limit?: number;
                 /** @description The `next_cursor` of the previous page. */
                 cursor?: string;
-                /** @description Part of a garage's name, any case. */
+                /**
+                 * @description Part of a garage's name; case, accents and punctuation aside
+                 *     (`depot` finds `Dépôt`, `part dieu` finds `Part-Dieu`).
+                 */
                 q?: string;
+                /**
+                 * @description `id` (the default), `name` (case and accents aside) or
+                 *     `vehicle_count`; `-` before it reverses the order.
+                 * @example -vehicle_count
+                 */
+                sort?: string;
             };
             header?: never;
             path?: never;
@@ -1936,6 +1989,147 @@ export interface operations {
             };
         };
     };
+    move_garage_vehicles: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The garage's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MoveVehicles"];
+            };
+        };
+        responses: {
+            /** @description Moved; how many */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MovedBody"];
+                };
+            };
+            /** @description Malformed request: unreadable JSON or header, bad query or path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An invalid API key, or none where one is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the `write` scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such garage */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body did not arrive within the deadline; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too few places in `to_garage_id`: `errors[0].missing` says how many lack */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of the documented media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No `to_garage_id`, or no such garage */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request budget spent (or too many failed authentications from this address); see `Retry-After`, `RateLimit` and `RateLimit-Policy` */
+            429: {
+                headers: {
+                    /** @description What is left of it, e.g. `"requests";r=0;t=1`; every API response carries it */
+                    RateLimit?: string;
+                    /** @description The budget spent, e.g. `"requests";q=100;w=2` (draft-ietf-httpapi-ratelimit-headers-10); every API response carries it */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before the next request */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Failed on the server's side (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_keys: {
         parameters: {
             query?: never;
@@ -2416,8 +2610,20 @@ export interface operations {
                 limit?: number;
                 /** @description The `next_cursor` of the previous page. */
                 cursor?: string;
+                /**
+                 * @description `id` (the default), `license_plate`, `brand`, `model`, `year`,
+                 *     `garage_id` or `updated_at`; `-` before it reverses the order.
+                 * @example -year
+                 */
+                sort?: string;
                 /** @description A plate in any spelling. */
                 plate?: string;
+                /** @description Part of a plate: letters and digits in a row, any spelling. */
+                plate_contains?: string;
+                /** @description Model years from this one. */
+                year_min?: number;
+                /** @description Model years up to this one. */
+                year_max?: number;
                 /** @description A brand, any case. */
                 brand?: string;
                 garage_id?: number;
@@ -2642,6 +2848,12 @@ export interface operations {
                 format?: "csv" | "json";
                 /** @description A plate in any spelling. */
                 plate?: string;
+                /** @description Part of a plate: letters and digits in a row, any spelling. */
+                plate_contains?: string;
+                /** @description Model years from this one. */
+                year_min?: number;
+                /** @description Model years up to this one. */
+                year_max?: number;
                 /** @description A brand, any case. */
                 brand?: string;
                 garage_id?: number;

@@ -5,7 +5,9 @@
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
-use garage_domain::{FieldErrors, Limit, PageRequest, Reason, ValueError};
+use garage_domain::{
+    FieldErrors, Limit, PageRequest, Reason, Sort, SortKey, SortValue, ValueError,
+};
 use serde::{Deserialize, Deserializer};
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::{KnownFormat, ObjectBuilder, Required, SchemaFormat, Type};
@@ -97,6 +99,128 @@ fn decode_cursor(cursor: &str) -> Result<i64, ValueError> {
         .ok()
         .filter(|id| *id >= 0)
         .ok_or_else(|| ValueError::new(Reason::InvalidFormat, "is not a cursor this API returned"))
+}
+
+/// A list's `sort`: a key's name, `-` before it for descending; by id
+/// when absent.
+pub(crate) fn sort_of<K: SortKey>(errors: &mut FieldErrors, raw: Option<&str>) -> Sort<K> {
+    let Some(raw) = raw else {
+        return Sort::default();
+    };
+    let (descending, name) = match raw.strip_prefix('-') {
+        Some(name) => (true, name),
+        None => (false, raw),
+    };
+    match K::named(name) {
+        Some(by) => Sort { by, descending },
+        None => {
+            let names: Vec<&str> = K::ALL.iter().map(|k| k.name()).collect();
+            errors.push(
+                "sort",
+                Reason::InvalidChoice,
+                format!(
+                    "must be one of {}, each with - before it to reverse",
+                    names.join(", ")
+                ),
+            );
+            Sort::default()
+        }
+    }
+}
+
+fn sort_name<K: SortKey>(sort: Sort<K>) -> String {
+    format!(
+        "{}{}",
+        if sort.descending { "-" } else { "" },
+        sort.by.name()
+    )
+}
+
+/// The cursor of the page after the item `id` whose sort value is `value`:
+/// the id alone in id order, else the sort, the id and the value, so a
+/// cursor is refused under another sort.
+pub(crate) fn cursor_of<K: SortKey>(sort: Sort<K>, id: i64, value: Option<SortValue>) -> String {
+    if sort == Sort::default() {
+        return id.to_string();
+    }
+    let value = match value {
+        None => String::new(),
+        Some(SortValue::Int(n)) => format!(":i{n}"),
+        Some(SortValue::Text(text)) => format!(":t{text}"),
+        Some(SortValue::Time(at)) => format!(
+            ":d{}",
+            at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+        ),
+    };
+    format!("{}:{id}{value}", sort_name(sort))
+}
+
+/// The paging parameters of a sorted list: the page, and the sort value of
+/// the item it starts after.
+pub(crate) fn sorted_page_request<K: SortKey>(
+    errors: &mut FieldErrors,
+    limit: Option<i64>,
+    cursor: Option<&str>,
+    sort: Sort<K>,
+) -> (PageRequest, Option<SortValue>) {
+    if sort == Sort::default() {
+        return (page_request(errors, limit, cursor), None);
+    }
+    let mut page = page_request(errors, limit, None);
+    let Some(cursor) = cursor else {
+        return (page, None);
+    };
+    match decode_sorted_cursor(cursor, &sort_name(sort)).and_then(|(id, value)| {
+        if sort.by.fits(value.as_ref()) {
+            Ok((id, value))
+        } else {
+            Err(ValueError::new(
+                Reason::InvalidFormat,
+                "is not a cursor this API returned for this sort",
+            ))
+        }
+    }) {
+        Ok((id, value)) => {
+            page.after = Some(id);
+            (page, value)
+        }
+        Err(err) => {
+            errors.push("cursor", err.reason, err.message);
+            (page, None)
+        }
+    }
+}
+
+fn decode_sorted_cursor(cursor: &str, sort: &str) -> Result<(i64, Option<SortValue>), ValueError> {
+    let bad = || {
+        ValueError::new(
+            Reason::InvalidFormat,
+            "is not a cursor this API returned for this sort",
+        )
+    };
+    let mut parts = cursor.splitn(3, ':');
+    if parts.next() != Some(sort) {
+        return Err(bad());
+    }
+    let id = parts
+        .next()
+        .and_then(|id| id.parse::<i64>().ok())
+        .filter(|id| *id >= 0)
+        .ok_or_else(bad)?;
+    let value = match parts.next() {
+        None => None,
+        Some(value) => Some(match value.split_at_checked(1) {
+            Some(("i", n)) => SortValue::Int(n.parse().map_err(|_| bad())?),
+            Some(("t", text)) => SortValue::Text(text.to_owned()),
+            Some(("d", at)) => SortValue::Time(
+                chrono::DateTime::parse_from_rfc3339(at)
+                    .map_err(|_| bad())?
+                    .to_utc(),
+            ),
+            _ => return Err(bad()),
+        }),
+    };
+    Ok((id, value))
 }
 
 pub(crate) fn bad_query(errors: FieldErrors) -> Result<(), ApiError> {
@@ -203,6 +327,24 @@ macro_rules! page_of {
                 Self {
                     items: page.items.into_iter().map(<$item>::from).collect(),
                     next_cursor: page.next_after.map(|id| id.to_string()),
+                }
+            }
+
+            /// A page of a sorted list, its cursor made by `cursor` from
+            /// its last item and that item's id.
+            pub fn from_sorted_page<E>(
+                page: garage_domain::Page<E>,
+                cursor: impl Fn(&E, i64) -> String,
+            ) -> Self
+            where
+                $item: From<E>,
+            {
+                let next_cursor = page
+                    .next_after
+                    .and_then(|id| page.items.last().map(|last| cursor(last, id)));
+                Self {
+                    items: page.items.into_iter().map(<$item>::from).collect(),
+                    next_cursor,
                 }
             }
         }

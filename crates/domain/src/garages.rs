@@ -4,7 +4,7 @@ mod models;
 mod ports;
 mod service;
 
-pub use models::{Garage, GarageChanges, GarageFilter, NewGarage};
+pub use models::{Garage, GarageChanges, GarageFilter, GarageSortKey, NewGarage};
 pub use ports::GarageRepository;
 #[cfg(any(test, feature = "mocks"))]
 pub use ports::MockGarageRepository;

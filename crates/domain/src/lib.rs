@@ -14,6 +14,7 @@ pub mod garages;
 pub mod idempotency;
 pub mod overview;
 pub mod paging;
+pub mod search;
 pub mod values;
 pub mod vehicles;
 pub mod webhooks;
@@ -21,13 +22,15 @@ pub mod webhooks;
 pub use clock::{Clock, SystemClock};
 pub use error::Error;
 pub use fleet::FleetService;
-pub use garages::{Garage, GarageChanges, GarageFilter, GarageRepository, NewGarage};
+pub use garages::{
+    Garage, GarageChanges, GarageFilter, GarageRepository, GarageSortKey, NewGarage,
+};
 pub use idempotency::{Claim, IdempotencyStore, ABANDONED_CLAIM};
-pub use paging::{Page, PageRequest};
+pub use paging::{Page, PageRequest, Sort, SortKey, SortValue};
 pub use values::*;
 pub use vehicles::{
     ImportReport, ImportRow, ImportRows, LineError, NewVehicle, RowError, Vehicle, VehicleChanges,
-    VehicleFilter, VehicleRepository,
+    VehicleFilter, VehicleRepository, VehicleSortKey,
 };
 
 #[cfg(any(test, feature = "mocks"))]

@@ -1,6 +1,42 @@
-//! Keyset pagination, shared by every list.
+//! Keyset pagination, shared by every list, in id order or under a sort.
+
+use chrono::{DateTime, Utc};
 
 use crate::values::Limit;
+
+/// The order of a list: by a key of its items (`K`), ties broken by id in
+/// the same direction, so every item has one place and keyset pages hold.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sort<K> {
+    pub by: K,
+    pub descending: bool,
+}
+
+/// The sort value of the last item of the previous page, beside its id
+/// (`PageRequest::after`), when a list is sorted by anything but its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SortValue {
+    Int(i64),
+    Text(String),
+    Time(DateTime<Utc>),
+}
+
+/// The keys a list may be sorted by.
+pub trait SortKey: Copy + Eq + Default + Sized + 'static {
+    /// Every key, the default (by id) first.
+    const ALL: &'static [Self];
+
+    /// Its name in a query (`sort=year`, `sort=-year`).
+    fn name(self) -> &'static str;
+
+    /// Whether `value` is a value of this key (`None`: by id, no value).
+    fn fits(self, value: Option<&SortValue>) -> bool;
+
+    /// Finds a key by name.
+    fn named(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|k| k.name() == name)
+    }
+}
 
 /// Keyset pagination: items ordered by id, those after `after`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -418,6 +418,53 @@ impl fmt::Display for LicensePlate {
     }
 }
 
+/// Part of a plate to search for: its letters and digits, upper-cased, the
+/// spaces, hyphens and dots people write between them dropped.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PlateFragment(String);
+
+impl PlateFragment {
+    /// # Errors
+    /// When `raw` holds anything but letters A–Z, digits, spaces, hyphens
+    /// and dots, or no letter or digit, or more than a plate holds.
+    pub fn parse(raw: &str) -> Result<Self, ValueError> {
+        let mut fragment = String::with_capacity(LicensePlate::MAX_CHARS);
+        for c in raw.chars() {
+            match c {
+                ' ' | '-' | '.' => {}
+                c if c.is_ascii_alphanumeric() => {
+                    if fragment.len() == LicensePlate::MAX_CHARS {
+                        return invalid(
+                            Reason::TooLong {
+                                max: LicensePlate::MAX_CHARS as i64,
+                            },
+                            format!(
+                                "must have at most {} letters and digits",
+                                LicensePlate::MAX_CHARS
+                            ),
+                        );
+                    }
+                    fragment.push(c.to_ascii_uppercase());
+                }
+                _ => {
+                    return invalid(
+                        Reason::InvalidFormat,
+                        "may contain only letters A-Z, digits, spaces, hyphens and dots",
+                    )
+                }
+            }
+        }
+        if fragment.is_empty() {
+            return invalid(Reason::Required, "must hold a letter or a digit");
+        }
+        Ok(Self(fragment))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A vehicle identification number (ISO 3779): 17 letters and digits, the
 /// letters I, O and Q excluded (they read as 1 and 0), kept upper-case.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

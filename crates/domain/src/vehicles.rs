@@ -6,7 +6,7 @@ mod service;
 
 pub use models::{
     ImportReport, ImportRow, ImportRows, LineError, NewVehicle, RowError, Vehicle, VehicleChanges,
-    VehicleFilter,
+    VehicleFilter, VehicleSortKey,
 };
 #[cfg(any(test, feature = "mocks"))]
 pub use ports::MockVehicleRepository;

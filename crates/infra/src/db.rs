@@ -466,7 +466,9 @@ impl Database {
                     .map(|v| v.len())
             }
         };
-        applied.map_err(|err| anyhow!("migration failed: {err}"))
+        let applied = applied.map_err(|err| anyhow!("migration failed: {err}"))?;
+        key_garage_names(&mut pooled.conn).context("keying garage names for search")?;
+        Ok(applied)
     }
 
     /// Checks that the database answers and holds every migration this
@@ -742,6 +744,39 @@ pub(crate) fn violation(err: &StoreError) -> Option<DatabaseErrorKind> {
     match err {
         StoreError::Db(DieselError::DatabaseError(kind, _)) => Some(*kind),
         _ => None,
+    }
+}
+
+/// Writes the search key of every garage name a migration left unkeyed
+/// (`''`): names are keyed by the application, the same way on every
+/// database. Cheap when there are none.
+fn key_garage_names(conn: &mut DbConnection) -> diesel::QueryResult<usize> {
+    use crate::schema::garages;
+    use diesel::prelude::*;
+    use garage_domain::search::search_key;
+
+    let mut keyed = 0;
+    let mut after = 0_i64;
+    loop {
+        let batch: Vec<(i64, String)> = garages::table
+            .filter(garages::name_key.eq("").and(garages::id.gt(after)))
+            .select((garages::id, garages::name))
+            .order(garages::id)
+            .limit(1_000)
+            .load(conn)?;
+        let Some((last, _)) = batch.last() else {
+            return Ok(keyed);
+        };
+        after = *last;
+        conn.transaction(|conn| {
+            for (id, name) in &batch {
+                diesel::update(garages::table.find(id))
+                    .set(garages::name_key.eq(search_key(name)))
+                    .execute(conn)?;
+            }
+            diesel::QueryResult::Ok(())
+        })?;
+        keyed += batch.len();
     }
 }
 

@@ -5,16 +5,18 @@ use diesel::prelude::*;
 use diesel::result::DatabaseErrorKind;
 use garage_domain::events::{NewEvent, Origin};
 use garage_domain::overview::GarageFigures;
+use garage_domain::search::search_key;
 use garage_domain::{
-    Error, Garage, GarageChanges, GarageFilter, GarageId, GarageRepository, NewGarage, Page,
-    PageRequest, Version,
+    Error, Garage, GarageChanges, GarageFilter, GarageId, GarageRepository, GarageSortKey,
+    NewGarage, Page, PageRequest, Version,
 };
 
 use crate::db::{violation, Database, DbConnection, StoreError};
 use crate::events::record_one;
+use crate::keyset::{self, sorted};
 use crate::reads::Reads;
 use crate::rows::{
-    at_version, capacity_column, lower, now, GarageChangeset, GarageRow, NewGarageRow,
+    at_version, capacity_column, now, GarageChangeset, GarageRow, NewGarageRow, GARAGE_COLUMNS,
 };
 use crate::schema::garages;
 
@@ -68,7 +70,7 @@ fn load(conn: &mut DbConnection, id: GarageId) -> Result<Option<Garage>, StoreEr
 fn lock(conn: &mut DbConnection, id: GarageId) -> Result<Option<Garage>, StoreError> {
     let row = diesel::update(garages::table.find(id.get()))
         .set(garages::version.eq(garages::version))
-        .returning(garages::all_columns)
+        .returning(GARAGE_COLUMNS)
         .get_result::<GarageRow>(conn)
         .optional()?;
     Ok(row.map(Garage::try_from).transpose().map_err(Error::from)?)
@@ -100,20 +102,39 @@ impl GarageRepository for DieselGarageRepository {
             .run(move |conn| {
                 let mut query = garages::table
                     .select(GarageRow::as_select())
-                    .order(garages::id)
                     .limit(i64::from(page.limit.get()) + 1)
                     .into_boxed();
-                if let Some(after) = page.after {
-                    query = query.filter(garages::id.gt(after));
-                }
                 if let Some(within) = filter.within {
                     let ids: Vec<i64> = within.iter().map(|g| g.get()).collect();
                     query = query.filter(garages::id.eq_any(ids));
                 }
                 if let Some(text) = filter.name_contains {
-                    let pattern = contains_pattern(&text.to_lowercase());
-                    query = query.filter(lower(garages::name).like(pattern).escape('\\'));
+                    let pattern = contains_pattern(&search_key(&text));
+                    query = query.filter(garages::name_key.like(pattern).escape('\\'));
                 }
+                let desc = filter.sort.descending;
+                let query = match filter.sort.by {
+                    GarageSortKey::Id => {
+                        let query = if desc {
+                            query.order(garages::id.desc())
+                        } else {
+                            query.order(garages::id)
+                        };
+                        match page.after {
+                            Some(after) if desc => query.filter(garages::id.lt(after)),
+                            Some(after) => query.filter(garages::id.gt(after)),
+                            None => query,
+                        }
+                    }
+                    GarageSortKey::Name => {
+                        let after = keyset::text(filter.after_value)?.zip(page.after);
+                        sorted!(query, garages::name_key, garages::id, desc, after)
+                    }
+                    GarageSortKey::VehicleCount => {
+                        let after = keyset::int::<i32>(filter.after_value)?.zip(page.after);
+                        sorted!(query, garages::vehicle_count, garages::id, desc, after)
+                    }
+                };
                 let rows = query.load(conn)?;
                 let items = rows
                     .into_iter()
@@ -206,13 +227,14 @@ impl GarageRepository for DieselGarageRepository {
                     let row = diesel::insert_into(garages::table)
                         .values(NewGarageRow {
                             name: garage.name.as_str(),
+                            name_key: search_key(garage.name.as_str()),
                             address: garage.address.as_str(),
                             capacity: capacity_column(garage.capacity),
                             vehicle_count: 0,
                             created_at: at,
                             updated_at: at,
                         })
-                        .returning(garages::all_columns)
+                        .returning(GARAGE_COLUMNS)
                         .get_result::<GarageRow>(conn)?;
                     let garage = Garage::try_from(row).map_err(Error::from)?;
                     record_one(conn, &origin, NewEvent::garage_created(&garage))?;
@@ -251,13 +273,14 @@ impl GarageRepository for DieselGarageRepository {
                     .set((
                         GarageChangeset {
                             name: changes.name.as_ref().map(|n| n.as_str()),
+                            name_key: changes.name.as_ref().map(|n| search_key(n.as_str())),
                             address: changes.address.as_ref().map(|a| a.as_str()),
                             capacity,
                         },
                         garages::updated_at.eq(now()),
                         garages::version.eq(garages::version + 1),
                     ))
-                    .returning(garages::all_columns)
+                    .returning(GARAGE_COLUMNS)
                     .get_result::<GarageRow>(conn)
                     .optional()?;
                     match row {
@@ -295,7 +318,7 @@ impl GarageRepository for DieselGarageRepository {
                             .filter(garages::vehicle_count.eq(0))
                             .filter(at_version(garages::version, expected)),
                     )
-                    .returning(garages::all_columns)
+                    .returning(GARAGE_COLUMNS)
                     .get_result::<GarageRow>(conn)
                     .optional()
                     .map_err(StoreError::from);

@@ -7,6 +7,7 @@ mod db;
 mod events;
 mod garages;
 mod idempotency;
+mod keyset;
 mod limits;
 mod reads;
 mod rows;

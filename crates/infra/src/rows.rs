@@ -47,10 +47,33 @@ pub(crate) struct GarageRow {
     pub version: i64,
 }
 
+/// The columns of a [`GarageRow`], in its order, for `RETURNING` (which
+/// `as_returning` cannot spell on both backends at once).
+pub(crate) const GARAGE_COLUMNS: (
+    garages::id,
+    garages::name,
+    garages::address,
+    garages::capacity,
+    garages::vehicle_count,
+    garages::created_at,
+    garages::updated_at,
+    garages::version,
+) = (
+    garages::id,
+    garages::name,
+    garages::address,
+    garages::capacity,
+    garages::vehicle_count,
+    garages::created_at,
+    garages::updated_at,
+    garages::version,
+);
+
 #[derive(Insertable)]
 #[diesel(table_name = garages)]
 pub(crate) struct NewGarageRow<'a> {
     pub name: &'a str,
+    pub name_key: String,
     pub address: &'a str,
     pub capacity: Option<i32>,
     pub vehicle_count: i32,
@@ -62,6 +85,7 @@ pub(crate) struct NewGarageRow<'a> {
 #[diesel(table_name = garages)]
 pub(crate) struct GarageChangeset<'a> {
     pub name: Option<&'a str>,
+    pub name_key: Option<String>,
     pub address: Option<&'a str>,
     // None leaves it; Some(None) sets NULL, removing the limit.
     pub capacity: Option<Option<i32>>,

@@ -11,6 +11,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> BigInt,
+        /// `garage_domain::search::search_key(name)`; '' until keyed.
+        name_key -> Text,
     }
 }
 

@@ -14,11 +14,13 @@ use garage_domain::events::{NewEvent, Origin};
 use garage_domain::overview::{BrandCount, VehicleFigures};
 use garage_domain::{
     Error, GarageId, ImportReport, ImportRows, LicensePlate, NewVehicle, Page, PageRequest,
-    Vehicle, VehicleChanges, VehicleFilter, VehicleId, VehicleRepository, Version, Vin,
+    Vehicle, VehicleChanges, VehicleFilter, VehicleId, VehicleRepository, VehicleSortKey, Version,
+    Vin,
 };
 
 use crate::db::{violation, Database, DbConnection, StoreError};
 use crate::events::{record, record_one};
+use crate::keyset::{self, sorted};
 use crate::reads::Reads;
 use crate::rows::{at_version, lower, now, NewVehicleRow, VehicleChangeset, VehicleRow};
 use crate::schema::{garages, vehicles};
@@ -243,12 +245,8 @@ impl VehicleRepository for DieselVehicleRepository {
             .run(move |conn| {
                 let mut query = vehicles::table
                     .select(VehicleRow::as_select())
-                    .order(vehicles::id)
                     .limit(i64::from(page.limit.get()) + 1)
                     .into_boxed();
-                if let Some(after) = page.after {
-                    query = query.filter(vehicles::id.gt(after));
-                }
                 if let Some(garage) = filter.garage_id {
                     query = query.filter(vehicles::garage_id.eq(garage.get()));
                 }
@@ -259,12 +257,63 @@ impl VehicleRepository for DieselVehicleRepository {
                 if let Some(plate) = filter.plate {
                     query = query.filter(vehicles::license_plate.eq(plate.as_str().to_owned()));
                 }
+                if let Some(part) = filter.plate_contains {
+                    // Letters and digits only: nothing to escape.
+                    let pattern = format!("%{}%", part.as_str());
+                    query = query.filter(vehicles::license_plate.like(pattern));
+                }
                 if let Some(vin) = filter.vin {
                     query = query.filter(vehicles::vin.eq(vin.as_str().to_owned()));
                 }
                 if let Some(brand) = filter.brand {
                     query = query.filter(lower(vehicles::brand).eq(brand.to_lowercase()));
                 }
+                if let Some(year) = filter.year_min {
+                    query = query.filter(vehicles::year.ge(i32::from(year.get())));
+                }
+                if let Some(year) = filter.year_max {
+                    query = query.filter(vehicles::year.le(i32::from(year.get())));
+                }
+                let desc = filter.sort.descending;
+                let after = filter.after_value;
+                let query = match filter.sort.by {
+                    VehicleSortKey::Id => {
+                        let query = if desc {
+                            query.order(vehicles::id.desc())
+                        } else {
+                            query.order(vehicles::id)
+                        };
+                        match page.after {
+                            Some(id) if desc => query.filter(vehicles::id.lt(id)),
+                            Some(id) => query.filter(vehicles::id.gt(id)),
+                            None => query,
+                        }
+                    }
+                    VehicleSortKey::LicensePlate => {
+                        let after = keyset::text(after)?.zip(page.after);
+                        sorted!(query, vehicles::license_plate, vehicles::id, desc, after)
+                    }
+                    VehicleSortKey::Brand => {
+                        let after = keyset::text(after)?.zip(page.after);
+                        sorted!(query, vehicles::brand, vehicles::id, desc, after)
+                    }
+                    VehicleSortKey::Model => {
+                        let after = keyset::text(after)?.zip(page.after);
+                        sorted!(query, vehicles::model, vehicles::id, desc, after)
+                    }
+                    VehicleSortKey::Year => {
+                        let after = keyset::int::<i32>(after)?.zip(page.after);
+                        sorted!(query, vehicles::year, vehicles::id, desc, after)
+                    }
+                    VehicleSortKey::Garage => {
+                        let after = keyset::int::<i64>(after)?.zip(page.after);
+                        sorted!(query, vehicles::garage_id, vehicles::id, desc, after)
+                    }
+                    VehicleSortKey::UpdatedAt => {
+                        let after = keyset::time(after)?.zip(page.after);
+                        sorted!(query, vehicles::updated_at, vehicles::id, desc, after)
+                    }
+                };
                 let items = query
                     .load(conn)?
                     .into_iter()

@@ -16,14 +16,18 @@ use crate::wire::PageQuery;
 
 type Result<T = HttpResponse> = std::result::Result<T, ApiError>;
 
-/// Lists garages in id order, a page at a time.
+/// Lists garages a page at a time, in id order unless `sort` says otherwise.
 #[utoipa::path(get, path = "/api/v1/garages", tag = "garages", operation_id = "list_garages",
     params(GarageQuery),
     responses((status = 200, description = "A page of garages", body = GaragePage)))]
 pub(crate) async fn list(fleet: crate::edge::Fleet, query: web::Query<GarageQuery>) -> Result {
     let (filter, page) = query.into_inner().try_into_domain()?;
+    let sort = filter.sort;
     let page = fleet.list_garages(filter, page).await?;
-    crate::body::json(HttpResponse::Ok(), &GaragePage::from_page(page))
+    let page = GaragePage::from_sorted_page(page, |last, id| {
+        crate::wire::cursor_of(sort, id, sort.by.value_of(last))
+    });
+    crate::body::json(HttpResponse::Ok(), &page)
 }
 
 /// Creates a garage.

@@ -4,13 +4,13 @@
 use chrono::{DateTime, Utc};
 use garage_domain::{
     Address, Capacity, FieldErrors, Garage, GarageChanges, GarageFilter, GarageId, GarageName,
-    NewGarage, PageRequest,
+    GarageSortKey, NewGarage, PageRequest,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::problem::ApiError;
-use crate::wire::{bad_query, change, nullable, page_request, required, validated};
+use crate::wire::{bad_query, change, nullable, required, sort_of, sorted_page_request, validated};
 
 crate::wire::path_id!(garage_domain::GarageId, "id", "The garage's id", "garage");
 
@@ -124,15 +124,22 @@ pub struct GarageQuery {
     limit: Option<i64>,
     /// The `next_cursor` of the previous page.
     cursor: Option<String>,
-    /// Part of a garage's name, any case.
+    /// Part of a garage's name; case, accents and punctuation aside
+    /// (`depot` finds `Dépôt`, `part dieu` finds `Part-Dieu`).
     #[param(max_length = 100)]
     q: Option<String>,
+    /// `id` (the default), `name` (case and accents aside) or
+    /// `vehicle_count`; `-` before it reverses the order.
+    #[param(example = "-vehicle_count")]
+    sort: Option<String>,
 }
 
 impl GarageQuery {
     pub fn try_into_domain(self) -> Result<(GarageFilter, PageRequest), ApiError> {
         let mut errors = FieldErrors::new();
-        let page = page_request(&mut errors, self.limit, self.cursor.as_deref());
+        let sort = sort_of::<GarageSortKey>(&mut errors, self.sort.as_deref());
+        let (page, after_value) =
+            sorted_page_request(&mut errors, self.limit, self.cursor.as_deref(), sort);
         // A search is held to a name's rules (no control characters, which
         // PostgreSQL would refuse), except that an empty one means "all".
         let name_contains = self
@@ -145,6 +152,8 @@ impl GarageQuery {
             GarageFilter {
                 name_contains,
                 within: None,
+                sort,
+                after_value,
             },
             page,
         ))

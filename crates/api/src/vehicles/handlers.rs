@@ -12,14 +12,19 @@ use crate::wire::InPath;
 
 type Result<T = HttpResponse> = std::result::Result<T, ApiError>;
 
-/// Lists vehicles in id order, a page at a time; every filter given must match.
+/// Lists vehicles a page at a time, in id order unless `sort` says
+/// otherwise; every filter given must match.
 #[utoipa::path(get, path = "/api/v1/vehicles", tag = "vehicles", operation_id = "list_vehicles",
     params(VehicleQuery),
     responses((status = 200, description = "A page of vehicles", body = VehiclePage)))]
 pub(crate) async fn list(fleet: crate::edge::Fleet, query: web::Query<VehicleQuery>) -> Result {
     let (filter, page) = query.into_inner().try_into_domain()?;
+    let sort = filter.sort;
     let page = fleet.list_vehicles(filter, page).await?;
-    crate::body::json(HttpResponse::Ok(), &VehiclePage::from_page(page))
+    let page = VehiclePage::from_sorted_page(page, |last, id| {
+        crate::wire::cursor_of(sort, id, sort.by.value_of(last))
+    });
+    crate::body::json(HttpResponse::Ok(), &page)
 }
 
 /// Registers a vehicle in a garage with room for it, under a plate (and

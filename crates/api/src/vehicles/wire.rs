@@ -4,13 +4,13 @@
 use chrono::{DateTime, Utc};
 use garage_domain::{
     Brand, FieldErrors, GarageId, LicensePlate, ModelName, ModelYear, NewVehicle, PageRequest,
-    Vehicle, VehicleChanges, VehicleFilter, Vin,
+    PlateFragment, Vehicle, VehicleChanges, VehicleFilter, VehicleSortKey, Vin,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::problem::ApiError;
-use crate::wire::{bad_query, change, nullable, page_request, required, validated};
+use crate::wire::{bad_query, change, nullable, required, sort_of, sorted_page_request, validated};
 
 crate::wire::path_id!(
     garage_domain::VehicleId,
@@ -136,6 +136,15 @@ macro_rules! vehicle_query {
             $($(#[$field_meta])* $field: $ty,)*
             /// A plate in any spelling.
             plate: Option<String>,
+            /// Part of a plate: letters and digits in a row, any spelling.
+            #[param(min_length = 1, max_length = 30)]
+            plate_contains: Option<String>,
+            /// Model years from this one.
+            #[param(minimum = 1886)]
+            year_min: Option<i64>,
+            /// Model years up to this one.
+            #[param(minimum = 1886)]
+            year_max: Option<i64>,
             /// A brand, any case.
             #[param(min_length = 1, max_length = 50)]
             brand: Option<String>,
@@ -151,32 +160,56 @@ macro_rules! vehicle_query {
             fn take_filter(&mut self, errors: &mut FieldErrors) -> VehicleFilter {
                 vehicle_filter(
                     errors,
-                    self.plate.take(),
-                    self.brand.take(),
-                    self.garage_id.take(),
-                    self.vin.take(),
+                    Filters {
+                        plate: self.plate.take(),
+                        plate_contains: self.plate_contains.take(),
+                        brand: self.brand.take(),
+                        garage_id: self.garage_id.take(),
+                        vin: self.vin.take(),
+                        year_min: self.year_min.take(),
+                        year_max: self.year_max.take(),
+                    },
                 )
             }
         }
     };
 }
 
-/// The filters of the vehicle list and the export, checked.
-fn vehicle_filter(
-    errors: &mut FieldErrors,
+/// The filters of the vehicle list and the export, as sent.
+struct Filters {
     plate: Option<String>,
+    plate_contains: Option<String>,
     brand: Option<String>,
     garage_id: Option<i64>,
     vin: Option<String>,
-) -> VehicleFilter {
+    year_min: Option<i64>,
+    year_max: Option<i64>,
+}
+
+/// The filters of the vehicle list and the export, checked.
+fn vehicle_filter(errors: &mut FieldErrors, f: Filters) -> VehicleFilter {
+    // A range bound is held to the years a vehicle may have.
+    let year = |errors: &mut FieldErrors, field: &str, y: Option<i64>| {
+        y.and_then(|y| errors.check(field, ModelYear::parse(y)))
+    };
     VehicleFilter {
-        plate: plate.and_then(|p| errors.check("plate", LicensePlate::parse(&p))),
-        brand: brand
+        plate: f
+            .plate
+            .and_then(|p| errors.check("plate", LicensePlate::parse(&p))),
+        plate_contains: f
+            .plate_contains
+            .and_then(|p| errors.check("plate_contains", PlateFragment::parse(&p))),
+        brand: f
+            .brand
             .and_then(|b| errors.check("brand", Brand::parse(&b)))
             .map(Brand::into_inner),
-        garage_id: garage_id.and_then(|g| errors.check("garage_id", GarageId::parse(g))),
-        vin: vin.and_then(|v| errors.check("vin", Vin::parse(&v))),
-        within: None,
+        garage_id: f
+            .garage_id
+            .and_then(|g| errors.check("garage_id", GarageId::parse(g))),
+        vin: f.vin.and_then(|v| errors.check("vin", Vin::parse(&v))),
+        year_min: year(errors, "year_min", f.year_min),
+        year_max: year(errors, "year_max", f.year_max),
+        ..VehicleFilter::default()
     }
 }
 
@@ -186,13 +219,23 @@ vehicle_query!(VehicleQuery {
     limit: Option<i64>,
     /// The `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// `id` (the default), `license_plate`, `brand`, `model`, `year`,
+    /// `garage_id` or `updated_at`; `-` before it reverses the order.
+    #[param(example = "-year")]
+    sort: Option<String>,
 });
 
 impl VehicleQuery {
     pub fn try_into_domain(mut self) -> Result<(VehicleFilter, PageRequest), ApiError> {
         let mut errors = FieldErrors::new();
-        let page = page_request(&mut errors, self.limit, self.cursor.as_deref());
-        let filter = self.take_filter(&mut errors);
+        let sort = sort_of::<VehicleSortKey>(&mut errors, self.sort.as_deref());
+        let (page, after_value) =
+            sorted_page_request(&mut errors, self.limit, self.cursor.as_deref(), sort);
+        let filter = VehicleFilter {
+            sort,
+            after_value,
+            ..self.take_filter(&mut errors)
+        };
         bad_query(errors)?;
         Ok((filter, page))
     }

@@ -201,3 +201,162 @@ async fn move_all(app: TestApp) {
     assert_eq!(missing.body["errors"][0]["code"], "required");
     assert_problem(&move_all(a, json!({"to_garage_id": "x"})).await, 400);
 }
+
+#[actix_web::test]
+async fn lists_sort_filter_and_search_on_postgres() {
+    lists(app(TestDb::postgres()).await).await;
+}
+
+#[actix_web::test]
+async fn lists_sort_filter_and_search_on_sqlite() {
+    lists(app(TestDb::sqlite()).await).await;
+}
+
+/// Every page of `path` (which has its query already), `limit` at a time.
+async fn walk(app: &TestApp, path: &str, limit: u32) -> Vec<Value> {
+    let mut items = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let url = match &cursor {
+            None => format!("{path}&limit={limit}"),
+            Some(c) => format!("{path}&limit={limit}&cursor={}", urlencode(c)),
+        };
+        let page = app.as_key(ADMIN, "GET", &url, None).await;
+        assert_eq!(page.status, 200, "{url}: {page:?}");
+        items.extend(page.body["items"].as_array().unwrap().iter().cloned());
+        match page.body["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return items,
+        }
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            b => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+async fn lists(app: TestApp) {
+    let names = [
+        "Dépôt Lyon Part-Dieu",
+        "Zone Nord",
+        "atelier Est",
+        "Ünïcødé",
+    ];
+    let mut ids = Vec::new();
+    for name in names {
+        ids.push(
+            app.create_as(ADMIN, "/api/v1/garages", garage(name, None))
+                .await,
+        );
+    }
+    let cars = [
+        ("LS-001-AA", "Renault", 2015),
+        ("LS-002-BB", "Peugeot", 2021),
+        ("XX-123-LS", "Renault", 2019),
+        ("LS-004-DD", "Citroën", 2019),
+        ("AB-555-CD", "Dacia", 2023),
+    ];
+    for (i, (plate, brand, year)) in cars.into_iter().enumerate() {
+        let car = car(ids[i % ids.len()], plate, brand, year);
+        app.create_as(ADMIN, "/api/v1/vehicles", car).await;
+    }
+    let field = |items: &[Value], name: &str| -> Vec<String> {
+        items
+            .iter()
+            .map(|i| match &i[name] {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect()
+    };
+
+    // Garage search ignores case, accents and punctuation.
+    for (q, expected) in [
+        ("depot", "Dépôt Lyon Part-Dieu"),
+        ("part%20dieu", "Dépôt Lyon Part-Dieu"),
+        ("%C3%BCn%C3%AFc%C3%B8d%C3%A9", "Ünïcødé"),
+        ("ATELIER", "atelier Est"),
+    ] {
+        let found = walk(&app, &format!("/api/v1/garages?q={q}"), 50).await;
+        assert_eq!(field(&found, "name"), [expected], "q={q}");
+    }
+    // Sorted by name, accents and case aside, a page at a time.
+    let by_name = walk(&app, "/api/v1/garages?sort=name", 1).await;
+    assert_eq!(
+        field(&by_name, "name"),
+        [
+            "atelier Est",
+            "Dépôt Lyon Part-Dieu",
+            "Ünïcødé",
+            "Zone Nord"
+        ]
+    );
+    let reversed = walk(&app, "/api/v1/garages?sort=-name", 3).await;
+    assert_eq!(
+        field(&reversed, "name"),
+        [
+            "Zone Nord",
+            "Ünïcødé",
+            "Dépôt Lyon Part-Dieu",
+            "atelier Est"
+        ]
+    );
+
+    // Vehicles: every sort pages through the same vehicles as one page.
+    for sort in [
+        "year",
+        "-year",
+        "license_plate",
+        "-license_plate",
+        "brand",
+        "-brand",
+        "model",
+        "garage_id",
+        "-updated_at",
+        "-id",
+    ] {
+        let paged = walk(&app, &format!("/api/v1/vehicles?sort={sort}"), 2).await;
+        let whole = walk(&app, &format!("/api/v1/vehicles?sort={sort}"), 200).await;
+        assert_eq!(paged, whole, "sort={sort}");
+        assert_eq!(whole.len(), 5, "sort={sort}");
+    }
+    let by_year = walk(&app, "/api/v1/vehicles?sort=-year", 2).await;
+    assert_eq!(
+        field(&by_year, "license_plate"),
+        ["AB555CD", "LS002BB", "LS004DD", "XX123LS", "LS001AA"]
+    );
+    // Filters, together with a sort.
+    let some = walk(
+        &app,
+        "/api/v1/vehicles?plate_contains=ls-00&year_min=2016&sort=-license_plate",
+        1,
+    )
+    .await;
+    assert_eq!(field(&some, "license_plate"), ["LS004DD", "LS002BB"]);
+    let range = walk(&app, "/api/v1/vehicles?year_min=2019&year_max=2019", 50).await;
+    assert_eq!(field(&range, "license_plate"), ["XX123LS", "LS004DD"]);
+
+    // Refusals are 400s naming the parameter.
+    for (query, param) in [
+        ("sort=colour", "sort"),
+        ("sort=--year", "sort"),
+        ("plate_contains=%25", "plate_contains"),
+        ("year_min=1700", "year_min"),
+        ("sort=year&cursor=license_plate%3A3%3AtAB", "cursor"),
+        ("sort=year&cursor=12", "cursor"),
+        ("sort=year&cursor=year%3A3%3Atnope", "cursor"),
+    ] {
+        let refused = app
+            .as_key(ADMIN, "GET", &format!("/api/v1/vehicles?{query}"), None)
+            .await;
+        assert_eq!(refused.status, 400, "{query}: {refused:?}");
+        assert_eq!(refused.body["errors"][0]["field"], param, "{query}");
+    }
+}

@@ -2,6 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::paging::{Sort, SortKey, SortValue};
+use crate::search::search_key;
 use crate::values::{Address, Capacity, GarageId, GarageName, Version};
 
 /// A place that keeps vehicles.
@@ -42,11 +44,57 @@ impl GarageChanges {
     }
 }
 
-/// Which garages to list.
+/// Which garages to list, and in which order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GarageFilter {
-    /// Keeps garages whose name contains this text, ignoring case.
+    /// Keeps garages whose name contains this text, ignoring case, accents
+    /// and punctuation (see [`search_key`]).
     pub name_contains: Option<String>,
     /// Keeps only these garages (a caller limited to them).
     pub within: Option<Vec<GarageId>>,
+    pub sort: Sort<GarageSortKey>,
+    /// The sort value of the item the page starts after, for any sort but by id.
+    pub after_value: Option<SortValue>,
+}
+
+/// What garages may be sorted by.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum GarageSortKey {
+    #[default]
+    Id,
+    /// By name, ignoring case, accents and punctuation.
+    Name,
+    VehicleCount,
+}
+
+impl SortKey for GarageSortKey {
+    const ALL: &'static [Self] = &[Self::Id, Self::Name, Self::VehicleCount];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Id => "id",
+            Self::Name => "name",
+            Self::VehicleCount => "vehicle_count",
+        }
+    }
+
+    fn fits(self, value: Option<&SortValue>) -> bool {
+        matches!(
+            (self, value),
+            (Self::Id, None)
+                | (Self::Name, Some(SortValue::Text(_)))
+                | (Self::VehicleCount, Some(SortValue::Int(_)))
+        )
+    }
+}
+
+impl GarageSortKey {
+    /// `garage`'s place in this order, beside its id; `None` by id.
+    pub fn value_of(self, garage: &Garage) -> Option<SortValue> {
+        match self {
+            Self::Id => None,
+            Self::Name => Some(SortValue::Text(search_key(garage.name.as_str()))),
+            Self::VehicleCount => Some(SortValue::Int(garage.vehicle_count.into())),
+        }
+    }
 }

@@ -3,9 +3,10 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::paging::{Sort, SortKey, SortValue};
 use crate::values::{
-    Brand, FieldError, GarageId, LicensePlate, ModelName, ModelYear, Reason, VehicleId, Version,
-    Vin,
+    Brand, FieldError, GarageId, LicensePlate, ModelName, ModelYear, PlateFragment, Reason,
+    VehicleId, Version, Vin,
 };
 
 /// A vehicle of the fleet, always kept in one garage.
@@ -56,16 +57,91 @@ impl VehicleChanges {
     }
 }
 
-/// Which vehicles to list; every filter set must match.
+/// Which vehicles to list, and in which order; every filter set must match.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VehicleFilter {
     pub plate: Option<LicensePlate>,
+    /// Keeps vehicles whose plate holds this run of letters and digits.
+    pub plate_contains: Option<PlateFragment>,
     /// Keeps vehicles of this brand, ignoring case.
     pub brand: Option<String>,
     pub garage_id: Option<GarageId>,
     pub vin: Option<Vin>,
+    /// Keeps vehicles of this model year or later.
+    pub year_min: Option<ModelYear>,
+    /// Keeps vehicles of this model year or earlier.
+    pub year_max: Option<ModelYear>,
     /// Keeps only vehicles in these garages (a caller limited to them).
     pub within: Option<Vec<GarageId>>,
+    pub sort: Sort<VehicleSortKey>,
+    /// The sort value of the item the page starts after, for any sort but by id.
+    pub after_value: Option<SortValue>,
+}
+
+/// What vehicles may be sorted by.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum VehicleSortKey {
+    #[default]
+    Id,
+    LicensePlate,
+    Brand,
+    Model,
+    Year,
+    /// By garage id: a garage's vehicles together.
+    Garage,
+    UpdatedAt,
+}
+
+impl SortKey for VehicleSortKey {
+    const ALL: &'static [Self] = &[
+        Self::Id,
+        Self::LicensePlate,
+        Self::Brand,
+        Self::Model,
+        Self::Year,
+        Self::Garage,
+        Self::UpdatedAt,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Id => "id",
+            Self::LicensePlate => "license_plate",
+            Self::Brand => "brand",
+            Self::Model => "model",
+            Self::Year => "year",
+            Self::Garage => "garage_id",
+            Self::UpdatedAt => "updated_at",
+        }
+    }
+
+    fn fits(self, value: Option<&SortValue>) -> bool {
+        matches!(
+            (self, value),
+            (Self::Id, None)
+                | (
+                    Self::LicensePlate | Self::Brand | Self::Model,
+                    Some(SortValue::Text(_))
+                )
+                | (Self::Year | Self::Garage, Some(SortValue::Int(_)))
+                | (Self::UpdatedAt, Some(SortValue::Time(_)))
+        )
+    }
+}
+
+impl VehicleSortKey {
+    /// `vehicle`'s place in this order, beside its id; `None` by id.
+    pub fn value_of(self, vehicle: &Vehicle) -> Option<SortValue> {
+        Some(match self {
+            Self::Id => return None,
+            Self::LicensePlate => SortValue::Text(vehicle.license_plate.as_str().to_owned()),
+            Self::Brand => SortValue::Text(vehicle.brand.as_str().to_owned()),
+            Self::Model => SortValue::Text(vehicle.model.as_str().to_owned()),
+            Self::Year => SortValue::Int(vehicle.year.get().into()),
+            Self::Garage => SortValue::Int(vehicle.garage_id.get()),
+            Self::UpdatedAt => SortValue::Time(vehicle.updated_at),
+        })
+    }
 }
 
 /// One data line of a bulk import: where it is in the file, and the vehicle
