@@ -46,7 +46,7 @@ test("vehicles are checked, imported and exported from the browser", async () =>
   const bad = `garage_id,brand,model,year,license_plate,vin\n${garage},Renault,Clio,2020,IM-001,\n${garage},Renault,Clio,1700,IM-002,\n999999,Peugeot,208,2021,IM-003,\n`;
   await page.getByLabel("CSV file").setInputFiles(csvFile(bad));
   await page.getByRole("button", { name: "Import", exact: true }).click();
-  await page.getByText("2 problem(s) found: nothing was imported.").waitFor();
+  await page.getByText("2 problems found: nothing was imported.").waitFor();
   const rows = page.locator("table tbody tr");
   assert.equal(await rows.count(), 2);
   assert.match(await rows.nth(0).innerText(), /3\s+year/);
@@ -57,25 +57,27 @@ test("vehicles are checked, imported and exported from the browser", async () =>
   const good = `garage_id,brand,model,year,license_plate,vin\n${garage},Renault,Clio,2020,IM-001,vf1rfb00x12345678\n${garage},"Citroën","C4, Cactus",2019,IM-002,\n`;
   await page.getByLabel("CSV file").setInputFiles(csvFile(good));
   await page.getByRole("button", { name: "Check file" }).click();
-  await page.getByText("All 2 row(s) can be imported. Nothing was written yet.").waitFor();
+  await page.getByText("All 2 rows can be imported. Nothing was written yet.").waitFor();
   const listed = await (await fetch(`${server.base}/api/v1/garages/${garage}/vehicles`)).json();
   assert.equal(listed.items.length, 0, "a check writes nothing");
   await page.getByRole("button", { name: "Import", exact: true }).click();
-  await page.getByText("2 vehicle(s) imported.").waitFor();
+  await page.getByText("2 vehicles imported.").waitFor();
 
   // The export holds them, in a file the browser saves.
-  await page.getByLabel("Garage").selectOption({ label: "Import hall" });
+  await page.getByRole("combobox", { name: "Garage" }).fill("import");
+  await page.getByRole("option", { name: /Import hall/ }).click();
   const [download] = await Promise.all([
     page.waitForEvent("download"),
     page.getByRole("button", { name: "Export CSV" }).click(),
   ]);
-  assert.equal(download.suggestedFilename(), "vehicles.csv");
+  assert.match(download.suggestedFilename(), /^vehicles-\d{4}-\d{2}-\d{2}\.csv$/);
   const text = await readFile(await download.path(), "utf8");
-  const lines = text.trim().split("\n");
-  assert.equal(lines[0], "id,garage_id,brand,model,year,license_plate,vin,created_at,updated_at");
+  assert.ok(text.startsWith("\ufeff"), "a byte order mark, for spreadsheets");
+  const lines = text.slice(1).trim().split("\n");
+  assert.equal(lines[0], "id,garage_id,garage,brand,model,year,license_plate,vin,created_at,updated_at");
   assert.equal(lines.length, 3);
-  assert.match(lines[1], /,Renault,Clio,2020,IM001,VF1RFB00X12345678,/);
-  assert.match(lines[2], /,Citroën,"C4, Cactus",2019,IM002,,/);
+  assert.match(lines[1], /,Import hall,Renault,Clio,2020,IM001,VF1RFB00X12345678,/);
+  assert.match(lines[2], /,Import hall,Citroën,"C4, Cactus",2019,IM002,,/);
 
   // The VIN shows on the garage's page and finds its vehicle.
   await page.goto(`${server.base}/garages/${garage}`);

@@ -92,8 +92,13 @@ test("a fleet is managed from the browser, end to end", async () => {
   await page.getByRole("button", { name: "Add vehicle" }).click();
   await page.getByText("Vehicle XY987ZZ added.").waitFor();
 
-  // The garage is now full.
-  await page.getByRole("link", { name: "Add a vehicle" }).click();
+  // The garage is now full: adding is offered no more, and says why.
+  const add = page.getByRole("button", { name: "Add a vehicle" });
+  assert.equal(await add.isDisabled(), true);
+  assert.equal(await add.getAttribute("aria-describedby"), "garage-full-reason");
+  await page.getByText("This garage is full: move or delete a vehicle first.").waitFor();
+  // A form opened before it filled up is refused by the server all the same.
+  await page.goto(`${nordUrl}/vehicles/new`);
   await page.getByLabel("License plate").fill("FU-111-LL");
   await page.getByLabel("Brand").fill("Fiat");
   await page.getByLabel("Model").fill("500");
@@ -124,7 +129,11 @@ test("a fleet is managed from the browser, end to end", async () => {
   await page.getByRole("link", { name: "Edit AB123CD" }).click();
   await page.getByRole("heading", { name: "Edit vehicle AB123CD" }).waitFor();
   await page.reload();
-  await page.getByLabel("Garage").selectOption({ label: "Atelier Sud-Est (0/5)" });
+  // The garage picker: type part of a name, pick it from the list.
+  const picker = page.getByRole("combobox", { name: "Garage" });
+  await picker.fill("sud");
+  await page.getByRole("option", { name: /Atelier Sud-Est/ }).click();
+  assert.equal(await picker.inputValue(), "Atelier Sud-Est");
   await page.getByRole("button", { name: "Save" }).click();
   await page.getByRole("heading", { name: "Atelier Sud-Est" }).waitFor();
   assert.equal(page.url(), sudUrl);
@@ -153,7 +162,7 @@ test("a fleet is managed from the browser, end to end", async () => {
   confirmNext(page);
   await page.getByRole("button", { name: "Delete garage" }).click();
   await page.waitForURL(`${base}/garages`);
-  await page.getByText("Garage Atelier Sud-Est deleted.").waitFor();
+  await page.getByText("“Atelier Sud-Est” deleted.").waitFor();
   await page.getByRole("link", { name: "Garage du Nord" }).waitFor();
   assert.equal(await page.getByRole("link", { name: "Atelier Sud-Est" }).count(), 0);
   await shot(page, "garages");

@@ -298,7 +298,8 @@ export interface paths {
         };
         /**
          * Exports the vehicles matching the list's filters, streamed, as CSV
-         *     (importable as is) or as a JSON array.
+         *     (importable as is; `separator=semicolon&bom=true` for spreadsheets in
+         *     French) or as a JSON array. The file is named with the day's date.
          * @description Needs the `read` scope.
          */
         get: operations["export_vehicles"];
@@ -321,9 +322,14 @@ export interface paths {
         put?: never;
         /**
          * Imports vehicles from CSV, all or none.
-         * @description The header line names the columns, in any order: `garage_id`, `brand`,
-         *     `model`, `year`, `license_plate` and optionally `vin` (an export's `id`,
-         *     `created_at` and `updated_at` are ignored, so an export imports as is).
+         * @description The header line names the columns, in any order, in English or French:
+         *     `garage_id` (or `garage`, a garage's name), `brand` (`marque`), `model`
+         *     (`modèle`), `year` (`année`), `license_plate` (`immatriculation`) and
+         *     optionally `vin` (an export's `id`, `created_at` and `updated_at` are
+         *     ignored, so an export imports as is). Fields are separated by `,`, `;`
+         *     or tabs (found from the header line); a UTF-8 byte order mark is
+         *     skipped, and text that is not UTF-8 is read as Windows-1252, as Excel
+         *     saves it.
          *     Every row is checked as a creation would be, against the database and
          *     the rows before it; when any row is bad, nothing is written and every bad
          *     row is reported with its line. `dry_run=true` checks without writing.
@@ -2846,6 +2852,13 @@ export interface operations {
             query?: {
                 /** @description `csv` (the default) or `json` (an array of vehicles). */
                 format?: "csv" | "json";
+                /** @description CSV only: `comma` (the default) or `semicolon`, as French spreadsheets expect. */
+                separator?: "comma" | "semicolon";
+                /**
+                 * @description CSV only: starts the file with a UTF-8 byte order mark, so
+                 *     spreadsheets read accents right.
+                 */
+                bom?: boolean;
                 /** @description A plate in any spelling. */
                 plate?: string;
                 /** @description Part of a plate: letters and digits in a row, any spelling. */
@@ -2873,7 +2886,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example id,garage_id,brand,model,year,license_plate,vin,created_at,updated_at */
+                    /** @example id,garage_id,garage,brand,model,year,license_plate,vin,created_at,updated_at */
                     "text/csv": string;
                     "application/json": components["schemas"]["VehicleBody"][];
                 };

@@ -191,6 +191,42 @@ export interface ListOptions {
 
 export type ExportFormat = "csv" | "json";
 
+/** How a CSV export is written: `;` and a byte order mark suit French spreadsheets. */
+export interface CsvStyle {
+  separator?: "comma" | "semicolon";
+  bom?: boolean;
+}
+
+/** The name a file saved today gets: `vehicles-2026-11-30.csv`. */
+export function datedName(stem: string, extension: string): string {
+  const now = new Date();
+  const day = [now.getFullYear(), now.getMonth() + 1, now.getDate()]
+    .map((n) => String(n).padStart(2, "0"))
+    .join("-");
+  return `${stem}-${day}.${extension}`;
+}
+
+/** Hands a fetched file to the browser to save. */
+export function saveFile(file: Blob, name: string) {
+  const url = URL.createObjectURL(file);
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = name;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** The filters the vehicle list and its export share; empty ones are left out. */
+export interface VehicleFilters {
+  plate?: string;
+  vin?: string;
+  plate_contains?: string;
+  brand?: string;
+  garage_id?: number | string;
+  year_min?: number | string;
+  year_max?: number | string;
+}
+
 /**
  * A new Idempotency-Key: one per intended write, reused by its retries.
  * 128 random bits as hex (`crypto.randomUUID` exists only in secure
@@ -207,7 +243,7 @@ export const api = {
   listKeys: () => request<{ items: ApiKeyInfo[] }>("GET", "/keys"),
   createKey: (input: KeyInput) => request<CreatedKey>("POST", "/keys", { body: input }),
   revokeKey: (id: number) => request<ApiKeyInfo>("DELETE", `/keys/${id}`),
-  listGarages: (options: ListOptions & { q?: string } = {}) =>
+  listGarages: (options: ListOptions & { q?: string; sort?: string } = {}) =>
     request<Page<Garage>>("GET", withQuery("/garages", { ...options })),
   getGarage: (id: number) => request<Garage>("GET", `/garages/${id}`),
   createGarage: (input: GarageInput, idempotencyKey?: string) =>
@@ -215,11 +251,14 @@ export const api = {
   updateGarage: (id: number, input: Partial<GarageInput>, ifMatch?: string) =>
     request<Garage>("PATCH", `/garages/${id}`, { body: input, ifMatch }),
   deleteGarage: (id: number) => request<void>("DELETE", `/garages/${id}`),
+  moveAllVehicles: (id: number, toGarageId: number) =>
+    request<{ moved: number }>("POST", `/garages/${id}/vehicles/move`, {
+      body: { to_garage_id: toGarageId },
+    }),
   garageVehicles: (id: number, options: ListOptions = {}) =>
     request<Page<Vehicle>>("GET", withQuery(`/garages/${id}/vehicles`, { ...options })),
-  listVehicles: (
-    options: ListOptions & { plate?: string; vin?: string; brand?: string; garage_id?: number } = {},
-  ) => request<Page<Vehicle>>("GET", withQuery("/vehicles", { ...options })),
+  listVehicles: (options: ListOptions & VehicleFilters & { sort?: string } = {}) =>
+    request<Page<Vehicle>>("GET", withQuery("/vehicles", { ...options })),
   getVehicle: (id: number) => request<Vehicle>("GET", `/vehicles/${id}`),
   createVehicle: (input: VehicleInput, idempotencyKey?: string) =>
     request<Vehicle>("POST", "/vehicles", { body: input, idempotencyKey }),
@@ -243,8 +282,14 @@ export const api = {
     request<Delivery>("POST", `/webhooks/${id}/deliveries/${delivery}/retry`),
   activity: (options: ListOptions & { type?: string; garage_id?: number } = {}) =>
     request<Page<HistoryEvent>>("GET", withQuery("/activity", { ...options })),
-  exportVehicles: (format: ExportFormat, garageId?: number) =>
-    download(withQuery("/vehicles/export", { format, garage_id: garageId })),
+  exportVehicles: (format: ExportFormat, options: VehicleFilters & CsvStyle = {}) =>
+    download(
+      withQuery("/vehicles/export", {
+        ...options,
+        format,
+        bom: options.bom ? "true" : undefined,
+      }),
+    ),
   importVehicles: (file: Blob, dryRun: boolean, idempotencyKey?: string) =>
     request<ImportReport>("POST", withQuery("/vehicles/import", { dry_run: dryRun ? "true" : undefined }), {
       raw: { data: file, type: "text/csv" },

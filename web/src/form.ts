@@ -44,6 +44,12 @@ export function useForm<K extends string>(
     error: errorOf(name),
   });
 
+  /** Sets a field from a control that is no input (a picker). */
+  const set = (name: K, value: string) => {
+    setValues((v) => ({ ...v, [name]: value }));
+    onEdit();
+  };
+
   /** A submit handler that sends the values once every local check passes. */
   const submit = (send: (values: Record<K, string>) => void) => (event: FormEvent) => {
     event.preventDefault();
@@ -53,6 +59,7 @@ export function useForm<K extends string>(
 
   return {
     field,
+    set,
     submit,
     /** The form was sent with fields still wrong. */
     invalid: submitted && failing,

@@ -20,6 +20,9 @@ const byType: Record<string, MessageKey> = {
 export function describe(error: unknown, t: Translate): string {
   if (error instanceof NetworkError) return t("state.unreachable");
   if (error instanceof ApiError) {
+    // Too few places for many vehicles at once: say how many lack.
+    const lacking = error.errors.find((e) => e.code === "not_enough_room");
+    if (lacking) return describeItem(lacking, t);
     const key = byType[error.type];
     if (key) return t(key);
     return t("state.error", { detail: error.detail || error.title || String(error.status) });
@@ -63,6 +66,8 @@ export function describeItem(item: FieldError, t: Translate): string {
       return t("problem.unknownGarage");
     case "garage_full":
       return t("problem.garageFull");
+    case "not_enough_room":
+      return t("code.notEnoughRoom", { count: item.missing ?? 0 });
     case "capacity_below_count":
       return t("problem.capacityBelowCount");
     default:

@@ -9,7 +9,7 @@ import { Keys } from "./pages/Keys";
 import { Webhooks } from "./pages/Webhooks";
 import { NotFound } from "./pages/NotFound";
 import { Overview } from "./pages/Overview";
-import { VehicleSearch } from "./pages/VehicleSearch";
+import { Vehicles } from "./pages/Vehicles";
 import { ImportExport } from "./pages/ImportExport";
 import { VehicleEdit } from "./pages/VehicleEdit";
 import { VehicleNew } from "./pages/VehicleNew";
@@ -24,7 +24,7 @@ export const routes: RouteObject[] = [
       { path: "garages/:id", element: <GarageDetail /> },
       { path: "garages/:id/edit", element: <GarageForm /> },
       { path: "garages/:id/vehicles/new", element: <VehicleNew /> },
-      { path: "vehicles", element: <VehicleSearch /> },
+      { path: "vehicles", element: <Vehicles /> },
       { path: "keys", element: <Keys /> },
       { path: "activity", element: <Activity /> },
       { path: "webhooks", element: <Webhooks /> },

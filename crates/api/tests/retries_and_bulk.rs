@@ -36,8 +36,33 @@ async fn api(
     vehicles: MockVehicleRepository,
     keys: MockIdempotencyStore,
 ) -> impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {
+    // Garages are only ever listed to be named: by id for an export, all
+    // of them (1 and 2) for an import that names them.
+    let mut garages = MockGarageRepository::new();
+    garages.expect_list().returning(|filter, _| {
+        let ids = filter
+            .within
+            .unwrap_or_else(|| vec![GarageId::parse(1).unwrap(), GarageId::parse(2).unwrap()]);
+        let items = ids
+            .into_iter()
+            .map(|id| Garage {
+                id,
+                name: GarageName::parse(&format!("Dépôt n°{id}")).unwrap(),
+                address: Address::parse("1 quai").unwrap(),
+                capacity: None,
+                vehicle_count: 0,
+                version: Version::new(1),
+                created_at: Utc::now(),
+                updated_at: Utc::now(),
+            })
+            .collect();
+        Ok(Page {
+            items,
+            next_after: None,
+        })
+    });
     test::init_service(App::new().configure(garage_api::configure(
-        FleetService::new(Arc::new(MockGarageRepository::new()), Arc::new(vehicles)),
+        FleetService::new(Arc::new(garages), Arc::new(vehicles)),
         common::no_events(),
         common::no_webhooks(),
         Arc::new(keys),
@@ -333,11 +358,11 @@ async fn a_malformed_key_is_400() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
-fn csv_import(body: &str) -> test::TestRequest {
+fn csv_import(body: impl AsRef<[u8]>) -> test::TestRequest {
     test::TestRequest::post()
         .uri("/api/v1/vehicles/import?dry_run=true")
         .insert_header((header::CONTENT_TYPE, "text/csv"))
-        .set_payload(body.to_owned())
+        .set_payload(body.as_ref().to_vec())
 }
 
 /// A store that reads every row it is given, as the real one does, and
@@ -446,7 +471,11 @@ async fn an_import_reports_every_bad_row_with_its_line() {
 async fn an_import_header_must_name_the_required_columns() {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let app = api(reading_store(seen.clone()), MockIdempotencyStore::new()).await;
-    let (status, _, body) = send(&app, csv_import("garage,brand,model,year\n1,a,b,2020\n")).await;
+    let (status, _, body) = send(
+        &app,
+        csv_import("garage_number,brand,model,year\n1,a,b,2020\n"),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let body = json_of(&body);
     let messages: Vec<&str> = body["errors"]
@@ -458,7 +487,7 @@ async fn an_import_header_must_name_the_required_columns() {
     assert!(
         messages
             .iter()
-            .any(|m| m.contains("unknown column \"garage\"")),
+            .any(|m| m.contains("unknown column \"garage_number\"")),
         "{body}"
     );
     assert!(body["errors"]
@@ -533,20 +562,49 @@ async fn an_export_streams_every_page_as_csv() {
         headers.get(header::CONTENT_TYPE).unwrap(),
         "text/csv; charset=utf-8"
     );
+    let day = Utc::now().format("%Y-%m-%d").to_string();
     assert!(headers
         .get(header::CONTENT_DISPOSITION)
         .unwrap()
         .to_str()
         .unwrap()
-        .contains("vehicles.csv"));
+        .contains(&format!("vehicles-{day}.csv")));
     let text = String::from_utf8(body).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 451);
     assert_eq!(
         lines[0],
-        "id,garage_id,brand,model,year,license_plate,vin,created_at,updated_at"
+        "id,garage_id,garage,brand,model,year,license_plate,vin,created_at,updated_at"
     );
-    assert!(lines[450].starts_with("450,1,Renault,Clio,2020,AB450,VF1RFB00X12345678,"));
+    assert!(lines[450].starts_with("450,1,Dépôt n°1,Renault,Clio,2020,AB450,VF1RFB00X12345678,"));
+}
+
+#[actix_web::test]
+async fn an_export_for_french_spreadsheets_has_semicolons_and_a_bom() {
+    let app = api(pages(3), MockIdempotencyStore::new()).await;
+    let (status, _, body) = send(
+        &app,
+        test::TestRequest::get()
+            .uri("/api/v1/vehicles/export?brand=renault&separator=semicolon&bom=true"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(&body[..3], b"\xEF\xBB\xBF", "a UTF-8 byte order mark first");
+    let text = String::from_utf8(body[3..].to_vec()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4);
+    assert!(
+        lines[0].starts_with("id;garage_id;garage;brand;"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[3].starts_with("3;1;Dépôt n°1;Renault;Clio;2020;AB3;"),
+        "{}",
+        lines[3]
+    );
+    // The BOM is written once, at the very start.
+    assert_eq!(text.matches('\u{feff}').count(), 0);
 }
 
 #[actix_web::test]
@@ -588,7 +646,7 @@ async fn an_export_refuses_unknown_formats_and_filters() {
 #[actix_web::test]
 async fn hostile_import_bytes_are_row_errors_not_failures() {
     let seen = Arc::new(Mutex::new(Vec::new()));
-    let app = api(reading_store(seen), MockIdempotencyStore::new()).await;
+    let app = api(reading_store(seen.clone()), MockIdempotencyStore::new()).await;
     let mut body = b"garage_id,brand,model,year,license_plate\n1,Ren\xffault,Clio,2020,AB-1\n1,Re\0nault,Clio,2020,AB-2\n\"unterminated,x".to_vec();
     body.extend(std::iter::repeat_n(b'a', 100_000));
     let req = test::TestRequest::post()
@@ -604,11 +662,40 @@ async fn hostile_import_bytes_are_row_errors_not_failures() {
         .iter()
         .map(|e| (e["line"].as_u64().unwrap(), e["field"].as_str()))
         .collect();
+    // Bytes that are not UTF-8 read as Windows-1252 (0xFF is ÿ); a NUL is
+    // a control character; an unterminated quote ends the file.
+    assert_eq!(errors, [(3, Some("brand")), (4, None)], "{body:#}");
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen[0].vehicle.as_ref().unwrap().brand.as_str(), "Renÿault");
+}
+
+#[actix_web::test]
+async fn a_french_excel_file_imports_with_semicolons_windows_1252_and_garage_names() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let app = api(reading_store(seen.clone()), MockIdempotencyStore::new()).await;
+    // As Excel saves "CSV (séparateur : point-virgule)" on a French Windows:
+    // Windows-1252 (é is 0xE9, ë 0xEB), `;` between fields, CRLF.
+    let mut csv = b"Immatriculation;Marque;Mod\xe8le;Ann\xe9e;Garage;VIN\r\n".to_vec();
+    csv.extend_from_slice(b"AB-123-CD;Citro\xebn;C3;2021;D\xe9p\xf4t n\xb01;\r\n");
+    csv.extend_from_slice(b"EF-456-GH;Renault;\"Clio; V\";2019;d\xe9p\xf4t N\xb01;\r\n");
+    csv.extend_from_slice(b"IJ-789-KL;Renault;Zoe;2020;Nulle part;\r\n");
+    let (status, _, body) = send(&app, csv_import(csv)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let body = json_of(&body);
     assert_eq!(
-        errors,
-        [(2, Some("brand")), (3, Some("brand")), (4, None)],
-        "{body:#}"
+        body["errors"],
+        json!([{"line": 4, "field": "garage", "code": "unknown_garage",
+                "message": "no garage is named \"Nulle part\""}])
     );
+    let seen = seen.lock().unwrap();
+    let first = seen[0].vehicle.as_ref().unwrap();
+    assert_eq!(first.brand.as_str(), "Citroën");
+    assert_eq!(first.license_plate.as_str(), "AB123CD");
+    // The garage named, case and accents aside.
+    assert_eq!(first.garage_id, GarageId::parse(1).unwrap());
+    let second = seen[1].vehicle.as_ref().unwrap();
+    assert_eq!(second.model.as_str(), "Clio; V");
+    assert_eq!(second.garage_id, GarageId::parse(1).unwrap());
 }
 
 #[actix_web::test]

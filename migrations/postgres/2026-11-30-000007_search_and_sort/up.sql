@@ -6,9 +6,14 @@ ALTER TABLE garages ADD COLUMN name_key TEXT NOT NULL DEFAULT '';
 
 -- Substring searches (a garage's name, part of a plate) by trigram.
 -- Trusted since PostgreSQL 13: a database owner may create it.
+-- fastupdate off: a bulk import writes its rows into the index at once,
+-- rather than into a pending list that every lookup in the same
+-- transaction (the import's own plate checks) would have to scan whole.
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
-CREATE INDEX garages_name_key_trgm_idx ON garages USING gin (name_key gin_trgm_ops);
-CREATE INDEX vehicles_license_plate_trgm_idx ON vehicles USING gin (license_plate gin_trgm_ops);
+CREATE INDEX garages_name_key_trgm_idx ON garages
+    USING gin (name_key gin_trgm_ops) WITH (fastupdate = off);
+CREATE INDEX vehicles_license_plate_trgm_idx ON vehicles
+    USING gin (license_plate gin_trgm_ops) WITH (fastupdate = off);
 
 -- Each sort of the lists reads its pages from an index, in keyset order.
 CREATE INDEX garages_name_key_id_idx ON garages (name_key, id);

@@ -31,6 +31,9 @@ export function Layout() {
         <Link to="/garages" className="nav-link">
           {t("nav.garages")}
         </Link>
+        <Link to="/vehicles" className="nav-link">
+          {t("nav.vehicles")}
+        </Link>
         <Link to="/activity" className="nav-link">
           {t("nav.activity")}
         </Link>

@@ -1,4 +1,5 @@
 import type { UseQueryResult } from "@tanstack/react-query";
+import { Link } from "react-router";
 
 import { useCan } from "../access";
 import { ApiError } from "../api";
@@ -19,6 +20,14 @@ export function ErrorState({ error, onRetry }: { error: unknown; onRetry?: () =>
   // A write refused because the resource changed since it was read: the
   // way out is to read it again.
   const stale = error instanceof ApiError && error.status === 412;
+  // What is gone will not come back by retrying: offer a way out instead.
+  if (error instanceof ApiError && error.status === 404)
+    return (
+      <div className="state state-error" role="alert">
+        <p>{t("problem.notFound")}</p>
+        <Link to="/">{t("state.backHome")}</Link>
+      </div>
+    );
   return (
     <div className="state state-error" role="alert">
       <p>{describe(error, t)}</p>

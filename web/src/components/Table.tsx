@@ -1,4 +1,5 @@
 import type { HTMLAttributes, ReactNode } from "react";
+import { Link } from "react-router";
 
 /** One column of a {@link Table}. */
 export interface Column<T> {
@@ -11,6 +12,16 @@ export interface Column<T> {
   cellClass?: string;
   /** The row's buttons: the header is for screen readers only and cells carry no label. */
   actions?: boolean;
+  /** The key the list sorts by when this header is chosen. */
+  sortKey?: string;
+}
+
+/** How a sortable table is sorted, and where each header leads. */
+export interface Sorting {
+  by: string;
+  descending: boolean;
+  /** The address of the list sorted by `key`, descending or not. */
+  href: (key: string, descending: boolean) => string;
 }
 
 /**
@@ -22,11 +33,13 @@ export function Table<T>({
   columns,
   rowKey,
   rowProps,
+  sorting,
 }: {
   rows: readonly T[];
   columns: readonly (Column<T> | false)[];
   rowKey: (row: T, index: number) => string | number;
   rowProps?: (row: T) => HTMLAttributes<HTMLTableRowElement> & Record<`data-${string}`, string>;
+  sorting?: Sorting;
 }) {
   const shown = columns.filter((c): c is Column<T> => c !== false);
   return (
@@ -34,11 +47,32 @@ export function Table<T>({
       <table>
         <thead>
           <tr>
-            {shown.map((c) => (
-              <th key={c.label} scope="col" className={c.num ? "num" : undefined}>
-                {c.actions ? <span className="visually-hidden">{c.label}</span> : c.label}
-              </th>
-            ))}
+            {shown.map((c) => {
+              const sorted = sorting && c.sortKey !== undefined && sorting.by === c.sortKey;
+              return (
+                <th
+                  key={c.label}
+                  scope="col"
+                  className={c.num ? "num" : undefined}
+                  aria-sort={sorted ? (sorting.descending ? "descending" : "ascending") : undefined}
+                >
+                  {c.actions ? (
+                    <span className="visually-hidden">{c.label}</span>
+                  ) : sorting && c.sortKey !== undefined ? (
+                    // A sorted column's header reverses it; another's sorts by it.
+                    <Link
+                      className="sort"
+                      to={sorting.href(c.sortKey, Boolean(sorted) && !sorting.descending)}
+                    >
+                      {c.label}
+                      <span aria-hidden="true">{sorted ? (sorting.descending ? " ▼" : " ▲") : ""}</span>
+                    </Link>
+                  ) : (
+                    c.label
+                  )}
+                </th>
+              );
+            })}
           </tr>
         </thead>
         <tbody>

@@ -27,6 +27,18 @@ describe("catalogues", () => {
     }
   });
 
+  it("say counts in each language's plural forms", () => {
+    expect(translate("fr", "garage.holds", { count: 0 })).toBe("0 véhicule");
+    expect(translate("fr", "garage.holds", { count: 1 })).toBe("1 véhicule");
+    expect(translate("fr", "garage.holds", { count: 2 })).toBe("2 véhicules");
+    expect(translate("en", "garage.holds", { count: 0 })).toBe("Holds 0 vehicles");
+    expect(translate("en", "garage.holds", { count: 1 })).toBe("Holds 1 vehicle");
+    expect(translate("fr", "importExport.import.checked", { count: 1 })).toBe(
+      "La ligne peut être importée. Rien n’a encore été écrit.",
+    );
+    for (const text of [...Object.values(fr), ...Object.values(en)]) expect(text).not.toMatch(/\(s\)/);
+  });
+
   it("fill placeholders and format numbers for the locale", () => {
     expect(translate("en", "garage.capacity", { capacity: 1500 })).toBe("Capacity: 1,500");
     expect(translate("fr", "garage.capacity", { capacity: 1500 })).toBe("Capacité : 1\u202f500");

@@ -19,11 +19,22 @@ export function detectLanguage(saved: string | null, preferred: readonly string[
 }
 
 export type Params = Record<string, string | number>;
-export type Translate = (key: MessageKey, params?: Params) => string;
+/** A message said in the plural forms of each language: `<key>.one`, `<key>.other`, chosen by `count`. */
+export type PluralKey = { [K in MessageKey]: K extends `${infer Base}.other` ? Base : never }[MessageKey];
+export type Translate = (key: MessageKey | PluralKey, params?: Params) => string;
 
-export function translate(language: Language, key: MessageKey, params: Params = {}): string {
-  const locale = language === "fr" ? "fr-FR" : "en-GB";
-  return catalogues[language][key].replace(/\{(\w+)\}/g, (_, name: string) => {
+const localeOf = (language: Language) => (language === "fr" ? "fr-FR" : "en-GB");
+
+/** The message `key` in `language`, its `{placeholders}` filled; a plural key takes the form `count` needs. */
+export function translate(language: Language, key: MessageKey | PluralKey, params: Params = {}): string {
+  const locale = localeOf(language);
+  const catalogue: Record<string, string> = catalogues[language];
+  let text = catalogue[key];
+  if (text === undefined) {
+    const form = new Intl.PluralRules(locale).select(Number(params.count));
+    text = catalogue[`${key}.${form}`] ?? catalogue[`${key}.other`] ?? key;
+  }
+  return text.replace(/\{(\w+)\}/g, (_, name: string) => {
     const value = params[name];
     if (value === undefined) return `{${name}}`;
     return typeof value === "number" ? new Intl.NumberFormat(locale).format(value) : value;

@@ -3,6 +3,7 @@ import { useSearchParams } from "react-router";
 
 import { api } from "../api";
 import { Timeline } from "../components/History";
+import { useTitle } from "../components/Title";
 import { useI18n } from "../i18n";
 import type { MessageKey } from "../i18n/en";
 
@@ -18,6 +19,7 @@ const TYPES: [MessageKey, string][] = [
 /** What happened lately across the fleet, newest first; the URL holds the filters. */
 export function Activity() {
   const { t } = useI18n();
+  useTitle(t("activity.title"));
   const [params, setParams] = useSearchParams();
   const type = params.get("type") ?? "";
   const garage = params.get("garage") ?? "";

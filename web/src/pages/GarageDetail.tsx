@@ -1,12 +1,15 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
 import { Link, useLocation, useNavigate, useParams, useSearchParams } from "react-router";
 
 import { useCan } from "../access";
-import { api, type Vehicle } from "../api";
+import { api, type Garage, type Vehicle } from "../api";
 import { History } from "../components/History";
 import { Pager } from "../components/Pager";
+import { GaragePicker } from "../components/GaragePicker";
 import { Empty, ErrorState, Loading } from "../components/States";
 import { Table } from "../components/Table";
+import { useTitle } from "../components/Title";
 import { useI18n } from "../i18n";
 import { describe } from "../problems";
 
@@ -20,6 +23,7 @@ export function GarageDetail() {
   const queryClient = useQueryClient();
   const mayWrite = useCan("write");
   const garage = useQuery({ queryKey: ["garage", id], queryFn: () => api.getGarage(id) });
+  useTitle(garage.data?.name);
   const vehicles = useQuery({
     queryKey: ["garage", id, "vehicles", cursor],
     queryFn: () => api.garageVehicles(id, { cursor }),
@@ -42,13 +46,30 @@ export function GarageDetail() {
     mutationFn: (vehicle: Vehicle) => api.deleteVehicle(vehicle.id),
     onSettled: refresh,
   });
+  const [target, setTarget] = useState<Garage | null>(null);
+  const moveAll = useMutation({
+    mutationFn: (to: Garage) => api.moveAllVehicles(id, to.id),
+    onSuccess: (_, to) => {
+      queryClient.invalidateQueries({ queryKey: ["garage", to.id] });
+      queryClient.invalidateQueries({ queryKey: ["stats"] });
+    },
+    onSettled: refresh,
+  });
 
   if (garage.isPending) return <Loading />;
   if (garage.isError) return <ErrorState error={garage.error} onRetry={() => garage.refetch()} />;
   const g = garage.data;
-  const notice = deleteVehicle.isSuccess
-    ? t("vehicle.deleted", { plate: deleteVehicle.variables.license_plate })
-    : state?.notice;
+  const notice = moveAll.isSuccess
+    ? t("garage.moveAll.done", { count: moveAll.data.moved, name: moveAll.variables.name })
+    : deleteVehicle.isSuccess
+      ? t("vehicle.deleted", { plate: deleteVehicle.variables.license_plate })
+      : state?.notice;
+  const full = g.capacity !== null && g.vehicle_count >= g.capacity;
+  const moveAllSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    if (target && window.confirm(t("garage.moveAll.confirm", { count: g.vehicle_count, name: target.name })))
+      moveAll.mutate(target);
+  };
   return (
     <section aria-labelledby="garage-title">
       <p className="crumbs">
@@ -95,13 +116,28 @@ export function GarageDetail() {
           {describe(deleteVehicle.error, t)}
         </p>
       )}
+      {moveAll.isError && (
+        <p className="error" role="alert">
+          {describe(moveAll.error, t)}
+        </p>
+      )}
       <div className="heading">
         <h2>{t("garage.vehicles")}</h2>
-        {mayWrite && (
-          <Link to={`/garages/${g.id}/vehicles/new`} className="button">
-            {t("garage.addVehicle")}
-          </Link>
-        )}
+        {mayWrite &&
+          (full ? (
+            <span className="actions">
+              <button type="button" disabled aria-describedby="garage-full-reason">
+                {t("garage.addVehicle")}
+              </button>
+              <small id="garage-full-reason" className="hint">
+                {t("garage.full")}
+              </small>
+            </span>
+          ) : (
+            <Link to={`/garages/${g.id}/vehicles/new`} className="button">
+              {t("garage.addVehicle")}
+            </Link>
+          ))}
       </div>
       {vehicles.isPending ? (
         <Loading />
@@ -151,6 +187,25 @@ export function GarageDetail() {
           />
           <Pager nextCursor={vehicles.data.next_cursor} />
         </>
+      )}
+      {mayWrite && g.vehicle_count > 0 && (
+        <form className="panel move-all" onSubmit={moveAllSubmit} aria-labelledby="move-all-title">
+          <h2 id="move-all-title">{t("garage.moveAll.title")}</h2>
+          <p className="hint">{t("garage.moveAll.help", { count: g.vehicle_count })}</p>
+          <GaragePicker
+            id="move-all-target"
+            label={t("garage.moveAll.to")}
+            value={target?.id ?? null}
+            onChange={setTarget}
+            needs={g.vehicle_count}
+            exclude={g.id}
+          />
+          <div className="actions">
+            <button type="submit" disabled={!target || moveAll.isPending}>
+              {t("garage.moveAll.submit", { count: g.vehicle_count })}
+            </button>
+          </div>
+        </form>
       )}
       <History of={{ garage: id }} />
     </section>

@@ -5,6 +5,7 @@ import { Link, useNavigate, useParams } from "react-router";
 import { api, ApiError, newIdempotencyKey, type Garage, type GarageInput } from "../api";
 import { Field } from "../components/Field";
 import { ErrorState, Loading } from "../components/States";
+import { useTitle } from "../components/Title";
 import { useI18n } from "../i18n";
 import { useForm } from "../form";
 import { describe } from "../problems";
@@ -33,6 +34,7 @@ export function GarageForm() {
 
 function GarageFormFields({ garage, onReload }: { garage: Garage | null; onReload: () => void }) {
   const { t } = useI18n();
+  useTitle(garage ? t("garage.title.edit", { name: garage.name }) : t("garage.title.new"));
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   // One key per version of the form: resending after a lost answer cannot create twice.

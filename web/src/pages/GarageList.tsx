@@ -7,10 +7,12 @@ import { api } from "../api";
 import { Pager } from "../components/Pager";
 import { Empty, ErrorState, Loading } from "../components/States";
 import { Table } from "../components/Table";
+import { useTitle } from "../components/Title";
 import { useI18n } from "../i18n";
 
 export function GarageList() {
   const { t } = useI18n();
+  useTitle(t("garages.title"));
   const { state } = useLocation() as { state: { notice?: string } | null };
   const [params, setParams] = useSearchParams();
   const q = params.get("q") ?? "";

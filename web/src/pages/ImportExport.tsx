@@ -1,10 +1,20 @@
-import { useMutation, useQuery } from "@tanstack/react-query";
+import { useMutation } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 
 import { useCan } from "../access";
-import { api, ApiError, newIdempotencyKey, type ExportFormat } from "../api";
+import {
+  api,
+  ApiError,
+  datedName,
+  newIdempotencyKey,
+  saveFile,
+  type ExportFormat,
+  type Garage,
+} from "../api";
+import { GaragePicker } from "../components/GaragePicker";
 import { ErrorState } from "../components/States";
 import { Table } from "../components/Table";
+import { useTitle } from "../components/Title";
 import { useI18n } from "../i18n";
 import { describeItem } from "../problems";
 
@@ -14,6 +24,7 @@ const SHOWN_ERRORS = 200;
 /** `/vehicles/import-export`: export vehicles as CSV or JSON, import them from CSV. */
 export function ImportExport() {
   const { t } = useI18n();
+  useTitle(t("importExport.title"));
   const mayWrite = useCan("write");
   return (
     <section aria-labelledby="import-export-title">
@@ -25,22 +36,18 @@ export function ImportExport() {
 }
 
 function Export() {
-  const { t } = useI18n();
-  const [garage, setGarage] = useState("");
-  const garages = useQuery({
-    queryKey: ["garages", { all: true }],
-    queryFn: () => api.listGarages({ limit: 200 }),
-  });
+  const { t, language } = useI18n();
+  const [garage, setGarage] = useState<Garage | null>(null);
+  // Spreadsheets in French locales split on ";".
+  const [separator, setSeparator] = useState<"comma" | "semicolon">(
+    language === "fr" ? "semicolon" : "comma",
+  );
   const run = useMutation({
     mutationFn: async (format: ExportFormat) => {
-      const file = await api.exportVehicles(format, garage ? Number(garage) : undefined);
+      const csv = format === "csv" ? { separator, bom: true } : {};
+      const file = await api.exportVehicles(format, { garage_id: garage?.id, ...csv });
       // Fetched with the tab's key, then saved through a temporary link.
-      const url = URL.createObjectURL(file);
-      const link = document.createElement("a");
-      link.href = url;
-      link.download = `vehicles.${format}`;
-      link.click();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      saveFile(file, datedName("vehicles", format));
     },
   });
   return (
@@ -48,14 +55,28 @@ function Export() {
       <h2>{t("importExport.export.title")}</h2>
       <p>{t("importExport.export.help")}</p>
       <div className="field">
-        <label htmlFor="export-garage">{t("importExport.export.garage")}</label>
-        <select id="export-garage" value={garage} onChange={(e) => setGarage(e.target.value)}>
-          <option value="">{t("importExport.export.all")}</option>
-          {(garages.data?.items ?? []).map((g) => (
-            <option key={g.id} value={g.id}>
-              {g.name}
-            </option>
-          ))}
+        <GaragePicker
+          id="export-garage"
+          label={t("importExport.export.garage")}
+          value={garage?.id ?? null}
+          onChange={setGarage}
+          needs={0}
+        />
+        {garage && (
+          <button type="button" className="link" onClick={() => setGarage(null)}>
+            {t("importExport.export.all")}
+          </button>
+        )}
+      </div>
+      <div className="field">
+        <label htmlFor="export-separator">{t("importExport.export.separator")}</label>
+        <select
+          id="export-separator"
+          value={separator}
+          onChange={(e) => setSeparator(e.target.value as "comma" | "semicolon")}
+        >
+          <option value="semicolon">{t("importExport.export.semicolon")}</option>
+          <option value="comma">{t("importExport.export.comma")}</option>
         </select>
       </div>
       <div className="actions">
@@ -120,8 +141,8 @@ function Import() {
       {run.isSuccess && (
         <p className="notice" role="status">
           {run.data.dry_run
-            ? t("importExport.import.checked", { rows: run.data.rows })
-            : t("importExport.import.done", { imported: run.data.imported })}
+            ? t("importExport.import.checked", { count: run.data.rows })
+            : t("importExport.import.done", { count: run.data.imported })}
         </p>
       )}
       {rejected ? (

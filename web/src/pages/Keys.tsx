@@ -6,6 +6,7 @@ import { Field } from "../components/Field";
 import { SecretOnce } from "../components/SecretOnce";
 import { AdminPage, ListOf } from "../components/States";
 import { Table } from "../components/Table";
+import { useTitle } from "../components/Title";
 import { useI18n } from "../i18n";
 import { describe, fieldErrors } from "../problems";
 
@@ -14,6 +15,7 @@ const SCOPES: Scope[] = ["read", "write", "admin"];
 /** `/keys`: an administrator lists, creates and revokes API keys. */
 export function Keys() {
   const { t } = useI18n();
+  useTitle(t("keys.title"));
   return (
     <AdminPage id="keys-title" title={t("keys.title")} forbidden={t("keys.forbidden")}>
       <KeysBody />

@@ -4,11 +4,13 @@ import { Link } from "react-router";
 import { api, type Stats } from "../api";
 import { Bars } from "../components/Bars";
 import { ErrorState, Loading } from "../components/States";
+import { useTitle } from "../components/Title";
 import { useI18n, type Translate } from "../i18n";
 
 /** The home page: the fleet at a glance. */
 export function Overview() {
   const { t } = useI18n();
+  useTitle(t("overview.title"));
   const stats = useQuery({ queryKey: ["stats"], queryFn: api.stats });
   return (
     <section aria-labelledby="overview-title">

@@ -4,6 +4,7 @@ import { Link, useNavigate, useParams } from "react-router";
 import { api, type VehicleInput } from "../api";
 import { History } from "../components/History";
 import { ErrorState, Loading } from "../components/States";
+import { useTitle } from "../components/Title";
 import { useI18n } from "../i18n";
 import { VehicleForm } from "./VehicleForm";
 
@@ -14,6 +15,7 @@ export function VehicleEdit() {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const vehicle = useQuery({ queryKey: ["vehicle", id], queryFn: () => api.getVehicle(id) });
+  useTitle(vehicle.data ? t("vehicle.title.edit", { plate: vehicle.data.license_plate }) : null);
   const save = useMutation({
     // If-Match: a save over someone else's change is refused, not lost.
     mutationFn: (input: VehicleInput) => api.updateVehicle(id, input, vehicle.data?.etag),

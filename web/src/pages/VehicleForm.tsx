@@ -1,7 +1,6 @@
-import { useQuery } from "@tanstack/react-query";
-
-import { api, type Vehicle, type VehicleInput } from "../api";
+import { type Vehicle, type VehicleInput } from "../api";
 import { Field } from "../components/Field";
+import { GaragePicker } from "../components/GaragePicker";
 import { ErrorState } from "../components/States";
 import { useI18n } from "../i18n";
 import { useForm } from "../form";
@@ -54,11 +53,6 @@ export function VehicleForm({
     }),
     { error, onEdit },
   );
-  const garages = useQuery({
-    queryKey: ["garages", { all: true }],
-    queryFn: () => api.listGarages({ limit: 200 }),
-    enabled: movable,
-  });
   const submit = form.submit((values) =>
     onSubmit({
       garage_id: Number(garage.value),
@@ -102,23 +96,15 @@ export function VehicleForm({
       />
       {movable ? (
         <div className={garageError ? "field field-invalid" : "field"}>
-          <label htmlFor="vehicle-garage">{t("vehicle.field.garage")}</label>
-          <select
+          <GaragePicker
             id="vehicle-garage"
-            {...garage}
-            aria-invalid={garageError ? true : undefined}
-            aria-describedby={garageError ? "vehicle-garage-error" : undefined}
-          >
-            {(garages.data?.items ?? []).map((g) => (
-              <option key={g.id} value={g.id}>
-                {g.name}
-                {g.capacity !== null ? ` (${g.vehicle_count}/${g.capacity})` : ""}
-              </option>
-            ))}
-            {!garages.data?.items.some((g) => String(g.id) === garage.value) && (
-              <option value={garage.value}>#{garage.value}</option>
-            )}
-          </select>
+            label={t("vehicle.field.garage")}
+            value={Number(garage.value)}
+            current={vehicle?.garage_id}
+            onChange={(g) => form.set("garage_id", String(g.id))}
+            invalid={garageError !== null}
+            describedBy={garageError ? "vehicle-garage-error" : undefined}
+          />
           {garageError && (
             <small id="vehicle-garage-error" className="error" role="alert">
               {garageError}

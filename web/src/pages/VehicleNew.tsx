@@ -4,6 +4,7 @@ import { Link, useNavigate, useParams } from "react-router";
 
 import { api, newIdempotencyKey, type VehicleInput } from "../api";
 import { ErrorState, Loading } from "../components/States";
+import { useTitle } from "../components/Title";
 import { useI18n } from "../i18n";
 import { VehicleForm } from "./VehicleForm";
 
@@ -13,6 +14,7 @@ export function VehicleNew() {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const garage = useQuery({ queryKey: ["garage", garageId], queryFn: () => api.getGarage(garageId) });
+  useTitle(garage.data ? t("vehicle.title.new", { garage: garage.data.name }) : null);
   // One key per version of the form: resending after a lost answer cannot add the vehicle twice.
   const [key, setKey] = useState(newIdempotencyKey);
   const create = useMutation({

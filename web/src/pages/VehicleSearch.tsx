@@ -4,6 +4,7 @@ import { Link, useSearchParams } from "react-router";
 import { useCan } from "../access";
 import { api, type Vehicle } from "../api";
 import { Empty, ErrorState, Loading } from "../components/States";
+import { useTitle } from "../components/Title";
 import { useI18n } from "../i18n";
 import * as rules from "../validation";
 
@@ -47,6 +48,7 @@ interface SearchProps {
 }
 
 function Search({ filter, valid, title, invalid, none }: SearchProps) {
+  useTitle(title);
   const found = useQuery({
     queryKey: ["vehicles", filter],
     queryFn: () => api.listVehicles(filter),

@@ -6,6 +6,7 @@ import { Field } from "../components/Field";
 import { SecretOnce } from "../components/SecretOnce";
 import { AdminPage, ListOf } from "../components/States";
 import { Table } from "../components/Table";
+import { useTitle } from "../components/Title";
 import { useI18n } from "../i18n";
 import type { MessageKey } from "../i18n/en";
 import { describe, fieldErrors } from "../problems";
@@ -26,6 +27,7 @@ const TYPES = [
 /** `/webhooks`: an administrator registers endpoints and watches their deliveries. */
 export function Webhooks() {
   const { t } = useI18n();
+  useTitle(t("webhooks.title"));
   return (
     <AdminPage id="webhooks-title" title={t("webhooks.title")} forbidden={t("webhooks.forbidden")}>
       <WebhooksBody />

@@ -1,9 +1,11 @@
 //! The import's CSV reader: the header's columns, each record as a vehicle
 //! or what is wrong with it, numbered by the line it starts on.
 
-use std::collections::VecDeque;
-use std::io::{BufReader, Read};
+use std::borrow::Cow;
+use std::collections::{HashMap, VecDeque};
+use std::io::{BufRead, BufReader, Read};
 
+use garage_domain::search::search_key;
 use garage_domain::{
     Brand, GarageId, ImportRow, LicensePlate, LineError, ModelName, ModelYear, NewVehicle, Reason,
     Vin,
@@ -19,57 +21,152 @@ pub const IMPORT_COLUMNS: [&str; 6] = [
     "vin",
 ];
 
-/// Columns an export writes that an import ignores, so an export imports as is.
+/// Columns an export writes that an import ignores, so an export imports
+/// as is: the id and the times.
 const EXPORT_ONLY: [&str; 3] = ["id", "created_at", "updated_at"];
 
-/// The columns of a CSV export: the import's, after the id and before the times.
-pub(crate) fn export_columns() -> impl Iterator<Item = &'static str> {
-    EXPORT_ONLY[..1]
-        .iter()
-        .chain(&IMPORT_COLUMNS)
-        .chain(&EXPORT_ONLY[1..])
-        .copied()
+/// The columns of a CSV export, in order: the import's, the garage's name
+/// after its id, the vehicle's id first and its times last.
+pub(crate) const EXPORT_COLUMNS: [&str; 10] = [
+    "id",
+    "garage_id",
+    "garage",
+    "brand",
+    "model",
+    "year",
+    "license_plate",
+    "vin",
+    "created_at",
+    "updated_at",
+];
+
+/// A column of an import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Column {
+    GarageId,
+    Brand,
+    Model,
+    Year,
+    LicensePlate,
+    Vin,
+    /// A garage's name, used when a row has no `garage_id`.
+    Garage,
+}
+
+impl Column {
+    const ALL: [Self; 7] = [
+        Self::GarageId,
+        Self::Brand,
+        Self::Model,
+        Self::Year,
+        Self::LicensePlate,
+        Self::Vin,
+        Self::Garage,
+    ];
+
+    /// Its name in errors: the English header.
+    fn name(self) -> &'static str {
+        match self {
+            Self::GarageId => "garage_id",
+            Self::Brand => "brand",
+            Self::Model => "model",
+            Self::Year => "year",
+            Self::LicensePlate => "license_plate",
+            Self::Vin => "vin",
+            Self::Garage => "garage",
+        }
+    }
+
+    /// The headers that name it, in English and French, compared by their
+    /// search keys (case, accents, `_` and spaces aside).
+    fn aliases(self) -> &'static [&'static str] {
+        match self {
+            Self::GarageId => &["garage_id", "id garage", "garage id", "id du garage"],
+            Self::Brand => &["brand", "marque", "make"],
+            Self::Model => &["model", "modèle"],
+            Self::Year => &["year", "année", "annee modele", "année modèle"],
+            Self::LicensePlate => &[
+                "license_plate",
+                "plate",
+                "immatriculation",
+                "plaque",
+                "plaque d'immatriculation",
+            ],
+            Self::Vin => &["vin", "numéro de série", "numero vin"],
+            Self::Garage => &["garage", "garage name", "nom du garage", "dépôt", "depot"],
+        }
+    }
+
+    fn of_header(header: &str) -> Option<Self> {
+        let key = search_key(header);
+        Self::ALL
+            .into_iter()
+            .find(|c| c.aliases().iter().any(|a| search_key(a) == key))
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
 }
 
 /// Where each import column is in the file.
+#[derive(Debug)]
 struct Columns {
-    index: [Option<usize>; 6],
+    index: [Option<usize>; 7],
     width: usize,
 }
 
 impl Columns {
     /// Reads the header line, or says everything that is wrong with it.
     fn parse(header: &csv::ByteRecord) -> Result<Self, Vec<LineError>> {
-        let mut index = [None; 6];
+        let mut index = [None; 7];
         let mut errors = Vec::new();
         let error = LineError::whole_line;
         for (at, name) in header.iter().enumerate() {
-            let name = String::from_utf8_lossy(name).trim().to_ascii_lowercase();
-            match IMPORT_COLUMNS.iter().position(|c| *c == name) {
-                Some(column) if index[column].is_some() => {
+            let name = decode(name);
+            let name = name.trim();
+            match Column::of_header(name) {
+                Some(column) if index[column.index()].is_some() => {
                     errors.push(error(
                         Reason::Duplicate,
                         format!("column {name} appears twice"),
                     ));
                 }
-                Some(column) => index[column] = Some(at),
-                None if EXPORT_ONLY.contains(&name.as_str()) => {}
+                Some(column) => index[column.index()] = Some(at),
+                None if EXPORT_ONLY
+                    .iter()
+                    .any(|e| search_key(e) == search_key(name)) => {}
+                None if name.is_empty() => {}
                 None => errors.push(error(
                     Reason::InvalidChoice,
                     format!(
-                        "unknown column {name:?}; the columns are {}",
-                        IMPORT_COLUMNS.join(", ")
+                        "unknown column {name:?}; the columns are {} (or in French: {})",
+                        IMPORT_COLUMNS.join(", "),
+                        "immatriculation, marque, modèle, année, garage, vin"
                     ),
                 )),
             }
         }
-        for (column, name) in IMPORT_COLUMNS.iter().enumerate().take(5) {
-            if index[column].is_none() {
-                errors.push(LineError {
-                    column: Some((*name).to_owned()),
-                    reason: Reason::Required,
-                    message: "column is missing from the header line".into(),
-                });
+        let missing = |column: Column| LineError {
+            column: Some(column.name().to_owned()),
+            reason: Reason::Required,
+            message: "column is missing from the header line".into(),
+        };
+        if index[Column::GarageId.index()].is_none() && index[Column::Garage.index()].is_none() {
+            errors.push(LineError {
+                message: "column is missing from the header line (or a garage column, by name)"
+                    .into(),
+                ..missing(Column::GarageId)
+            });
+        }
+        for column in [
+            Column::Brand,
+            Column::Model,
+            Column::Year,
+            Column::LicensePlate,
+        ] {
+            if index[column.index()].is_none() {
+                errors.push(missing(column));
             }
         }
         if errors.is_empty() {
@@ -82,8 +179,16 @@ impl Columns {
         }
     }
 
+    fn has(&self, column: Column) -> bool {
+        self.index[column.index()].is_some()
+    }
+
     /// The vehicle one record describes, or every field wrong with it.
-    fn vehicle(&self, record: &csv::ByteRecord) -> Result<NewVehicle, Vec<LineError>> {
+    fn vehicle(
+        &self,
+        record: &csv::ByteRecord,
+        garages: &GarageNames,
+    ) -> Result<NewVehicle, Vec<LineError>> {
         if record.len() != self.width {
             return Err(vec![LineError::whole_line(
                 Reason::InvalidFormat,
@@ -95,37 +200,40 @@ impl Columns {
             )]);
         }
         let mut errors = garage_domain::FieldErrors::new();
-        let mut text = |column: usize| -> Option<&str> {
-            let at = self.index[column]?;
-            match std::str::from_utf8(&record[at]) {
-                Ok(text) => Some(text),
-                Err(_) => {
-                    errors.push(
-                        IMPORT_COLUMNS[column],
-                        Reason::InvalidFormat,
-                        "is not valid UTF-8",
-                    );
-                    None
-                }
-            }
+        let text = |column: Column| -> Option<Cow<'_, str>> {
+            let at = self.index[column.index()]?;
+            Some(record.get(at).map_or(Cow::Borrowed(""), decode))
         };
-        let (garage_id, brand, model, year, plate, vin) =
-            (text(0), text(1), text(2), text(3), text(4), text(5));
         let number = |text: &str| {
             text.trim().parse::<i64>().map_err(|_| {
                 garage_domain::ValueError::new(Reason::InvalidFormat, "must be a whole number")
             })
         };
-        let garage_id =
-            garage_id.and_then(|t| errors.check("garage_id", number(t).and_then(GarageId::parse)));
-        let brand = brand.and_then(|t| errors.check("brand", Brand::parse(t)));
-        let model = model.and_then(|t| errors.check("model", ModelName::parse(t)));
-        let year = year.and_then(|t| errors.check("year", number(t).and_then(ModelYear::parse)));
-        let plate = plate.and_then(|t| errors.check("license_plate", LicensePlate::parse(t)));
+        let garage_id = match text(Column::GarageId).filter(|t| !t.trim().is_empty()) {
+            Some(id) => errors.check("garage_id", number(&id).and_then(GarageId::parse)),
+            None => match text(Column::Garage).filter(|t| !t.trim().is_empty()) {
+                Some(name) => errors.check("garage", garages.find(&name)),
+                None => {
+                    let field = if self.has(Column::GarageId) {
+                        "garage_id"
+                    } else {
+                        "garage"
+                    };
+                    errors.push(field, Reason::Required, "is required");
+                    None
+                }
+            },
+        };
+        let brand = text(Column::Brand).and_then(|t| errors.check("brand", Brand::parse(&t)));
+        let model = text(Column::Model).and_then(|t| errors.check("model", ModelName::parse(&t)));
+        let year = text(Column::Year)
+            .and_then(|t| errors.check("year", number(&t).and_then(ModelYear::parse)));
+        let plate = text(Column::LicensePlate)
+            .and_then(|t| errors.check("license_plate", LicensePlate::parse(&t)));
         // An empty cell is no VIN.
-        let vin = vin
+        let vin = text(Column::Vin)
             .filter(|t| !t.trim().is_empty())
-            .map(|t| errors.check("vin", Vin::parse(t)));
+            .map(|t| errors.check("vin", Vin::parse(&t)));
         errors
             .finish()
             .map_err(|errors| errors.into_iter().map(LineError::from).collect::<Vec<_>>())?;
@@ -146,6 +254,85 @@ impl Columns {
             )]),
         }
     }
+}
+
+/// Garages by the search key of their name, for rows that name their
+/// garage instead of giving its id.
+#[derive(Debug, Default, Clone)]
+pub struct GarageNames(HashMap<String, Vec<GarageId>>);
+
+impl GarageNames {
+    pub fn new(garages: impl IntoIterator<Item = (GarageId, String)>) -> Self {
+        let mut names: HashMap<String, Vec<GarageId>> = HashMap::new();
+        for (id, name) in garages {
+            names.entry(search_key(&name)).or_default().push(id);
+        }
+        Self(names)
+    }
+
+    /// The one garage named `name`, case and accents aside.
+    fn find(&self, name: &str) -> Result<GarageId, garage_domain::ValueError> {
+        let name = name.trim();
+        match self.0.get(&search_key(name)).map(Vec::as_slice) {
+            Some([one]) => Ok(*one),
+            Some(many) if !many.is_empty() => Err(garage_domain::ValueError::new(
+                Reason::InvalidChoice,
+                format!(
+                    "{} garages are named {name:?}; give its garage_id instead",
+                    many.len()
+                ),
+            )),
+            _ => Err(garage_domain::ValueError::new(
+                Reason::UnknownGarage,
+                format!("no garage is named {name:?}"),
+            )),
+        }
+    }
+}
+
+/// A cell's text: UTF-8, or else Windows-1252 (what Excel saves as "CSV"
+/// on Windows in Western Europe), never refused for its encoding.
+fn decode(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => Cow::Owned(bytes.iter().map(|&b| windows_1252(b)).collect()),
+    }
+}
+
+/// One byte of Windows-1252 (the WHATWG table): Latin-1, except 0x80–0x9F.
+fn windows_1252(byte: u8) -> char {
+    const HIGH: [char; 32] = [
+        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž',
+        '\u{8f}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}',
+        'ž', 'Ÿ',
+    ];
+    match byte {
+        0x80..=0x9f => HIGH[usize::from(byte - 0x80)],
+        other => char::from(other),
+    }
+}
+
+/// The field separator of a file, from its first line: the most frequent
+/// of `;`, `,` and tab outside quotes (`,` on a tie); and whether it
+/// starts with a UTF-8 byte order mark.
+fn sniff(head: &[u8]) -> (u8, bool) {
+    let bom = head.starts_with(&[0xef, 0xbb, 0xbf]);
+    let head = if bom { &head[3..] } else { head };
+    let mut counts = [0_usize; 3];
+    let mut quoted = false;
+    for &b in head {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' | b'\r' if !quoted => break,
+            b',' if !quoted => counts[0] += 1,
+            b';' if !quoted => counts[1] += 1,
+            b'\t' if !quoted => counts[2] += 1,
+            _ => {}
+        }
+    }
+    let separators = [b',', b';', b'\t'];
+    let best = (0..3).fold(0, |best, i| if counts[i] > counts[best] { i } else { best });
+    (separators[best], bom)
 }
 
 /// A reader that notes where its lines end, to turn the byte offsets of
@@ -250,21 +437,56 @@ pub fn csv_rows<R: Read + Send + 'static>(input: R) -> garage_domain::ImportRows
 pub(crate) struct CsvRows<R> {
     reader: csv::Reader<Lines<BufReader<R>>>,
     columns: Option<Columns>,
+    /// The header's refusal, read early, for the first row to report.
+    refused: Option<(u64, Vec<LineError>)>,
+    garages: GarageNames,
     record: csv::ByteRecord,
     done: bool,
 }
 
 impl<R: Read> CsvRows<R> {
+    /// Reads `file` as a spreadsheet saves it: `,`, `;` or tab between
+    /// fields (found from the header line), with or without a UTF-8 byte
+    /// order mark.
     pub(crate) fn new(file: R) -> Self {
+        let mut input = BufReader::with_capacity(64 * 1024, file);
+        let (delimiter, bom) = input.fill_buf().map_or((b',', false), sniff);
+        if bom {
+            input.consume(3);
+        }
         Self {
             reader: csv::ReaderBuilder::new()
                 .has_headers(false)
                 .flexible(true)
-                .from_reader(Lines::new(BufReader::new(file))),
+                .delimiter(delimiter)
+                .from_reader(Lines::new(input)),
             columns: None,
+            refused: None,
+            garages: GarageNames::default(),
             record: csv::ByteRecord::new(),
             done: false,
         }
+    }
+
+    /// Reads the header line now, and says whether rows may name their
+    /// garage (then [`Self::naming`] must give the names first).
+    pub(crate) fn names_garages(&mut self) -> Result<bool, anyhow::Error> {
+        if self.columns.is_none() && self.refused.is_none() {
+            match self.read()? {
+                None => {}
+                Some(line) => match Columns::parse(&self.record) {
+                    Ok(columns) => self.columns = Some(columns),
+                    Err(errors) => self.refused = Some((line, errors)),
+                },
+            }
+        }
+        Ok(self.columns.as_ref().is_some_and(|c| c.has(Column::Garage)))
+    }
+
+    /// The garages rows may name.
+    pub(crate) fn naming(mut self, garages: GarageNames) -> Self {
+        self.garages = garages;
+        self
     }
 
     fn read(&mut self) -> Result<Option<u64>, anyhow::Error> {
@@ -285,6 +507,13 @@ impl<R: Read> Iterator for CsvRows<R> {
     fn next(&mut self) -> Option<Self::Item> {
         if self.done {
             return None;
+        }
+        if let Some((line, errors)) = self.refused.take() {
+            self.done = true;
+            return Some(Ok(ImportRow {
+                line,
+                vehicle: Err(errors),
+            }));
         }
         let line = match self.read() {
             Ok(Some(line)) => line,
@@ -325,7 +554,7 @@ impl<R: Read> Iterator for CsvRows<R> {
         };
         Some(Ok(ImportRow {
             line,
-            vehicle: columns.vehicle(&self.record),
+            vehicle: columns.vehicle(&self.record, &self.garages),
         }))
     }
 }

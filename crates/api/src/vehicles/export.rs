@@ -5,19 +5,24 @@ use actix_web::http::header::{self, ContentDisposition, DispositionParam, Dispos
 use actix_web::web::{self, Bytes};
 use actix_web::HttpResponse;
 use chrono::SecondsFormat;
-use garage_domain::{FleetService, Limit, PageRequest, Vehicle, VehicleFilter, Vin};
+use std::collections::HashMap;
 
-use super::wire::{ExportFormat, ExportQuery, VehicleBody};
+use garage_domain::{
+    FleetService, GarageFilter, GarageId, Limit, PageRequest, Vehicle, VehicleFilter, Vin,
+};
+
+use super::wire::{CsvStyle, ExportFormat, ExportQuery, VehicleBody};
 use crate::problem::ApiError;
 
 /// Exports the vehicles matching the list's filters, streamed, as CSV
-/// (importable as is) or as a JSON array.
+/// (importable as is; `separator=semicolon&bom=true` for spreadsheets in
+/// French) or as a JSON array. The file is named with the day's date.
 #[utoipa::path(get, path = "/api/v1/vehicles/export", tag = "vehicles", operation_id = "export_vehicles",
     params(ExportQuery),
     responses(
         (status = 200, description = "Every matching vehicle, in id order",
             content(
-                (String = "text/csv", example = "id,garage_id,brand,model,year,license_plate,vin,created_at,updated_at\n"),
+                (String = "text/csv", example = "id,garage_id,garage,brand,model,year,license_plate,vin,created_at,updated_at\n"),
                 (Vec<VehicleBody> = "application/json"),
             ),
             headers(("Content-Disposition" = String))),
@@ -26,7 +31,7 @@ pub(crate) async fn export(
     fleet: crate::edge::Fleet,
     query: web::Query<ExportQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (format, filter) = query.into_inner().try_into_domain()?;
+    let (format, style, filter) = query.into_inner().try_into_domain()?;
     // The first page is read before answering, so a database that is down
     // gets a 503 rather than a cut-off download.
     let first = fleet.list_vehicles(filter.clone(), batch(None)).await?;
@@ -34,13 +39,20 @@ pub(crate) async fn export(
         ExportFormat::Csv => ("text/csv; charset=utf-8", "csv"),
         ExportFormat::Json => ("application/json", "json"),
     };
-    let state = Export {
+    let mut state = Export {
         fleet: fleet.into_inner(),
         filter,
         format,
-        pending: Some(first),
+        style,
+        garages: HashMap::new(),
+        pending: None,
         started: false,
     };
+    if format == ExportFormat::Csv {
+        state.name_garages(&first.items).await?;
+    }
+    state.pending = Some(first);
+    let day = chrono::Utc::now().format("%Y-%m-%d");
     let body = futures_util::stream::unfold(state, |mut state| async move {
         let chunk = state.next_chunk().await?;
         Some((chunk, state))
@@ -49,7 +61,9 @@ pub(crate) async fn export(
         .insert_header((header::CONTENT_TYPE, content_type))
         .insert_header(ContentDisposition {
             disposition: DispositionType::Attachment,
-            parameters: vec![DispositionParam::Filename(format!("vehicles.{extension}"))],
+            parameters: vec![DispositionParam::Filename(format!(
+                "vehicles-{day}.{extension}"
+            ))],
         })
         .streaming(body))
 }
@@ -65,6 +79,9 @@ struct Export {
     fleet: std::sync::Arc<FleetService>,
     filter: VehicleFilter,
     format: ExportFormat,
+    style: CsvStyle,
+    /// The names of the garages written so far, by id.
+    garages: HashMap<GarageId, String>,
     /// The page to write next; `None` once the last one is written.
     pending: Option<garage_domain::Page<Vehicle>>,
     started: bool,
@@ -87,7 +104,15 @@ impl Export {
                 .list_vehicles(self.filter.clone(), batch(Some(after)))
                 .await
             {
-                Ok(next) => self.pending = Some(next),
+                Ok(next) => {
+                    if self.format == ExportFormat::Csv {
+                        if let Err(err) = self.name_garages(&next.items).await {
+                            tracing::error!(error = %err, "export cut short");
+                            return Some(Err(std::io::Error::other(err.to_string())));
+                        }
+                    }
+                    self.pending = Some(next);
+                }
                 Err(err) => {
                     tracing::error!(error = %err, "export cut short");
                     return Some(Err(std::io::Error::other(err.to_string())));
@@ -97,6 +122,39 @@ impl Export {
             None => {}
         }
         Some(Ok(Bytes::from(out)))
+    }
+
+    /// Reads the names of the garages of `vehicles` not named yet: one
+    /// query per page, however many garages it holds.
+    async fn name_garages(&mut self, vehicles: &[Vehicle]) -> Result<(), ApiError> {
+        let mut unknown: Vec<GarageId> = vehicles
+            .iter()
+            .map(|v| v.garage_id)
+            .filter(|g| !self.garages.contains_key(g))
+            .collect();
+        unknown.sort_unstable();
+        unknown.dedup();
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        let filter = GarageFilter {
+            within: Some(unknown),
+            ..GarageFilter::default()
+        };
+        let mut page = PageRequest {
+            limit: Limit::LARGEST,
+            after: None,
+        };
+        loop {
+            let found = self.fleet.list_garages(filter.clone(), page).await?;
+            for garage in found.items {
+                self.garages.insert(garage.id, garage.name.into_inner());
+            }
+            match found.next_after {
+                Some(after) => page.after = Some(after),
+                None => return Ok(()),
+            }
+        }
     }
 
     fn write(&mut self, out: &mut Vec<u8>, items: Vec<Vehicle>) -> Result<(), std::io::Error> {
@@ -115,14 +173,21 @@ impl Export {
                 }
             }
             ExportFormat::Csv => {
-                let mut writer = csv::Writer::from_writer(out);
+                if first && self.style.bom {
+                    out.extend_from_slice("\u{feff}".as_bytes());
+                }
+                let mut writer = csv::WriterBuilder::new()
+                    .delimiter(self.style.separator.byte())
+                    .from_writer(out);
                 if first {
-                    writer.write_record(super::csv::export_columns())?;
+                    writer.write_record(super::csv::EXPORT_COLUMNS)?;
                 }
                 for v in items {
+                    let garage = self.garages.get(&v.garage_id).map_or("", String::as_str);
                     writer.write_record([
                         v.id.get().to_string().as_str(),
                         v.garage_id.get().to_string().as_str(),
+                        garage,
                         v.brand.as_str(),
                         v.model.as_str(),
                         v.year.get().to_string().as_str(),

@@ -10,10 +10,10 @@ use actix_web::http::header;
 use actix_web::web::{self, Bytes, BytesMut};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
-use garage_domain::FleetService;
+use garage_domain::{FleetService, GarageFilter, Limit, PageRequest};
 use serde::Serialize;
 
-use super::csv::CsvRows;
+use super::csv::{CsvRows, GarageNames};
 use super::wire::ImportQuery;
 use crate::idempotency::{Fingerprint, Keyed};
 use crate::problem::ApiError;
@@ -35,9 +35,14 @@ pub struct ImportBody {
 
 /// Imports vehicles from CSV, all or none.
 ///
-/// The header line names the columns, in any order: `garage_id`, `brand`,
-/// `model`, `year`, `license_plate` and optionally `vin` (an export's `id`,
-/// `created_at` and `updated_at` are ignored, so an export imports as is).
+/// The header line names the columns, in any order, in English or French:
+/// `garage_id` (or `garage`, a garage's name), `brand` (`marque`), `model`
+/// (`modèle`), `year` (`année`), `license_plate` (`immatriculation`) and
+/// optionally `vin` (an export's `id`, `created_at` and `updated_at` are
+/// ignored, so an export imports as is). Fields are separated by `,`, `;`
+/// or tabs (found from the header line); a UTF-8 byte order mark is
+/// skipped, and text that is not UTF-8 is read as Windows-1252, as Excel
+/// saves it.
 /// Every row is checked as a creation would be, against the database and
 /// the rows before it; when any row is bad, nothing is written and every bad
 /// row is reported with its line. `dry_run=true` checks without writing.
@@ -82,9 +87,19 @@ pub(crate) async fn import(
 
 /// Imports the spooled file; the JSON report when every row was good.
 async fn run_import(fleet: &FleetService, file: File, dry_run: bool) -> Result<Bytes, ApiError> {
-    let report = fleet
-        .import_vehicles(Box::new(CsvRows::new(file)), dry_run)
-        .await?;
+    // The header is read first: when rows may name their garage, the
+    // names the caller can see are read before the rows are.
+    let (mut rows, names) = web::block(move || {
+        let mut rows = CsvRows::new(file);
+        let names = rows.names_garages();
+        (rows, names)
+    })
+    .await
+    .map_err(|_| ApiError::Internal)?;
+    if names.map_err(|err| ApiError::BadRequest(format!("{err:#}")))? {
+        rows = rows.naming(garage_names(fleet).await?);
+    }
+    let report = fleet.import_vehicles(Box::new(rows), dry_run).await?;
     if !report.errors.is_empty() {
         return Err(ApiError::ImportRejected {
             rows: report.rows,
@@ -99,6 +114,23 @@ async fn run_import(fleet: &FleetService, file: File, dry_run: bool) -> Result<B
     })
     .map_err(|_| ApiError::Internal)?;
     Ok(Bytes::from(body))
+}
+
+/// Every garage the caller can see, by name.
+async fn garage_names(fleet: &FleetService) -> Result<GarageNames, ApiError> {
+    let mut all = Vec::new();
+    let mut page = PageRequest {
+        limit: Limit::LARGEST,
+        after: None,
+    };
+    loop {
+        let found = fleet.list_garages(GarageFilter::default(), page).await?;
+        all.extend(found.items.into_iter().map(|g| (g.id, g.name.into_inner())));
+        match found.next_after {
+            Some(after) => page.after = Some(after),
+            None => return Ok(GarageNames::new(all)),
+        }
+    }
 }
 
 fn spool_failed(err: std::io::Error) -> ApiError {

@@ -250,19 +250,57 @@ pub enum ExportFormat {
     Json,
 }
 
+/// What separates the fields of a CSV export.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Separator {
+    #[default]
+    Comma,
+    /// What spreadsheets in French (and most European) locales expect.
+    Semicolon,
+}
+
+impl Separator {
+    pub fn byte(self) -> u8 {
+        match self {
+            Self::Comma => b',',
+            Self::Semicolon => b';',
+        }
+    }
+}
+
 vehicle_query!(ExportQuery {
     /// `csv` (the default) or `json` (an array of vehicles).
     #[serde(default)]
     #[param(inline)]
     format: ExportFormat,
+    /// CSV only: `comma` (the default) or `semicolon`, as French spreadsheets expect.
+    #[serde(default)]
+    #[param(inline)]
+    separator: Separator,
+    /// CSV only: starts the file with a UTF-8 byte order mark, so
+    /// spreadsheets read accents right.
+    #[serde(default)]
+    bom: bool,
 });
 
+/// How a CSV export is written.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CsvStyle {
+    pub separator: Separator,
+    pub bom: bool,
+}
+
 impl ExportQuery {
-    pub fn try_into_domain(mut self) -> Result<(ExportFormat, VehicleFilter), ApiError> {
+    pub fn try_into_domain(mut self) -> Result<(ExportFormat, CsvStyle, VehicleFilter), ApiError> {
         let mut errors = FieldErrors::new();
         let filter = self.take_filter(&mut errors);
         bad_query(errors)?;
-        Ok((self.format, filter))
+        let style = CsvStyle {
+            separator: self.separator,
+            bom: self.bom,
+        };
+        Ok((self.format, style, filter))
     }
 }
 

@@ -16,7 +16,13 @@ impl FleetService {
         mut filter: GarageFilter,
         page: PageRequest,
     ) -> Result<Page<Garage>, Error> {
-        filter.within = self.reach.garages();
+        // Garages asked for by id, within those the caller may see.
+        filter.within = match (filter.within.take(), self.reach.garages()) {
+            (Some(asked), Some(allowed)) => {
+                Some(asked.into_iter().filter(|g| allowed.contains(g)).collect())
+            }
+            (asked, allowed) => asked.or(allowed),
+        };
         self.garages.list(filter, page).await
     }
 
@@ -342,5 +348,48 @@ mod tests {
             let read = fleet.garage(GarageId(1)).await.unwrap_err();
             assert!(heard(&read), "a read heard {read:?}");
         }
+    }
+
+    #[tokio::test]
+    async fn garages_asked_for_by_id_are_kept_within_the_callers_reach() {
+        let mut garages = MockGarageRepository::new();
+        garages
+            .expect_list()
+            .withf(|filter, _| filter.within == Some(vec![GarageId(2)]))
+            .times(1)
+            .returning(|_, _| {
+                Ok(Page {
+                    items: vec![],
+                    next_after: None,
+                })
+            });
+        garages
+            .expect_list()
+            .withf(|filter, _| filter.within == Some(vec![GarageId(7), GarageId(9)]))
+            .times(1)
+            .returning(|_, _| {
+                Ok(Page {
+                    items: vec![],
+                    next_after: None,
+                })
+            });
+        let fleet = service(garages, MockVehicleRepository::new());
+        let asked = GarageFilter {
+            within: Some(vec![GarageId(2), GarageId(3)]),
+            ..GarageFilter::default()
+        };
+        fleet
+            .within(Reach::Garages(vec![GarageId(1), GarageId(2)]))
+            .list_garages(asked, PageRequest::default())
+            .await
+            .unwrap();
+        let asked = GarageFilter {
+            within: Some(vec![GarageId(7), GarageId(9)]),
+            ..GarageFilter::default()
+        };
+        fleet
+            .list_garages(asked, PageRequest::default())
+            .await
+            .unwrap();
     }
 }

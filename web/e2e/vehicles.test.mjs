@@ -1,0 +1,111 @@
+// Every vehicle at hand: the list sorted by any column, filtered, the
+// address keeping it all, and the view exported as it is.
+
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { after, before, test } from "node:test";
+
+import { launchBrowser, shot, startServer } from "./server.mjs";
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function post(path, body) {
+  const response = await fetch(`${server.base}/api/v1${path}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  assert.equal(response.status, 201, text);
+  return JSON.parse(text).id;
+}
+
+/** The plates of the table, top to bottom. */
+const plates = (page) => page.locator("table tbody td.plate").allInnerTexts();
+
+test("all vehicles are sorted, filtered and exported, the address keeping the view", async () => {
+  const lyon = await post("/garages", { name: "Lyon", address: "1 quai" });
+  const nice = await post("/garages", { name: "Nice", address: "2 quai" });
+  for (const [garage_id, license_plate, brand, year] of [
+    [lyon, "AV-100-AA", "Renault", 2018],
+    [nice, "AV-200-BB", "Peugeot", 2022],
+    [lyon, "ZZ-300-AV", "Renault", 2021],
+    [nice, "AV-400-DD", "Renault", 2015],
+    [lyon, "BB-500-CC", "Citroën", 2020],
+  ]) {
+    await post("/vehicles", { garage_id, license_plate, brand, model: "M", year });
+  }
+  const context = await browser.newContext({ locale: "en-GB", acceptDownloads: true });
+  const page = await context.newPage();
+  await page.goto(server.base);
+  await page.getByRole("link", { name: "Vehicles", exact: true }).click();
+  await page.getByRole("heading", { name: "All vehicles" }).waitFor();
+  await page.locator("table tbody tr").nth(4).waitFor();
+  assert.deepEqual(await plates(page), ["AV100AA", "AV200BB", "AV400DD", "BB500CC", "ZZ300AV"]);
+  assert.equal(await page.locator("th[aria-sort]").getAttribute("aria-sort"), "ascending");
+
+  // A header sorts by its column; again, the other way.
+  await page.getByRole("link", { name: "Year" }).click();
+  await page.waitForURL(/sort=year/);
+  await page.getByRole("columnheader", { name: "Year" }).and(page.locator("[aria-sort=ascending]")).waitFor();
+  assert.deepEqual(await plates(page), ["AV400DD", "AV100AA", "BB500CC", "ZZ300AV", "AV200BB"]);
+  await page.getByRole("link", { name: "Year" }).click();
+  await page.waitForURL(/sort=-year/);
+  await page
+    .getByRole("columnheader", { name: "Year" })
+    .and(page.locator("[aria-sort=descending]"))
+    .waitFor();
+  assert.deepEqual(await plates(page), ["AV200BB", "ZZ300AV", "BB500CC", "AV100AA", "AV400DD"]);
+
+  // Filters: brand, years, part of a plate, a garage; kept in the address.
+  await page.getByLabel("Brand").fill("renault");
+  await page.getByLabel("Year from").fill("2016");
+  await page.getByLabel("Plate contains").fill("av");
+  await page.getByRole("combobox", { name: "Garage" }).fill("lyo");
+  await page.getByRole("option", { name: /Lyon/ }).click();
+  await page.getByRole("button", { name: "Filter", exact: true }).click();
+  await page.waitForURL(/brand=renault/);
+  const url = new URL(page.url());
+  assert.equal(url.searchParams.get("year_min"), "2016");
+  assert.equal(url.searchParams.get("plate_contains"), "av");
+  assert.equal(url.searchParams.get("garage_id"), String(lyon));
+  assert.equal(url.searchParams.get("sort"), "-year");
+  await page.locator("table tbody tr").nth(1).waitFor();
+  assert.deepEqual(await plates(page), ["ZZ300AV", "AV100AA"]);
+  await page.getByRole("cell", { name: "Lyon" }).first().waitFor();
+  await shot(page, "vehicles");
+  await page.reload();
+  await page.locator("table tbody tr").nth(1).waitFor();
+  assert.deepEqual(await plates(page), ["ZZ300AV", "AV100AA"]);
+
+  // The export holds what is shown, and nothing else.
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: "Export what I see (CSV)" }).click(),
+  ]);
+  assert.match(download.suggestedFilename(), /^vehicles-\d{4}-\d{2}-\d{2}\.csv$/);
+  const lines = (await readFile(await download.path(), "utf8")).trim().split("\n");
+  assert.equal(lines.length, 3, lines.join("\n"));
+  assert.ok(
+    lines.slice(1).every((l) => /Renault/.test(l) && /AV/.test(l)),
+    lines.join("\n"),
+  );
+
+  // In French, the same view.
+  await page.getByLabel("Language").selectOption("fr");
+  await page.getByRole("heading", { name: "Tous les véhicules" }).waitFor();
+  await page.getByRole("button", { name: "Effacer les filtres" }).click();
+  await page.locator("table tbody tr").nth(4).waitFor();
+  await context.close();
+});
