@@ -11,7 +11,9 @@ the SQLite default):
 One machine runs the server, PostgreSQL and the load generators, so the
 absolute numbers say little; the ratios API / pgbench are what to compare.
 Then 100,000 vehicles are imported from CSV and everything exported
-(`--bulk` runs only that, on a server without prior load).
+(`--bulk` runs only that, on a server without prior load). Last, every list
+a fleet manager's screens ask for is timed at 10,000 garages × 100 vehicles
+(`--lists` runs only that), each to answer in under 50 ms.
 Settings: BENCH_SECONDS (10), BENCH_CONNECTIONS (64), BENCH_POOL (the server's
 pool size, 16), TEST_DATABASE_URL.
 """
@@ -237,6 +239,122 @@ def run_sqlite(load=True):
     return rows, rss, startup_ms, bulk_results
 
 
+# The lists at fleet scale: 10,000 garages × 100 vehicles.
+BIG_GARAGES, BIG_PER_GARAGE = 10_000, 100
+LIST_TARGET_MS = 50
+
+
+def seed_big_postgres(url):
+    psql(url, f"""
+        INSERT INTO garages (name, name_key, address, capacity, vehicle_count)
+          SELECT 'Dépôt ' || g, 'depot ' || g, g || ' rue du Banc', CASE WHEN g % 3 = 0 THEN 150 END, {BIG_PER_GARAGE}
+          FROM generate_series(1, {BIG_GARAGES}) g;
+        INSERT INTO vehicles (garage_id, brand, model, year, license_plate)
+          SELECT g, 'Brand' || (v % 37), 'Model' || (v % 53), 1990 + (g + v) % 36,
+                 chr(65 + g % 26) || chr(65 + v % 26) || lpad(((g * 100 + v) % 1000)::text, 3, '0')
+                   || chr(65 + (g / 26) % 26) || chr(65 + (g / 676) % 26) || lpad(v::text, 3, '0')
+          FROM generate_series(1, {BIG_GARAGES}) g, generate_series(1, {BIG_PER_GARAGE}) v;
+        ANALYZE;""")
+
+
+def seed_big_sqlite(path):
+    db = sqlite3.connect(path)
+    now = "2026-01-01 00:00:00"
+    db.executemany(
+        "INSERT INTO garages (id, name, name_key, address, capacity, vehicle_count, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(g, f"Dépôt {g}", f"depot {g}", f"{g} rue du Banc", 150 if g % 3 == 0 else None, BIG_PER_GARAGE, now, now)
+         for g in range(1, BIG_GARAGES + 1)])
+    def plate(g, v):
+        return (chr(65 + g % 26) + chr(65 + v % 26) + f"{(g * 100 + v) % 1000:03}"
+                + chr(65 + (g // 26) % 26) + chr(65 + (g // 676) % 26) + f"{v:03}")
+    db.executemany(
+        "INSERT INTO vehicles (garage_id, brand, model, year, license_plate, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        ((g, f"Brand{v % 37}", f"Model{v % 53}", 1990 + (g + v) % 36, plate(g, v), now, now)
+         for g in range(1, BIG_GARAGES + 1) for v in range(1, BIG_PER_GARAGE + 1)))
+    db.execute("ANALYZE")
+    db.commit()
+    db.close()
+
+
+# Each list a fleet manager's screens ask for, at fleet scale.
+LISTS = [
+    ("vehicles, by id", "/api/v1/vehicles"),
+    ("vehicles, a second page", None),
+    ("vehicles of one garage", "/api/v1/garages/5000/vehicles"),
+    ("vehicles, brand (no match)", "/api/v1/vehicles?brand=Nope"),
+    ("vehicles, brand", "/api/v1/vehicles?brand=brand7"),
+    ("vehicles, part of a plate", "/api/v1/vehicles?plate_contains=QZ1"),
+    ("vehicles, part of a plate (no match)", "/api/v1/vehicles?plate_contains=999ZZ"),
+    ("vehicles, years 2001–2002", "/api/v1/vehicles?year_min=2001&year_max=2002"),
+    ("vehicles, sorted by plate", "/api/v1/vehicles?sort=license_plate"),
+    ("vehicles, sorted by year, newest", "/api/v1/vehicles?sort=-year"),
+    ("vehicles, sorted by brand", "/api/v1/vehicles?sort=brand"),
+    ("vehicles, sorted by model, reversed", "/api/v1/vehicles?sort=-model"),
+    ("vehicles, sorted by garage", "/api/v1/vehicles?sort=garage_id"),
+    ("vehicles, last updated", "/api/v1/vehicles?sort=-updated_at"),
+    ("vehicles, brand and years, by year", "/api/v1/vehicles?brand=brand3&year_min=2010&sort=-year"),
+    ("garages, by id", "/api/v1/garages"),
+    ("garages, by name", "/api/v1/garages?sort=name"),
+    ("garages, fullest", "/api/v1/garages?sort=-vehicle_count"),
+    ("garages, search (accents aside)", "/api/v1/garages?q=d%C3%A9p%C3%B4t%20777"),
+    ("garages, search (no match)", "/api/v1/garages?q=nowhere"),
+    ("overview (stats)", "/api/v1/stats"),
+]
+
+
+def time_lists(base):
+    """Median and worst of 7 reads of each list, after one to warm up."""
+    def get(path):
+        started = time.perf_counter()
+        with urllib.request.urlopen(base + path, timeout=30) as r:
+            body = json.loads(r.read())
+        return (time.perf_counter() - started) * 1000, body
+    results = []
+    first_page_cursor = None
+    for label, path in LISTS:
+        if path is None:
+            path = "/api/v1/vehicles?cursor=" + urllib.parse.quote(first_page_cursor)
+        _, body = get(path)
+        if label == "vehicles, by id":
+            first_page_cursor = body["next_cursor"]
+        times = sorted(get(path)[0] for _ in range(7))
+        results.append((label, path, times[3], times[-1]))
+    return results
+
+
+def report_lists(title, results):
+    print(f"\n## {title}: lists at {BIG_GARAGES:,} garages × {BIG_PER_GARAGE} vehicles\n")
+    print("| list | request | median ms | worst ms | target |")
+    print("|---|---|---:|---:|---|")
+    for label, path, median, worst in results:
+        print(f"| {label} | `{path}` | {median:.1f} | {worst:.1f} | < {LIST_TARGET_MS} ms: {verdict(median < LIST_TARGET_MS)} |")
+
+
+def run_lists():
+    psql(ADMIN_URL, f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+    psql(ADMIN_URL, f"CREATE DATABASE {DB_NAME}")
+    url = with_database(ADMIN_URL, DB_NAME)
+    proc, base, _ = start_server(url)
+    try:
+        seed_big_postgres(url)
+        report_lists("PostgreSQL", time_lists(base))
+    finally:
+        stop(proc)
+        psql(ADMIN_URL, f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.db"
+        proc, _, _ = start_server(f"sqlite://{path}")
+        stop(proc)
+        seed_big_sqlite(path)
+        proc, base, _ = start_server(f"sqlite://{path}")
+        try:
+            report_lists("SQLite", time_lists(base))
+        finally:
+            stop(proc)
+
+
 def verdict(ok):
     return "met" if ok else "MISSED"
 
@@ -302,6 +420,9 @@ def main():
     if sys.argv[1:] == ["--soak"]:
         soak()
         return
+    if sys.argv[1:] == ["--lists"]:
+        run_lists()
+        return
     print(f"# garage benchmark: {CONNECTIONS} connections, {SECONDS} s per run, {GARAGES} garages × {PER_GARAGE} vehicles, "
           f"{os.cpu_count()} cores shared by server, database and load generator")
     # `--bulk`: the import and export runs alone, on a server without prior load.
@@ -314,6 +435,7 @@ def main():
     if load:
         report("SQLite (embedded default)", rows, rss, startup, 300)
     report_bulk("SQLite", *bulk_results)
+    run_lists()
 
 
 if __name__ == "__main__":

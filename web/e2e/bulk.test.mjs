@@ -109,6 +109,62 @@ test("the server's refusals of an import read in French, from their codes", asyn
   await context.close();
 });
 
+test("a French Excel file is imported, exported and imported again in upsert mode, nothing duplicated", async () => {
+  await createGarage("Dépôt Lyon");
+  await createGarage("Atelier Nice");
+  const context = await browser.newContext({ locale: "fr-FR", acceptDownloads: true });
+  const page = await context.newPage();
+  await page.goto(`${server.base}/vehicles/import-export`);
+  await page.getByRole("heading", { name: "Importer et exporter des véhicules" }).waitFor();
+
+  // As French Excel saves it: a BOM, ";", French headers, garages by name.
+  const excel =
+    "\ufeffImmatriculation;Marque;Modèle;Année;Garage;VIN\r\n" +
+    "XL-001-AA;Citroën;C3;2021;Dépôt Lyon;\r\n" +
+    "XL-002-BB;Renault;Clio; 2019;dépôt lyon;\r\n" +
+    "XL-003-CC;Peugeot;208;2022;Atelier Nice;VF3ABCDEF12345678\r\n";
+  await page.getByLabel("Fichier CSV").setInputFiles(csvFile(excel));
+  await page.getByRole("button", { name: "Importer", exact: true }).click();
+  await page.getByText("3 véhicules importés.").waitFor();
+
+  // Exported for Excel: ";" (the French default), a BOM, garage names.
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: "Exporter en CSV" }).click(),
+  ]);
+  const exported = await readFile(await download.path(), "utf8");
+  assert.ok(exported.startsWith("\ufeffid;garage_id;garage;brand;"), exported.slice(0, 60));
+  assert.match(exported, /;Dépôt Lyon;Citroën;C3;2021;XL001AA;/);
+  const plates = () =>
+    fetch(`${server.base}/api/v1/vehicles?plate_contains=XL&limit=200`)
+      .then((r) => r.json())
+      .then((page) => page.items.map((v) => `${v.license_plate} ${v.model}`).sort());
+  const before = await plates();
+  assert.equal(before.length, 3);
+  // The export holds every vehicle (earlier tests' too): each row's plate,
+  // and each VIN, is registered.
+  const rows = exported.trim().split("\n").slice(1);
+  const vins = rows.filter((r) => /;[A-HJ-NPR-Z0-9]{17};/.test(r)).length;
+
+  // The export imported again as it is: refused without upsert…
+  await page.getByLabel("Fichier CSV").setInputFiles(csvFile(exported));
+  await page.getByRole("button", { name: "Importer", exact: true }).click();
+  await page.getByText(`${rows.length + vins} problèmes trouvés : rien n’a été importé.`).waitFor();
+  // …then, in upsert mode, nothing changes and nothing is duplicated.
+  await page.getByLabel("Mettre à jour les véhicules déjà enregistrés").check();
+  await page.getByRole("button", { name: "Importer", exact: true }).click();
+  await page.getByText(`Créés : 0 ; mis à jour : 0 ; inchangés : ${rows.length}.`).waitFor();
+  assert.deepEqual(await plates(), before);
+
+  // An edit in the spreadsheet comes back as an update.
+  const edited = exported.replace(";C3;2021;", ";C3 Aircross;2021;");
+  await page.getByLabel("Fichier CSV").setInputFiles(csvFile(edited));
+  await page.getByRole("button", { name: "Importer", exact: true }).click();
+  await page.getByText(`Créés : 0 ; mis à jour : 1 ; inchangés : ${rows.length - 1}.`).waitFor();
+  assert.deepEqual(await plates(), ["XL001AA C3 Aircross", "XL002BB Clio", "XL003CC 208"]);
+  await context.close();
+});
+
 test("of two people editing one vehicle, the second is told instead of overwriting", async () => {
   const garage = await createGarage("Shared hall");
   const created = await fetch(`${server.base}/api/v1/vehicles`, {

@@ -74,8 +74,8 @@ test("a fleet is managed from the browser, end to end", async () => {
   await page.getByLabel("Model").fill("Clio");
   await page.getByLabel("Year").fill("2020");
   await page.getByRole("button", { name: "Add vehicle" }).click();
-  await page.getByText("Vehicle AB123CD added.").waitFor();
-  await page.getByRole("cell", { name: "AB123CD", exact: true }).waitFor();
+  await page.getByText("Vehicle AB-123-CD added.").waitFor();
+  await page.getByRole("cell", { name: "AB-123-CD", exact: true }).waitFor();
 
   // The same plate in another spelling: the server's refusal shows by the
   // field, and what was typed stays.
@@ -90,7 +90,7 @@ test("a fleet is managed from the browser, end to end", async () => {
   assert.equal(await page.getByLabel("License plate").getAttribute("aria-invalid"), "true");
   await page.getByLabel("License plate").fill("XY-987-ZZ");
   await page.getByRole("button", { name: "Add vehicle" }).click();
-  await page.getByText("Vehicle XY987ZZ added.").waitFor();
+  await page.getByText("Vehicle XY-987-ZZ added.").waitFor();
 
   // The garage is now full: adding is offered no more, and says why.
   const add = page.getByRole("button", { name: "Add a vehicle" });
@@ -126,8 +126,8 @@ test("a fleet is managed from the browser, end to end", async () => {
   assert.equal(page.url(), sudUrl);
 
   await page.goto(nordUrl);
-  await page.getByRole("link", { name: "Edit AB123CD" }).click();
-  await page.getByRole("heading", { name: "Edit vehicle AB123CD" }).waitFor();
+  await page.getByRole("link", { name: "Edit AB-123-CD" }).click();
+  await page.getByRole("heading", { name: "Edit vehicle AB-123-CD" }).waitFor();
   await page.reload();
   // The garage picker: type part of a name, pick it from the list.
   const picker = page.getByRole("combobox", { name: "Garage" });
@@ -137,13 +137,13 @@ test("a fleet is managed from the browser, end to end", async () => {
   await page.getByRole("button", { name: "Save" }).click();
   await page.getByRole("heading", { name: "Atelier Sud-Est" }).waitFor();
   assert.equal(page.url(), sudUrl);
-  await page.getByRole("cell", { name: "AB123CD", exact: true }).waitFor();
+  await page.getByRole("cell", { name: "AB-123-CD", exact: true }).waitFor();
   await shot(page, "garage");
 
   // Find it by plate from anywhere, in any spelling.
   await page.getByRole("searchbox", { name: "Find a vehicle by plate" }).fill("ab 123-cd");
   await page.getByRole("button", { name: "Find" }).click();
-  await page.getByRole("heading", { name: "Vehicles with plate AB123CD" }).waitFor();
+  await page.getByRole("heading", { name: "Vehicles with plate AB-123-CD" }).waitFor();
   await page.getByRole("link", { name: "In Atelier Sud-Est" }).waitFor();
 
   // A garage holding a vehicle cannot be deleted, and says why.
@@ -151,12 +151,12 @@ test("a fleet is managed from the browser, end to end", async () => {
   confirmNext(page);
   await page.getByRole("button", { name: "Delete garage" }).click();
   await page.getByText("This garage still holds vehicles").waitFor();
-  await page.getByRole("cell", { name: "AB123CD", exact: true }).waitFor();
+  await page.getByRole("cell", { name: "AB-123-CD", exact: true }).waitFor();
 
   // Delete the vehicle, then the garage.
   confirmNext(page);
-  await page.getByRole("button", { name: "Delete AB123CD" }).click();
-  await page.getByText("Vehicle AB123CD deleted.").waitFor();
+  await page.getByRole("button", { name: "Delete AB-123-CD" }).click();
+  await page.getByText("Vehicle AB-123-CD deleted.").waitFor();
   await page.getByText("This garage holds no vehicle yet.").waitFor();
   await page.reload();
   confirmNext(page);
@@ -219,6 +219,63 @@ test("the interface fits a phone-sized screen", async () => {
   await page.getByRole("heading", { name: "Garage des Quais" }).waitFor();
   await page.getByText("Capacité : 40").waitFor();
   await shot(page, "phone");
+  await context.close();
+});
+
+test("no page scrolls sideways on a 360 px phone", async () => {
+  const garage = await fetch(`${base}/api/v1/garages`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({
+      name: "Entrepôt logistique de Vénissieux-Parilly",
+      address: "1 rue X",
+      capacity: 3,
+    }),
+  }).then((r) => r.json());
+  const vehicle = await fetch(`${base}/api/v1/vehicles`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({
+      garage_id: garage.id,
+      brand: "Renault",
+      model: "Kangoo",
+      year: 2021,
+      license_plate: "PH-360-PX",
+    }),
+  }).then((r) => r.json());
+  const context = await browser.newContext({
+    locale: "fr-FR",
+    viewport: { width: 360, height: 740 },
+    isMobile: true,
+  });
+  const page = await context.newPage();
+  const routes = [
+    ["/", "Vue d’ensemble"],
+    ["/garages", "Garages"],
+    [`/garages/${garage.id}`, garage.name],
+    [`/garages/${garage.id}/edit`, `Modifier ${garage.name}`],
+    [`/garages/${garage.id}/vehicles/new`, null],
+    ["/garages/new", null],
+    ["/vehicles", "Tous les véhicules"],
+    ["/vehicles?plate=PH360PX", null],
+    [`/vehicles/${vehicle.id}/edit`, null],
+    ["/vehicles/import-export", "Importer et exporter des véhicules"],
+    ["/activity", null],
+    ["/keys", null],
+    ["/webhooks", null],
+    ["/garages/999999", null],
+    ["/nowhere", "Cette page n’existe pas."],
+  ];
+  for (const [route, heading] of routes) {
+    await page.goto(`${base}${route}`);
+    if (heading) await page.getByRole("heading", { name: heading, exact: true }).waitFor();
+    else await page.locator("main h1, main .state").first().waitFor();
+    await page.waitForLoadState("networkidle");
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `${route} is ${overflow}px wider than the screen`);
+    const title = await page.title();
+    assert.ok(title.endsWith("· Garage") || title === "Garage", `${route}: title ${title}`);
+  }
   await context.close();
 });
 

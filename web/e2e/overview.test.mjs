@@ -98,6 +98,10 @@ test("the overview shows totals, occupancy, brands and ages, as charts and table
     lyonBar.evaluate((e) => e.parentElement.getBoundingClientRect().width),
   ]);
   assert.ok(Math.abs(fill / track - 0.75) < 0.02, `${fill} of ${track}`);
+  // The last writes, newest first, with the way to all of them.
+  const recent = page.locator("section", { has: page.getByRole("heading", { name: "Activité récente" }) });
+  await recent.locator("li").first().waitFor();
+  assert.match(await recent.locator("li").first().innerText(), /OV-?006|OV006|Ajouté/);
   await shot(page, "overview");
 
   // A garage's name leads to its page.
@@ -110,5 +114,28 @@ test("the overview shows totals, occupancy, brands and ages, as charts and table
   await page.getByRole("heading", { name: "Overview" }).waitFor();
   assert.deepEqual((await chart(page, "Vehicles by age"))[4], ["15 years and more", "1"]);
   assert.deepEqual((await chart(page, "Occupancy of the busiest garages"))[1], ["Hangar", "2, no limit"]);
+  assert.equal(await page.title(), "Overview · Garage");
   await context.close();
+
+  // Dark when the system is: the same page, light text on a dark ground.
+  const dark = await browser.newContext({
+    locale: "fr-FR",
+    colorScheme: "dark",
+    viewport: { width: 1100, height: 900 },
+  });
+  const night = await dark.newPage();
+  await night.goto(server.base);
+  await night.getByRole("heading", { name: "Vue d’ensemble" }).waitFor();
+  await night.locator("table.bars").first().waitFor();
+  const [ground, ink] = await night.evaluate(() => {
+    const style = getComputedStyle(document.body);
+    const lum = (rgb) => {
+      const [r, g, b] = rgb.match(/\d+/g).map(Number);
+      return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    };
+    return [lum(getComputedStyle(document.documentElement).backgroundColor), lum(style.color)];
+  });
+  assert.ok(ground < 60 && ink > 180, `ground ${ground}, ink ${ink}`);
+  await shot(night, "overview-dark");
+  await dark.close();
 });

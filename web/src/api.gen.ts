@@ -748,7 +748,7 @@ export interface components {
             dry_run: boolean;
             /**
              * Format: int64
-             * @description Rows written: all of them, or 0 on a dry run.
+             * @description Vehicles created: 0 on a dry run.
              */
             imported: number;
             /**
@@ -756,6 +756,16 @@ export interface components {
              * @description Data rows read.
              */
             rows: number;
+            /**
+             * Format: int64
+             * @description Registered vehicles already as their rows say (`mode=upsert`).
+             */
+            unchanged: number;
+            /**
+             * Format: int64
+             * @description Registered vehicles changed (`mode=upsert`): 0 on a dry run.
+             */
+            updated: number;
         };
         /** @description A stored key; its secret is never shown again. */
         KeyBody: {
@@ -2958,6 +2968,13 @@ export interface operations {
             query?: {
                 /** @description Checks every row and reports, writing nothing. */
                 dry_run?: boolean;
+                /**
+                 * @description `create` (the default): every row is a new vehicle, a registered
+                 *     plate is refused. `upsert`: a registered plate's vehicle is updated
+                 *     to what its row says (moved, within capacity), so an export imports
+                 *     again as is.
+                 */
+                mode?: "create" | "upsert";
             };
             header?: {
                 /** @description As on the creations: a retry with the same key, query and file replays the first answer instead of importing again. */

@@ -290,9 +290,16 @@ export const api = {
         bom: options.bom ? "true" : undefined,
       }),
     ),
-  importVehicles: (file: Blob, dryRun: boolean, idempotencyKey?: string) =>
-    request<ImportReport>("POST", withQuery("/vehicles/import", { dry_run: dryRun ? "true" : undefined }), {
-      raw: { data: file, type: "text/csv" },
-      idempotencyKey,
-    }),
+  importVehicles: (file: Blob, dryRun: boolean, idempotencyKey?: string, upsert = false) =>
+    request<ImportReport>(
+      "POST",
+      withQuery("/vehicles/import", {
+        dry_run: dryRun ? "true" : undefined,
+        mode: upsert ? "upsert" : undefined,
+      }),
+      {
+        raw: { data: file, type: "text/csv" },
+        idempotencyKey,
+      },
+    ),
 };

@@ -65,3 +65,16 @@ describe("VINs", () => {
     }
   });
 });
+
+describe("plates on screen", () => {
+  it("take their national form where it is recognisable", () => {
+    expect(rules.displayPlate("AB123CD")).toBe("AB-123-CD");
+    expect(rules.displayPlate("1234AB69")).toBe("1234 AB 69");
+    expect(rules.displayPlate("12ABC2A")).toBe("12 ABC 2A");
+    expect(rules.displayPlate("5XY974")).toBe("5 XY 974");
+    // SIV leaves out I, O and U: not a French plate, shown as stored.
+    expect(rules.displayPlate("AI123CD")).toBe("AI123CD");
+    expect(rules.displayPlate("B1234567")).toBe("B1234567");
+    expect(rules.displayPlate("IM001")).toBe("IM001");
+  });
+});

@@ -59,3 +59,16 @@ export function capacity(value: string): Check {
     return { key: "validation.capacity", params: { max: MAX_CAPACITY } };
   return null;
 }
+
+/**
+ * A stored (canonical) plate as people write it where its national form
+ * is recognisable: French SIV `AB-123-CD`, French FNI `1234 AB 69`; any
+ * other as stored.
+ */
+export function displayPlate(canonical: string): string {
+  const siv = /^([A-HJ-NP-TV-Z]{2})(\d{3})([A-HJ-NP-TV-Z]{2})$/.exec(canonical);
+  if (siv) return `${siv[1]}-${siv[2]}-${siv[3]}`;
+  const fni = /^(\d{1,4})([A-Z]{1,3})(\d{2}|2A|2B|97[1-6])$/.exec(canonical);
+  if (fni) return `${fni[1]} ${fni[2]} ${fni[3]}`;
+  return canonical;
+}

@@ -369,26 +369,28 @@ fn csv_import(body: impl AsRef<[u8]>) -> test::TestRequest {
 /// reports the bad ones.
 fn reading_store(seen: Arc<Mutex<Vec<ImportRow>>>) -> MockVehicleRepository {
     let mut vehicles = MockVehicleRepository::new();
-    vehicles.expect_import().returning(move |rows, dry_run, _| {
-        assert!(dry_run);
-        let mut report = ImportReport::default();
-        for row in rows {
-            let row = row?;
-            report.rows += 1;
-            if let Err(fields) = &row.vehicle {
-                for f in fields {
-                    report.errors.push(RowError {
-                        line: row.line,
-                        field: f.column.clone(),
-                        reason: f.reason,
-                        message: f.message.clone(),
-                    });
+    vehicles
+        .expect_import()
+        .returning(move |rows, dry_run, _, _| {
+            assert!(dry_run);
+            let mut report = ImportReport::default();
+            for row in rows {
+                let row = row?;
+                report.rows += 1;
+                if let Err(fields) = &row.vehicle {
+                    for f in fields {
+                        report.errors.push(RowError {
+                            line: row.line,
+                            field: f.column.clone(),
+                            reason: f.reason,
+                            message: f.message.clone(),
+                        });
+                    }
                 }
+                seen.lock().unwrap().push(row);
             }
-            seen.lock().unwrap().push(row);
-        }
-        Ok(report)
-    });
+            Ok(report)
+        });
     vehicles
 }
 
@@ -403,7 +405,7 @@ async fn an_import_reads_columns_in_any_order_and_ignores_export_only_ones() {
     assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
     assert_eq!(
         json_of(&body),
-        json!({"dry_run": true, "rows": 2, "imported": 0})
+        json!({"dry_run": true, "rows": 2, "imported": 0, "updated": 0, "unchanged": 0})
     );
     let seen = seen.lock().unwrap();
     let first = seen[0].vehicle.as_ref().unwrap();
@@ -717,7 +719,7 @@ async fn a_keyed_import_runs_once_and_a_dry_run_is_another_request() {
         });
     keys.expect_release().times(1).returning(|_| Ok(()));
     let mut vehicles = MockVehicleRepository::new();
-    vehicles.expect_import().returning(|rows, dry_run, _| {
+    vehicles.expect_import().returning(|rows, dry_run, _, _| {
         let rows = rows.count() as u64;
         Ok(ImportReport {
             rows,
@@ -732,6 +734,7 @@ async fn a_keyed_import_runs_once_and_a_dry_run_is_another_request() {
             } else {
                 vec![]
             },
+            ..ImportReport::default()
         })
     });
     let app = api(vehicles, keys).await;
@@ -767,7 +770,7 @@ async fn a_repeated_keyed_import_is_replayed_without_reading_the_file() {
                 location: None,
                 content_type: Some("application/json".into()),
                 etag: None,
-                body: r#"{"dry_run":false,"rows":1,"imported":1}"#.into(),
+                body: r#"{"dry_run":false,"rows":1,"imported":1,"updated":0,"unchanged":0}"#.into(),
             }
             .encode(),
         ))

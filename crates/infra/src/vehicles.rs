@@ -13,9 +13,9 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use garage_domain::events::{NewEvent, Origin};
 use garage_domain::overview::{BrandCount, VehicleFigures};
 use garage_domain::{
-    Error, GarageId, ImportReport, ImportRows, LicensePlate, NewVehicle, Page, PageRequest,
-    Vehicle, VehicleChanges, VehicleFilter, VehicleId, VehicleRepository, VehicleSortKey, Version,
-    Vin,
+    Error, GarageId, ImportMode, ImportReport, ImportRows, LicensePlate, NewVehicle, Page,
+    PageRequest, Vehicle, VehicleChanges, VehicleFilter, VehicleId, VehicleRepository,
+    VehicleSortKey, Version, Vin,
 };
 
 use crate::db::{violation, Database, DbConnection, StoreError};
@@ -602,11 +602,12 @@ impl VehicleRepository for DieselVehicleRepository {
         &self,
         rows: ImportRows,
         dry_run: bool,
+        mode: ImportMode,
         origin: Origin,
     ) -> Result<ImportReport, Error> {
         self.db
             .patient()
-            .write(move |conn| Import::run(conn, rows, dry_run, &origin))
+            .write(move |conn| Import::run(conn, rows, dry_run, mode, &origin))
             .await
     }
 }

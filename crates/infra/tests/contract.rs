@@ -171,6 +171,7 @@ contract!(
     versions_move_with_every_write_and_guard_conditional_ones,
     a_vin_is_optional_unique_and_searchable,
     an_import_writes_every_row,
+    an_upsert_import_updates_and_moves_registered_vehicles_within_capacity,
     an_import_with_any_bad_row_writes_none_and_names_every_one,
     a_dry_run_checks_everything_and_writes_nothing,
     an_import_whose_input_fails_writes_nothing,
@@ -1134,6 +1135,7 @@ async fn an_import_writes_every_row(s: Store) {
                 (4, Ok(third)),
             ]),
             false,
+            ImportMode::Create,
             Origin::anonymous(),
         )
         .await
@@ -1143,7 +1145,7 @@ async fn an_import_writes_every_row(s: Store) {
         ImportReport {
             rows: 3,
             imported: 3,
-            errors: vec![]
+            ..ImportReport::default()
         }
     );
     let stored = s.vehicles_in(g.id).await;
@@ -1199,6 +1201,7 @@ async fn an_import_with_any_bad_row_writes_none_and_names_every_one(s: Store) {
                 (9, Ok(new_vehicle(g.id, "NEW-5"))),
             ]),
             false,
+            ImportMode::Create,
             Origin::anonymous(),
         )
         .await
@@ -1250,6 +1253,7 @@ async fn a_dry_run_checks_everything_and_writes_nothing(s: Store) {
                 (3, Ok(new_vehicle(g.id, "DRY-2"))),
             ]),
             true,
+            ImportMode::Create,
             Origin::anonymous(),
         )
         .await
@@ -1259,7 +1263,7 @@ async fn a_dry_run_checks_everything_and_writes_nothing(s: Store) {
         ImportReport {
             rows: 2,
             imported: 0,
-            errors: vec![]
+            ..ImportReport::default()
         }
     );
     assert!(s.vehicles_in(g.id).await.is_empty());
@@ -1276,6 +1280,7 @@ async fn a_dry_run_checks_everything_and_writes_nothing(s: Store) {
                 )),
             )]),
             true,
+            ImportMode::Create,
             Origin::anonymous(),
         )
         .await
@@ -1295,7 +1300,12 @@ async fn an_import_whose_input_fails_writes_nothing(s: Store) {
     ];
     let err = s
         .vehicles
-        .import(Box::new(input.into_iter()), false, Origin::anonymous())
+        .import(
+            Box::new(input.into_iter()),
+            false,
+            ImportMode::Create,
+            Origin::anonymous(),
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Internal(_)), "{err:?}");
@@ -1643,6 +1653,7 @@ async fn every_write_records_one_event_with_its_author(s: Store) {
                 (3, Ok(new_vehicle(lyon.id, "IM-002-AA"))),
             ]),
             false,
+            ImportMode::Create,
             alice.clone(),
         )
         .await
@@ -1777,6 +1788,7 @@ async fn a_refused_write_records_no_event(s: Store) {
                 (3, Ok(new_vehicle(small.id, "DD-444-DD"))),
             ]),
             false,
+            ImportMode::Create,
             Origin::anonymous(),
         )
         .await
@@ -1787,6 +1799,7 @@ async fn a_refused_write_records_no_event(s: Store) {
         .import(
             rows(vec![(2, Ok(new_vehicle(other.id, "EE-555-EE")))]),
             true,
+            ImportMode::Create,
             Origin::anonymous(),
         )
         .await
@@ -2305,4 +2318,136 @@ async fn concurrent_move_alls_into_one_garage_never_overfill_it(s: Store) {
             3
         );
     }
+}
+
+async fn an_upsert_import_updates_and_moves_registered_vehicles_within_capacity(s: Store) {
+    let big = s.garage("Grand", None).await;
+    let small = s.garage("Petit", Some(2)).await;
+    let mut kept = new_vehicle(big.id, "UP-001");
+    kept.vin = Some(vin("VF1RFB00X12345678"));
+    let kept = s.vehicles.create(kept, Origin::anonymous()).await.unwrap();
+    let moved = s.vehicle(big.id, "UP-002").await.unwrap();
+    let changed = s.vehicle(small.id, "UP-003").await.unwrap();
+    s.vehicle(small.id, "UP-004").await.unwrap();
+    let (_, mark) = drain(&s, everything(), FeedPosition::default(), 100).await;
+
+    let row = |garage: GarageId, plate: &str, model: &str| {
+        let mut v = new_vehicle(garage, plate);
+        v.model = ModelName::parse(model).unwrap();
+        v
+    };
+    let mut same = row(big.id, "UP-001", "Clio");
+    same.vin = kept.vin.clone();
+    let rows_of = |mode_rows: Vec<(u64, NewVehicle)>| {
+        rows(mode_rows.into_iter().map(|(l, v)| (l, Ok(v))).collect())
+    };
+    let file = || {
+        vec![
+            // As registered, its own VIN included: left alone.
+            (2, same.clone()),
+            // Moved from Petit (full) to Grand: a place frees in Petit.
+            (3, row(big.id, "UP-003", "Zoe")),
+            // Moved into Petit, into the place just freed.
+            (4, row(small.id, "UP-002", "Clio")),
+            // A new vehicle.
+            (5, row(big.id, "UP-005", "Twingo")),
+        ]
+    };
+    // Without upsert, registered plates are refused.
+    let refused = s
+        .vehicles
+        .import(
+            rows_of(file()),
+            true,
+            ImportMode::Create,
+            Origin::anonymous(),
+        )
+        .await
+        .unwrap();
+    let lines: Vec<(u64, &str)> = refused
+        .errors
+        .iter()
+        .map(|e| (e.line, e.reason.code()))
+        .collect();
+    // Line 2's plate and its VIN both.
+    assert_eq!(
+        lines,
+        [
+            (2, "duplicate"),
+            (2, "duplicate"),
+            (3, "duplicate"),
+            (4, "duplicate")
+        ]
+    );
+
+    let checked = s
+        .vehicles
+        .import(
+            rows_of(file()),
+            true,
+            ImportMode::Upsert,
+            Origin::anonymous(),
+        )
+        .await
+        .unwrap();
+    assert!(checked.errors.is_empty(), "{:?}", checked.errors);
+    assert_eq!(s.count(small.id).await, 2, "a dry run writes nothing");
+
+    let report = s
+        .vehicles
+        .import(
+            rows_of(file()),
+            false,
+            ImportMode::Upsert,
+            Origin::anonymous(),
+        )
+        .await
+        .unwrap();
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(
+        (
+            report.rows,
+            report.imported,
+            report.updated,
+            report.unchanged
+        ),
+        (4, 1, 2, 1)
+    );
+    assert_eq!((s.count(big.id).await, s.count(small.id).await), (3, 2));
+    let now_in = |id| {
+        let vehicles = s.vehicles.clone();
+        async move { vehicles.get(id).await.unwrap().unwrap() }
+    };
+    let after = now_in(changed.id).await;
+    assert_eq!((after.garage_id, after.model.as_str()), (big.id, "Zoe"));
+    assert!(after.version > changed.version);
+    assert_eq!(now_in(moved.id).await.garage_id, small.id);
+    assert_eq!(
+        now_in(kept.id).await.version,
+        kept.version,
+        "unchanged, unwritten"
+    );
+    let (seen, _) = drain(&s, everything(), mark, 100).await;
+    let mut told = kinds(&seen);
+    told.sort_unstable();
+    assert_eq!(told, ["vehicle.created", "vehicle.moved", "vehicle.moved"]);
+
+    // A move into a garage without room is refused with its line; nothing moves.
+    let full = s
+        .vehicles
+        .import(
+            rows_of(vec![(2, row(small.id, "UP-005", "Twingo"))]),
+            false,
+            ImportMode::Upsert,
+            Origin::anonymous(),
+        )
+        .await
+        .unwrap();
+    let lines: Vec<(u64, &str)> = full
+        .errors
+        .iter()
+        .map(|e| (e.line, e.reason.code()))
+        .collect();
+    assert_eq!(lines, [(2, "garage_full")]);
+    assert_eq!((s.count(big.id).await, s.count(small.id).await), (3, 2));
 }

@@ -1,7 +1,8 @@
-import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { useInfiniteQuery } from "@tanstack/react-query";
 import { useSearchParams } from "react-router";
 
 import { api } from "../api";
+import { GaragePicker } from "../components/GaragePicker";
 import { Timeline } from "../components/History";
 import { useTitle } from "../components/Title";
 import { useI18n } from "../i18n";
@@ -23,10 +24,6 @@ export function Activity() {
   const [params, setParams] = useSearchParams();
   const type = params.get("type") ?? "";
   const garage = params.get("garage") ?? "";
-  const garages = useQuery({
-    queryKey: ["garages", "all-for-filter"],
-    queryFn: () => api.listGarages({ limit: 200 }),
-  });
   const history = useInfiniteQuery({
     queryKey: ["activity", type, garage],
     queryFn: ({ pageParam }: { pageParam: string | null }) =>
@@ -59,17 +56,18 @@ export function Activity() {
             ))}
           </select>
         </label>{" "}
-        <label>
-          {t("activity.garage")}{" "}
-          <select value={garage} onChange={(e) => choose("garage", e.target.value)}>
-            <option value="">{t("activity.all")}</option>
-            {garages.data?.items.map((g) => (
-              <option key={g.id} value={g.id}>
-                {g.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <GaragePicker
+          id="activity-garage"
+          label={t("activity.garage")}
+          value={garage ? Number(garage) : null}
+          onChange={(g) => choose("garage", String(g.id))}
+          needs={0}
+        />
+        {garage && (
+          <button type="button" className="link" onClick={() => choose("garage", "")}>
+            {t("activity.allGarages")}
+          </button>
+        )}
       </div>
       <Timeline history={history} perspective="fleet" />
     </section>

@@ -10,6 +10,7 @@ import { Table } from "../components/Table";
 import { useTitle } from "../components/Title";
 import { useI18n } from "../i18n";
 import { describe } from "../problems";
+import { displayPlate } from "../validation";
 
 /** The filters this page keeps in its address, beside `sort` and `cursor`. */
 const FILTERS = ["plate_contains", "brand", "garage_id", "year_min", "year_max"] as const;
@@ -143,7 +144,7 @@ export function AllVehicles() {
                 label: t("vehicle.col.plate"),
                 sortKey: "license_plate",
                 cellClass: "plate",
-                cell: (v) => <Link to={`/vehicles/${v.id}/edit`}>{v.license_plate}</Link>,
+                cell: (v) => <Link to={`/vehicles/${v.id}/edit`}>{displayPlate(v.license_plate)}</Link>,
               },
               { label: t("vehicle.col.brand"), sortKey: "brand", cell: (v) => v.brand },
               { label: t("vehicle.col.model"), sortKey: "model", cell: (v) => v.model },

@@ -12,6 +12,7 @@ import { Table } from "../components/Table";
 import { useTitle } from "../components/Title";
 import { useI18n } from "../i18n";
 import { describe } from "../problems";
+import { displayPlate } from "../validation";
 
 export function GarageDetail() {
   const { t, formatDate } = useI18n();
@@ -62,7 +63,7 @@ export function GarageDetail() {
   const notice = moveAll.isSuccess
     ? t("garage.moveAll.done", { count: moveAll.data.moved, name: moveAll.variables.name })
     : deleteVehicle.isSuccess
-      ? t("vehicle.deleted", { plate: deleteVehicle.variables.license_plate })
+      ? t("vehicle.deleted", { plate: displayPlate(deleteVehicle.variables.license_plate) })
       : state?.notice;
   const full = g.capacity !== null && g.vehicle_count >= g.capacity;
   const moveAllSubmit = (event: FormEvent) => {
@@ -151,7 +152,11 @@ export function GarageDetail() {
             rows={vehicles.data.items}
             rowKey={(v) => v.id}
             columns={[
-              { label: t("vehicle.col.plate"), cellClass: "plate", cell: (v) => v.license_plate },
+              {
+                label: t("vehicle.col.plate"),
+                cellClass: "plate",
+                cell: (v) => displayPlate(v.license_plate),
+              },
               { label: t("vehicle.col.brand"), cell: (v) => v.brand },
               { label: t("vehicle.col.model"), cell: (v) => v.model },
               { label: t("vehicle.col.year"), num: true, cell: (v) => v.year },
@@ -164,17 +169,21 @@ export function GarageDetail() {
                     <>
                       <Link
                         to={`/vehicles/${v.id}/edit`}
-                        aria-label={`${t("vehicle.edit")} ${v.license_plate}`}
+                        aria-label={`${t("vehicle.edit")} ${displayPlate(v.license_plate)}`}
                       >
                         {t("vehicle.edit")}
                       </Link>
                       <button
                         type="button"
                         className="link danger"
-                        aria-label={`${t("vehicle.delete")} ${v.license_plate}`}
+                        aria-label={`${t("vehicle.delete")} ${displayPlate(v.license_plate)}`}
                         disabled={deleteVehicle.isPending}
                         onClick={() => {
-                          if (window.confirm(t("vehicle.delete.confirm", { plate: v.license_plate })))
+                          if (
+                            window.confirm(
+                              t("vehicle.delete.confirm", { plate: displayPlate(v.license_plate) }),
+                            )
+                          )
                             deleteVehicle.mutate(v);
                         }}
                       >

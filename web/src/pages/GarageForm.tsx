@@ -94,7 +94,9 @@ function GarageFormFields({ garage, onReload }: { garage: Garage | null; onReloa
           {...form.field("address")}
           required
           maxLength={200}
-          autoComplete="street-address"
+          // A depot's address, never the user's own: no autofill
+          // (street-address is for multi-line fields besides).
+          autoComplete="off"
         />
         <Field
           label={t("garage.field.capacity")}

@@ -98,14 +98,22 @@ function Export() {
 }
 
 function Import() {
-  const { t } = useI18n();
+  const { t, language } = useI18n();
+  // A template a spreadsheet opens as it is: the user's language's headers
+  // and separator, a byte order mark, one example row.
+  const template =
+    language === "fr"
+      ? "\ufeffimmatriculation;marque;modèle;année;garage;vin\r\nAB-123-CD;Renault;Clio;2021;Dépôt Nord;\r\n"
+      : "\ufefflicense_plate,brand,model,year,garage,vin\r\nAB-123-CD,Renault,Clio,2021,North depot,\r\n";
+  const templateHref = `data:text/csv;charset=utf-8,${encodeURIComponent(template)}`;
   const [file, setFile] = useState<File | null>(null);
+  const [upsert, setUpsert] = useState(false);
   // Keys per file, one for the check and one for the import: a resent
   // import of the same file is answered again, never imported twice.
   const [keys, setKeys] = useState(() => ({ check: newIdempotencyKey(), run: newIdempotencyKey() }));
   const run = useMutation({
     mutationFn: ({ file, dryRun }: { file: File; dryRun: boolean }) =>
-      api.importVehicles(file, dryRun, dryRun ? keys.check : keys.run),
+      api.importVehicles(file, dryRun, dryRun ? keys.check : keys.run, upsert),
   });
   const submit = (dryRun: boolean) => (event?: FormEvent) => {
     event?.preventDefault();
@@ -130,6 +138,26 @@ function Import() {
           }}
         />
       </div>
+      <div className="field checkbox">
+        <label>
+          <input
+            type="checkbox"
+            checked={upsert}
+            onChange={(e) => {
+              setUpsert(e.target.checked);
+              setKeys({ check: newIdempotencyKey(), run: newIdempotencyKey() });
+              run.reset();
+            }}
+          />{" "}
+          {t("importExport.import.upsert")}
+        </label>
+        <small className="hint">{t("importExport.import.upsertHint")}</small>
+      </div>
+      <p>
+        <a href={templateHref} download={t("importExport.import.templateName")}>
+          {t("importExport.import.template")}
+        </a>
+      </p>
       <div className="actions">
         <button type="button" className="secondary" disabled={!file || run.isPending} onClick={submit(true)}>
           {t("importExport.import.check")}
@@ -142,7 +170,13 @@ function Import() {
         <p className="notice" role="status">
           {run.data.dry_run
             ? t("importExport.import.checked", { count: run.data.rows })
-            : t("importExport.import.done", { count: run.data.imported })}
+            : upsert
+              ? t("importExport.import.upserted", {
+                  count: run.data.imported,
+                  updated: run.data.updated,
+                  unchanged: run.data.unchanged,
+                })
+              : t("importExport.import.done", { count: run.data.imported })}
         </p>
       )}
       {rejected ? (

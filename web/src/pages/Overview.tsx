@@ -1,8 +1,9 @@
-import { useQuery } from "@tanstack/react-query";
+import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { Link } from "react-router";
 
 import { api, type Stats } from "../api";
 import { Bars } from "../components/Bars";
+import { Timeline } from "../components/History";
 import { ErrorState, Loading } from "../components/States";
 import { useTitle } from "../components/Title";
 import { useI18n, type Translate } from "../i18n";
@@ -22,7 +23,10 @@ export function Overview() {
       ) : stats.isError ? (
         <ErrorState error={stats.error} onRetry={() => stats.refetch()} />
       ) : (
-        <Figures stats={stats.data} t={t} />
+        <>
+          <Figures stats={stats.data} t={t} />
+          {stats.data.garages > 0 && <Recent />}
+        </>
       )}
     </section>
   );
@@ -113,5 +117,26 @@ function Figures({ stats, t }: { stats: Stats; t: Translate }) {
         />
       </div>
     </>
+  );
+}
+
+/** The last few things that happened, with the way to all of them. */
+function Recent() {
+  const { t } = useI18n();
+  const recent = useInfiniteQuery({
+    queryKey: ["activity", "recent"],
+    queryFn: () => api.activity({ limit: 6 }),
+    initialPageParam: null as string | null,
+    // The whole activity is a page of its own.
+    getNextPageParam: () => null,
+  });
+  return (
+    <section aria-labelledby="recent-title" className="history">
+      <h2 id="recent-title">{t("overview.recent")}</h2>
+      <Timeline history={recent} perspective="fleet" />
+      <p>
+        <Link to="/activity">{t("overview.allActivity")}</Link>
+      </p>
+    </section>
   );
 }

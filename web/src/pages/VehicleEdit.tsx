@@ -6,6 +6,7 @@ import { History } from "../components/History";
 import { ErrorState, Loading } from "../components/States";
 import { useTitle } from "../components/Title";
 import { useI18n } from "../i18n";
+import { displayPlate } from "../validation";
 import { VehicleForm } from "./VehicleForm";
 
 /** Edit a vehicle's fields, or move it to another garage. */
@@ -15,7 +16,9 @@ export function VehicleEdit() {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const vehicle = useQuery({ queryKey: ["vehicle", id], queryFn: () => api.getVehicle(id) });
-  useTitle(vehicle.data ? t("vehicle.title.edit", { plate: vehicle.data.license_plate }) : null);
+  useTitle(
+    vehicle.data ? t("vehicle.title.edit", { plate: displayPlate(vehicle.data.license_plate) }) : null,
+  );
   const save = useMutation({
     // If-Match: a save over someone else's change is refused, not lost.
     mutationFn: (input: VehicleInput) => api.updateVehicle(id, input, vehicle.data?.etag),
@@ -35,7 +38,7 @@ export function VehicleEdit() {
       <p className="crumbs">
         <Link to={`/garages/${v.garage_id}`}>← {t("vehicle.col.garage")}</Link>
       </p>
-      <h1 id="vehicle-edit-title">{t("vehicle.title.edit", { plate: v.license_plate })}</h1>
+      <h1 id="vehicle-edit-title">{t("vehicle.title.edit", { plate: displayPlate(v.license_plate) })}</h1>
       <VehicleForm
         key={`${v.id}-${v.etag ?? ""}`}
         vehicle={v}

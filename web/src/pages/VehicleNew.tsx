@@ -6,6 +6,7 @@ import { api, newIdempotencyKey, type VehicleInput } from "../api";
 import { ErrorState, Loading } from "../components/States";
 import { useTitle } from "../components/Title";
 import { useI18n } from "../i18n";
+import { displayPlate } from "../validation";
 import { VehicleForm } from "./VehicleForm";
 
 export function VehicleNew() {
@@ -23,7 +24,7 @@ export function VehicleNew() {
       queryClient.invalidateQueries({ queryKey: ["garage", garageId] });
       queryClient.invalidateQueries({ queryKey: ["garages"] });
       navigate(`/garages/${garageId}`, {
-        state: { notice: t("vehicle.created", { plate: vehicle.license_plate }) },
+        state: { notice: t("vehicle.created", { plate: displayPlate(vehicle.license_plate) }) },
       });
     },
   });

@@ -31,9 +31,9 @@ export function VehicleSearch() {
     <Search
       filter={{ plate: canonical }}
       valid={rules.plate(plate) === null}
-      title={t("search.title", { plate: canonical || plate })}
+      title={t("search.title", { plate: canonical ? rules.displayPlate(canonical) : plate })}
       invalid={t("search.invalid")}
-      none={t("search.none", { plate: canonical })}
+      none={t("search.none", { plate: rules.displayPlate(canonical) })}
     />
   );
 }
@@ -81,7 +81,7 @@ function Results({ vehicles }: { vehicles: Vehicle[] }) {
     <ul className="results">
       {vehicles.map((v) => (
         <li key={v.id}>
-          <span className="plate">{v.license_plate}</span> {v.brand} {v.model} ({v.year})
+          <span className="plate">{rules.displayPlate(v.license_plate)}</span> {v.brand} {v.model} ({v.year})
           {v.vin && (
             <>
               {" "}

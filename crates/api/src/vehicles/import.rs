@@ -10,7 +10,7 @@ use actix_web::http::header;
 use actix_web::web::{self, Bytes, BytesMut};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
-use garage_domain::{FleetService, GarageFilter, Limit, PageRequest};
+use garage_domain::{FleetService, GarageFilter, ImportMode, Limit, PageRequest};
 use serde::Serialize;
 
 use super::csv::{CsvRows, GarageNames};
@@ -29,8 +29,12 @@ pub struct ImportBody {
     dry_run: bool,
     /// Data rows read.
     rows: u64,
-    /// Rows written: all of them, or 0 on a dry run.
+    /// Vehicles created: 0 on a dry run.
     imported: u64,
+    /// Registered vehicles changed (`mode=upsert`): 0 on a dry run.
+    updated: u64,
+    /// Registered vehicles already as their rows say (`mode=upsert`).
+    unchanged: u64,
 }
 
 /// Imports vehicles from CSV, all or none.
@@ -74,7 +78,7 @@ pub(crate) async fn import(
     let mut fingerprint = keyed.as_ref().map(|_| Fingerprint::new(&req));
     let file = spool(payload, fingerprint.as_mut()).await?;
     let work = async {
-        let body = run_import(&fleet, file, query.dry_run).await?;
+        let body = run_import(&fleet, file, query.dry_run, query.mode.into()).await?;
         Ok(HttpResponse::Ok()
             .insert_header(header::ContentType::json())
             .body(body))
@@ -86,7 +90,12 @@ pub(crate) async fn import(
 }
 
 /// Imports the spooled file; the JSON report when every row was good.
-async fn run_import(fleet: &FleetService, file: File, dry_run: bool) -> Result<Bytes, ApiError> {
+async fn run_import(
+    fleet: &FleetService,
+    file: File,
+    dry_run: bool,
+    mode: ImportMode,
+) -> Result<Bytes, ApiError> {
     // The header is read first: when rows may name their garage, the
     // names the caller can see are read before the rows are.
     let (mut rows, names) = web::block(move || {
@@ -99,7 +108,7 @@ async fn run_import(fleet: &FleetService, file: File, dry_run: bool) -> Result<B
     if names.map_err(|err| ApiError::BadRequest(format!("{err:#}")))? {
         rows = rows.naming(garage_names(fleet).await?);
     }
-    let report = fleet.import_vehicles(Box::new(rows), dry_run).await?;
+    let report = fleet.import_vehicles(Box::new(rows), dry_run, mode).await?;
     if !report.errors.is_empty() {
         return Err(ApiError::ImportRejected {
             rows: report.rows,
@@ -111,6 +120,8 @@ async fn run_import(fleet: &FleetService, file: File, dry_run: bool) -> Result<B
         dry_run,
         rows: report.rows,
         imported: report.imported,
+        updated: report.updated,
+        unchanged: report.unchanged,
     })
     .map_err(|_| ApiError::Internal)?;
     Ok(Bytes::from(body))

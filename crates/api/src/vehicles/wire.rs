@@ -311,6 +311,31 @@ pub struct ImportQuery {
     /// Checks every row and reports, writing nothing.
     #[serde(default)]
     pub dry_run: bool,
+    /// `create` (the default): every row is a new vehicle, a registered
+    /// plate is refused. `upsert`: a registered plate's vehicle is updated
+    /// to what its row says (moved, within capacity), so an export imports
+    /// again as is.
+    #[serde(default)]
+    #[param(inline)]
+    pub mode: ImportModeParam,
+}
+
+/// What an import does with a plate already registered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ImportModeParam {
+    #[default]
+    Create,
+    Upsert,
+}
+
+impl From<ImportModeParam> for garage_domain::ImportMode {
+    fn from(mode: ImportModeParam) -> Self {
+        match mode {
+            ImportModeParam::Create => Self::Create,
+            ImportModeParam::Upsert => Self::Upsert,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -204,7 +204,22 @@ pub struct RowError {
 pub struct ImportReport {
     /// Data rows read.
     pub rows: u64,
-    /// Rows written: all of them, or none on a dry run or on any error.
+    /// Vehicles created: none on a dry run or on any error.
     pub imported: u64,
+    /// Vehicles already registered that rows changed (`ImportMode::Upsert`).
+    pub updated: u64,
+    /// Vehicles already registered as rows describe them, left as they are.
+    pub unchanged: u64,
     pub errors: Vec<RowError>,
+}
+
+/// What an import does with a plate already registered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ImportMode {
+    /// Refuses the row: every row is a new vehicle.
+    #[default]
+    Create,
+    /// Updates that vehicle to what the row says (moving it when its
+    /// garage differs, within capacity), so an export imports again as is.
+    Upsert,
 }

@@ -2,7 +2,9 @@
 
 use async_trait::async_trait;
 
-use super::models::{ImportReport, ImportRows, NewVehicle, Vehicle, VehicleChanges, VehicleFilter};
+use super::models::{
+    ImportMode, ImportReport, ImportRows, NewVehicle, Vehicle, VehicleChanges, VehicleFilter,
+};
 use crate::error::Error;
 use crate::events::Origin;
 use crate::overview::VehicleFigures;
@@ -70,17 +72,22 @@ pub trait VehicleRepository: Send + Sync + 'static {
     /// atomically with the move: concurrent moves never overfill it.
     async fn move_all(&self, from: GarageId, to: GarageId, origin: Origin) -> Result<u32, Error>;
 
-    /// Creates every vehicle of `rows` in one transaction, or none.
+    /// Creates every vehicle of `rows` in one transaction, or none; in
+    /// `ImportMode::Upsert`, a row whose plate is registered updates that
+    /// vehicle instead (one event each; none when nothing changes).
     ///
     /// Every bad row MUST be reported with its line: its own field errors, an
-    /// unknown garage, a plate or VIN already registered or repeated in the
-    /// file, a garage the rows would fill beyond its capacity. Nothing is
-    /// written when any row is bad, or on a `dry_run`. `rows` MUST be read
-    /// once, lazily. An `Err` from `rows` aborts with `Error::Internal`.
+    /// unknown garage, a plate (in `Create` mode) or VIN already registered
+    /// or repeated in the file, a garage the rows would fill beyond its
+    /// capacity (vehicles moved out by earlier rows counted as gone).
+    /// Nothing is written when any row is bad, or on a `dry_run`. `rows`
+    /// MUST be read once, lazily. An `Err` from `rows` aborts with
+    /// `Error::Internal`.
     async fn import(
         &self,
         rows: ImportRows,
         dry_run: bool,
+        mode: ImportMode,
         origin: Origin,
     ) -> Result<ImportReport, Error>;
 }

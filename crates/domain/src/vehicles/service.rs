@@ -1,6 +1,8 @@
 //! The vehicle use cases, bulk import among them.
 
-use super::models::{ImportReport, ImportRows, NewVehicle, Vehicle, VehicleChanges, VehicleFilter};
+use super::models::{
+    ImportMode, ImportReport, ImportRows, NewVehicle, Vehicle, VehicleChanges, VehicleFilter,
+};
 use crate::access::Reach;
 use crate::error::Error;
 use crate::fleet::{as_reference, check_version, FleetService};
@@ -113,7 +115,8 @@ impl FleetService {
             .await
     }
 
-    /// Registers every vehicle of `rows`, or none: see
+    /// Registers every vehicle of `rows` (or, in `ImportMode::Upsert`,
+    /// updates those already registered), or none: see
     /// [`VehicleRepository::import`]. A dry run checks every row, writes nothing.
     ///
     /// # Errors
@@ -123,6 +126,7 @@ impl FleetService {
         &self,
         rows: ImportRows,
         dry_run: bool,
+        mode: ImportMode,
     ) -> Result<ImportReport, Error> {
         let rows: ImportRows = match self.reach.clone() {
             Reach::Everything => rows,
@@ -144,7 +148,7 @@ impl FleetService {
             })),
         };
         self.vehicles
-            .import(rows, dry_run, self.origin.clone())
+            .import(rows, dry_run, mode, self.origin.clone())
             .await
     }
 }
@@ -255,14 +259,13 @@ mod tests {
         let mut vehicles = MockVehicleRepository::new();
         vehicles
             .expect_import()
-            .withf(|_, dry_run, _| *dry_run)
+            .withf(|_, dry_run, mode, _| *dry_run && *mode == ImportMode::Upsert)
             .times(1)
-            .returning(|rows, _, _| {
+            .returning(|rows, _, _, _| {
                 let rows: Vec<_> = rows.collect();
                 Ok(ImportReport {
                     rows: rows.len() as u64,
-                    imported: 0,
-                    errors: vec![],
+                    ..ImportReport::default()
                 })
             });
         let rows = (2..5).map(|line| {
@@ -272,7 +275,7 @@ mod tests {
             })
         });
         let report = service(MockGarageRepository::new(), vehicles)
-            .import_vehicles(Box::new(rows), true)
+            .import_vehicles(Box::new(rows), true, ImportMode::Upsert)
             .await
             .unwrap();
         assert_eq!(report.rows, 3);
@@ -314,18 +317,20 @@ mod tests {
     #[tokio::test]
     async fn an_import_row_for_a_garage_out_of_reach_is_a_row_error() {
         let mut vehicles = MockVehicleRepository::new();
-        vehicles.expect_import().times(1).returning(|rows, _, _| {
-            let rows: Vec<ImportRow> = rows.map(Result::unwrap).collect();
-            assert!(rows[0].vehicle.is_ok(), "garage 3 is reachable");
-            let errors = rows[1].vehicle.as_ref().unwrap_err();
-            assert_eq!(errors[0].column.as_deref(), Some("garage_id"));
-            assert_eq!(errors[0].message, "garage 4 does not exist");
-            Ok(ImportReport {
-                rows: 2,
-                imported: 0,
-                errors: Vec::new(),
-            })
-        });
+        vehicles
+            .expect_import()
+            .times(1)
+            .returning(|rows, _, _, _| {
+                let rows: Vec<ImportRow> = rows.map(Result::unwrap).collect();
+                assert!(rows[0].vehicle.is_ok(), "garage 3 is reachable");
+                let errors = rows[1].vehicle.as_ref().unwrap_err();
+                assert_eq!(errors[0].column.as_deref(), Some("garage_id"));
+                assert_eq!(errors[0].message, "garage 4 does not exist");
+                Ok(ImportReport {
+                    rows: 2,
+                    ..ImportReport::default()
+                })
+            });
         let fleet = service(MockGarageRepository::new(), vehicles).within(depot());
         let rows: ImportRows = Box::new(
             vec![
@@ -340,7 +345,10 @@ mod tests {
             ]
             .into_iter(),
         );
-        fleet.import_vehicles(rows, true).await.unwrap();
+        fleet
+            .import_vehicles(rows, true, ImportMode::Create)
+            .await
+            .unwrap();
     }
 
     /// What the store answers a vehicle write, as the caller hears it: the

@@ -7,16 +7,19 @@
 //! is the one the commit lands on.
 
 use std::collections::hash_map::Entry;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use garage_domain::events::{NewEvent, Origin};
-use garage_domain::{Error, ImportReport, ImportRows, NewVehicle, Reason, RowError, VehicleId};
+use garage_domain::{
+    Error, GarageId, ImportMode, ImportReport, ImportRows, NewVehicle, Reason, RowError, Vehicle,
+    VehicleId,
+};
 
 use crate::db::{DbConnection, StoreError};
 use crate::events::record;
-use crate::rows::{now, NewVehicleRow};
+use crate::rows::{now, NewVehicleRow, VehicleRow};
 use crate::schema::{garages, vehicles};
 
 /// Rows checked and inserted per round trip: 500 rows of 9 columns stay far
@@ -74,6 +77,7 @@ fn lock_garage(conn: &mut DbConnection, id: i64) -> Result<Option<Room>, StoreEr
 pub(crate) struct Import<'o> {
     /// Who imports, for the events (one per vehicle).
     origin: &'o Origin,
+    mode: ImportMode,
     report: ImportReport,
     /// Plates and VINs of the file so far (packed), with their line.
     plates: HashMap<u128, u64>,
@@ -90,10 +94,12 @@ impl<'o> Import<'o> {
         conn: &mut DbConnection,
         rows: ImportRows,
         dry_run: bool,
+        mode: ImportMode,
         origin: &'o Origin,
     ) -> Result<ImportReport, StoreError> {
         let mut import = Import {
             origin,
+            mode,
             report: ImportReport::default(),
             plates: HashMap::new(),
             vins: HashMap::new(),
@@ -120,10 +126,12 @@ impl<'o> Import<'o> {
             }
             import.flush(conn)?;
             if dry_run || !import.report.errors.is_empty() {
+                // Nothing stays written: say so.
+                import.report.imported = 0;
+                import.report.updated = 0;
                 return Err(StoreError::Db(DieselError::RollbackTransaction));
             }
             import.commit_counts(conn)?;
-            import.report.imported = import.report.rows;
             Ok(())
         });
         match outcome {
@@ -184,9 +192,10 @@ impl<'o> Import<'o> {
         Ok(())
     }
 
-    /// Checks the queued rows against the database, and inserts them while
+    /// Checks the queued rows against the database, and writes them while
     /// no row has failed (once one has, the import will roll back: checking
-    /// goes on, writing need not).
+    /// goes on, writing need not). A row whose plate is registered updates
+    /// that vehicle in `Upsert` mode, and is refused otherwise.
     fn flush(&mut self, conn: &mut DbConnection) -> Result<(), StoreError> {
         if self.batch.is_empty() {
             return Ok(());
@@ -196,88 +205,173 @@ impl<'o> Import<'o> {
             .iter()
             .map(|(_, v)| v.license_plate.as_str())
             .collect();
-        let taken_plates: HashSet<String> = vehicles::table
+        let registered: HashMap<String, Vehicle> = vehicles::table
             .filter(vehicles::license_plate.eq_any(&plates))
-            .select(vehicles::license_plate)
+            .select(VehicleRow::as_select())
             .load(conn)?
             .into_iter()
-            .collect();
+            .map(|row| {
+                let vehicle = Vehicle::try_from(row).map_err(Error::from)?;
+                Ok((vehicle.license_plate.as_str().to_owned(), vehicle))
+            })
+            .collect::<Result<_, StoreError>>()?;
         let vins: Vec<&str> = batch
             .iter()
             .filter_map(|(_, v)| v.vin.as_ref().map(|v| v.as_str()))
             .collect();
-        let taken_vins: HashSet<String> = if vins.is_empty() {
-            HashSet::new()
+        // Each VIN registered, with the plate of the vehicle that has it.
+        let taken_vins: HashMap<String, String> = if vins.is_empty() {
+            HashMap::new()
         } else {
             vehicles::table
                 .filter(vehicles::vin.eq_any(&vins))
-                .select(vehicles::vin.assume_not_null())
+                .select((vehicles::vin.assume_not_null(), vehicles::license_plate))
                 .load(conn)?
                 .into_iter()
                 .collect()
         };
+        let upsert = self.mode == ImportMode::Upsert;
         let mut good = Vec::with_capacity(batch.len());
+        let mut changes = Vec::new();
         for (line, vehicle) in &batch {
+            let plate = vehicle.license_plate.as_str();
+            let existing = registered.get(plate);
             let mut ok = true;
-            if taken_plates.contains(vehicle.license_plate.as_str()) {
+            if existing.is_some() && !upsert {
                 self.fail(
                     *line,
                     Some("license_plate"),
                     Reason::Duplicate,
-                    format!(
-                        "license plate {} is already registered",
-                        vehicle.license_plate
-                    ),
+                    format!("license plate {plate} is already registered"),
                 );
                 ok = false;
             }
-            if let Some(vin) = vehicle
-                .vin
-                .as_ref()
-                .filter(|v| taken_vins.contains(v.as_str()))
-            {
-                self.fail(
-                    *line,
-                    Some("vin"),
-                    Reason::Duplicate,
-                    format!("VIN {vin} is already registered"),
-                );
-                ok = false;
+            if let Some(vin) = vehicle.vin.as_ref() {
+                // A vehicle keeps its own VIN; another's is taken.
+                if taken_vins
+                    .get(vin.as_str())
+                    .is_some_and(|owner| !(upsert && owner == plate))
+                {
+                    self.fail(
+                        *line,
+                        Some("vin"),
+                        Reason::Duplicate,
+                        format!("VIN {vin} is already registered"),
+                    );
+                    ok = false;
+                }
             }
-            if ok && self.take_place(conn, *line, vehicle.garage_id.get())? {
-                good.push(vehicle);
+            if !ok {
+                continue;
+            }
+            match existing {
+                None => {
+                    if self.take_place(conn, *line, vehicle.garage_id.get())? {
+                        good.push(vehicle);
+                    }
+                }
+                Some(before) => {
+                    let after = Vehicle {
+                        garage_id: vehicle.garage_id,
+                        brand: vehicle.brand.clone(),
+                        model: vehicle.model.clone(),
+                        year: vehicle.year,
+                        vin: vehicle.vin.clone(),
+                        ..before.clone()
+                    };
+                    if after == *before {
+                        self.report.unchanged += 1;
+                        continue;
+                    }
+                    if after.garage_id != before.garage_id {
+                        if !self.take_place(conn, *line, after.garage_id.get())? {
+                            continue;
+                        }
+                        self.leave_place(conn, before.garage_id)?;
+                    }
+                    changes.push((before.clone(), after));
+                }
             }
         }
         if self.report.errors.is_empty() {
-            let at = now();
-            let rows: Vec<NewVehicleRow> = good.iter().map(|v| NewVehicleRow::of(v, at)).collect();
-            let insert = diesel::insert_into(vehicles::table)
-                .values(&rows)
-                .returning((vehicles::id, vehicles::license_plate));
-            // Multi-row INSERT is backend-specific SQL that `MultiConnection`
-            // cannot express: each backend runs it on its own connection.
-            let created: Vec<(i64, String)> = match conn {
-                DbConnection::Pg(conn) => insert.get_results(conn)?,
-                DbConnection::Sqlite(conn) => insert.get_results(conn)?,
-            };
-            // Each id goes with its row by the plate, which is unique:
-            // RETURNING's order is not promised.
-            let ids: HashMap<String, i64> =
-                created.into_iter().map(|(id, plate)| (plate, id)).collect();
-            let events = good
-                .iter()
-                .map(|vehicle| {
-                    let id = ids
-                        .get(vehicle.license_plate.as_str())
-                        .copied()
-                        .and_then(|id| VehicleId::parse(id).ok())
-                        .ok_or_else(|| {
-                            Error::Internal(anyhow::anyhow!("an imported row has no id"))
-                        })?;
-                    Ok(NewEvent::vehicle_imported(id, vehicle))
-                })
-                .collect::<Result<Vec<_>, StoreError>>()?;
-            record(conn, self.origin, &events)?;
+            self.insert(conn, &good)?;
+            self.update(conn, changes)?;
+        }
+        Ok(())
+    }
+
+    /// Creates `good`, with their events.
+    fn insert(&mut self, conn: &mut DbConnection, good: &[&NewVehicle]) -> Result<(), StoreError> {
+        if good.is_empty() {
+            return Ok(());
+        }
+        let at = now();
+        let rows: Vec<NewVehicleRow> = good.iter().map(|v| NewVehicleRow::of(v, at)).collect();
+        let insert = diesel::insert_into(vehicles::table)
+            .values(&rows)
+            .returning((vehicles::id, vehicles::license_plate));
+        // Multi-row INSERT is backend-specific SQL that `MultiConnection`
+        // cannot express: each backend runs it on its own connection.
+        let created: Vec<(i64, String)> = match conn {
+            DbConnection::Pg(conn) => insert.get_results(conn)?,
+            DbConnection::Sqlite(conn) => insert.get_results(conn)?,
+        };
+        // Each id goes with its row by the plate, which is unique:
+        // RETURNING's order is not promised.
+        let ids: HashMap<String, i64> =
+            created.into_iter().map(|(id, plate)| (plate, id)).collect();
+        let events = good
+            .iter()
+            .map(|vehicle| {
+                let id = ids
+                    .get(vehicle.license_plate.as_str())
+                    .copied()
+                    .and_then(|id| VehicleId::parse(id).ok())
+                    .ok_or_else(|| Error::Internal(anyhow::anyhow!("an imported row has no id")))?;
+                Ok(NewEvent::vehicle_imported(id, vehicle))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        record(conn, self.origin, &events)?;
+        self.report.imported += good.len() as u64;
+        Ok(())
+    }
+
+    /// Writes each vehicle's new fields, with its event.
+    fn update(
+        &mut self,
+        conn: &mut DbConnection,
+        changes: Vec<(Vehicle, Vehicle)>,
+    ) -> Result<(), StoreError> {
+        let mut events = Vec::with_capacity(changes.len());
+        for (before, after) in changes {
+            let row = diesel::update(vehicles::table.find(before.id.get()))
+                .set((
+                    vehicles::garage_id.eq(after.garage_id.get()),
+                    vehicles::brand.eq(after.brand.as_str()),
+                    vehicles::model.eq(after.model.as_str()),
+                    vehicles::year.eq(i32::from(after.year.get())),
+                    vehicles::vin.eq(after.vin.as_ref().map(|v| v.as_str())),
+                    vehicles::updated_at.eq(now()),
+                    vehicles::version.eq(vehicles::version + 1),
+                ))
+                .returning(vehicles::all_columns)
+                .get_result::<VehicleRow>(conn)?;
+            let after = Vehicle::try_from(row).map_err(Error::from)?;
+            events.extend(NewEvent::vehicle_updated(&before, &after));
+            self.report.updated += 1;
+        }
+        record(conn, self.origin, &events)
+    }
+
+    /// Counts a vehicle out of garage `garage` (it moves elsewhere): a
+    /// place later rows may take.
+    fn leave_place(&mut self, conn: &mut DbConnection, garage: GarageId) -> Result<(), StoreError> {
+        let room = match self.garages.entry(garage.get()) {
+            Entry::Occupied(known) => known.into_mut(),
+            Entry::Vacant(new) => new.insert(lock_garage(conn, garage.get())?),
+        };
+        if let Some(room) = room {
+            room.added -= 1;
         }
         Ok(())
     }
@@ -317,9 +411,10 @@ impl<'o> Import<'o> {
 
     fn commit_counts(&self, conn: &mut DbConnection) -> Result<(), StoreError> {
         for (id, room) in &self.garages {
-            if let Some(room) = room.as_ref().filter(|r| r.added > 0) {
-                // At most the capacity, itself at most 1,000,000: fits an i32.
-                let added = room.added as i32;
+            if let Some(room) = room.as_ref().filter(|r| r.added != 0) {
+                // Within ± the rows of one import, 32 MiB of them: fits an i32.
+                let added = i32::try_from(room.added)
+                    .map_err(|_| Error::Internal(anyhow::anyhow!("a count out of range")))?;
                 diesel::update(garages::table.find(id))
                     .set(garages::vehicle_count.eq(garages::vehicle_count + added))
                     .execute(conn)?;
