@@ -243,6 +243,7 @@ impl VehicleRepository for DieselVehicleRepository {
     async fn list(&self, filter: VehicleFilter, page: PageRequest) -> Result<Page<Vehicle>, Error> {
         self.reads
             .run(move |conn| {
+                let sqlite = matches!(conn, DbConnection::Sqlite(_));
                 let mut query = vehicles::table
                     .select(VehicleRow::as_select())
                     .limit(i64::from(page.limit.get()) + 1)
@@ -260,7 +261,21 @@ impl VehicleRepository for DieselVehicleRepository {
                 if let Some(part) = filter.plate_contains {
                     // Letters and digits only: nothing to escape.
                     let pattern = format!("%{}%", part.as_str());
-                    query = query.filter(vehicles::license_plate.like(pattern));
+                    if sqlite && part.as_str().len() >= 3 {
+                        // From SQLite's trigram index of the plates (it
+                        // needs three characters; PostgreSQL's pg_trgm
+                        // index serves the plain LIKE below).
+                        query = query.filter(
+                            diesel::dsl::sql::<diesel::sql_types::Bool>(
+                                "vehicles.id IN (SELECT rowid FROM vehicle_plates \
+                                 WHERE license_plate LIKE ",
+                            )
+                            .bind::<diesel::sql_types::Text, _>(pattern)
+                            .sql(")"),
+                        );
+                    } else {
+                        query = query.filter(vehicles::license_plate.like(pattern));
+                    }
                 }
                 if let Some(vin) = filter.vin {
                     query = query.filter(vehicles::vin.eq(vin.as_str().to_owned()));

@@ -483,7 +483,9 @@ async fn vehicles_are_found_by_part_of_their_plate_and_their_years(s: Store) {
     assert_eq!(plates(part("12")).await, ["AB123CD", "XY512AB"]);
     assert_eq!(plates(part("b-12")).await, ["AB123CD"]);
     assert_eq!(plates(part("cd")).await, ["AB123CD", "CD100EF"]);
+    assert_eq!(plates(part("512-ab")).await, ["XY512AB"]);
     assert!(plates(part("ZZ")).await.is_empty());
+    assert!(plates(part("ZZZ")).await.is_empty());
     let years = |min: Option<i64>, max: Option<i64>| VehicleFilter {
         year_min: min.map(|y| ModelYear::parse(y).unwrap()),
         year_max: max.map(|y| ModelYear::parse(y).unwrap()),
@@ -503,6 +505,27 @@ async fn vehicles_are_found_by_part_of_their_plate_and_their_years(s: Store) {
         ..part("AB")
     };
     assert_eq!(plates(both).await, ["XY512AB"]);
+    // A plate changed or a vehicle deleted is found as it is now.
+    let xy = s.vehicles_in(g.id).await[1].clone();
+    s.vehicles
+        .update(
+            xy.id,
+            VehicleChanges {
+                license_plate: Some(LicensePlate::parse("XY-777-QQ").unwrap()),
+                ..VehicleChanges::default()
+            },
+            None,
+            Origin::anonymous(),
+        )
+        .await
+        .unwrap();
+    assert!(plates(part("512AB")).await.is_empty());
+    assert_eq!(plates(part("777Q")).await, ["XY777QQ"]);
+    s.vehicles
+        .delete(xy.id, None, Origin::anonymous())
+        .await
+        .unwrap();
+    assert!(plates(part("777Q")).await.is_empty());
 }
 
 async fn garages_are_updated_and_their_limit_removed(s: Store) {
