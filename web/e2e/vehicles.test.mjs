@@ -102,6 +102,17 @@ test("all vehicles are sorted, filtered and exported, the address keeping the vi
     lines.join("\n"),
   );
 
+  // On paper: the list alone, no header, no buttons, within an A4 page.
+  await page.setViewportSize({ width: 700, height: 1000 });
+  await page.emulateMedia({ media: "print" });
+  assert.equal(await page.locator("header.top").isVisible(), false);
+  assert.equal(await page.getByRole("button").filter({ visible: true }).count(), 0);
+  assert.equal(await page.locator("table").isVisible(), true);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `printed, the page is ${overflow}px wider than A4`);
+  await page.emulateMedia({ media: "screen" });
+  await page.setViewportSize({ width: 1280, height: 720 });
+
   // In French, the same view.
   await page.getByLabel("Language").selectOption("fr");
   await page.getByRole("heading", { name: "Tous les véhicules" }).waitFor();

@@ -211,7 +211,11 @@ fn decode_sorted_cursor(cursor: &str, sort: &str) -> Result<(i64, Option<SortVal
         None => None,
         Some(value) => Some(match value.split_at_checked(1) {
             Some(("i", n)) => SortValue::Int(n.parse().map_err(|_| bad())?),
-            Some(("t", text)) => SortValue::Text(text.to_owned()),
+            // Never a control character: a name or a plate holds none
+            // (and PostgreSQL refuses a NUL).
+            Some(("t", text)) if !text.chars().any(char::is_control) => {
+                SortValue::Text(text.to_owned())
+            }
             Some(("d", at)) => SortValue::Time(
                 chrono::DateTime::parse_from_rfc3339(at)
                     .map_err(|_| bad())?

@@ -369,28 +369,26 @@ fn csv_import(body: impl AsRef<[u8]>) -> test::TestRequest {
 /// reports the bad ones.
 fn reading_store(seen: Arc<Mutex<Vec<ImportRow>>>) -> MockVehicleRepository {
     let mut vehicles = MockVehicleRepository::new();
-    vehicles
-        .expect_import()
-        .returning(move |rows, dry_run, _, _| {
-            assert!(dry_run);
-            let mut report = ImportReport::default();
-            for row in rows {
-                let row = row?;
-                report.rows += 1;
-                if let Err(fields) = &row.vehicle {
-                    for f in fields {
-                        report.errors.push(RowError {
-                            line: row.line,
-                            field: f.column.clone(),
-                            reason: f.reason,
-                            message: f.message.clone(),
-                        });
-                    }
+    vehicles.expect_import().returning(move |rows, options, _| {
+        assert!(options.dry_run);
+        let mut report = ImportReport::default();
+        for row in rows {
+            let row = row?;
+            report.rows += 1;
+            if let Err(fields) = &row.vehicle {
+                for f in fields {
+                    report.errors.push(RowError {
+                        line: row.line,
+                        field: f.column.clone(),
+                        reason: f.reason,
+                        message: f.message.clone(),
+                    });
                 }
-                seen.lock().unwrap().push(row);
             }
-            Ok(report)
-        });
+            seen.lock().unwrap().push(row);
+        }
+        Ok(report)
+    });
     vehicles
 }
 
@@ -672,6 +670,22 @@ async fn hostile_import_bytes_are_row_errors_not_failures() {
 }
 
 #[actix_web::test]
+async fn a_garage_name_and_id_that_disagree_are_refused() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let app = api(reading_store(seen.clone()), MockIdempotencyStore::new()).await;
+    let csv = "garage_id;garage;brand;model;year;license_plate\n\
+               1;Dépôt n°1;Renault;Clio;2020;AB-1\n\
+               1;Dépôt n°2;Renault;Clio;2020;AB-2\n";
+    let (status, _, body) = send(&app, csv_import(csv)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let body = json_of(&body);
+    assert_eq!(body["errors"][0]["line"], 3);
+    assert_eq!(body["errors"][0]["field"], "garage");
+    assert_eq!(body["errors"][0]["code"], "invalid_choice");
+    assert_eq!(body["errors"].as_array().unwrap().len(), 1);
+}
+
+#[actix_web::test]
 async fn a_french_excel_file_imports_with_semicolons_windows_1252_and_garage_names() {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let app = api(reading_store(seen.clone()), MockIdempotencyStore::new()).await;
@@ -719,7 +733,8 @@ async fn a_keyed_import_runs_once_and_a_dry_run_is_another_request() {
         });
     keys.expect_release().times(1).returning(|_| Ok(()));
     let mut vehicles = MockVehicleRepository::new();
-    vehicles.expect_import().returning(|rows, dry_run, _, _| {
+    vehicles.expect_import().returning(|rows, options, _| {
+        let dry_run = options.dry_run;
         let rows = rows.count() as u64;
         Ok(ImportReport {
             rows,

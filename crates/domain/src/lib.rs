@@ -29,8 +29,8 @@ pub use idempotency::{Claim, IdempotencyStore, ABANDONED_CLAIM};
 pub use paging::{Page, PageRequest, Sort, SortKey, SortValue};
 pub use values::*;
 pub use vehicles::{
-    ImportMode, ImportReport, ImportRow, ImportRows, LineError, NewVehicle, RowError, Vehicle,
-    VehicleChanges, VehicleFilter, VehicleRepository, VehicleSortKey,
+    ImportMode, ImportOptions, ImportReport, ImportRow, ImportRows, LineError, NewVehicle,
+    RowError, Vehicle, VehicleChanges, VehicleFilter, VehicleRepository, VehicleSortKey,
 };
 
 #[cfg(any(test, feature = "mocks"))]

@@ -5,8 +5,8 @@ mod ports;
 mod service;
 
 pub use models::{
-    ImportMode, ImportReport, ImportRow, ImportRows, LineError, NewVehicle, RowError, Vehicle,
-    VehicleChanges, VehicleFilter, VehicleSortKey,
+    ImportMode, ImportOptions, ImportReport, ImportRow, ImportRows, LineError, NewVehicle,
+    RowError, Vehicle, VehicleChanges, VehicleFilter, VehicleSortKey,
 };
 #[cfg(any(test, feature = "mocks"))]
 pub use ports::MockVehicleRepository;

@@ -747,9 +747,11 @@ pub(crate) fn violation(err: &StoreError) -> Option<DatabaseErrorKind> {
     }
 }
 
-/// Writes the search key of every garage name a migration left unkeyed
-/// (`''`): names are keyed by the application, the same way on every
-/// database. Cheap when there are none.
+/// Writes the search key of every garage whose key is not its name's:
+/// names a migration left unkeyed (`''`), and any an older version of the
+/// service wrote or renamed without keying (during a rolling update). Names
+/// are keyed by the application, the same way on every database. Reads every
+/// garage's name once per start: garages are few (10,000 in a few ms).
 fn key_garage_names(conn: &mut DbConnection) -> diesel::QueryResult<usize> {
     use crate::schema::garages;
     use diesel::prelude::*;
@@ -758,25 +760,35 @@ fn key_garage_names(conn: &mut DbConnection) -> diesel::QueryResult<usize> {
     let mut keyed = 0;
     let mut after = 0_i64;
     loop {
-        let batch: Vec<(i64, String)> = garages::table
-            .filter(garages::name_key.eq("").and(garages::id.gt(after)))
-            .select((garages::id, garages::name))
+        let batch: Vec<(i64, String, String)> = garages::table
+            .filter(garages::id.gt(after))
+            .select((garages::id, garages::name, garages::name_key))
             .order(garages::id)
             .limit(1_000)
             .load(conn)?;
-        let Some((last, _)) = batch.last() else {
+        let Some((last, ..)) = batch.last() else {
             return Ok(keyed);
         };
         after = *last;
+        let stale: Vec<(i64, String)> = batch
+            .into_iter()
+            .filter_map(|(id, name, key)| {
+                let fresh = search_key(&name);
+                (fresh != key).then_some((id, fresh))
+            })
+            .collect();
+        if stale.is_empty() {
+            continue;
+        }
         conn.transaction(|conn| {
-            for (id, name) in &batch {
+            for (id, key) in &stale {
                 diesel::update(garages::table.find(id))
-                    .set(garages::name_key.eq(search_key(name)))
+                    .set(garages::name_key.eq(key))
                     .execute(conn)?;
             }
             diesel::QueryResult::Ok(())
         })?;
-        keyed += batch.len();
+        keyed += stale.len();
     }
 }
 

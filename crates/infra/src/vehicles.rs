@@ -13,7 +13,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use garage_domain::events::{NewEvent, Origin};
 use garage_domain::overview::{BrandCount, VehicleFigures};
 use garage_domain::{
-    Error, GarageId, ImportMode, ImportReport, ImportRows, LicensePlate, NewVehicle, Page,
+    Error, GarageId, ImportOptions, ImportReport, ImportRows, LicensePlate, NewVehicle, Page,
     PageRequest, Vehicle, VehicleChanges, VehicleFilter, VehicleId, VehicleRepository,
     VehicleSortKey, Version, Vin,
 };
@@ -616,13 +616,12 @@ impl VehicleRepository for DieselVehicleRepository {
     async fn import(
         &self,
         rows: ImportRows,
-        dry_run: bool,
-        mode: ImportMode,
+        options: ImportOptions,
         origin: Origin,
     ) -> Result<ImportReport, Error> {
         self.db
             .patient()
-            .write(move |conn| Import::run(conn, rows, dry_run, mode, &origin))
+            .write(move |conn| Import::run(conn, rows, options, &origin))
             .await
     }
 }

@@ -148,7 +148,7 @@ contract!(
     fleet_figures_add_up_within_any_reach,
     garages_are_created_read_and_listed_in_pages,
     garage_search_ignores_case_accents_and_punctuation,
-    names_left_unkeyed_are_keyed_at_the_next_start,
+    names_left_unkeyed_or_stale_are_keyed_at_the_next_start,
     every_sort_pages_through_every_item_once_in_order,
     vehicles_are_found_by_part_of_their_plate_and_their_years,
     garages_are_updated_and_their_limit_removed,
@@ -267,9 +267,10 @@ async fn garage_search_ignores_case_accents_and_punctuation(s: Store) {
     assert_eq!(find("noeud").await, [nord.id]);
 }
 
-/// Names a migration leaves unkeyed are keyed when the service next
-/// migrates, so they are found like the others.
-async fn names_left_unkeyed_are_keyed_at_the_next_start(s: Store) {
+/// Names a migration leaves unkeyed, or an older version renames without
+/// keying, are keyed when the service next starts, so they are found like
+/// the others.
+async fn names_left_unkeyed_or_stale_are_keyed_at_the_next_start(s: Store) {
     use diesel::{Connection, RunQueryDsl};
 
     let kept = s.garage("Déjà là", None).await;
@@ -286,7 +287,8 @@ async fn names_left_unkeyed_are_keyed_at_the_next_start(s: Store) {
             }
         };
         run("INSERT INTO garages (name, address) VALUES ('Entrepôt Brûlé', 'x')");
-        run("UPDATE garages SET name_key = '' WHERE name = 'Déjà là'");
+        // Renamed by a version of the service that did not key names.
+        run("UPDATE garages SET name = 'Déjà vu' WHERE name = 'Déjà là'");
     }
     let search = |text: &str| GarageFilter {
         name_contains: Some(text.to_owned()),
@@ -308,10 +310,17 @@ async fn names_left_unkeyed_are_keyed_at_the_next_start(s: Store) {
     assert_eq!(found.items.len(), 1);
     let found = s
         .garages
-        .list(search("deja"), page(50, None))
+        .list(search("deja vu"), page(50, None))
         .await
         .unwrap();
     assert_eq!(found.items[0].id, kept.id);
+    assert!(s
+        .garages
+        .list(search("deja la"), page(50, None))
+        .await
+        .unwrap()
+        .items
+        .is_empty());
 }
 
 /// Every sort, both ways, walked a few items a page: the pages hold every
@@ -1157,8 +1166,7 @@ async fn an_import_writes_every_row(s: Store) {
                 (3, Ok(new_vehicle(g.id, "IMP-2"))),
                 (4, Ok(third)),
             ]),
-            false,
-            ImportMode::Create,
+            opts(false, ImportMode::Create),
             Origin::anonymous(),
         )
         .await
@@ -1223,8 +1231,7 @@ async fn an_import_with_any_bad_row_writes_none_and_names_every_one(s: Store) {
                 (8, Ok(new_vehicle(g.id, "NEW-4"))),
                 (9, Ok(new_vehicle(g.id, "NEW-5"))),
             ]),
-            false,
-            ImportMode::Create,
+            opts(false, ImportMode::Create),
             Origin::anonymous(),
         )
         .await
@@ -1275,8 +1282,7 @@ async fn a_dry_run_checks_everything_and_writes_nothing(s: Store) {
                 (2, Ok(new_vehicle(g.id, "DRY-1"))),
                 (3, Ok(new_vehicle(g.id, "DRY-2"))),
             ]),
-            true,
-            ImportMode::Create,
+            opts(true, ImportMode::Create),
             Origin::anonymous(),
         )
         .await
@@ -1302,8 +1308,7 @@ async fn a_dry_run_checks_everything_and_writes_nothing(s: Store) {
                     "DRY-3",
                 )),
             )]),
-            true,
-            ImportMode::Create,
+            opts(true, ImportMode::Create),
             Origin::anonymous(),
         )
         .await
@@ -1325,8 +1330,7 @@ async fn an_import_whose_input_fails_writes_nothing(s: Store) {
         .vehicles
         .import(
             Box::new(input.into_iter()),
-            false,
-            ImportMode::Create,
+            opts(false, ImportMode::Create),
             Origin::anonymous(),
         )
         .await
@@ -1675,8 +1679,7 @@ async fn every_write_records_one_event_with_its_author(s: Store) {
                 (2, Ok(new_vehicle(lyon.id, "IM-001-AA"))),
                 (3, Ok(new_vehicle(lyon.id, "IM-002-AA"))),
             ]),
-            false,
-            ImportMode::Create,
+            opts(false, ImportMode::Create),
             alice.clone(),
         )
         .await
@@ -1810,8 +1813,7 @@ async fn a_refused_write_records_no_event(s: Store) {
                 (2, Ok(new_vehicle(other.id, "CC-333-CC"))),
                 (3, Ok(new_vehicle(small.id, "DD-444-DD"))),
             ]),
-            false,
-            ImportMode::Create,
+            opts(false, ImportMode::Create),
             Origin::anonymous(),
         )
         .await
@@ -1821,8 +1823,7 @@ async fn a_refused_write_records_no_event(s: Store) {
         .vehicles
         .import(
             rows(vec![(2, Ok(new_vehicle(other.id, "EE-555-EE")))]),
-            true,
-            ImportMode::Create,
+            opts(true, ImportMode::Create),
             Origin::anonymous(),
         )
         .await
@@ -2381,8 +2382,7 @@ async fn an_upsert_import_updates_and_moves_registered_vehicles_within_capacity(
         .vehicles
         .import(
             rows_of(file()),
-            true,
-            ImportMode::Create,
+            opts(true, ImportMode::Create),
             Origin::anonymous(),
         )
         .await
@@ -2407,8 +2407,7 @@ async fn an_upsert_import_updates_and_moves_registered_vehicles_within_capacity(
         .vehicles
         .import(
             rows_of(file()),
-            true,
-            ImportMode::Upsert,
+            opts(true, ImportMode::Upsert),
             Origin::anonymous(),
         )
         .await
@@ -2420,8 +2419,7 @@ async fn an_upsert_import_updates_and_moves_registered_vehicles_within_capacity(
         .vehicles
         .import(
             rows_of(file()),
-            false,
-            ImportMode::Upsert,
+            opts(false, ImportMode::Upsert),
             Origin::anonymous(),
         )
         .await
@@ -2460,8 +2458,7 @@ async fn an_upsert_import_updates_and_moves_registered_vehicles_within_capacity(
         .vehicles
         .import(
             rows_of(vec![(2, row(small.id, "UP-005", "Twingo"))]),
-            false,
-            ImportMode::Upsert,
+            opts(false, ImportMode::Upsert),
             Origin::anonymous(),
         )
         .await
@@ -2473,4 +2470,102 @@ async fn an_upsert_import_updates_and_moves_registered_vehicles_within_capacity(
         .collect();
     assert_eq!(lines, [(2, "garage_full")]);
     assert_eq!((s.count(big.id).await, s.count(small.id).await), (3, 2));
+
+    // A caller limited to Petit: a vehicle in Grand is, to it, a plate
+    // taken, never one to update (nor to pull into its garage).
+    let limited = ImportOptions {
+        within: Some(vec![small.id]),
+        ..opts(false, ImportMode::Upsert)
+    };
+    let outside = s
+        .vehicles
+        .import(
+            rows_of(vec![(2, row(small.id, "UP-005", "Twingo"))]),
+            limited.clone(),
+            Origin::anonymous(),
+        )
+        .await
+        .unwrap();
+    let lines: Vec<(u64, Option<&str>, &str)> = outside
+        .errors
+        .iter()
+        .map(|e| (e.line, e.field.as_deref(), e.reason.code()))
+        .collect();
+    assert_eq!(lines, [(2, Some("license_plate"), "duplicate")]);
+    assert_eq!(now_in(moved.id).await.garage_id, small.id);
+    let inside = s
+        .vehicles
+        .import(
+            rows_of(vec![(2, row(small.id, "UP-002", "Clio Estate"))]),
+            limited,
+            Origin::anonymous(),
+        )
+        .await
+        .unwrap();
+    assert_eq!((inside.updated, inside.errors.len()), (1, 0));
+    // An empty VIN cell keeps the VIN: an upsert never removes one.
+    let mut without_vin = same.clone();
+    without_vin.vin = None;
+    let kept_vin = s
+        .vehicles
+        .import(
+            rows_of(vec![(2, without_vin)]),
+            opts(false, ImportMode::Upsert),
+            Origin::anonymous(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(kept_vin.unchanged, 1);
+    assert_eq!(now_in(kept.id).await.vin, kept.vin);
+}
+
+fn opts(dry_run: bool, mode: ImportMode) -> ImportOptions {
+    ImportOptions {
+        dry_run,
+        mode,
+        within: None,
+    }
+}
+
+/// An upsert import never waits on a vehicle another write holds (holding
+/// garages while it waited could deadlock with that write): it gives up at
+/// once, unavailable, writes nothing, and succeeds once the lock is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_an_upsert_meeting_a_locked_vehicle_gives_up_at_once() {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, PgConnection};
+
+    let s = Store::new(TestDb::postgres());
+    let g = s.garage("Verrou", None).await;
+    let held = s.vehicle(g.id, "LK-001").await.unwrap();
+    let mut other = PgConnection::establish(s._db.url()).unwrap();
+    other
+        .batch_execute(&format!(
+            "BEGIN; SELECT id FROM vehicles WHERE id = {} FOR UPDATE;",
+            held.id
+        ))
+        .unwrap();
+    let mut changed = new_vehicle(g.id, "LK-001");
+    changed.model = ModelName::parse("Kangoo").unwrap();
+    let upsert = |v: NewVehicle| {
+        let vehicles = s.vehicles.clone();
+        async move {
+            vehicles
+                .import(
+                    rows(vec![(2, Ok(v))]),
+                    opts(false, ImportMode::Upsert),
+                    Origin::anonymous(),
+                )
+                .await
+        }
+    };
+    let started = std::time::Instant::now();
+    let refused = upsert(changed.clone()).await;
+    assert!(matches!(refused, Err(Error::Unavailable(_))), "{refused:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    other.batch_execute("ROLLBACK").unwrap();
+    let report = upsert(changed).await.unwrap();
+    assert_eq!(report.updated, 1);
+    let now = s.vehicles.get(held.id).await.unwrap().unwrap();
+    assert_eq!(now.model.as_str(), "Kangoo");
 }

@@ -92,6 +92,8 @@ export function GaragePicker({
       setActive((a) => Math.max(0, Math.min(options.length - 1, a + step)));
     } else if (event.key === "Enter" && open) {
       event.preventDefault();
+      // The list still answers what was typed before: wait for the new one.
+      if ((draft ?? "").trim() !== query || found.isFetching) return;
       const g = options[active];
       if (g) pick(g);
     } else if (event.key === "Escape" && open) {

@@ -50,7 +50,7 @@ export function Layout() {
             </Link>
           </>
         )}
-        <form role="search" onSubmit={search} className="plate-search">
+        <form role="search" aria-label={t("search.landmark")} onSubmit={search} className="plate-search">
           <label htmlFor="plate-search" className="visually-hidden">
             {t("search.plate.label")}
           </label>

@@ -16,7 +16,7 @@ export function Pager({ nextCursor }: { nextCursor: string | null }) {
   };
   if (!params.get("cursor") && !nextCursor) return null;
   return (
-    <nav className="pager" aria-label="pagination">
+    <nav className="pager" aria-label={t("page.nav")}>
       {params.get("cursor") && <Link to={at(null)}>← {t("page.first")}</Link>}
       {nextCursor && (
         <Link to={at(nextCursor)} rel="next">

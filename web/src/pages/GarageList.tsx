@@ -44,7 +44,7 @@ export function GarageList() {
           {state.notice}
         </p>
       )}
-      <form role="search" className="inline-form" onSubmit={search}>
+      <form role="search" aria-label={t("garages.search.landmark")} className="inline-form" onSubmit={search}>
         <label htmlFor="garage-q">{t("garages.search.label")}</label>
         <input
           id="garage-q"

@@ -209,9 +209,26 @@ impl Columns {
                 garage_domain::ValueError::new(Reason::InvalidFormat, "must be a whole number")
             })
         };
+        let named = text(Column::Garage).filter(|t| !t.trim().is_empty());
         let garage_id = match text(Column::GarageId).filter(|t| !t.trim().is_empty()) {
-            Some(id) => errors.check("garage_id", number(&id).and_then(GarageId::parse)),
-            None => match text(Column::Garage).filter(|t| !t.trim().is_empty()) {
+            Some(id) => {
+                let id = errors.check("garage_id", number(&id).and_then(GarageId::parse));
+                // Both given (an export): they must name one garage, or an
+                // edit of the name alone would be silently ignored.
+                if let (Some(id), Some(name)) = (id, &named) {
+                    if !garages.named(name).contains(&id) {
+                        errors.push(
+                            "garage",
+                            Reason::InvalidChoice,
+                            format!(
+                                "names another garage than garage_id {id}; change both, or empty one"
+                            ),
+                        );
+                    }
+                }
+                id
+            }
+            None => match named {
                 Some(name) => errors.check("garage", garages.find(&name)),
                 None => {
                     let field = if self.has(Column::GarageId) {
@@ -270,6 +287,13 @@ impl GarageNames {
         Self(names)
     }
 
+    /// Every garage named `name`, case and accents aside.
+    fn named(&self, name: &str) -> &[GarageId] {
+        self.0
+            .get(&search_key(name.trim()))
+            .map_or(&[], Vec::as_slice)
+    }
+
     /// The one garage named `name`, case and accents aside.
     fn find(&self, name: &str) -> Result<GarageId, garage_domain::ValueError> {
         let name = name.trim();
@@ -293,9 +317,27 @@ impl GarageNames {
 /// A cell's text: UTF-8, or else Windows-1252 (what Excel saves as "CSV"
 /// on Windows in Western Europe), never refused for its encoding.
 fn decode(bytes: &[u8]) -> Cow<'_, str> {
-    match std::str::from_utf8(bytes) {
+    let text = match std::str::from_utf8(bytes) {
         Ok(text) => Cow::Borrowed(text),
         Err(_) => Cow::Owned(bytes.iter().map(|&b| windows_1252(b)).collect()),
+    };
+    // The quote a spreadsheet export puts before what would read as a formula.
+    match text.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_STARTS) => Cow::Owned(rest.to_owned()),
+        _ => text,
+    }
+}
+
+/// What makes a spreadsheet read a cell as a formula.
+pub(crate) const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A cell for a spreadsheet: text that would read as a formula gets a
+/// quote before it (which the import takes off again).
+pub(crate) fn inert(text: &str) -> Cow<'_, str> {
+    if text.starts_with(FORMULA_STARTS) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
     }
 }
 
@@ -562,6 +604,43 @@ impl<R: Read> Iterator for CsvRows<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formulas_leave_inert_and_come_back_whole() {
+        for text in [
+            "=HYPERLINK(\"x\")",
+            "+1",
+            "-2",
+            "@SUM(A1)",
+            "Renault",
+            "C3 - Aircross",
+        ] {
+            let cell = inert(text);
+            assert_eq!(
+                cell.starts_with('\''),
+                text.starts_with(FORMULA_STARTS),
+                "{text}"
+            );
+            assert_eq!(decode(cell.as_bytes()), text);
+        }
+        // A quote of the data's own stays.
+        assert_eq!(decode(b"'t Hooft"), "'t Hooft");
+    }
+
+    #[test]
+    fn the_separator_is_the_header_lines_most_frequent_outside_quotes() {
+        assert_eq!(sniff(b"a,b,c\n1;2;3;4;5"), (b',', false));
+        assert_eq!(sniff(b"\xef\xbb\xbfa;b;c\r\n"), (b';', true));
+        assert_eq!(sniff(b"\"a;b\",c,d"), (b',', false));
+        assert_eq!(sniff(b"a\tb\tc"), (b'\t', false));
+        assert_eq!(sniff(b""), (b',', false));
+    }
+
+    #[test]
+    fn windows_1252_reads_as_excel_wrote_it() {
+        assert_eq!(decode(b"Citro\xebn \x80 \x9c"), "Citroën € œ");
+        assert_eq!(decode("déjà".as_bytes()), "déjà");
+    }
 
     #[test]
     fn records_are_numbered_by_the_line_they_start_on() {

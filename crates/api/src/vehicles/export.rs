@@ -182,14 +182,23 @@ impl Export {
                 if first {
                     writer.write_record(super::csv::EXPORT_COLUMNS)?;
                 }
+                // For a spreadsheet, no text reads as a formula.
+                let bom = self.style.bom;
+                fn cell(bom: bool, text: &str) -> std::borrow::Cow<'_, str> {
+                    if bom {
+                        super::csv::inert(text)
+                    } else {
+                        std::borrow::Cow::Borrowed(text)
+                    }
+                }
                 for v in items {
                     let garage = self.garages.get(&v.garage_id).map_or("", String::as_str);
                     writer.write_record([
                         v.id.get().to_string().as_str(),
                         v.garage_id.get().to_string().as_str(),
-                        garage,
-                        v.brand.as_str(),
-                        v.model.as_str(),
+                        &*cell(bom, garage),
+                        &*cell(bom, v.brand.as_str()),
+                        &*cell(bom, v.model.as_str()),
                         v.year.get().to_string().as_str(),
                         v.license_plate.as_str(),
                         v.vin.as_ref().map_or("", Vin::as_str),

@@ -352,6 +352,9 @@ async fn lists(app: TestApp) {
         ("sort=year&cursor=license_plate%3A3%3AtAB", "cursor"),
         ("sort=year&cursor=12", "cursor"),
         ("sort=year&cursor=year%3A3%3Atnope", "cursor"),
+        ("sort=year&cursor=year%3A3%3Ai99999999999", "cursor"),
+        ("sort=brand&cursor=brand%3A3%3At%00", "cursor"),
+        ("sort=garage_id&cursor=garage_id%3A3%3Ai-1", "cursor"),
     ] {
         let refused = app
             .as_key(ADMIN, "GET", &format!("/api/v1/vehicles?{query}"), None)

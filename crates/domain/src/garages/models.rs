@@ -83,7 +83,7 @@ impl SortKey for GarageSortKey {
             (self, value),
             (Self::Id, None)
                 | (Self::Name, Some(SortValue::Text(_)))
-                | (Self::VehicleCount, Some(SortValue::Int(_)))
+                | (Self::VehicleCount, Some(SortValue::Int(0..=0x7fff_ffff)))
         )
     }
 }

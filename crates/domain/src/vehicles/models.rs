@@ -123,7 +123,8 @@ impl SortKey for VehicleSortKey {
                     Self::LicensePlate | Self::Brand | Self::Model,
                     Some(SortValue::Text(_))
                 )
-                | (Self::Year | Self::Garage, Some(SortValue::Int(_)))
+                | (Self::Year, Some(SortValue::Int(0..=0xffff)))
+                | (Self::Garage, Some(SortValue::Int(1..)))
                 | (Self::UpdatedAt, Some(SortValue::Time(_)))
         )
     }
@@ -211,6 +212,17 @@ pub struct ImportReport {
     /// Vehicles already registered as rows describe them, left as they are.
     pub unchanged: u64,
     pub errors: Vec<RowError>,
+}
+
+/// How an import runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportOptions {
+    /// Checks every row, writes nothing.
+    pub dry_run: bool,
+    pub mode: ImportMode,
+    /// The garages the caller may reach, when limited: a registered vehicle
+    /// elsewhere is, to it, a plate already taken, never one to update.
+    pub within: Option<Vec<GarageId>>,
 }
 
 /// What an import does with a plate already registered.

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use super::models::{
-    ImportMode, ImportReport, ImportRows, NewVehicle, Vehicle, VehicleChanges, VehicleFilter,
+    ImportOptions, ImportReport, ImportRows, NewVehicle, Vehicle, VehicleChanges, VehicleFilter,
 };
 use crate::error::Error;
 use crate::events::Origin;
@@ -79,15 +79,16 @@ pub trait VehicleRepository: Send + Sync + 'static {
     /// Every bad row MUST be reported with its line: its own field errors, an
     /// unknown garage, a plate (in `Create` mode) or VIN already registered
     /// or repeated in the file, a garage the rows would fill beyond its
-    /// capacity (vehicles moved out by earlier rows counted as gone).
+    /// capacity (vehicles moved out by earlier rows counted as gone); in
+    /// `Upsert` mode, a registered vehicle outside `options.within` is a
+    /// plate already taken.
     /// Nothing is written when any row is bad, or on a `dry_run`. `rows`
     /// MUST be read once, lazily. An `Err` from `rows` aborts with
     /// `Error::Internal`.
     async fn import(
         &self,
         rows: ImportRows,
-        dry_run: bool,
-        mode: ImportMode,
+        options: ImportOptions,
         origin: Origin,
     ) -> Result<ImportReport, Error>;
 }

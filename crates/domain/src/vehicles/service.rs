@@ -1,7 +1,8 @@
 //! The vehicle use cases, bulk import among them.
 
 use super::models::{
-    ImportMode, ImportReport, ImportRows, NewVehicle, Vehicle, VehicleChanges, VehicleFilter,
+    ImportMode, ImportOptions, ImportReport, ImportRows, NewVehicle, Vehicle, VehicleChanges,
+    VehicleFilter,
 };
 use crate::access::Reach;
 use crate::error::Error;
@@ -148,7 +149,15 @@ impl FleetService {
             })),
         };
         self.vehicles
-            .import(rows, dry_run, mode, self.origin.clone())
+            .import(
+                rows,
+                ImportOptions {
+                    dry_run,
+                    mode,
+                    within: self.reach.garages(),
+                },
+                self.origin.clone(),
+            )
             .await
     }
 }
@@ -259,9 +268,11 @@ mod tests {
         let mut vehicles = MockVehicleRepository::new();
         vehicles
             .expect_import()
-            .withf(|_, dry_run, mode, _| *dry_run && *mode == ImportMode::Upsert)
+            .withf(|_, options, _| {
+                options.dry_run && options.mode == ImportMode::Upsert && options.within.is_none()
+            })
             .times(1)
-            .returning(|rows, _, _, _| {
+            .returning(|rows, _, _| {
                 let rows: Vec<_> = rows.collect();
                 Ok(ImportReport {
                     rows: rows.len() as u64,
@@ -317,20 +328,17 @@ mod tests {
     #[tokio::test]
     async fn an_import_row_for_a_garage_out_of_reach_is_a_row_error() {
         let mut vehicles = MockVehicleRepository::new();
-        vehicles
-            .expect_import()
-            .times(1)
-            .returning(|rows, _, _, _| {
-                let rows: Vec<ImportRow> = rows.map(Result::unwrap).collect();
-                assert!(rows[0].vehicle.is_ok(), "garage 3 is reachable");
-                let errors = rows[1].vehicle.as_ref().unwrap_err();
-                assert_eq!(errors[0].column.as_deref(), Some("garage_id"));
-                assert_eq!(errors[0].message, "garage 4 does not exist");
-                Ok(ImportReport {
-                    rows: 2,
-                    ..ImportReport::default()
-                })
-            });
+        vehicles.expect_import().times(1).returning(|rows, _, _| {
+            let rows: Vec<ImportRow> = rows.map(Result::unwrap).collect();
+            assert!(rows[0].vehicle.is_ok(), "garage 3 is reachable");
+            let errors = rows[1].vehicle.as_ref().unwrap_err();
+            assert_eq!(errors[0].column.as_deref(), Some("garage_id"));
+            assert_eq!(errors[0].message, "garage 4 does not exist");
+            Ok(ImportReport {
+                rows: 2,
+                ..ImportReport::default()
+            })
+        });
         let fleet = service(MockGarageRepository::new(), vehicles).within(depot());
         let rows: ImportRows = Box::new(
             vec![

@@ -13,8 +13,8 @@ use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use garage_domain::events::{NewEvent, Origin};
 use garage_domain::{
-    Error, GarageId, ImportMode, ImportReport, ImportRows, NewVehicle, Reason, RowError, Vehicle,
-    VehicleId,
+    Error, GarageId, ImportMode, ImportOptions, ImportReport, ImportRows, NewVehicle, Reason,
+    RowError, Vehicle, VehicleId,
 };
 
 use crate::db::{DbConnection, StoreError};
@@ -78,6 +78,8 @@ pub(crate) struct Import<'o> {
     /// Who imports, for the events (one per vehicle).
     origin: &'o Origin,
     mode: ImportMode,
+    /// The garages the caller may reach, when limited.
+    within: Option<Vec<GarageId>>,
     report: ImportReport,
     /// Plates and VINs of the file so far (packed), with their line.
     plates: HashMap<u128, u64>,
@@ -93,13 +95,18 @@ impl<'o> Import<'o> {
     pub(crate) fn run(
         conn: &mut DbConnection,
         rows: ImportRows,
-        dry_run: bool,
-        mode: ImportMode,
+        options: ImportOptions,
         origin: &'o Origin,
     ) -> Result<ImportReport, StoreError> {
+        let ImportOptions {
+            dry_run,
+            mode,
+            within,
+        } = options;
         let mut import = Import {
             origin,
             mode,
+            within,
             report: ImportReport::default(),
             plates: HashMap::new(),
             vins: HashMap::new(),
@@ -205,10 +212,38 @@ impl<'o> Import<'o> {
             .iter()
             .map(|(_, v)| v.license_plate.as_str())
             .collect();
-        let registered: HashMap<String, Vehicle> = vehicles::table
-            .filter(vehicles::license_plate.eq_any(&plates))
-            .select(VehicleRow::as_select())
-            .load(conn)?
+        // Each backend's own query: `as_select` takes its backend's type.
+        macro_rules! registered {
+            () => {
+                vehicles::table
+                    .filter(vehicles::license_plate.eq_any(&plates))
+                    .select(VehicleRow::as_select())
+            };
+        }
+        let registered: Vec<VehicleRow> = match &mut *conn {
+            // Locked until the import ends, so none changes or goes under
+            // it; never waited for, so an import holding garages never
+            // waits on a vehicle a single write holds (that write waits on
+            // the garages: a deadlock). A vehicle being written is a
+            // retry, not a wait.
+            DbConnection::Pg(pg) if self.mode == ImportMode::Upsert => registered!()
+                .for_update()
+                .no_wait()
+                .load(pg)
+                .map_err(|err| match err {
+                    DieselError::DatabaseError(_, ref info)
+                        if info.message().contains("could not obtain lock") =>
+                    {
+                        StoreError::from(Error::Unavailable(anyhow::anyhow!(
+                            "vehicles the import updates are being written: retry"
+                        )))
+                    }
+                    other => other.into(),
+                })?,
+            // SQLite: the import's transaction holds the only write lock.
+            other => registered!().load(other)?,
+        };
+        let registered: HashMap<String, Vehicle> = registered
             .into_iter()
             .map(|row| {
                 let vehicle = Vehicle::try_from(row).map_err(Error::from)?;
@@ -236,8 +271,14 @@ impl<'o> Import<'o> {
         for (line, vehicle) in &batch {
             let plate = vehicle.license_plate.as_str();
             let existing = registered.get(plate);
+            // A vehicle out of the caller's reach is, to it, a plate taken.
+            let reachable = existing.is_some_and(|v| {
+                self.within
+                    .as_ref()
+                    .is_none_or(|within| within.contains(&v.garage_id))
+            });
             let mut ok = true;
-            if existing.is_some() && !upsert {
+            if existing.is_some() && !(upsert && reachable) {
                 self.fail(
                     *line,
                     Some("license_plate"),
@@ -276,7 +317,9 @@ impl<'o> Import<'o> {
                         brand: vehicle.brand.clone(),
                         model: vehicle.model.clone(),
                         year: vehicle.year,
-                        vin: vehicle.vin.clone(),
+                        // An empty VIN cell (or none) keeps the VIN: an
+                        // upsert never removes one (a PATCH does).
+                        vin: vehicle.vin.clone().or_else(|| before.vin.clone()),
                         ..before.clone()
                     };
                     if after == *before {
