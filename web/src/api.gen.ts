@@ -869,10 +869,12 @@ export interface components {
          *     (with `max`), `too_short` (with `min`), `out_of_range` (with `min` and
          *     `max`), `invalid_format`, `invalid_choice`, `duplicate`,
          *     `unknown_garage`, `garage_full`, `not_enough_room` (with `missing`),
-         *     `capacity_below_count`, `refused`.
+         *     `capacity_below_count`, `refused`; an import's also `unknown_column`
+         *     (`field` is the column as written), `field_count` (with the header's
+         *     `max`), `ambiguous_garage`, `garage_mismatch`.
          * @enum {string}
          */
-        ProblemCode: "required" | "too_long" | "too_short" | "out_of_range" | "invalid_format" | "invalid_choice" | "duplicate" | "unknown_garage" | "garage_full" | "not_enough_room" | "capacity_below_count" | "refused";
+        ProblemCode: "required" | "too_long" | "too_short" | "out_of_range" | "invalid_format" | "invalid_choice" | "duplicate" | "unknown_garage" | "garage_full" | "not_enough_room" | "capacity_below_count" | "unknown_column" | "field_count" | "ambiguous_garage" | "garage_mismatch" | "refused";
         /** @description One thing wrong with the input: a field, a line of an import, or both. */
         ProblemItem: {
             /** @description What is wrong, for a program: stable, to translate or act upon. */

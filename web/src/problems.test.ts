@@ -28,6 +28,16 @@ describe("problem items", () => {
     );
   });
 
+  it("name what an import's header and lines get wrong, in the user's language", () => {
+    expect(describeItem(item({ code: "unknown_column", field: "Plaque immat" }), fr)).toMatch(
+      /^Colonne « Plaque immat » inconnue/,
+    );
+    expect(describeItem(item({ code: "field_count", max: 6 }), fr)).toBe(
+      "Pas autant de champs que l’en-tête (6).",
+    );
+    expect(describeItem(item({ code: "ambiguous_garage", field: "garage" }), fr)).toMatch(/garage_id/);
+  });
+
   it("keep the server's words only for a rule it explains or a code this UI does not know", () => {
     expect(describeItem(item({ code: "refused", message: "private address" }), fr)).toBe("private address");
     expect(describeItem(item({ code: "brand_new" as FieldError["code"], message: "new rule" }), fr)).toBe(

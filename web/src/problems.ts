@@ -70,6 +70,14 @@ export function describeItem(item: FieldError, t: Translate): string {
       return t("code.notEnoughRoom", { count: item.missing ?? 0 });
     case "capacity_below_count":
       return t("problem.capacityBelowCount");
+    case "unknown_column":
+      return t("code.unknownColumn", { column: field ?? "" });
+    case "field_count":
+      return max === undefined ? t("code.invalidFormat") : t("code.fieldCount", { count: item.max ?? 0 });
+    case "ambiguous_garage":
+      return t("code.ambiguousGarage");
+    case "garage_mismatch":
+      return t("code.garageMismatch");
     default:
       return item.message;
   }

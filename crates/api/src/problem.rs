@@ -347,7 +347,9 @@ pub struct ProblemItem {
 /// (with `max`), `too_short` (with `min`), `out_of_range` (with `min` and
 /// `max`), `invalid_format`, `invalid_choice`, `duplicate`,
 /// `unknown_garage`, `garage_full`, `not_enough_room` (with `missing`),
-/// `capacity_below_count`, `refused`.
+/// `capacity_below_count`, `refused`; an import's also `unknown_column`
+/// (`field` is the column as written), `field_count` (with the header's
+/// `max`), `ambiguous_garage`, `garage_mismatch`.
 #[derive(ToSchema)]
 #[schema(as = ProblemCode)]
 #[allow(dead_code)] // Only its schema is used.
@@ -374,6 +376,14 @@ pub enum ProblemCode {
     NotEnoughRoom,
     #[schema(rename = "capacity_below_count")]
     CapacityBelowCount,
+    #[schema(rename = "unknown_column")]
+    UnknownColumn,
+    #[schema(rename = "field_count")]
+    FieldCount,
+    #[schema(rename = "ambiguous_garage")]
+    AmbiguousGarage,
+    #[schema(rename = "garage_mismatch")]
+    GarageMismatch,
     #[schema(rename = "refused")]
     Refused,
 }

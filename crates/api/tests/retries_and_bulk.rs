@@ -454,10 +454,10 @@ async fn an_import_reports_every_bad_row_with_its_line() {
         [
             (3, Some("garage_id"), "invalid_format"),
             (3, Some("year"), "out_of_range"),
-            (4, None, "invalid_format"),
+            (4, None, "field_count"),
             (6, Some("model"), "invalid_format"),
             (6, Some("license_plate"), "invalid_format"),
-            (11, None, "invalid_format"),
+            (11, None, "field_count"),
         ],
         "{body:#}"
     );
@@ -499,13 +499,20 @@ async fn an_import_header_must_name_the_required_columns() {
         body["detail"],
         "the header line is invalid; this was a dry run"
     );
-    let fields: Vec<&str> = body["errors"]
+    let fields: Vec<(&str, &str)> = body["errors"]
         .as_array()
         .unwrap()
         .iter()
-        .filter_map(|e| e["field"].as_str())
+        .map(|e| (e["field"].as_str().unwrap(), e["code"].as_str().unwrap()))
         .collect();
-    assert_eq!(fields, ["garage_id", "license_plate"]);
+    assert_eq!(
+        fields,
+        [
+            ("garage_number", "unknown_column"),
+            ("garage_id", "required"),
+            ("license_plate", "required")
+        ]
+    );
     // No data row was read without its header.
     assert_eq!(seen.lock().unwrap().len(), 1);
 
@@ -681,7 +688,7 @@ async fn a_garage_name_and_id_that_disagree_are_refused() {
     let body = json_of(&body);
     assert_eq!(body["errors"][0]["line"], 3);
     assert_eq!(body["errors"][0]["field"], "garage");
-    assert_eq!(body["errors"][0]["code"], "invalid_choice");
+    assert_eq!(body["errors"][0]["code"], "garage_mismatch");
     assert_eq!(body["errors"].as_array().unwrap().len(), 1);
 }
 

@@ -29,13 +29,21 @@ pub enum Reason {
     NotEnoughRoom { missing: i64 },
     /// A capacity below the vehicles the garage holds.
     CapacityBelowCount,
+    /// An import's header names a column no import has (`field` is its name).
+    UnknownColumn,
+    /// An import's line has another number of fields than its header's `max`.
+    FieldCount { max: i64 },
+    /// Several garages have the name given: their id must be.
+    AmbiguousGarage,
+    /// A garage's name and id, both given, name different garages.
+    GarageMismatch,
     /// Well-formed, and refused by a rule the message explains.
     Refused,
 }
 
 impl Reason {
     /// Every reason, one of each kind, in the order of `CODES`.
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 16] = [
         Self::Required,
         Self::TooLong { max: 0 },
         Self::TooShort { min: 0 },
@@ -47,6 +55,10 @@ impl Reason {
         Self::GarageFull,
         Self::NotEnoughRoom { missing: 0 },
         Self::CapacityBelowCount,
+        Self::UnknownColumn,
+        Self::FieldCount { max: 0 },
+        Self::AmbiguousGarage,
+        Self::GarageMismatch,
         Self::Refused,
     ];
 
@@ -64,6 +76,10 @@ impl Reason {
             Self::GarageFull => "garage_full",
             Self::NotEnoughRoom { .. } => "not_enough_room",
             Self::CapacityBelowCount => "capacity_below_count",
+            Self::UnknownColumn => "unknown_column",
+            Self::FieldCount { .. } => "field_count",
+            Self::AmbiguousGarage => "ambiguous_garage",
+            Self::GarageMismatch => "garage_mismatch",
             Self::Refused => "refused",
         }
     }
@@ -87,7 +103,9 @@ impl Reason {
     /// The upper bound it names, if any.
     pub const fn max(self) -> Option<i64> {
         match self {
-            Self::TooLong { max } | Self::OutOfRange { max, .. } => Some(max),
+            Self::TooLong { max } | Self::OutOfRange { max, .. } | Self::FieldCount { max } => {
+                Some(max)
+            }
             _ => None,
         }
     }

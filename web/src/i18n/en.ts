@@ -153,6 +153,12 @@ export const en = {
   "code.duplicate": "Already present.",
   "code.notEnoughRoom.one": "That garage lacks {count} place for them all.",
   "code.notEnoughRoom.other": "That garage lacks {count} places for them all.",
+  "code.unknownColumn":
+    "Unknown column “{column}”: the columns are license_plate, brand, model, year, garage_id or garage, vin.",
+  "code.fieldCount.one": "Another number of fields than the header's {count}.",
+  "code.fieldCount.other": "Another number of fields than the header's {count}.",
+  "code.ambiguousGarage": "Several garages have this name: give its garage_id.",
+  "code.garageMismatch": "The garage's name and garage_id name different garages: change both, or empty one.",
   "validation.fix": "Correct the highlighted fields.",
   "problem.duplicatePlate": "A vehicle with this plate is already registered.",
   "problem.garageFull": "This garage is full.",

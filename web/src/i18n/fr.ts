@@ -155,6 +155,13 @@ export const fr: Record<MessageKey, string> = {
   "code.duplicate": "Déjà présent.",
   "code.notEnoughRoom.one": "Il manque {count} place dans ce garage pour tous les accueillir.",
   "code.notEnoughRoom.other": "Il manque {count} places dans ce garage pour tous les accueillir.",
+  "code.unknownColumn":
+    "Colonne « {column} » inconnue : les colonnes sont immatriculation, marque, modèle, année, garage ou garage_id, vin.",
+  "code.fieldCount.one": "Pas autant de champs que l’en-tête ({count}).",
+  "code.fieldCount.other": "Pas autant de champs que l’en-tête ({count}).",
+  "code.ambiguousGarage": "Plusieurs garages portent ce nom : indiquez son garage_id.",
+  "code.garageMismatch":
+    "Le nom du garage et garage_id désignent deux garages différents : changez les deux, ou videz l’un.",
   "validation.fix": "Corrigez les champs signalés.",
   "problem.duplicatePlate": "Un véhicule porte déjà cette immatriculation.",
   "problem.garageFull": "Ce garage est complet.",

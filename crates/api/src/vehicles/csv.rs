@@ -137,14 +137,15 @@ impl Columns {
                     .iter()
                     .any(|e| search_key(e) == search_key(name)) => {}
                 None if name.is_empty() => {}
-                None => errors.push(error(
-                    Reason::InvalidChoice,
-                    format!(
+                None => errors.push(LineError {
+                    column: Some(name.to_owned()),
+                    reason: Reason::UnknownColumn,
+                    message: format!(
                         "unknown column {name:?}; the columns are {} (or in French: {})",
                         IMPORT_COLUMNS.join(", "),
                         "immatriculation, marque, modèle, année, garage, vin"
                     ),
-                )),
+                }),
             }
         }
         let missing = |column: Column| LineError {
@@ -191,7 +192,9 @@ impl Columns {
     ) -> Result<NewVehicle, Vec<LineError>> {
         if record.len() != self.width {
             return Err(vec![LineError::whole_line(
-                Reason::InvalidFormat,
+                Reason::FieldCount {
+                    max: self.width as i64,
+                },
                 format!(
                     "has {} fields where the header has {}",
                     record.len(),
@@ -219,7 +222,7 @@ impl Columns {
                     if !garages.named(name).contains(&id) {
                         errors.push(
                             "garage",
-                            Reason::InvalidChoice,
+                            Reason::GarageMismatch,
                             format!(
                                 "names another garage than garage_id {id}; change both, or empty one"
                             ),
@@ -300,7 +303,7 @@ impl GarageNames {
         match self.0.get(&search_key(name)).map(Vec::as_slice) {
             Some([one]) => Ok(*one),
             Some(many) if !many.is_empty() => Err(garage_domain::ValueError::new(
-                Reason::InvalidChoice,
+                Reason::AmbiguousGarage,
                 format!(
                     "{} garages are named {name:?}; give its garage_id instead",
                     many.len()
