@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { after, before, test } from "node:test";
 
-import { launchBrowser, startServer } from "./server.mjs";
+import { callApi, launchBrowser, startServer } from "./server.mjs";
 
 const engine = createRequire(import.meta.url).resolve("accessibility-checker-engine/ace.js");
 
@@ -24,16 +24,8 @@ after(async () => {
   await server?.stop();
 });
 
-async function post(path, body) {
-  const response = await fetch(`${server.base}/api/v1${path}`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const text = await response.text();
-  assert.equal(response.status, 201, text);
-  return JSON.parse(text).id;
-}
+/** Creates through the API; returns the new id. */
+const post = async (path, body) => (await callApi(server.base, "POST", path, body)).id;
 
 /** The WCAG 2.1 violations on the page as it is now. */
 async function violations(page) {

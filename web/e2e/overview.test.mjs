@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { launchBrowser, shot, startServer } from "./server.mjs";
+import { callApi, launchBrowser, shot, startServer } from "./server.mjs";
 
 let server;
 let browser;
@@ -19,16 +19,8 @@ after(async () => {
   await server?.stop();
 });
 
-async function post(path, body) {
-  const response = await fetch(`${server.base}/api/v1${path}`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const text = await response.text();
-  assert.equal(response.status, 201, text);
-  return JSON.parse(text).id;
-}
+/** Creates through the API; returns the new id. */
+const post = async (path, body) => (await callApi(server.base, "POST", path, body)).id;
 
 /** The rows of the chart captioned `caption`, each as its cells' text. */
 async function chart(page, caption) {

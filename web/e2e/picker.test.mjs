@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { launchBrowser, shot, startServer } from "./server.mjs";
+import { callApi, launchBrowser, shot, startServer } from "./server.mjs";
 
 let server;
 let browser;
@@ -20,16 +20,7 @@ after(async () => {
   await server?.stop();
 });
 
-async function api(method, path, body) {
-  const response = await fetch(`${server.base}/api/v1${path}`, {
-    method,
-    headers: { "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  assert.ok(response.ok, `${method} ${path}: ${response.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
+const api = (method, path, body) => callApi(server.base, method, path, body);
 
 const car = (garage_id, license_plate) => ({
   garage_id,

@@ -115,3 +115,18 @@ export async function signIn(page, key) {
   await dialog.getByLabel("API key").fill(key);
   await dialog.getByRole("button", { name: "Sign in" }).click();
 }
+
+/**
+ * Calls the API of the service at `base` without a key; fails unless it
+ * answers 2xx. Returns the JSON answer, or null when there is none.
+ */
+export async function callApi(base, method, path, body) {
+  const response = await fetch(`${base}/api/v1${path}`, {
+    method,
+    headers: { "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}

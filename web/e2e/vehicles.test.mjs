@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { after, before, test } from "node:test";
 
-import { launchBrowser, shot, startServer } from "./server.mjs";
+import { callApi, launchBrowser, shot, startServer } from "./server.mjs";
 
 let server;
 let browser;
@@ -20,16 +20,8 @@ after(async () => {
   await server?.stop();
 });
 
-async function post(path, body) {
-  const response = await fetch(`${server.base}/api/v1${path}`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const text = await response.text();
-  assert.equal(response.status, 201, text);
-  return JSON.parse(text).id;
-}
+/** Creates through the API; returns the new id. */
+const post = async (path, body) => (await callApi(server.base, "POST", path, body)).id;
 
 /** The plates of the table, top to bottom. */
 const plates = (page) => page.locator("table tbody td.plate").allInnerTexts();
