@@ -117,17 +117,8 @@ fn delete_as_read(
     Ok(false)
 }
 
-fn free_place(conn: &mut DbConnection, garage: i64) -> Result<(), StoreError> {
-    diesel::update(garages::table.find(garage))
-        .set((
-            garages::vehicle_count.eq(garages::vehicle_count - 1),
-            garages::version.eq(garages::version + 1),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-/// Takes `count` vehicles out of garage `from`.
+/// Takes `count` vehicles out of garage `from` (one when a vehicle
+/// leaves it, every one of them when they all move).
 fn leave(conn: &mut DbConnection, from: GarageId, count: i32) -> Result<(), StoreError> {
     let left = diesel::update(garages::table.find(from.get()))
         .set((
@@ -476,9 +467,9 @@ impl VehicleRepository for DieselVehicleRepository {
                         // cannot deadlock.
                         if target.get() < current {
                             take_place(conn, target)?;
-                            free_place(conn, current)?;
+                            leave(conn, before.garage_id, 1)?;
                         } else {
-                            free_place(conn, current)?;
+                            leave(conn, before.garage_id, 1)?;
                             take_place(conn, target)?;
                         }
                     }
@@ -603,7 +594,7 @@ impl VehicleRepository for DieselVehicleRepository {
                     match row {
                         Some(row) => {
                             let vehicle = into_vehicle(row)?;
-                            free_place(conn, vehicle.garage_id.get())?;
+                            leave(conn, vehicle.garage_id, 1)?;
                             record_one(conn, &origin, NewEvent::vehicle_deleted(&vehicle))
                         }
                         None => Err(stale_or_missing(conn, id)),

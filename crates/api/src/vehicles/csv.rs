@@ -300,18 +300,18 @@ impl GarageNames {
     /// The one garage named `name`, case and accents aside.
     fn find(&self, name: &str) -> Result<GarageId, garage_domain::ValueError> {
         let name = name.trim();
-        match self.0.get(&search_key(name)).map(Vec::as_slice) {
-            Some([one]) => Ok(*one),
-            Some(many) if !many.is_empty() => Err(garage_domain::ValueError::new(
+        match self.named(name) {
+            [one] => Ok(*one),
+            [] => Err(garage_domain::ValueError::new(
+                Reason::UnknownGarage,
+                format!("no garage is named {name:?}"),
+            )),
+            many => Err(garage_domain::ValueError::new(
                 Reason::AmbiguousGarage,
                 format!(
                     "{} garages are named {name:?}; give its garage_id instead",
                     many.len()
                 ),
-            )),
-            _ => Err(garage_domain::ValueError::new(
-                Reason::UnknownGarage,
-                format!("no garage is named {name:?}"),
             )),
         }
     }

@@ -99,20 +99,8 @@ impl Export {
             return Some(Err(err));
         }
         match page.next_after {
-            Some(after) => match self
-                .fleet
-                .list_vehicles(self.filter.clone(), batch(Some(after)))
-                .await
-            {
-                Ok(next) => {
-                    if self.format == ExportFormat::Csv {
-                        if let Err(err) = self.name_garages(&next.items).await {
-                            tracing::error!(error = %err, "export cut short");
-                            return Some(Err(std::io::Error::other(err.to_string())));
-                        }
-                    }
-                    self.pending = Some(next);
-                }
+            Some(after) => match self.read_page(after).await {
+                Ok(next) => self.pending = Some(next),
                 Err(err) => {
                     tracing::error!(error = %err, "export cut short");
                     return Some(Err(std::io::Error::other(err.to_string())));
@@ -122,6 +110,18 @@ impl Export {
             None => {}
         }
         Some(Ok(Bytes::from(out)))
+    }
+
+    /// The page after vehicle `after`, its garages named for a CSV.
+    async fn read_page(&mut self, after: i64) -> Result<garage_domain::Page<Vehicle>, ApiError> {
+        let next = self
+            .fleet
+            .list_vehicles(self.filter.clone(), batch(Some(after)))
+            .await?;
+        if self.format == ExportFormat::Csv {
+            self.name_garages(&next.items).await?;
+        }
+        Ok(next)
     }
 
     /// Reads the names of the garages of `vehicles` not named yet: one
@@ -141,20 +141,10 @@ impl Export {
             within: Some(unknown),
             ..GarageFilter::default()
         };
-        let mut page = PageRequest {
-            limit: Limit::LARGEST,
-            after: None,
-        };
-        loop {
-            let found = self.fleet.list_garages(filter.clone(), page).await?;
-            for garage in found.items {
-                self.garages.insert(garage.id, garage.name.into_inner());
-            }
-            match found.next_after {
-                Some(after) => page.after = Some(after),
-                None => return Ok(()),
-            }
+        for garage in self.fleet.all_garages(filter).await? {
+            self.garages.insert(garage.id, garage.name.into_inner());
         }
+        Ok(())
     }
 
     fn write(&mut self, out: &mut Vec<u8>, items: Vec<Vehicle>) -> Result<(), std::io::Error> {

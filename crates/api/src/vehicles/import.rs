@@ -10,7 +10,7 @@ use actix_web::http::header;
 use actix_web::web::{self, Bytes, BytesMut};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
-use garage_domain::{FleetService, GarageFilter, ImportMode, Limit, PageRequest};
+use garage_domain::{FleetService, GarageFilter, ImportMode};
 use serde::Serialize;
 
 use super::csv::{CsvRows, GarageNames};
@@ -106,7 +106,10 @@ async fn run_import(
     .await
     .map_err(|_| ApiError::Internal)?;
     if names.map_err(|err| ApiError::BadRequest(format!("{err:#}")))? {
-        rows = rows.naming(garage_names(fleet).await?);
+        let garages = fleet.all_garages(GarageFilter::default()).await?;
+        rows = rows.naming(GarageNames::new(
+            garages.into_iter().map(|g| (g.id, g.name.into_inner())),
+        ));
     }
     let report = fleet.import_vehicles(Box::new(rows), dry_run, mode).await?;
     if !report.errors.is_empty() {
@@ -125,23 +128,6 @@ async fn run_import(
     })
     .map_err(|_| ApiError::Internal)?;
     Ok(Bytes::from(body))
-}
-
-/// Every garage the caller can see, by name.
-async fn garage_names(fleet: &FleetService) -> Result<GarageNames, ApiError> {
-    let mut all = Vec::new();
-    let mut page = PageRequest {
-        limit: Limit::LARGEST,
-        after: None,
-    };
-    loop {
-        let found = fleet.list_garages(GarageFilter::default(), page).await?;
-        all.extend(found.items.into_iter().map(|g| (g.id, g.name.into_inner())));
-        match found.next_after {
-            Some(after) => page.after = Some(after),
-            None => return Ok(GarageNames::new(all)),
-        }
-    }
 }
 
 fn spool_failed(err: std::io::Error) -> ApiError {

@@ -26,6 +26,28 @@ impl FleetService {
         self.garages.list(filter, page).await
     }
 
+    /// Every garage `filter` keeps, read page by page: for callers that
+    /// need them all at once (an export naming its garages, an import
+    /// finding garages by name).
+    ///
+    /// # Errors
+    /// The store's errors.
+    pub async fn all_garages(&self, filter: GarageFilter) -> Result<Vec<Garage>, Error> {
+        let mut all = Vec::new();
+        let mut page = PageRequest {
+            limit: crate::values::Limit::LARGEST,
+            after: None,
+        };
+        loop {
+            let found = self.list_garages(filter.clone(), page).await?;
+            all.extend(found.items);
+            match found.next_after {
+                Some(after) => page.after = Some(after),
+                None => return Ok(all),
+            }
+        }
+    }
+
     /// # Errors
     /// `GarageNotFound`, or the store's errors.
     pub async fn garage(&self, id: GarageId) -> Result<Garage, Error> {
