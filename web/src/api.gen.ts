@@ -26,6 +26,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/calendars": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The calendar tokens within the caller's garages.
+         * @description Needs the `read` scope.
+         */
+        get: operations["list_calendars"];
+        put?: never;
+        /**
+         * A calendar token for the reminders' feed, limited to the caller's
+         *     garages; its secret is shown this once.
+         * @description Needs the `write` scope.
+         */
+        post: operations["create_calendar"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calendars/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revokes a calendar token: its feed answers 404 from now on.
+         * @description Needs the `write` scope.
+         */
+        delete: operations["revoke_calendar"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/events": {
         parameters: {
             query?: never;
@@ -241,6 +286,71 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reminders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The plans due soon or overdue across the fleet (the caller's garages):
+         *     overdue first, then by due date; those due by distance only last.
+         * @description Needs the `read` scope.
+         */
+        get: operations["list_reminders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reminders.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The reminders as CSV, every page of them, filtered as the list is.
+         * @description Needs the `read` scope.
+         */
+        get: operations["export_reminders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reminders.ics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The reminders as an iCalendar feed, for a calendar application to
+         *     subscribe to: one all-day event per plan due soon or overdue, on its
+         *     due date (today for one due by distance only), its UID stable for the
+         *     plan's due point. Calendar applications send no headers, so the feed
+         *     takes a calendar token in its URL: read-only, revocable, never an API
+         *     key. An unknown or revoked token is a 404.
+         */
+        get: operations["reminders_calendar"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stats": {
         parameters: {
             query?: never;
@@ -371,6 +481,27 @@ export interface paths {
         patch: operations["update_vehicle"];
         trace?: never;
     };
+    "/api/v1/vehicles/{id}/care": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The vehicle's care: its odometer, its plans with when each is due and
+         *     how urgent, and the latest work done.
+         * @description Needs the `read` scope.
+         */
+        get: operations["get_care"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/vehicles/{id}/history": {
         parameters: {
             query?: never;
@@ -383,6 +514,103 @@ export interface paths {
          * @description Needs the `read` scope.
          */
         get: operations["vehicle_history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vehicles/{id}/odometer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The vehicle's odometer readings, the latest recorded first.
+         * @description Needs the `read` scope.
+         */
+        get: operations["list_readings"];
+        put?: never;
+        /**
+         * Records an odometer reading. It may not go below a reading taken
+         *     before it (nor above one taken after it), unless an admin key marks it
+         *     as a correction; the vehicle's `odometer_km` shows the latest reading.
+         * @description Needs the `write` scope.
+         */
+        post: operations["record_reading"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vehicles/{id}/plans/{kind}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One plan of the vehicle, with when it is next due.
+         * @description Needs the `read` scope.
+         */
+        get: operations["get_plan"];
+        /**
+         * Sets up the vehicle's plan of this kind, or replaces it: due every so
+         *     many months and/or km from when it was last done, or on a date, or as
+         *     a preset says. Its reminders start again.
+         * @description Needs the `write` scope.
+         */
+        put: operations["put_plan"];
+        post?: never;
+        /**
+         * Deletes the plan; the work recorded on it stays.
+         * @description Needs the `write` scope.
+         */
+        delete: operations["delete_plan"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vehicles/{id}/plans/{kind}/done": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Records work done on the plan: it then counts from this date and
+         *     distance, and a new cycle of reminders begins.
+         * @description Needs the `write` scope.
+         */
+        post: operations["mark_done"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vehicles/{id}/records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The work done on the vehicle, the latest recorded first.
+         * @description Needs the `read` scope.
+         */
+        get: operations["list_records"];
         put?: never;
         post?: never;
         delete?: never;
@@ -554,6 +782,44 @@ export interface components {
             /** Format: int64 */
             vehicles: number;
         };
+        /** @description A calendar token, without its secret. */
+        CalendarBody: {
+            /** Format: date-time */
+            created_at: string;
+            /** @description The garages whose reminders it shows; `null` for all. */
+            garage_ids?: number[] | null;
+            /** Format: int64 */
+            id: number;
+            name: string;
+            /** @description The token's first characters. */
+            prefix: string;
+        };
+        /** @description The calendar tokens. */
+        CalendarList: {
+            items: components["schemas"]["CalendarBody"][];
+        };
+        /** @description A new calendar token: its secret and the feed's address, shown this once. */
+        CalendarWithToken: components["schemas"]["CalendarBody"] & {
+            /** @description The feed's path with the token, for a calendar application to subscribe to. */
+            feed: string;
+            /** @description The secret: keep it; only its hash is stored. */
+            token: string;
+        };
+        /** @description A vehicle's care: its odometer, its plans, the latest work done. */
+        CareBody: {
+            /** Format: int32 */
+            odometer_km?: number | null;
+            plans: components["schemas"]["PlanBody"][];
+            /** @description Newest first, up to 200 (`…/records` pages through them all). */
+            records: components["schemas"]["RecordBody"][];
+            /** Format: int64 */
+            vehicle_id: number;
+        };
+        /** @description A calendar token to make. */
+        CreateCalendar: {
+            /** @description What it is for, such as "Workshop calendar". */
+            name: string;
+        };
         CreateGarage: {
             /**
              * @description Trimmed; 1 to 200 characters.
@@ -581,6 +847,23 @@ export interface components {
             name: string;
             scope: components["schemas"]["ScopeBody"];
         };
+        /** @description An odometer reading to record. */
+        CreateReading: {
+            /** @description A reading below an earlier one, to correct a mistake: admin keys only. */
+            correction?: boolean;
+            /**
+             * Format: int64
+             * @description What the odometer shows, in km.
+             * @example 42350
+             */
+            km: number;
+            /**
+             * Format: date
+             * @description When it was read, `YYYY-MM-DD`, not after today; today when absent.
+             * @example 2026-11-30
+             */
+            read_on?: string | null;
+        };
         CreateVehicle: {
             /** @example Renault */
             brand: string;
@@ -597,6 +880,13 @@ export interface components {
             license_plate: string;
             /** @example Clio */
             model: string;
+            /**
+             * Format: date
+             * @description Optional: the first registration, `YYYY-MM-DD`; some care plans
+             *     count from it (the contrôle technique).
+             * @example 2021-03-15
+             */
+            registered_on?: string | null;
             /**
              * @description Optional: 17 letters (not I, O or Q) and digits, any case; unique.
              * @example VF1RFB00X12345678
@@ -666,6 +956,11 @@ export interface components {
             items: components["schemas"]["DeliveryBody"][];
             /** @description Where the next page starts; `null` on the last page. */
             next_cursor?: string | null;
+        };
+        /** @description The work recorded and the plan it advanced. */
+        DoneBody: {
+            plan: components["schemas"]["PlanBody"];
+            record: components["schemas"]["RecordBody"];
         };
         /** @description Something that happened: one per write. */
         EventBody: {
@@ -794,6 +1089,32 @@ export interface components {
         KeyList: {
             items: components["schemas"]["KeyBody"][];
         };
+        /** @description Work done on a plan. */
+        MarkDone: {
+            /**
+             * Format: date
+             * @description When, `YYYY-MM-DD`, not after today; today when absent.
+             * @example 2026-11-30
+             */
+            done_on?: string | null;
+            /**
+             * Format: int64
+             * @description The odometer then; the latest reading when absent.
+             * @example 42350
+             */
+            km?: number | null;
+            /**
+             * Format: date
+             * @description The next fixed due date (an insurance renewed until then); else
+             *     the plan's interval counts from `done_on`.
+             */
+            next_due_on?: string | null;
+            /**
+             * @description What was done, up to 500 characters.
+             * @example Oil and filters
+             */
+            note?: string | null;
+        };
         /** @description The caller, as the server sees it. */
         MeBody: {
             /** @description The garages it is limited to; `null` for every garage. */
@@ -825,6 +1146,43 @@ export interface components {
              */
             moved: number;
         };
+        /** @description A plan, with when it is next due and how urgent it is. */
+        PlanBody: {
+            /**
+             * Format: int64
+             * @description Moves on with each new due point; reminders are sent once per cycle.
+             */
+            cycle: number;
+            /**
+             * Format: date
+             * @description The fixed next due date, if one was given.
+             */
+            due_on?: string | null;
+            /** Format: int32 */
+            every_km?: number | null;
+            /** Format: int32 */
+            every_months?: number | null;
+            kind: string;
+            /** Format: int32 */
+            last_done_km?: number | null;
+            /**
+             * Format: date
+             * @description When it was last done; `null` if never since the plan was set up.
+             */
+            last_done_on?: string | null;
+            /** Format: int32 */
+            next_due_km?: number | null;
+            /**
+             * Format: date
+             * @description When it is next due: by date, by distance, whichever comes first.
+             */
+            next_due_on?: string | null;
+            status: components["schemas"]["StatusBody"];
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: int64 */
+            vehicle_id: number;
+        };
         /** @description An RFC 9457 problem: the body of every 4xx and 5xx answer. */
         Problem: {
             /** @description What happened this time, for a person. */
@@ -850,6 +1208,7 @@ export interface components {
              *     - `/problems/garage-full` (409): the garage holds its capacity, or lacks places for every vehicle moved at once (`errors[0].missing`)
              *     - `/problems/garage-not-empty` (409): deleting a garage that holds vehicles
              *     - `/problems/capacity-below-count` (409): a capacity lower than the vehicles held
+             *     - `/problems/odometer-backwards` (409): a reading below one taken before it (or above one taken after it); `errors[0]` gives the range that fits. An admin may record it as a correction
              *     - `/problems/idempotency-key-in-use` (409): the first request with this Idempotency-Key has not finished
              *     - `/problems/precondition-failed` (412): If-Match names a version the resource is no longer at
              *     - `/problems/payload-too-large` (413): a JSON body over 64 KiB, an import over 32 MiB
@@ -862,7 +1221,7 @@ export interface components {
              *     - `/problems/unavailable` (503): the database cannot be reached in time; see Retry-After
              * @enum {string}
              */
-            type: "/problems/bad-request" | "/problems/invalid-query" | "/problems/unauthorized" | "/problems/forbidden" | "/problems/not-found" | "/problems/method-not-allowed" | "/problems/request-timeout" | "/problems/duplicate-plate" | "/problems/duplicate-vin" | "/problems/garage-full" | "/problems/garage-not-empty" | "/problems/capacity-below-count" | "/problems/idempotency-key-in-use" | "/problems/precondition-failed" | "/problems/payload-too-large" | "/problems/unsupported-media-type" | "/problems/validation" | "/problems/import-rejected" | "/problems/idempotency-key-reused" | "/problems/too-many-requests" | "/problems/internal" | "/problems/unavailable";
+            type: "/problems/bad-request" | "/problems/invalid-query" | "/problems/unauthorized" | "/problems/forbidden" | "/problems/not-found" | "/problems/method-not-allowed" | "/problems/request-timeout" | "/problems/duplicate-plate" | "/problems/duplicate-vin" | "/problems/garage-full" | "/problems/garage-not-empty" | "/problems/capacity-below-count" | "/problems/odometer-backwards" | "/problems/idempotency-key-in-use" | "/problems/precondition-failed" | "/problems/payload-too-large" | "/problems/unsupported-media-type" | "/problems/validation" | "/problems/import-rejected" | "/problems/idempotency-key-reused" | "/problems/too-many-requests" | "/problems/internal" | "/problems/unavailable";
         };
         /**
          * @description The codes of `errors[]`, stable across versions: `required`, `too_long`
@@ -905,6 +1264,109 @@ export interface components {
             missing?: number;
         };
         /**
+         * @description A care plan: when it falls due. At least one of `every_months`,
+         *     `every_km`, `due_on` or `preset`.
+         */
+        PutPlan: {
+            /**
+             * Format: date
+             * @description The next due date, `YYYY-MM-DD` (an insurance's expiry); it comes
+             *     before `every_months` until the plan is done.
+             * @example 2027-03-01
+             */
+            due_on?: string | null;
+            /**
+             * Format: int64
+             * @description Due this many km after it was last done.
+             * @example 15000
+             */
+            every_km?: number | null;
+            /**
+             * Format: int64
+             * @description Due this many months after it was last done (1 to 240).
+             * @example 12
+             */
+            every_months?: number | null;
+            /**
+             * Format: int64
+             * @description The odometer when it was last done.
+             */
+            last_done_km?: number | null;
+            /**
+             * Format: date
+             * @description When it was last done, if known: the plan counts from then (else from today).
+             */
+            last_done_on?: string | null;
+            /**
+             * @description `controle_technique`: due four years after `registered_on`, then every two years.
+             * @example controle_technique
+             */
+            preset?: string | null;
+        };
+        ReadingBody: {
+            /** @description Recorded by an admin below an earlier reading. */
+            correction: boolean;
+            /** Format: int64 */
+            id: number;
+            /** Format: int32 */
+            km: number;
+            /** Format: date */
+            read_on: string;
+            /** Format: date-time */
+            recorded_at: string;
+            /** @description Who recorded it: a key's name, `anonymous` or `cli`. */
+            recorded_by: string;
+        };
+        /** @description A page of odometer readings, the latest recorded first. */
+        ReadingPage: {
+            items: components["schemas"]["ReadingBody"][];
+            /** @description Where the next page starts; `null` on the last page. */
+            next_cursor?: string | null;
+        };
+        RecordBody: {
+            /** Format: date */
+            done_on: string;
+            /** Format: int64 */
+            id: number;
+            kind: string;
+            /** Format: int32 */
+            km?: number | null;
+            note?: string | null;
+            /** Format: date-time */
+            recorded_at: string;
+            recorded_by: string;
+        };
+        /** @description A page of work done, the latest recorded first. */
+        RecordPage: {
+            items: components["schemas"]["RecordBody"][];
+            /** @description Where the next page starts; `null` on the last page. */
+            next_cursor?: string | null;
+        };
+        /** @description A plan due soon or overdue, with its vehicle. */
+        ReminderBody: {
+            /** Format: int64 */
+            cycle: number;
+            /** Format: int32 */
+            due_km?: number | null;
+            /** Format: date */
+            due_on?: string | null;
+            /** Format: int64 */
+            garage_id: number;
+            kind: string;
+            license_plate: string;
+            /** Format: int32 */
+            odometer_km?: number | null;
+            status: components["schemas"]["StatusBody"];
+            /** Format: int64 */
+            vehicle_id: number;
+        };
+        /** @description A page of reminders: overdue first, then by due date. */
+        ReminderPageBody: {
+            items: components["schemas"]["ReminderBody"][];
+            /** @description Pass as `cursor` for the next page; `null` on the last. */
+            next_cursor?: string | null;
+        };
+        /**
          * @description What a key may do: `read` < `write` < `admin`.
          * @enum {string}
          */
@@ -939,6 +1401,11 @@ export interface components {
             /** Format: int64 */
             vehicles: number;
         };
+        /**
+         * @description How urgent a plan is.
+         * @enum {string}
+         */
+        StatusBody: "ok" | "due_soon" | "overdue";
         UpdateGarage: {
             address?: string;
             /**
@@ -957,6 +1424,11 @@ export interface components {
             garage_id?: number;
             license_plate?: string;
             model?: string;
+            /**
+             * Format: date
+             * @description `YYYY-MM-DD`; `null` removes it.
+             */
+            registered_on?: string | null;
             /** @description `null` removes the VIN. */
             vin?: string | null;
             /** Format: int64 */
@@ -980,6 +1452,16 @@ export interface components {
             /** @description Canonical: upper-case letters and digits. */
             license_plate: string;
             model: string;
+            /**
+             * Format: int32
+             * @description The latest odometer reading (read-only: `POST …/odometer` records one).
+             */
+            odometer_km?: number | null;
+            /**
+             * Format: date
+             * @description The first registration, or `null`.
+             */
+            registered_on?: string | null;
             /** Format: date-time */
             updated_at: string;
             /** @description Upper-case, or `null`. */
@@ -1078,6 +1560,296 @@ export interface operations {
             };
             /** @description The key lacks the `read` scope */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request budget spent (or too many failed authentications from this address); see `Retry-After`, `RateLimit` and `RateLimit-Policy` */
+            429: {
+                headers: {
+                    /** @description What is left of it, e.g. `"requests";r=0;t=1`; every API response carries it */
+                    RateLimit?: string;
+                    /** @description The budget spent, e.g. `"requests";q=100;w=2` (draft-ietf-httpapi-ratelimit-headers-10); every API response carries it */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before the next request */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Failed on the server's side (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_calendars: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tokens, without their secrets */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarList"];
+                };
+            };
+            /** @description Malformed request: unreadable JSON or header, bad query or path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An invalid API key, or none where one is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the `read` scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request budget spent (or too many failed authentications from this address); see `Retry-After`, `RateLimit` and `RateLimit-Policy` */
+            429: {
+                headers: {
+                    /** @description What is left of it, e.g. `"requests";r=0;t=1`; every API response carries it */
+                    RateLimit?: string;
+                    /** @description The budget spent, e.g. `"requests";q=100;w=2` (draft-ietf-httpapi-ratelimit-headers-10); every API response carries it */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before the next request */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Failed on the server's side (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_calendar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateCalendar"];
+            };
+        };
+        responses: {
+            /** @description The token and the feed's address */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarWithToken"];
+                };
+            };
+            /** @description Malformed request: unreadable JSON or header, bad query or path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An invalid API key, or none where one is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the `write` scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body did not arrive within the deadline; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of the documented media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request budget spent (or too many failed authentications from this address); see `Retry-After`, `RateLimit` and `RateLimit-Policy` */
+            429: {
+                headers: {
+                    /** @description What is left of it, e.g. `"requests";r=0;t=1`; every API response carries it */
+                    RateLimit?: string;
+                    /** @description The budget spent, e.g. `"requests";q=100;w=2` (draft-ietf-httpapi-ratelimit-headers-10); every API response carries it */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before the next request */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Failed on the server's side (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revoke_calendar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The calendar token's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request: unreadable JSON or header, bad query or path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An invalid API key, or none where one is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the `write` scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such calendar */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2541,6 +3313,277 @@ export interface operations {
             };
         };
     };
+    list_reminders: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `due_soon`, `overdue`, or both comma-separated; both when absent.
+                 * @example due_soon,overdue
+                 */
+                status?: string;
+                /** @description Only this garage's vehicles. */
+                garage_id?: number;
+                /** @description Only plans of this kind. */
+                kind?: string;
+                /** @description Items per page, 1 to 200; 50 when absent. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of reminders */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReminderPageBody"];
+                };
+            };
+            /** @description Malformed request: unreadable JSON or header, bad query or path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An invalid API key, or none where one is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the `read` scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request budget spent (or too many failed authentications from this address); see `Retry-After`, `RateLimit` and `RateLimit-Policy` */
+            429: {
+                headers: {
+                    /** @description What is left of it, e.g. `"requests";r=0;t=1`; every API response carries it */
+                    RateLimit?: string;
+                    /** @description The budget spent, e.g. `"requests";q=100;w=2` (draft-ietf-httpapi-ratelimit-headers-10); every API response carries it */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before the next request */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Failed on the server's side (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_reminders: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `due_soon`, `overdue`, or both comma-separated; both when absent.
+                 * @example due_soon,overdue
+                 */
+                status?: string;
+                /** @description Only this garage's vehicles. */
+                garage_id?: number;
+                /** @description Only plans of this kind. */
+                kind?: string;
+                /** @description Items per page, 1 to 200; 50 when absent. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reminders as CSV */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Malformed request: unreadable JSON or header, bad query or path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An invalid API key, or none where one is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the `read` scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request budget spent (or too many failed authentications from this address); see `Retry-After`, `RateLimit` and `RateLimit-Policy` */
+            429: {
+                headers: {
+                    /** @description What is left of it, e.g. `"requests";r=0;t=1`; every API response carries it */
+                    RateLimit?: string;
+                    /** @description The budget spent, e.g. `"requests";q=100;w=2` (draft-ietf-httpapi-ratelimit-headers-10); every API response carries it */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before the next request */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Failed on the server's side (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reminders_calendar: {
+        parameters: {
+            query?: {
+                /** @description A calendar token (`cal_…`), never an API key. */
+                token?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The feed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/calendar": string;
+                };
+            };
+            /** @description Malformed request: unreadable JSON or header, bad query or path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An invalid API key, or none where one is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such calendar */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request budget spent (or too many failed authentications from this address); see `Retry-After`, `RateLimit` and `RateLimit-Policy` */
+            429: {
+                headers: {
+                    /** @description What is left of it, e.g. `"requests";r=0;t=1`; every API response carries it */
+                    RateLimit?: string;
+                    /** @description The budget spent, e.g. `"requests";q=100;w=2` (draft-ietf-httpapi-ratelimit-headers-10); every API response carries it */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before the next request */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Failed on the server's side (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     get_stats: {
         parameters: {
             query?: never;
@@ -3474,6 +4517,98 @@ export interface operations {
             };
         };
     };
+    get_care: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The vehicle's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The vehicle's care */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CareBody"];
+                };
+            };
+            /** @description Malformed request: unreadable JSON or header, bad query or path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An invalid API key, or none where one is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the `read` scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such vehicle */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request budget spent (or too many failed authentications from this address); see `Retry-After`, `RateLimit` and `RateLimit-Policy` */
+            429: {
+                headers: {
+                    /** @description What is left of it, e.g. `"requests";r=0;t=1`; every API response carries it */
+                    RateLimit?: string;
+                    /** @description The budget spent, e.g. `"requests";q=100;w=2` (draft-ietf-httpapi-ratelimit-headers-10); every API response carries it */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before the next request */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Failed on the server's side (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     vehicle_history: {
         parameters: {
             query?: {
@@ -3528,6 +4663,824 @@ export interface operations {
                 };
             };
             /** @description No such vehicle, nor any trace of one */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request budget spent (or too many failed authentications from this address); see `Retry-After`, `RateLimit` and `RateLimit-Policy` */
+            429: {
+                headers: {
+                    /** @description What is left of it, e.g. `"requests";r=0;t=1`; every API response carries it */
+                    RateLimit?: string;
+                    /** @description The budget spent, e.g. `"requests";q=100;w=2` (draft-ietf-httpapi-ratelimit-headers-10); every API response carries it */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before the next request */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Failed on the server's side (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_readings: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1 to 200; 50 when absent. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The vehicle's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of readings */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadingPage"];
+                };
+            };
+            /** @description Malformed request: unreadable JSON or header, bad query or path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An invalid API key, or none where one is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the `read` scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such vehicle */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request budget spent (or too many failed authentications from this address); see `Retry-After`, `RateLimit` and `RateLimit-Policy` */
+            429: {
+                headers: {
+                    /** @description What is left of it, e.g. `"requests";r=0;t=1`; every API response carries it */
+                    RateLimit?: string;
+                    /** @description The budget spent, e.g. `"requests";q=100;w=2` (draft-ietf-httpapi-ratelimit-headers-10); every API response carries it */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before the next request */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Failed on the server's side (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    record_reading: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 1 to 255 visible ASCII characters. A retry with the same key and body replays the first response (with `Idempotent-Replayed: true`) instead of creating again; keys last 24 hours. */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                /** @description The vehicle's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateReading"];
+            };
+        };
+        responses: {
+            /** @description Recorded */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadingBody"];
+                };
+            };
+            /** @description Malformed request: unreadable JSON or header, bad query or path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An invalid API key, or none where one is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A correction by a key that is not an admin's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such vehicle */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body did not arrive within the deadline; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Below an earlier reading (or above a later one) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of the documented media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, or a date to come */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request budget spent (or too many failed authentications from this address); see `Retry-After`, `RateLimit` and `RateLimit-Policy` */
+            429: {
+                headers: {
+                    /** @description What is left of it, e.g. `"requests";r=0;t=1`; every API response carries it */
+                    RateLimit?: string;
+                    /** @description The budget spent, e.g. `"requests";q=100;w=2` (draft-ietf-httpapi-ratelimit-headers-10); every API response carries it */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before the next request */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Failed on the server's side (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_plan: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETags of the client's copy: 304 when one is current */
+                "If-None-Match"?: string | null;
+            };
+            path: {
+                /** @description The vehicle's id */
+                id: number;
+                /** @description `service`, `inspection`, `insurance`, or a kind of your own: lower-case letters, digits, `-` and `_` */
+                kind: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The plan */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlanBody"];
+                };
+            };
+            /** @description The client's copy is current */
+            304: {
+                headers: {
+                    /** @description The version of what was returned, for If-Match and If-None-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request: unreadable JSON or header, bad query or path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An invalid API key, or none where one is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the `read` scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such vehicle or plan */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request budget spent (or too many failed authentications from this address); see `Retry-After`, `RateLimit` and `RateLimit-Policy` */
+            429: {
+                headers: {
+                    /** @description What is left of it, e.g. `"requests";r=0;t=1`; every API response carries it */
+                    RateLimit?: string;
+                    /** @description The budget spent, e.g. `"requests";q=100;w=2` (draft-ietf-httpapi-ratelimit-headers-10); every API response carries it */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before the next request */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Failed on the server's side (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_plan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The vehicle's id */
+                id: number;
+                /** @description `service`, `inspection`, `insurance`, or a kind of your own: lower-case letters, digits, `-` and `_` */
+                kind: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PutPlan"];
+            };
+        };
+        responses: {
+            /** @description The plan */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlanBody"];
+                };
+            };
+            /** @description Malformed request: unreadable JSON or header, bad query or path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An invalid API key, or none where one is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the `write` scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such vehicle */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body did not arrive within the deadline; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of the documented media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, no schedule, or a preset the vehicle lacks a date for */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request budget spent (or too many failed authentications from this address); see `Retry-After`, `RateLimit` and `RateLimit-Policy` */
+            429: {
+                headers: {
+                    /** @description What is left of it, e.g. `"requests";r=0;t=1`; every API response carries it */
+                    RateLimit?: string;
+                    /** @description The budget spent, e.g. `"requests";q=100;w=2` (draft-ietf-httpapi-ratelimit-headers-10); every API response carries it */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before the next request */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Failed on the server's side (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_plan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The vehicle's id */
+                id: number;
+                /** @description `service`, `inspection`, `insurance`, or a kind of your own: lower-case letters, digits, `-` and `_` */
+                kind: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request: unreadable JSON or header, bad query or path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An invalid API key, or none where one is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the `write` scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such vehicle or plan */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request budget spent (or too many failed authentications from this address); see `Retry-After`, `RateLimit` and `RateLimit-Policy` */
+            429: {
+                headers: {
+                    /** @description What is left of it, e.g. `"requests";r=0;t=1`; every API response carries it */
+                    RateLimit?: string;
+                    /** @description The budget spent, e.g. `"requests";q=100;w=2` (draft-ietf-httpapi-ratelimit-headers-10); every API response carries it */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before the next request */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Failed on the server's side (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    mark_done: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 1 to 255 visible ASCII characters. A retry with the same key and body replays the first response (with `Idempotent-Replayed: true`) instead of creating again; keys last 24 hours. */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                /** @description The vehicle's id */
+                id: number;
+                /** @description `service`, `inspection`, `insurance`, or a kind of your own: lower-case letters, digits, `-` and `_` */
+                kind: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarkDone"];
+            };
+        };
+        responses: {
+            /** @description Recorded; the plan advanced */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DoneBody"];
+                };
+            };
+            /** @description Malformed request: unreadable JSON or header, bad query or path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An invalid API key, or none where one is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the `write` scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such vehicle or plan */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body did not arrive within the deadline; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Changed since the If-Match version */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of the documented media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, or a date to come */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request budget spent (or too many failed authentications from this address); see `Retry-After`, `RateLimit` and `RateLimit-Policy` */
+            429: {
+                headers: {
+                    /** @description What is left of it, e.g. `"requests";r=0;t=1`; every API response carries it */
+                    RateLimit?: string;
+                    /** @description The budget spent, e.g. `"requests";q=100;w=2` (draft-ietf-httpapi-ratelimit-headers-10); every API response carries it */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before the next request */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Failed on the server's side (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_records: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1 to 200; 50 when absent. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The vehicle's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of work done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordPage"];
+                };
+            };
+            /** @description Malformed request: unreadable JSON or header, bad query or path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An invalid API key, or none where one is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the `read` scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such vehicle */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -11,7 +11,7 @@ mod request_id;
 
 pub use client::{ClientHeader, TrustedProxies};
 pub use deadline::{body_deadline, DEFAULT_BODY_DEADLINE};
-pub(crate) use guard::{authenticate, authorize, Author, Events, Fleet};
+pub(crate) use guard::{authenticate, authorize, Author, Care, Events, Fleet};
 pub use guard::{Caller, Edge};
 pub use request_id::{RequestId, REQUEST_ID};
 

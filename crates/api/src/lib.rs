@@ -3,6 +3,7 @@
 
 mod access;
 mod body;
+pub mod care;
 mod conditional;
 pub mod edge;
 pub mod events;

@@ -29,6 +29,7 @@ use utoipa::{Modify, OpenApi};
         (name = "overview", description = "The fleet at a glance"),
         (name = "garages", description = "Places that keep vehicles"),
         (name = "vehicles", description = "Vehicles, each kept in one garage"),
+        (name = "care", description = "Odometer readings, care plans (service, inspection, insurance…), work done, reminders and their calendar feed"),
         (name = "access", description = "Who is calling, and the API keys"),
         (name = "webhooks", description = "Endpoints that receive the events, signed (Standard Webhooks); admin keys only"),
         (name = "events", description = "What changed, who changed it and when: the feed and the histories"),
@@ -132,6 +133,7 @@ impl Modify for CommonResponses {
                 actix_web::http::Method::GET => &mut item.get,
                 actix_web::http::Method::POST => &mut item.post,
                 actix_web::http::Method::PATCH => &mut item.patch,
+                actix_web::http::Method::PUT => &mut item.put,
                 actix_web::http::Method::DELETE => &mut item.delete,
                 _ => continue,
             };
@@ -144,6 +146,7 @@ impl Modify for CommonResponses {
                 &mut item.get,
                 &mut item.post,
                 &mut item.patch,
+                &mut item.put,
                 &mut item.delete,
             ];
             for operation in operations.into_iter().flatten() {

@@ -26,6 +26,7 @@ pub enum ProblemType {
     GarageFull,
     GarageNotEmpty,
     CapacityBelowCount,
+    OdometerBackwards,
     IdempotencyKeyInUse,
     PreconditionFailed,
     PayloadTooLarge,
@@ -39,7 +40,7 @@ pub enum ProblemType {
 }
 
 impl ProblemType {
-    pub const ALL: [Self; 22] = [
+    pub const ALL: [Self; 23] = [
         Self::BadRequest,
         Self::InvalidQuery,
         Self::Unauthorized,
@@ -52,6 +53,7 @@ impl ProblemType {
         Self::GarageFull,
         Self::GarageNotEmpty,
         Self::CapacityBelowCount,
+        Self::OdometerBackwards,
         Self::IdempotencyKeyInUse,
         Self::PreconditionFailed,
         Self::PayloadTooLarge,
@@ -138,6 +140,12 @@ impl ProblemType {
                 "Capacity below the vehicles held",
                 409,
                 "a capacity lower than the vehicles held",
+            ),
+            Self::OdometerBackwards => (
+                "/problems/odometer-backwards",
+                "Odometer reading goes backwards",
+                409,
+                "a reading below one taken before it (or above one taken after it); `errors[0]` gives the range that fits. An admin may record it as a correction",
             ),
             Self::IdempotencyKeyInUse => (
                 "/problems/idempotency-key-in-use",
@@ -277,6 +285,11 @@ pub enum ConflictKind {
     },
     GarageNotEmpty,
     CapacityBelowCount,
+    /// An odometer reading out of `min..=max`, the readings around it.
+    OdometerBackwards {
+        min: i64,
+        max: i64,
+    },
 }
 
 impl ConflictKind {
@@ -288,6 +301,7 @@ impl ConflictKind {
             Self::NotEnoughRoom { missing } => Reason::NotEnoughRoom { missing },
             Self::GarageNotEmpty => Reason::Refused,
             Self::CapacityBelowCount => Reason::CapacityBelowCount,
+            Self::OdometerBackwards { min, max } => Reason::OutOfRange { min, max },
         }
     }
 }
@@ -418,6 +432,7 @@ impl ApiError {
                 }
                 ConflictKind::GarageNotEmpty => ProblemType::GarageNotEmpty,
                 ConflictKind::CapacityBelowCount => ProblemType::CapacityBelowCount,
+                ConflictKind::OdometerBackwards { .. } => ProblemType::OdometerBackwards,
             },
             Self::PayloadTooLarge(_) => ProblemType::PayloadTooLarge,
             Self::UnsupportedMediaType(_) => ProblemType::UnsupportedMediaType,
@@ -569,7 +584,20 @@ impl From<Error> for ApiError {
             | Error::VehicleNotFound(_)
             | Error::KeyNotFound(_)
             | Error::WebhookNotFound(_)
-            | Error::DeliveryNotFound(_) => Self::NotFound(detail),
+            | Error::DeliveryNotFound(_)
+            | Error::PlanNotFound { .. }
+            | Error::CalendarNotFound(_) => Self::NotFound(detail),
+            Error::OdometerBackwards { bound, later, .. } => {
+                let bound = i64::from(*bound);
+                let (min, max) = if *later {
+                    (0, bound)
+                } else {
+                    (bound, i64::from(garage_domain::care::Km::MAX))
+                };
+                conflict(ConflictKind::OdometerBackwards { min, max }, Some("km"))
+            }
+            Error::AdminOnly(_) => Self::Forbidden(detail),
+            Error::CareRefused { field, .. } => Self::invalid(field, Reason::Refused, detail),
             Error::WebhookRefused(_) => Self::invalid("url", Reason::Refused, detail),
             Error::UnknownGarage(_) => Self::invalid("garage_id", Reason::UnknownGarage, detail),
             Error::DuplicatePlate(_) => {
@@ -668,6 +696,7 @@ mod tests {
             conflict(ConflictKind::NotEnoughRoom { missing: 2 }),
             conflict(ConflictKind::GarageNotEmpty),
             conflict(ConflictKind::CapacityBelowCount),
+            conflict(ConflictKind::OdometerBackwards { min: 0, max: 10 }),
             ApiError::PayloadTooLarge(1),
             ApiError::UnsupportedMediaType("text/csv"),
             ApiError::MethodNotAllowed,

@@ -8,6 +8,7 @@ use actix_web::http::Method;
 use actix_web::middleware::from_fn;
 use actix_web::web;
 use garage_domain::access::Scope;
+use garage_domain::care::CareService;
 use garage_domain::events::EventService;
 use garage_domain::webhooks::WebhookService;
 use garage_domain::{FleetService, IdempotencyStore};
@@ -163,6 +164,23 @@ routes! {
     read (vehicles::export) export,
     upload[crate::vehicles::MAX_IMPORT_BYTES] (vehicles::import) import,
     read (vehicles::handlers) show,
+    read (care::handlers) list_readings,
+    create (care::handlers) record_reading,
+    read (care::handlers) get_care,
+    read (care::handlers) list_records,
+    read (care::handlers) get_plan,
+    write (care::handlers) put_plan,
+    write (care::handlers) delete_plan,
+    create (care::handlers) mark_done,
+    read (care::handlers) list_reminders,
+    read (care::handlers) export_reminders,
+    // Public: the feed checks its own calendar token (calendar
+    // applications send no headers).
+    public (care::handlers) reminders_calendar,
+    read (care::handlers) list_calendars,
+    // Not idempotent: a stored answer would keep the secret.
+    write (care::handlers) create_calendar,
+    write (care::handlers) revoke_calendar,
     read (events::handlers) vehicle_history,
     read (events::handlers) garage_history,
     read (events::handlers) feed,
@@ -186,8 +204,10 @@ routes! {
 /// budget), then its route's guard (which scope it needs, how large a body
 /// it takes): the guards belong to the routes, whatever the spelling of the
 /// path that reached them.
+#[allow(clippy::too_many_arguments)]
 pub fn configure(
     service: FleetService,
+    care: CareService,
     events: EventService,
     webhooks: WebhookService,
     keys: Arc<dyn IdempotencyStore>,
@@ -195,6 +215,7 @@ pub fn configure(
 ) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         cfg.app_data(web::Data::new(service))
+            .app_data(web::Data::new(care))
             .app_data(web::Data::new(events))
             .app_data(web::Data::new(webhooks))
             .app_data(web::Data::new(keys))

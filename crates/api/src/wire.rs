@@ -67,6 +67,17 @@ pub(crate) fn validated<T>(
     build().ok_or(ApiError::Internal)
 }
 
+/// A calendar date, `YYYY-MM-DD`, from the first car (1886) to 9999.
+pub(crate) fn date(raw: &str) -> Result<chrono::NaiveDate, ValueError> {
+    use chrono::Datelike;
+    let bad = || ValueError::new(Reason::InvalidFormat, "must be a date, YYYY-MM-DD");
+    let date = chrono::NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| bad())?;
+    if !(1886..=9999).contains(&date.year()) || raw.trim().len() != 10 {
+        return Err(bad());
+    }
+    Ok(date)
+}
+
 /// `limit` and `cursor`, shared by every list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -33,6 +33,7 @@ macro_rules! app {
     ($garages:expr, $vehicles:expr) => {
         test::init_service(App::new().configure(garage_api::configure(
             FleetService::new(Arc::new($garages), Arc::new($vehicles)),
+            common::no_care(),
             common::no_events(),
             common::no_webhooks(),
             Arc::new(MockIdempotencyStore::new()),

@@ -101,6 +101,7 @@ async fn every_documented_route_is_served() {
             Arc::new(MockGarageRepository::new()),
             Arc::new(MockVehicleRepository::new()),
         ),
+        common::no_care(),
         common::no_events(),
         common::no_webhooks(),
         Arc::new(MockIdempotencyStore::new()),

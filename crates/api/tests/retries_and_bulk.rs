@@ -26,6 +26,8 @@ fn vehicle(id: i64, version: i64) -> Vehicle {
         year: ModelYear::parse(2020).unwrap(),
         license_plate: LicensePlate::parse(&format!("AB-{id}")).unwrap(),
         vin: Some(Vin::parse("VF1RFB00X12345678").unwrap()),
+        registered_on: None,
+        odometer: None,
         version: Version::new(version),
         created_at: Utc::now(),
         updated_at: Utc::now(),
@@ -63,6 +65,7 @@ async fn api(
     });
     test::init_service(App::new().configure(garage_api::configure(
         FleetService::new(Arc::new(garages), Arc::new(vehicles)),
+        common::no_care(),
         common::no_events(),
         common::no_webhooks(),
         Arc::new(keys),

@@ -27,6 +27,56 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     #[serde(default)]
     pub events: EventSettings,
+    #[serde(default)]
+    pub care: CareSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CareSettings {
+    /// A plan is due soon this many days before its due date.
+    #[serde(default = "due_soon_days")]
+    pub due_soon_days: u32,
+    /// A plan is due soon this many km before its due distance.
+    #[serde(default = "due_soon_km")]
+    pub due_soon_km: u32,
+    /// How often each instance looks for plans that became due soon or
+    /// overdue, to record their `care.*` events, in milliseconds.
+    #[serde(default = "reminders_every")]
+    pub reminder_interval_ms: u64,
+}
+
+fn due_soon_days() -> u32 {
+    30
+}
+
+fn due_soon_km() -> u32 {
+    1_000
+}
+
+fn reminders_every() -> u64 {
+    60_000
+}
+
+impl Default for CareSettings {
+    fn default() -> Self {
+        Self {
+            due_soon_days: due_soon_days(),
+            due_soon_km: due_soon_km(),
+            reminder_interval_ms: reminders_every(),
+        }
+    }
+}
+
+impl CareSettings {
+    /// # Errors
+    /// When `due_soon_km` is past what an odometer shows.
+    pub fn thresholds(&self) -> anyhow::Result<garage_domain::care::Thresholds> {
+        Ok(garage_domain::care::Thresholds {
+            days: self.due_soon_days.min(3_650),
+            km: garage_domain::care::Km::parse(i64::from(self.due_soon_km))
+                .map_err(|err| anyhow::anyhow!("care.due_soon_km: {err}"))?,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

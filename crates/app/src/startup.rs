@@ -14,13 +14,14 @@ use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
 use garage_api::edge::{self, Edge};
 use garage_domain::access::{AccessService, Budgets, Quota};
+use garage_domain::care::CareService;
 use garage_domain::events::EventService;
 use garage_domain::webhooks::WebhookService;
 use garage_domain::{FleetService, IdempotencyStore, SystemClock};
 use garage_infra::{
-    Database, DatabaseUrl, DieselEventRepository, DieselGarageRepository, DieselIdempotencyStore,
-    DieselKeyRepository, DieselVehicleRepository, DieselWebhookRepository, HttpSender,
-    LocalBudgets, Lsn, PoolOptions, Reads, SharedBudgets,
+    Database, DatabaseUrl, DieselCareRepository, DieselEventRepository, DieselGarageRepository,
+    DieselIdempotencyStore, DieselKeyRepository, DieselVehicleRepository, DieselWebhookRepository,
+    HttpSender, LocalBudgets, Lsn, PoolOptions, Reads, SharedBudgets,
 };
 use secrecy::ExposeSecret;
 use tracing_actix_web::TracingLogger;
@@ -326,7 +327,20 @@ fn serve(
     let garages = DieselGarageRepository::with_reads(pools.primary.clone(), reads.clone());
     let vehicles = DieselVehicleRepository::with_reads(pools.primary.clone(), reads.clone());
     let garages = Arc::new(garages);
-    let fleet = FleetService::new(garages.clone(), Arc::new(vehicles));
+    let vehicles = Arc::new(vehicles);
+    let fleet = FleetService::new(garages.clone(), vehicles.clone());
+    // Care reads and writes the primary: a reading is checked against the
+    // latest, and a plan's reminders depend on what was just done.
+    let care = CareService::new(
+        Arc::new(DieselCareRepository::new(pools.primary.clone())),
+        Arc::new(DieselVehicleRepository::new(pools.primary.clone())),
+        Arc::new(SystemClock),
+        settings.care.thresholds()?,
+    );
+    tokio::spawn(send_reminders(
+        care.clone(),
+        Duration::from_millis(settings.care.reminder_interval_ms.max(100)),
+    ));
     // The feed reads the primary: it must see every commit in order.
     let events = EventService::new(Arc::new(DieselEventRepository::new(pools.primary.clone())));
     if let Some(days) = settings.events.retention_days {
@@ -434,6 +448,7 @@ fn serve(
             .wrap(TracingLogger::<telemetry::RequestSpan>::new())
             .configure(garage_api::configure(
                 fleet.clone(),
+                care.clone(),
                 events.clone(),
                 webhooks.clone(),
                 idempotency.clone(),
@@ -500,6 +515,29 @@ async fn purge_expired_keys(store: Arc<dyn IdempotencyStore>) {
             Ok(0) => {}
             Ok(purged) => tracing::info!(purged, "expired idempotency keys deleted"),
             Err(err) => tracing::warn!(error = %err, "could not purge idempotency keys"),
+        }
+    }
+}
+
+/// Records the `care.due_soon` and `care.overdue` events of plans that
+/// became so, while the process runs. Each instance does it; the store
+/// records each plan's reminder once per cycle, and one missed while no
+/// instance ran is recorded by the next round.
+async fn send_reminders(care: CareService, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        // Keep going while there is more due than one round records.
+        loop {
+            match care.send_reminders(garage_domain::Limit::LARGEST).await {
+                Ok(0) => break,
+                Ok(sent) => tracing::info!(sent, "care reminders recorded"),
+                Err(err) => {
+                    tracing::warn!(error = %err, "could not record care reminders");
+                    break;
+                }
+            }
         }
     }
 }

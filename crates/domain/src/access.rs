@@ -10,7 +10,10 @@ mod service;
 #[cfg(any(test, feature = "mocks"))]
 pub use limits::MockBudgets;
 pub use limits::{Budget, Budgets, Quota, Spent};
-pub use models::{ApiKey, KeyHash, KeyId, KeyName, KeySecret, NewApiKey, Principal, Reach, Scope};
+pub use models::{
+    is_secret, random_secret, ApiKey, KeyHash, KeyId, KeyName, KeySecret, NewApiKey, Principal,
+    Reach, Scope,
+};
 pub use ports::KeyRepository;
 #[cfg(any(test, feature = "mocks"))]
 pub use ports::MockKeyRepository;

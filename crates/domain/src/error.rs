@@ -1,7 +1,7 @@
 //! The one error type of the fleet's ports and use cases.
 
 use crate::access::KeyId;
-use crate::values::{DeliveryId, GarageId, LicensePlate, VehicleId, Vin, WebhookId};
+use crate::values::{CalendarId, DeliveryId, GarageId, LicensePlate, VehicleId, Vin, WebhookId};
 
 /// What a port or a use case can answer instead of a result.
 ///
@@ -18,6 +18,29 @@ pub enum Error {
     WebhookNotFound(WebhookId),
     #[error("delivery {0} does not exist")]
     DeliveryNotFound(DeliveryId),
+    #[error("vehicle {vehicle} has no {kind} plan")]
+    PlanNotFound { vehicle: VehicleId, kind: String },
+    #[error("calendar {0} does not exist")]
+    CalendarNotFound(CalendarId),
+    /// A reading below one taken before it, or above one taken after it:
+    /// odometers do not go backwards (an admin may record a correction).
+    #[error("an odometer does not go backwards: {km} km is {} the reading of {bound} km on {on}", if *.later { "above" } else { "below" })]
+    OdometerBackwards {
+        km: u32,
+        bound: u32,
+        on: chrono::NaiveDate,
+        /// Whether the reading it contradicts was taken after it.
+        later: bool,
+    },
+    /// Something only an admin key may do.
+    #[error("only an admin key may {0}")]
+    AdminOnly(&'static str),
+    /// A care input that a rule refuses (`field` names it, the message says why).
+    #[error("{message}")]
+    CareRefused {
+        field: &'static str,
+        message: String,
+    },
     /// A webhook endpoint that cannot be accepted (the reason says why).
     #[error("{0}")]
     WebhookRefused(String),

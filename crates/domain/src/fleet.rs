@@ -119,6 +119,7 @@ pub(crate) mod fixtures {
             year: ModelYear::parse_in(2020, 2026).unwrap(),
             license_plate: LicensePlate::parse(plate).unwrap(),
             vin: None,
+            registered_on: None,
         }
     }
 
@@ -131,6 +132,8 @@ pub(crate) mod fixtures {
             year: new.year,
             license_plate: new.license_plate.clone(),
             vin: new.vin.clone(),
+            registered_on: new.registered_on,
+            odometer: None,
             version: Version(1),
             created_at: Utc::now(),
             updated_at: Utc::now(),

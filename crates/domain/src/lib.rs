@@ -1,11 +1,12 @@
 //! Garage's domain: validated values, the areas of the product (garages,
 //! vehicles, access, events), each with its entities, ports and rules, and the
-//! fleet service built on them. It knows nothing of HTTP or SQL.
+//! fleet service built on them (care: the upkeep of the vehicles). It knows nothing of HTTP or SQL.
 //!
 //! A new area is a new folder beside the others: `<area>.rs` names what it
 //! exports, `<area>/models.rs`, `<area>/ports.rs`, `<area>/service.rs` hold it.
 
 pub mod access;
+pub mod care;
 pub mod clock;
 pub mod error;
 pub mod events;

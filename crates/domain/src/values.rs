@@ -236,6 +236,22 @@ id_type!(
     /// Identifies one event's delivery to one webhook endpoint.
     DeliveryId
 );
+id_type!(
+    /// Identifies a vehicle's care plan.
+    PlanId
+);
+id_type!(
+    /// Identifies one odometer reading.
+    ReadingId
+);
+id_type!(
+    /// Identifies one record of care work done.
+    RecordId
+);
+id_type!(
+    /// Identifies a calendar subscription token.
+    CalendarId
+);
 
 macro_rules! text_type {
     ($(#[$meta:meta])* $name:ident, $max:expr) => {
@@ -308,6 +324,11 @@ text_type!(
     /// A vehicle's model, such as "Clio": 1 to 50 characters.
     ModelName,
     50
+);
+text_type!(
+    /// A note on work done, such as "brake pads": 1 to 500 characters.
+    Note,
+    500
 );
 
 /// The most vehicles a garage may hold, when it has a limit.

@@ -36,7 +36,8 @@ struct KeyRow {
     revoked_at: Option<NaiveDateTime>,
 }
 
-fn garage_ids(ids: Option<&[GarageId]>) -> Option<String> {
+/// A list of garages as a row keeps it: comma-separated ids.
+pub(crate) fn garage_ids(ids: Option<&[GarageId]>) -> Option<String> {
     ids.map(|ids| {
         ids.iter()
             .map(|id| id.get().to_string())
@@ -45,25 +46,26 @@ fn garage_ids(ids: Option<&[GarageId]>) -> Option<String> {
     })
 }
 
+/// The garages `garage_ids` wrote; `None` when the text is not such a list.
+pub(crate) fn parse_garage_ids(list: Option<&str>) -> Option<Option<Vec<GarageId>>> {
+    match list {
+        None => Some(None),
+        Some("") => Some(Some(Vec::new())),
+        Some(list) => list
+            .split(',')
+            .map(|id| id.parse().ok().and_then(|id| GarageId::parse(id).ok()))
+            .collect::<Option<Vec<_>>>()
+            .map(Some),
+    }
+}
+
 impl TryFrom<KeyRow> for ApiKey {
     type Error = Error;
 
     fn try_from(row: KeyRow) -> Result<Self, Error> {
         let corrupt = |what: &str| Error::Internal(anyhow!("api_keys row {}: bad {what}", row.id));
-        let garages = match &row.garage_ids {
-            None => None,
-            Some(list) if list.is_empty() => Some(Vec::new()),
-            Some(list) => Some(
-                list.split(',')
-                    .map(|id| {
-                        id.parse()
-                            .ok()
-                            .and_then(|id| GarageId::parse(id).ok())
-                            .ok_or_else(|| corrupt("garage_ids"))
-                    })
-                    .collect::<Result<Vec<_>, _>>()?,
-            ),
-        };
+        let garages =
+            parse_garage_ids(row.garage_ids.as_deref()).ok_or_else(|| corrupt("garage_ids"))?;
         Ok(Self {
             id: KeyId::parse(row.id).map_err(|_| corrupt("id"))?,
             scope: Scope::parse(&row.scope).map_err(|_| corrupt("scope"))?,

@@ -3,6 +3,7 @@
 
 mod access;
 pub mod backup;
+mod care;
 mod db;
 mod events;
 mod garages;
@@ -19,6 +20,7 @@ mod webhooks;
 pub mod testing;
 
 pub use access::DieselKeyRepository;
+pub use care::DieselCareRepository;
 pub use db::{one_deadline, Backend, Database, DatabaseUrl, PoolOptions, PoolStats};
 pub use events::DieselEventRepository;
 pub use garages::DieselGarageRepository;

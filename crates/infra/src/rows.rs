@@ -1,8 +1,9 @@
 //! Row structs, private to this crate, and their conversion to entities.
 
 use anyhow::Context;
-use chrono::{NaiveDateTime, SubsecRound, Utc};
+use chrono::{NaiveDate, NaiveDateTime, SubsecRound, Utc};
 use diesel::prelude::*;
+use garage_domain::care::Km;
 use garage_domain::{
     Address, Brand, Capacity, Garage, GarageId, GarageName, LicensePlate, ModelName, ModelYear,
     Vehicle, VehicleId, Version, Vin,
@@ -104,6 +105,8 @@ pub(crate) struct VehicleRow {
     pub updated_at: NaiveDateTime,
     pub version: i64,
     pub vin: Option<String>,
+    pub registered_on: Option<NaiveDate>,
+    pub odometer_km: Option<i32>,
 }
 
 // None is NULL, not DEFAULT, so SQLite takes many rows in one INSERT.
@@ -116,6 +119,7 @@ pub(crate) struct NewVehicleRow<'a> {
     pub year: i32,
     pub license_plate: &'a str,
     pub vin: Option<&'a str>,
+    pub registered_on: Option<NaiveDate>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -130,6 +134,7 @@ pub(crate) struct VehicleChangeset<'a> {
     pub license_plate: Option<&'a str>,
     // None leaves it; Some(None) removes it.
     pub vin: Option<Option<&'a str>>,
+    pub registered_on: Option<Option<NaiveDate>>,
 }
 
 pub(crate) fn capacity_column(capacity: Option<Capacity>) -> Option<i32> {
@@ -180,6 +185,12 @@ impl TryFrom<VehicleRow> for Vehicle {
                 .map(Vin::parse)
                 .transpose()
                 .with_context(ctx)?,
+            registered_on: row.registered_on,
+            odometer: row
+                .odometer_km
+                .map(|km| Km::parse(km.into()))
+                .transpose()
+                .with_context(ctx)?,
             version: Version::new(row.version),
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
@@ -196,6 +207,7 @@ impl<'a> NewVehicleRow<'a> {
             year: i32::from(vehicle.year.get()),
             license_plate: vehicle.license_plate.as_str(),
             vin: vehicle.vin.as_ref().map(Vin::as_str),
+            registered_on: vehicle.registered_on,
             created_at: at,
             updated_at: at,
         }

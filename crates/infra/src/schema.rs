@@ -28,6 +28,8 @@ diesel::table! {
         updated_at -> Timestamp,
         version -> BigInt,
         vin -> Nullable<Text>,
+        registered_on -> Nullable<Date>,
+        odometer_km -> Nullable<Integer>,
     }
 }
 
@@ -121,3 +123,62 @@ diesel::table! {
 
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::allow_tables_to_appear_in_same_query!(webhooks, webhook_deliveries);
+
+diesel::table! {
+    odometer_readings (id) {
+        id -> BigInt,
+        vehicle_id -> BigInt,
+        km -> Integer,
+        read_on -> Date,
+        correction -> Bool,
+        recorded_at -> Timestamp,
+        actor -> Text,
+    }
+}
+
+diesel::table! {
+    care_plans (id) {
+        id -> BigInt,
+        vehicle_id -> BigInt,
+        kind -> Text,
+        every_months -> Nullable<Integer>,
+        every_km -> Nullable<Integer>,
+        due_on -> Nullable<Date>,
+        since_on -> Date,
+        since_km -> Nullable<Integer>,
+        since_done -> Bool,
+        next_due_on -> Nullable<Date>,
+        next_due_km -> Nullable<Integer>,
+        cycle -> BigInt,
+        notified -> SmallInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    care_records (id) {
+        id -> BigInt,
+        vehicle_id -> BigInt,
+        kind -> Text,
+        done_on -> Date,
+        km -> Nullable<Integer>,
+        note -> Nullable<Text>,
+        recorded_at -> Timestamp,
+        actor -> Text,
+    }
+}
+
+diesel::table! {
+    calendar_tokens (id) {
+        id -> BigInt,
+        name -> Text,
+        prefix -> Text,
+        secret_hash -> Text,
+        garage_ids -> Nullable<Text>,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(care_plans -> vehicles (vehicle_id));
+diesel::allow_tables_to_appear_in_same_query!(care_plans, vehicles);

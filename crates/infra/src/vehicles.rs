@@ -481,6 +481,7 @@ impl VehicleRepository for DieselVehicleRepository {
                             year: changes.year.map(|y| i32::from(y.get())),
                             license_plate: changes.license_plate.as_ref().map(|p| p.as_str()),
                             vin: changes.vin.as_ref().map(|v| v.as_ref().map(Vin::as_str)),
+                            registered_on: changes.registered_on,
                         })
                         .returning(vehicles::all_columns)
                         .get_result::<VehicleRow>(conn)

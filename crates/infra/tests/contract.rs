@@ -1,6 +1,10 @@
 //! The repository contract, run against PostgreSQL and SQLite alike: each
 //! test below runs once per backend on a fresh database of its own.
 
+#[path = "contract/care.rs"]
+mod care;
+use care::*;
+
 use std::sync::Arc;
 
 use futures_util::future::join_all;
@@ -11,8 +15,8 @@ use garage_domain::events::{
 use garage_domain::*;
 use garage_infra::testing::TestDb;
 use garage_infra::{
-    DieselEventRepository, DieselGarageRepository, DieselIdempotencyStore, DieselKeyRepository,
-    DieselVehicleRepository,
+    DieselCareRepository, DieselEventRepository, DieselGarageRepository, DieselIdempotencyStore,
+    DieselKeyRepository, DieselVehicleRepository,
 };
 
 /// A clock the test moves.
@@ -37,6 +41,7 @@ struct Store {
     keys: Arc<DieselIdempotencyStore>,
     api_keys: Arc<DieselKeyRepository>,
     events: Arc<DieselEventRepository>,
+    care: Arc<DieselCareRepository>,
     // Last, so the pool closes before the database is dropped.
     _db: TestDb,
 }
@@ -51,7 +56,8 @@ impl Store {
             vehicles: Arc::new(DieselVehicleRepository::new(pool.clone())),
             keys: Arc::new(DieselIdempotencyStore::with_clock(pool.clone(), clock)),
             api_keys: Arc::new(DieselKeyRepository::new(pool.clone())),
-            events: Arc::new(DieselEventRepository::new(pool)),
+            events: Arc::new(DieselEventRepository::new(pool.clone())),
+            care: Arc::new(DieselCareRepository::new(pool)),
             _db: db,
         }
     }
@@ -106,6 +112,7 @@ fn new_vehicle(garage: GarageId, plate: &str) -> NewVehicle {
         year: ModelYear::parse(2021).unwrap(),
         license_plate: LicensePlate::parse(plate).unwrap(),
         vin: None,
+        registered_on: None,
     }
 }
 
@@ -145,6 +152,11 @@ macro_rules! contract {
 }
 
 contract!(
+    odometer_readings_never_go_backwards_unless_corrected,
+    plans_are_replaced_advanced_and_deleted_with_their_cycle,
+    reminders_agree_with_the_domain_filtered_ordered_and_paged,
+    each_reminder_is_recorded_once_per_cycle_whoever_races,
+    calendar_tokens_are_found_by_hash_until_revoked,
     fleet_figures_add_up_within_any_reach,
     garages_are_created_read_and_listed_in_pages,
     garage_search_ignores_case_accents_and_punctuation,

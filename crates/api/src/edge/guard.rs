@@ -387,6 +387,36 @@ impl FromRequest for Events {
     }
 }
 
+/// The fleet's care as the caller may see it: its garages, its name on
+/// what it records, corrections only for an admin.
+#[derive(Debug)]
+pub(crate) struct Care(garage_domain::care::CareService);
+
+impl std::ops::Deref for Care {
+    type Target = garage_domain::care::CareService;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl FromRequest for Care {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(
+            scoped::<garage_domain::care::CareService>(req).map(|(care, caller)| {
+                Self(care.for_caller(
+                    caller.principal.reach(),
+                    origin(req),
+                    caller.principal.may(Scope::Admin),
+                ))
+            }),
+        )
+    }
+}
+
 /// A service the API registered, and the caller the edge found: what a
 /// handler's view of that service is built from. A 500 when either is
 /// missing, which only a route outside the edge can cause.

@@ -266,6 +266,7 @@ impl Columns {
                     year,
                     license_plate,
                     vin: vin.flatten(),
+                    registered_on: None,
                 })
             }
             _ => Err(vec![LineError::whole_line(

@@ -1,7 +1,7 @@
 //! A vehicle on the wire: what clients send to create, change, search,
 //! import and export vehicles, and what they receive.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use garage_domain::{
     Brand, FieldErrors, GarageId, LicensePlate, ModelName, ModelYear, NewVehicle, PageRequest,
     PlateFragment, Vehicle, VehicleChanges, VehicleFilter, VehicleSortKey, Vin,
@@ -39,6 +39,10 @@ pub struct CreateVehicle {
     /// Optional: 17 letters (not I, O or Q) and digits, any case; unique.
     #[schema(value_type = Option<String>, pattern = "^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$", example = "VF1RFB00X12345678")]
     vin: Option<String>,
+    /// Optional: the first registration, `YYYY-MM-DD`; some care plans
+    /// count from it (the contrôle technique).
+    #[schema(value_type = Option<String>, format = Date, example = "2021-03-15")]
+    registered_on: Option<String>,
 }
 
 impl CreateVehicle {
@@ -52,6 +56,9 @@ impl CreateVehicle {
             LicensePlate::parse(&s)
         });
         let vin = self.vin.map(|v| errors.check("vin", Vin::parse(&v)));
+        let registered_on = self
+            .registered_on
+            .map(|d| errors.check("registered_on", crate::wire::date(&d)));
         validated(errors, || {
             Some(NewVehicle {
                 garage_id: garage_id?,
@@ -60,6 +67,10 @@ impl CreateVehicle {
                 year: year?,
                 license_plate: plate?,
                 vin: match vin {
+                    None => None,
+                    Some(parsed) => Some(parsed?),
+                },
+                registered_on: match registered_on {
                     None => None,
                     Some(parsed) => Some(parsed?),
                 },
@@ -91,6 +102,10 @@ pub struct UpdateVehicle {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, pattern = "^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$")]
     vin: Option<Option<String>>,
+    /// `YYYY-MM-DD`; `null` removes it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, format = Date)]
+    registered_on: Option<Option<String>>,
 }
 
 impl UpdateVehicle {
@@ -99,6 +114,9 @@ impl UpdateVehicle {
         let vin = self
             .vin
             .map(|v| v.map(|v| errors.check("vin", Vin::parse(&v))));
+        let registered_on = self
+            .registered_on
+            .map(|d| d.map(|d| errors.check("registered_on", crate::wire::date(&d))));
         let changes = VehicleChanges {
             garage_id: change(&mut errors, "garage_id", self.garage_id, GarageId::parse),
             brand: change(&mut errors, "brand", self.brand, |s| Brand::parse(&s)),
@@ -108,10 +126,16 @@ impl UpdateVehicle {
                 LicensePlate::parse(&s)
             }),
             vin: None,
+            registered_on: None,
         };
         validated(errors, || {
             Some(VehicleChanges {
                 vin: match vin {
+                    None => None,
+                    Some(None) => Some(None),
+                    Some(Some(parsed)) => Some(Some(parsed?)),
+                },
+                registered_on: match registered_on {
                     None => None,
                     Some(None) => Some(None),
                     Some(Some(parsed)) => Some(Some(parsed?)),
@@ -349,6 +373,10 @@ pub struct VehicleBody {
     license_plate: String,
     /// Upper-case, or `null`.
     vin: Option<String>,
+    /// The first registration, or `null`.
+    registered_on: Option<NaiveDate>,
+    /// The latest odometer reading (read-only: `POST …/odometer` records one).
+    odometer_km: Option<u32>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -363,6 +391,8 @@ impl From<Vehicle> for VehicleBody {
             year: v.year.get(),
             license_plate: v.license_plate.as_str().to_owned(),
             vin: v.vin.map(|v| v.as_str().to_owned()),
+            registered_on: v.registered_on,
+            odometer_km: v.odometer.map(|km| km.get()),
             created_at: v.created_at,
             updated_at: v.updated_at,
         }

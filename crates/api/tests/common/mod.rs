@@ -14,6 +14,8 @@ pub fn vehicle_from(id: i64, new: NewVehicle) -> Vehicle {
         year: new.year,
         license_plate: new.license_plate,
         vin: new.vin,
+        registered_on: new.registered_on,
+        odometer: None,
         version: Version::new(1),
         created_at: Utc::now(),
         updated_at: Utc::now(),
@@ -73,5 +75,18 @@ pub fn no_webhooks() -> garage_domain::webhooks::WebhookService {
         Arc::new(MockWebhookRepository::new()),
         Arc::new(MockSender::new()),
         Arc::new(garage_domain::SystemClock),
+    )
+}
+
+/// The care, on stores no test here reaches (a call would panic).
+#[allow(dead_code)]
+pub fn no_care() -> garage_domain::care::CareService {
+    use std::sync::Arc;
+
+    garage_domain::care::CareService::new(
+        Arc::new(garage_domain::care::MockCareRepository::new()),
+        Arc::new(garage_domain::MockVehicleRepository::new()),
+        Arc::new(garage_domain::SystemClock),
+        garage_domain::care::Thresholds::default(),
     )
 }

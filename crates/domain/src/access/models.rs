@@ -142,6 +142,30 @@ impl fmt::Debug for KeyHash {
     }
 }
 
+/// `prefix` and 32 random bytes in URL-safe base64: a secret worth no
+/// more than its hash once stored.
+///
+/// # Panics
+/// When the operating system has no randomness to give, which no
+/// supported platform does.
+pub fn random_secret(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the operating system's random source");
+    let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    format!("{prefix}{encoded}")
+}
+
+/// Has the shape `random_secret(prefix)` gives: only such are looked up in
+/// a store, so junk costs no query.
+pub fn is_secret(prefix: &str, secret: &str) -> bool {
+    secret.strip_prefix(prefix).is_some_and(|rest| {
+        rest.len() == 43
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    })
+}
+
 /// A new key's secret: shown to its holder once, never stored.
 pub struct KeySecret(String);
 
@@ -158,10 +182,7 @@ impl KeySecret {
     /// When the operating system has no randomness to give, which no
     /// supported platform does.
     pub fn generate() -> Self {
-        let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes).expect("the operating system's random source");
-        let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-        Self(format!("{}{encoded}", Self::PREFIX))
+        Self(random_secret(Self::PREFIX))
     }
 
     pub fn expose(&self) -> &str {
@@ -171,12 +192,7 @@ impl KeySecret {
     /// Has the shape of a generated secret: only such are looked up in the
     /// store, so junk costs no query.
     pub fn looks_like(secret: &str) -> bool {
-        secret.strip_prefix(Self::PREFIX).is_some_and(|rest| {
-            rest.len() == 43
-                && rest
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        })
+        is_secret(Self::PREFIX, secret)
     }
 
     pub fn hash(&self) -> KeyHash {

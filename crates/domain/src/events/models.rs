@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
 use crate::access::{ApiKey, KeyId, Principal};
+use crate::care::{CareStatus, Km, Reminder};
 use crate::garages::Garage;
 use crate::values::{GarageId, Reason, ValueError, VehicleId};
 use crate::vehicles::{NewVehicle, Vehicle};
@@ -23,10 +24,12 @@ pub enum EventKind {
     VehicleDeleted,
     KeyCreated,
     KeyRevoked,
+    CareDueSoon,
+    CareOverdue,
 }
 
 impl EventKind {
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 11] = [
         Self::GarageCreated,
         Self::GarageUpdated,
         Self::GarageDeleted,
@@ -36,6 +39,8 @@ impl EventKind {
         Self::VehicleDeleted,
         Self::KeyCreated,
         Self::KeyRevoked,
+        Self::CareDueSoon,
+        Self::CareOverdue,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -49,6 +54,8 @@ impl EventKind {
             Self::VehicleDeleted => "vehicle.deleted",
             Self::KeyCreated => "key.created",
             Self::KeyRevoked => "key.revoked",
+            Self::CareDueSoon => "care.due_soon",
+            Self::CareOverdue => "care.overdue",
         }
     }
 
@@ -93,6 +100,11 @@ impl Actor {
     /// The command line.
     pub fn cli() -> Self {
         Self::named("cli")
+    }
+
+    /// The service itself, on its schedule (care reminders).
+    pub fn scheduler() -> Self {
+        Self::named("scheduler")
     }
 
     fn named(name: &str) -> Self {
@@ -252,7 +264,7 @@ fn garage_fields(garage: &Garage) -> [(&'static str, Value); 3] {
     ]
 }
 
-fn vehicle_fields(vehicle: &Vehicle) -> [(&'static str, Value); 6] {
+fn vehicle_fields(vehicle: &Vehicle) -> [(&'static str, Value); 7] {
     new_vehicle_fields(&NewVehicle {
         garage_id: vehicle.garage_id,
         brand: vehicle.brand.clone(),
@@ -260,10 +272,11 @@ fn vehicle_fields(vehicle: &Vehicle) -> [(&'static str, Value); 6] {
         year: vehicle.year,
         license_plate: vehicle.license_plate.clone(),
         vin: vehicle.vin.clone(),
+        registered_on: vehicle.registered_on,
     })
 }
 
-fn new_vehicle_fields(vehicle: &NewVehicle) -> [(&'static str, Value); 6] {
+fn new_vehicle_fields(vehicle: &NewVehicle) -> [(&'static str, Value); 7] {
     [
         ("garage_id", json!(vehicle.garage_id.get())),
         ("brand", json!(vehicle.brand.as_str())),
@@ -271,6 +284,7 @@ fn new_vehicle_fields(vehicle: &NewVehicle) -> [(&'static str, Value); 6] {
         ("year", json!(vehicle.year.get())),
         ("license_plate", json!(vehicle.license_plate.as_str())),
         ("vin", json!(vehicle.vin.as_ref().map(|v| v.as_str()))),
+        ("registered_on", json!(vehicle.registered_on)),
     ]
 }
 
@@ -407,6 +421,39 @@ impl NewEvent {
             ],
         );
         Self::about_key(EventKind::KeyCreated, key, changes)
+    }
+
+    /// A plan that became due soon or overdue: when, at which distance, and
+    /// the odometer then. Its `cycle` tells reminders of one due point from
+    /// the next.
+    pub fn care_due(reminder: &Reminder) -> Self {
+        let kind = if reminder.status == CareStatus::Overdue {
+            EventKind::CareOverdue
+        } else {
+            EventKind::CareDueSoon
+        };
+        let vehicle = &reminder.vehicle;
+        let changes = whole(
+            reminder.plan.id.get(),
+            [
+                ("vehicle_id", json!(vehicle.id.get())),
+                ("license_plate", json!(vehicle.license_plate.as_str())),
+                ("kind", json!(reminder.plan.kind.as_str())),
+                ("status", json!(reminder.status.as_str())),
+                ("due_on", json!(reminder.due.on)),
+                ("due_km", json!(reminder.due.km.map(Km::get))),
+                ("odometer_km", json!(vehicle.odometer.map(Km::get))),
+                ("cycle", json!(reminder.plan.cycle)),
+            ],
+        );
+        Self {
+            kind,
+            garage_id: Some(vehicle.garage_id),
+            from_garage_id: None,
+            vehicle_id: Some(vehicle.id),
+            key_id: None,
+            changes,
+        }
     }
 
     pub fn key_revoked(key: &ApiKey) -> Self {

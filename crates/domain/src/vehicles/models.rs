@@ -1,7 +1,9 @@
 //! A vehicle, the inputs that create and change one, which to list, and
 //! the rows of a bulk import.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::care::Km;
 
 use crate::paging::{Sort, SortKey, SortValue};
 use crate::values::{
@@ -19,6 +21,10 @@ pub struct Vehicle {
     pub year: ModelYear,
     pub license_plate: LicensePlate,
     pub vin: Option<Vin>,
+    /// Its first registration, which some care plans count from.
+    pub registered_on: Option<NaiveDate>,
+    /// Its latest odometer reading, kept by the care area.
+    pub odometer: Option<Km>,
     pub version: Version,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -32,6 +38,7 @@ pub struct NewVehicle {
     pub year: ModelYear,
     pub license_plate: LicensePlate,
     pub vin: Option<Vin>,
+    pub registered_on: Option<NaiveDate>,
 }
 
 /// The fields of a vehicle to change; a new `garage_id` moves it.
@@ -44,6 +51,8 @@ pub struct VehicleChanges {
     pub license_plate: Option<LicensePlate>,
     /// `Some(None)` removes the VIN.
     pub vin: Option<Option<Vin>>,
+    /// `Some(None)` removes the date.
+    pub registered_on: Option<Option<NaiveDate>>,
 }
 
 impl VehicleChanges {
@@ -54,6 +63,7 @@ impl VehicleChanges {
             && self.year.is_none()
             && self.license_plate.is_none()
             && self.vin.is_none()
+            && self.registered_on.is_none()
     }
 }
 

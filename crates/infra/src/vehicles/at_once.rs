@@ -14,7 +14,7 @@ use diesel::pg::{Pg, PgConnection};
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::result::Error as DieselError;
-use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp, Untyped};
+use diesel::sql_types::{BigInt, Date, Integer, Nullable, Text, Timestamp, Untyped};
 use garage_domain::events::{NewEvent, Origin};
 use garage_domain::{NewVehicle, Vehicle, VehicleId};
 
@@ -67,7 +67,8 @@ fn changes_of(event: &NewEvent) -> Result<String, DieselError> {
 /// result columns it was prepared with, so `*` would break every pooled
 /// connection's statement when a migration adds a column to `vehicles`.
 const VEHICLE_COLUMNS: &str =
-    "id, garage_id, brand, model, year, license_plate, created_at, updated_at, version, vin";
+    "id, garage_id, brand, model, year, license_plate, created_at, updated_at, version, vin, \
+     registered_on, odometer_km";
 
 /// Makes a query type a prepared, cached statement run by `RunQueryDsl`.
 macro_rules! prepared {
@@ -108,7 +109,7 @@ impl QueryFragment<Pg> for CreateAtOnce<'_> {
         out.push_sql(
             " RETURNING id\
              ), created AS (\
-               INSERT INTO vehicles (garage_id, brand, model, year, license_plate, vin, created_at, updated_at) \
+               INSERT INTO vehicles (garage_id, brand, model, year, license_plate, vin, registered_on, created_at, updated_at) \
                SELECT id, ",
         );
         out.push_bind_param::<Text, _>(self.row.brand)?;
@@ -120,6 +121,8 @@ impl QueryFragment<Pg> for CreateAtOnce<'_> {
         out.push_bind_param::<Text, _>(self.row.license_plate)?;
         out.push_sql(", ");
         out.push_bind_param::<Nullable<Text>, _>(&self.row.vin)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Date>, _>(&self.row.registered_on)?;
         out.push_sql(", ");
         out.push_bind_param::<Timestamp, _>(&self.row.created_at)?;
         out.push_sql(", ");

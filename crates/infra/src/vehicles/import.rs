@@ -320,6 +320,7 @@ impl<'o> Import<'o> {
                         // An empty VIN cell (or none) keeps the VIN: an
                         // upsert never removes one (a PATCH does).
                         vin: vehicle.vin.clone().or_else(|| before.vin.clone()),
+                        registered_on: vehicle.registered_on.or(before.registered_on),
                         ..before.clone()
                     };
                     if after == *before {
@@ -394,6 +395,7 @@ impl<'o> Import<'o> {
                     vehicles::model.eq(after.model.as_str()),
                     vehicles::year.eq(i32::from(after.year.get())),
                     vehicles::vin.eq(after.vin.as_ref().map(|v| v.as_str())),
+                    vehicles::registered_on.eq(after.registered_on),
                     vehicles::updated_at.eq(now()),
                     vehicles::version.eq(vehicles::version + 1),
                 ))

@@ -1,0 +1,38 @@
+//! The reminders as CSV, one row each.
+
+use garage_domain::care::Reminder;
+
+/// Its columns, in order.
+pub(crate) const COLUMNS: [&str; 9] = [
+    "vehicle_id",
+    "license_plate",
+    "garage_id",
+    "kind",
+    "status",
+    "due_on",
+    "due_km",
+    "odometer_km",
+    "cycle",
+];
+
+pub(super) fn csv(reminders: &[Reminder]) -> Result<Vec<u8>, csv::Error> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(COLUMNS)?;
+    for r in reminders {
+        out.write_record([
+            r.vehicle.id.get().to_string(),
+            r.vehicle.license_plate.as_str().to_owned(),
+            r.vehicle.garage_id.get().to_string(),
+            r.plan.kind.to_string(),
+            r.status.as_str().to_owned(),
+            r.due.on.map(|d| d.to_string()).unwrap_or_default(),
+            r.due.km.map(|k| k.get().to_string()).unwrap_or_default(),
+            r.vehicle
+                .odometer
+                .map(|k| k.get().to_string())
+                .unwrap_or_default(),
+            r.plan.cycle.to_string(),
+        ])?;
+    }
+    out.into_inner().map_err(|err| err.into_error().into())
+}

@@ -1,0 +1,226 @@
+//! The plans that are due: one query that says, for each plan, how urgent
+//! it is at a horizon, as `Due::status` does (the contract tests hold the
+//! two to the same answers on both backends).
+
+use std::fmt::Write as _;
+
+use chrono::NaiveDate;
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Date, Integer, Nullable, Text};
+use diesel::sqlite::Sqlite;
+use garage_domain::care::{
+    undated, CareStatus, DueVehicle, Horizon, Km, Plan, Reminder, ReminderCursor, ReminderFilter,
+    ReminderPage,
+};
+use garage_domain::{Error, GarageId, LicensePlate, Limit};
+
+use super::PlanRow;
+use crate::db::{DbConnection, StoreError};
+
+/// A value the query binds.
+enum Bind {
+    Date(NaiveDate),
+    Int(i64),
+    Text(String),
+}
+
+/// SQL text and its binds, with each backend's placeholders.
+struct Sql {
+    text: String,
+    binds: Vec<Bind>,
+    numbered: bool,
+}
+
+impl Sql {
+    fn new(conn: &DbConnection) -> Self {
+        Self {
+            text: String::new(),
+            binds: Vec::new(),
+            numbered: matches!(conn, DbConnection::Pg(_)),
+        }
+    }
+
+    fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    fn bind(&mut self, value: Bind) -> &mut Self {
+        self.binds.push(value);
+        if self.numbered {
+            let _ = write!(self.text, "${}", self.binds.len());
+        } else {
+            self.text.push('?');
+        }
+        self
+    }
+
+    fn load(self, conn: &mut DbConnection) -> Result<Vec<ReminderRow>, StoreError> {
+        macro_rules! run {
+            ($backend:ty, $conn:expr) => {{
+                let mut query = diesel::sql_query(self.text).into_boxed::<$backend>();
+                for value in self.binds {
+                    query = match value {
+                        Bind::Date(d) => query.bind::<Date, _>(d),
+                        Bind::Int(n) => query.bind::<BigInt, _>(n),
+                        Bind::Text(t) => query.bind::<Text, _>(t),
+                    };
+                }
+                query.load::<ReminderRow>($conn)?
+            }};
+        }
+        Ok(match conn {
+            DbConnection::Pg(pg) => run!(Pg, pg),
+            DbConnection::Sqlite(lite) => run!(Sqlite, lite),
+        })
+    }
+}
+
+#[derive(QueryableByName)]
+struct ReminderRow {
+    #[diesel(embed)]
+    plan: PlanRow,
+    #[diesel(sql_type = BigInt)]
+    garage_id: i64,
+    #[diesel(sql_type = Text)]
+    license_plate: String,
+    #[diesel(sql_type = Nullable<Integer>)]
+    odometer_km: Option<i32>,
+}
+
+/// Each plan with its vehicle, its rank (0 overdue, 1 otherwise), the date
+/// it sorts by, and its level (2 overdue, 1 due soon, 0 neither), for the
+/// plans matching `filter`.
+fn ranked(sql: &mut Sql, horizon: Horizon, filter: &ReminderFilter) {
+    fn overdue(sql: &mut Sql, horizon: Horizon) {
+        sql.push("(COALESCE(p.next_due_on < ")
+            .bind(Bind::Date(horizon.today))
+            .push(", FALSE) OR COALESCE(v.odometer_km > p.next_due_km, FALSE))");
+    }
+    fn soon(sql: &mut Sql, horizon: Horizon) {
+        sql.push("(COALESCE(p.next_due_on <= ")
+            .bind(Bind::Date(horizon.soon_until()))
+            .push(", FALSE) OR COALESCE(v.odometer_km + ")
+            .bind(Bind::Int(i64::from(horizon.thresholds.km.get())))
+            .push(" >= p.next_due_km, FALSE))");
+    }
+    sql.push("(SELECT p.*, v.garage_id, v.license_plate, v.odometer_km, CASE WHEN ");
+    overdue(sql, horizon);
+    sql.push(" THEN 0 ELSE 1 END AS urgency, COALESCE(p.next_due_on, ")
+        .bind(Bind::Date(undated()))
+        .push(") AS due_sort, CASE WHEN ");
+    overdue(sql, horizon);
+    sql.push(" THEN 2 WHEN ");
+    soon(sql, horizon);
+    sql.push(" THEN 1 ELSE 0 END AS level FROM care_plans p JOIN vehicles v ON v.id = p.vehicle_id WHERE 1 = 1");
+    if let Some(garage) = filter.garage_id {
+        sql.push(" AND v.garage_id = ")
+            .bind(Bind::Int(garage.get()));
+    }
+    if let Some(within) = &filter.within {
+        sql.push(" AND v.garage_id IN (-1");
+        for garage in within {
+            sql.push(", ").bind(Bind::Int(garage.get()));
+        }
+        sql.push(")");
+    }
+    if let Some(kind) = &filter.kind {
+        sql.push(" AND p.kind = ")
+            .bind(Bind::Text(kind.as_str().to_owned()));
+    }
+    sql.push(") r");
+}
+
+fn limit_of(limit: Limit) -> Bind {
+    Bind::Int(i64::from(limit.get()))
+}
+
+fn reminder(row: ReminderRow, horizon: Horizon) -> Result<Reminder, Error> {
+    let plan = Plan::try_from(row.plan)?;
+    let bad = |what: &str| {
+        Error::Internal(anyhow::anyhow!(
+            "vehicle {} in the database is invalid: {what}",
+            plan.vehicle_id
+        ))
+    };
+    let odometer = row
+        .odometer_km
+        .map(|km| Km::parse(km.into()))
+        .transpose()
+        .map_err(|_| bad("odometer_km"))?;
+    let due = plan.due();
+    let status = due.status(horizon.today, odometer, horizon.thresholds);
+    Ok(Reminder {
+        vehicle: DueVehicle {
+            id: plan.vehicle_id,
+            garage_id: GarageId::parse(row.garage_id).map_err(|_| bad("garage_id"))?,
+            license_plate: LicensePlate::parse(&row.license_plate)
+                .map_err(|_| bad("license_plate"))?,
+            odometer,
+        },
+        plan,
+        due,
+        status,
+    })
+}
+
+pub(super) fn page(
+    conn: &mut DbConnection,
+    filter: &ReminderFilter,
+    horizon: Horizon,
+    after: Option<ReminderCursor>,
+    limit: Limit,
+) -> Result<ReminderPage, StoreError> {
+    let mut sql = Sql::new(conn);
+    sql.push("SELECT * FROM ");
+    ranked(&mut sql, horizon, filter);
+    sql.push(" WHERE r.level > 0");
+    let overdue = filter.statuses.contains(&CareStatus::Overdue);
+    let soon = filter.statuses.contains(&CareStatus::DueSoon);
+    if overdue && !soon {
+        sql.push(" AND r.urgency = 0");
+    } else if soon && !overdue {
+        sql.push(" AND r.urgency = 1");
+    }
+    if let Some(after) = after {
+        sql.push(" AND (r.urgency, r.due_sort, r.id) > (")
+            .bind(Bind::Int(i64::from(after.rank)))
+            .push(", ")
+            .bind(Bind::Date(after.due_on))
+            .push(", ")
+            .bind(Bind::Int(after.plan))
+            .push(")");
+    }
+    sql.push(" ORDER BY r.urgency, r.due_sort, r.id LIMIT ")
+        .bind(Bind::Int(i64::from(limit.get()) + 1));
+    let mut items = sql
+        .load(conn)?
+        .into_iter()
+        .map(|row| reminder(row, horizon))
+        .collect::<Result<Vec<_>, _>>()?;
+    let next = if items.len() > usize::from(limit.get()) {
+        items.truncate(usize::from(limit.get()));
+        items.last().map(ReminderCursor::of)
+    } else {
+        None
+    };
+    Ok(ReminderPage { items, next })
+}
+
+pub(super) fn unnotified(
+    conn: &mut DbConnection,
+    horizon: Horizon,
+    limit: Limit,
+) -> Result<Vec<Reminder>, StoreError> {
+    let mut sql = Sql::new(conn);
+    sql.push("SELECT * FROM ");
+    ranked(&mut sql, horizon, &ReminderFilter::default());
+    sql.push(" WHERE r.level > r.notified ORDER BY r.id LIMIT ")
+        .bind(limit_of(limit));
+    Ok(sql
+        .load(conn)?
+        .into_iter()
+        .map(|row| reminder(row, horizon))
+        .collect::<Result<Vec<_>, _>>()?)
+}

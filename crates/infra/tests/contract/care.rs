@@ -1,0 +1,583 @@
+//! The care store's contract: readings, plans, records, reminders, tokens.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use futures_util::future::join_all;
+use garage_domain::access::{KeyHash, KeyName};
+use garage_domain::care::{
+    CalendarSecret, CareKind, CareRepository, CareStatus, Done, EveryMonths, Horizon, Km,
+    NewReading, PlanState, ReminderCursor, ReminderFilter, Schedule, Since, Thresholds,
+};
+use garage_domain::events::{
+    EventFilter, EventKind, EventRepository, FeedPosition, NewEvent, Origin,
+};
+use garage_domain::*;
+
+use super::{page, Store};
+
+fn day(text: &str) -> NaiveDate {
+    text.parse().unwrap()
+}
+
+fn km(n: u32) -> Km {
+    Km::parse(i64::from(n)).unwrap()
+}
+
+fn reading(n: u32, on: &str, correction: bool) -> NewReading {
+    NewReading {
+        km: km(n),
+        read_on: day(on),
+        correction,
+    }
+}
+
+fn state(schedule: Schedule, since_on: &str, since_km: Option<u32>) -> PlanState {
+    PlanState::new(
+        schedule,
+        Since {
+            on: day(since_on),
+            km: since_km.map(km),
+            done: false,
+        },
+    )
+}
+
+fn every(months: Option<i64>, kms: Option<u32>) -> Schedule {
+    Schedule {
+        every_months: months.map(|m| EveryMonths::parse(m).unwrap()),
+        every_km: kms.map(km),
+        due_on: None,
+    }
+}
+
+fn on(date: &str) -> Schedule {
+    Schedule {
+        due_on: Some(day(date)),
+        ..Schedule::default()
+    }
+}
+
+pub(super) async fn odometer_readings_never_go_backwards_unless_corrected(store: Store) {
+    let garage = store.garage("Nord", None).await;
+    let vehicle = store.vehicle(garage.id, "AB-123-CD").await.unwrap();
+    let care = &store.care;
+    let who = || "tester".to_owned();
+    care.record_reading(vehicle.id, reading(1_000, "2026-01-10", false), who())
+        .await
+        .unwrap();
+    care.record_reading(vehicle.id, reading(3_000, "2026-03-10", false), who())
+        .await
+        .unwrap();
+    // Between the two, in order: taken.
+    care.record_reading(vehicle.id, reading(2_000, "2026-02-10", false), who())
+        .await
+        .unwrap();
+    // Above the later one: refused, naming it.
+    let err = care
+        .record_reading(vehicle.id, reading(3_500, "2026-02-20", false), who())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::OdometerBackwards {
+                bound: 3_000,
+                later: true,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // Below the latest: refused.
+    let err = care
+        .record_reading(vehicle.id, reading(2_999, "2026-04-01", false), who())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::OdometerBackwards {
+                bound: 3_000,
+                later: false,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let before = store.vehicles.get(vehicle.id).await.unwrap().unwrap();
+    assert_eq!(before.odometer, Some(km(3_000)));
+    // A correction goes in, and the odometer shows it.
+    let corrected = care
+        .record_reading(vehicle.id, reading(300, "2026-04-01", true), who())
+        .await
+        .unwrap();
+    assert!(corrected.correction);
+    let after = store.vehicles.get(vehicle.id).await.unwrap().unwrap();
+    assert_eq!(after.odometer, Some(km(300)));
+    assert!(after.version > before.version);
+    // Later readings count from the correction.
+    care.record_reading(vehicle.id, reading(450, "2026-04-15", false), who())
+        .await
+        .unwrap();
+    // Newest recorded first, in pages.
+    let first = care.readings(vehicle.id, page(3, None)).await.unwrap();
+    let kms: Vec<u32> = first.items.iter().map(|r| r.km.get()).collect();
+    assert_eq!(kms, [450, 300, 2_000]);
+    let rest = care
+        .readings(vehicle.id, page(3, first.next_after))
+        .await
+        .unwrap();
+    let kms: Vec<u32> = rest.items.iter().map(|r| r.km.get()).collect();
+    assert_eq!(kms, [3_000, 1_000]);
+    assert_eq!(rest.next_after, None);
+    // No such vehicle.
+    let err = care
+        .record_reading(
+            VehicleId::parse(999_999).unwrap(),
+            reading(1, "2026-01-01", false),
+            who(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::VehicleNotFound(_)), "{err:?}");
+}
+
+pub(super) async fn plans_are_replaced_advanced_and_deleted_with_their_cycle(store: Store) {
+    let garage = store.garage("Nord", None).await;
+    let vehicle = store.vehicle(garage.id, "AB-123-CD").await.unwrap();
+    let care = &store.care;
+    let first = care
+        .put_plan(
+            vehicle.id,
+            CareKind::Service,
+            state(every(Some(12), Some(15_000)), "2026-01-31", Some(10_000)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(first.cycle, 1);
+    assert_eq!(first.due().on, Some(day("2027-01-31")));
+    assert_eq!(first.due().km, Some(km(25_000)));
+    let replaced = care
+        .put_plan(
+            vehicle.id,
+            CareKind::Service,
+            state(every(Some(6), None), "2026-01-31", None),
+        )
+        .await
+        .unwrap();
+    assert_eq!((replaced.id, replaced.cycle), (first.id, 2));
+    assert_eq!(replaced.due().on, Some(day("2026-07-31")));
+    let custom = CareKind::Custom("tyres".into());
+    care.put_plan(
+        vehicle.id,
+        custom.clone(),
+        state(on("2027-04-01"), "2026-01-01", None),
+    )
+    .await
+    .unwrap();
+    let kinds: Vec<CareKind> = care
+        .plans(vehicle.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.kind)
+        .collect();
+    assert_eq!(kinds, [CareKind::Service, custom.clone()]);
+
+    let done = Done {
+        done_on: day("2026-07-20"),
+        km: Some(km(18_000)),
+        note: Some(Note::parse("Oil and filters").unwrap()),
+        next_due_on: None,
+    };
+    let next = PlanState::new(replaced.schedule, replaced.since).done(done.done_on, done.km, None);
+    // A plan read before someone else changed it is stale.
+    let err = care
+        .record_done(first.clone(), done.clone(), next.clone(), "tester".into())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Stale), "{err:?}");
+    let (advanced, record) = care
+        .record_done(replaced.clone(), done.clone(), next, "tester".into())
+        .await
+        .unwrap();
+    assert_eq!(advanced.cycle, 3);
+    assert_eq!(advanced.due().on, Some(day("2027-01-20")));
+    assert_eq!(
+        record.note.as_ref().map(Note::as_str),
+        Some("Oil and filters")
+    );
+    assert_eq!(record.actor, "tester");
+
+    care.delete_plan(vehicle.id, CareKind::Service)
+        .await
+        .unwrap();
+    let err = care
+        .delete_plan(vehicle.id, CareKind::Service)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::PlanNotFound { .. }), "{err:?}");
+    // The work done outlives its plan.
+    let records = care.records(vehicle.id, page(10, None)).await.unwrap();
+    assert_eq!(records.items.len(), 1);
+    // A plan needs a vehicle.
+    let err = care
+        .put_plan(
+            VehicleId::parse(999_999).unwrap(),
+            CareKind::Service,
+            state(on("2027-01-01"), "2026-01-01", None),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::VehicleNotFound(_)), "{err:?}");
+}
+
+/// A vehicle and its plan: garage, plate, odometer, kind, schedule, and the
+/// distance the plan counts from.
+type DuePlan<'a> = (
+    &'a Garage,
+    &'a str,
+    Option<u32>,
+    CareKind,
+    Schedule,
+    Option<u32>,
+);
+
+/// A fleet of plans around a horizon of 2026-11-30 (30 days, 1,000 km).
+async fn due_fleet(store: &Store) -> (Garage, Garage, Horizon) {
+    let north = store.garage("Nord", None).await;
+    let south = store.garage("Sud", None).await;
+    let care = &store.care;
+    // (garage, plate, odometer, kind, schedule, since_km)
+    let plans: [DuePlan<'_>; 8] = [
+        // Overdue by date.
+        (
+            &north,
+            "AA-001-AA",
+            None,
+            CareKind::Insurance,
+            on("2026-11-01"),
+            None,
+        ),
+        // Due soon by date (in 30 days exactly).
+        (
+            &north,
+            "AA-002-AA",
+            None,
+            CareKind::Inspection,
+            on("2026-12-30"),
+            None,
+        ),
+        // Not due: 31 days.
+        (
+            &north,
+            "AA-003-AA",
+            None,
+            CareKind::Inspection,
+            on("2026-12-31"),
+            None,
+        ),
+        // Overdue by distance only.
+        (
+            &south,
+            "AA-004-AA",
+            Some(21_000),
+            CareKind::Service,
+            every(None, Some(10_000)),
+            Some(10_000),
+        ),
+        // Due soon by distance, far by date.
+        (
+            &south,
+            "AA-005-AA",
+            Some(19_500),
+            CareKind::Service,
+            every(Some(24), Some(10_000)),
+            Some(10_000),
+        ),
+        // Due soon by date, exactly at the due distance (not past it).
+        (
+            &south,
+            "AA-006-AA",
+            Some(20_000),
+            CareKind::Insurance,
+            Schedule {
+                due_on: Some(day("2026-12-05")),
+                ..every(None, Some(10_000))
+            },
+            Some(10_000),
+        ),
+        // Overdue by date, the same date as the first: by plan then.
+        (
+            &south,
+            "AA-007-AA",
+            None,
+            CareKind::Custom("tyres".into()),
+            on("2026-11-01"),
+            None,
+        ),
+        // Never read, due by distance only: not due.
+        (
+            &north,
+            "AA-008-AA",
+            None,
+            CareKind::Service,
+            every(None, Some(5_000)),
+            None,
+        ),
+    ];
+    for (garage, plate, odometer, kind, schedule, since_km) in plans {
+        let vehicle = store.vehicle(garage.id, plate).await.unwrap();
+        if let Some(odometer) = odometer {
+            care.record_reading(
+                vehicle.id,
+                reading(odometer, "2026-11-01", false),
+                "tester".into(),
+            )
+            .await
+            .unwrap();
+        }
+        care.put_plan(vehicle.id, kind, state(schedule, "2026-01-01", since_km))
+            .await
+            .unwrap();
+    }
+    let horizon = Horizon {
+        today: day("2026-11-30"),
+        thresholds: Thresholds::default(),
+    };
+    (north, south, horizon)
+}
+
+pub(super) async fn reminders_agree_with_the_domain_filtered_ordered_and_paged(store: Store) {
+    let (north, south, horizon) = due_fleet(&store).await;
+    let care = &store.care;
+    let all = care
+        .reminders(
+            ReminderFilter::default(),
+            horizon,
+            None,
+            Limit::parse(100).unwrap(),
+        )
+        .await
+        .unwrap();
+    let seen: Vec<(&str, CareStatus)> = all
+        .items
+        .iter()
+        .map(|r| (r.vehicle.license_plate.as_str(), r.status))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("AA001AA", CareStatus::Overdue),
+            ("AA007AA", CareStatus::Overdue),
+            ("AA004AA", CareStatus::Overdue),
+            ("AA006AA", CareStatus::DueSoon),
+            ("AA002AA", CareStatus::DueSoon),
+            ("AA005AA", CareStatus::DueSoon),
+        ]
+    );
+    // What the store says is the domain's rule, plan by plan.
+    for r in &all.items {
+        assert_eq!(
+            r.due
+                .status(horizon.today, r.vehicle.odometer, horizon.thresholds),
+            r.status
+        );
+    }
+    // Pages of two walk through the same order.
+    let mut walked = Vec::new();
+    let mut after: Option<ReminderCursor> = None;
+    loop {
+        let page = care
+            .reminders(
+                ReminderFilter::default(),
+                horizon,
+                after,
+                Limit::parse(2).unwrap(),
+            )
+            .await
+            .unwrap();
+        walked.extend(page.items.iter().map(|r| r.plan.id));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    let ids: Vec<PlanId> = all.items.iter().map(|r| r.plan.id).collect();
+    assert_eq!(walked, ids);
+    // Filters.
+    let plates = |filter: ReminderFilter| async move {
+        care.reminders(filter, horizon, None, Limit::parse(100).unwrap())
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|r| r.vehicle.license_plate.as_str().to_owned())
+            .collect::<BTreeSet<_>>()
+    };
+    let set = |plates: &[&str]| {
+        plates
+            .iter()
+            .map(|p| (*p).to_owned())
+            .collect::<BTreeSet<_>>()
+    };
+    assert_eq!(
+        plates(ReminderFilter {
+            statuses: vec![CareStatus::DueSoon],
+            ..ReminderFilter::default()
+        })
+        .await,
+        set(&["AA002AA", "AA005AA", "AA006AA"])
+    );
+    assert_eq!(
+        plates(ReminderFilter {
+            statuses: vec![CareStatus::Overdue],
+            garage_id: Some(south.id),
+            ..ReminderFilter::default()
+        })
+        .await,
+        set(&["AA004AA", "AA007AA"])
+    );
+    assert_eq!(
+        plates(ReminderFilter {
+            kind: Some(CareKind::Inspection),
+            ..ReminderFilter::default()
+        })
+        .await,
+        set(&["AA002AA"])
+    );
+    assert_eq!(
+        plates(ReminderFilter {
+            within: Some(vec![north.id]),
+            ..ReminderFilter::default()
+        })
+        .await,
+        set(&["AA001AA", "AA002AA"])
+    );
+}
+
+pub(super) async fn each_reminder_is_recorded_once_per_cycle_whoever_races(store: Store) {
+    let (_, _, horizon) = due_fleet(&store).await;
+    let care = &store.care;
+    let due = care
+        .unnotified(horizon, Limit::parse(100).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(due.len(), 6);
+    // Eight instances race to record the first one's reminder.
+    let first = due[0].clone();
+    let tries = (0..8).map(|_| {
+        let care = care.clone();
+        let first = first.clone();
+        async move {
+            care.notify(
+                first.plan.id,
+                first.plan.cycle,
+                first.status,
+                NewEvent::care_due(&first),
+                Origin::anonymous(),
+            )
+            .await
+            .unwrap()
+        }
+    });
+    let won = join_all(tries).await.into_iter().filter(|w| *w).count();
+    assert_eq!(won, 1);
+    let events = store
+        .events
+        .feed(
+            EventFilter {
+                kinds: Some(vec![EventKind::CareDueSoon, EventKind::CareOverdue]),
+                ..EventFilter::default()
+            },
+            FeedPosition::default(),
+            Limit::parse(100).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].vehicle_id, Some(first.vehicle.id));
+    // It is no longer waiting; the others are.
+    let left = care
+        .unnotified(horizon, Limit::parse(100).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(left.len(), 5);
+    assert!(left.iter().all(|r| r.plan.id != first.plan.id));
+    // A plan reminded as due soon is reminded again once overdue.
+    let soon = left
+        .iter()
+        .find(|r| r.status == CareStatus::DueSoon && r.due.km.is_none())
+        .unwrap()
+        .clone();
+    assert!(care
+        .notify(
+            soon.plan.id,
+            soon.plan.cycle,
+            CareStatus::DueSoon,
+            NewEvent::care_due(&soon),
+            Origin::anonymous()
+        )
+        .await
+        .unwrap());
+    let later = Horizon {
+        today: day("2027-01-15"),
+        ..horizon
+    };
+    let again = care
+        .unnotified(later, Limit::parse(100).unwrap())
+        .await
+        .unwrap();
+    let overdue = again.iter().find(|r| r.plan.id == soon.plan.id).unwrap();
+    assert_eq!(overdue.status, CareStatus::Overdue);
+    // A stale cycle records nothing.
+    assert!(!care
+        .notify(
+            first.plan.id,
+            first.plan.cycle + 1,
+            CareStatus::Overdue,
+            NewEvent::care_due(&first),
+            Origin::anonymous()
+        )
+        .await
+        .unwrap());
+}
+
+pub(super) async fn calendar_tokens_are_found_by_hash_until_revoked(store: Store) {
+    let care = &store.care;
+    let secret = CalendarSecret::generate();
+    let garage = store.garage("Nord", None).await;
+    let token = care
+        .create_token(
+            KeyName::parse("Workshop").unwrap(),
+            secret.prefix(),
+            secret.hash(),
+            Some(vec![garage.id]),
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(token.garages, Some(vec![garage.id]));
+    let found = care.token_by_hash(secret.hash()).await.unwrap().unwrap();
+    assert_eq!(found.id, token.id);
+    assert!(care
+        .token_by_hash(KeyHash::of("cal_other"))
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(care.tokens().await.unwrap().len(), 1);
+    let revoked = care
+        .revoke_token(token.id, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert!(revoked.revoked_at.is_some());
+    assert!(care.tokens().await.unwrap().is_empty());
+    let found = care.token_by_hash(secret.hash()).await.unwrap().unwrap();
+    assert!(found.revoked_at.is_some());
+    let err = care
+        .revoke_token(CalendarId::parse(999_999).unwrap(), chrono::Utc::now())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::CalendarNotFound(_)), "{err:?}");
+}
