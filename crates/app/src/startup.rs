@@ -524,13 +524,24 @@ async fn purge_expired_keys(store: Arc<dyn IdempotencyStore>) {
 /// records each plan's reminder once per cycle, and one missed while no
 /// instance ran is recorded by the next round.
 async fn send_reminders(care: CareService, every: Duration) {
+    // The host (a pod's name), the process, and which service of it.
+    static STARTED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let instance = format!(
+        "{}/{}/{}",
+        std::env::var("HOSTNAME").unwrap_or_default(),
+        std::process::id(),
+        STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
         // Keep going while there is more due than one round records.
         loop {
-            match care.send_reminders(garage_domain::Limit::LARGEST).await {
+            match care
+                .send_reminders(garage_domain::Limit::LARGEST, &instance)
+                .await
+            {
                 Ok(0) => break,
                 Ok(sent) => tracing::info!(sent, "care reminders recorded"),
                 Err(err) => {

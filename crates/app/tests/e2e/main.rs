@@ -4,6 +4,7 @@
 mod backup;
 mod balanced;
 mod bulk_and_retries;
+mod care;
 mod concurrency;
 mod edge;
 mod events;

@@ -301,13 +301,14 @@ impl CareService {
     /// Records one `care.due_soon` or `care.overdue` event for each plan
     /// that became so since its last reminder, up to `limit` plans; how
     /// many it recorded. Safe to run on every instance at once: the store
-    /// records each once.
+    /// records each once. The events name `instance` (as their request
+    /// id, `scheduler:<instance>`), so an operator sees which one did.
     ///
     /// # Errors
     /// The store's errors.
-    pub async fn send_reminders(&self, limit: Limit) -> Result<usize, Error> {
+    pub async fn send_reminders(&self, limit: Limit, instance: &str) -> Result<usize, Error> {
         let due = self.store.unnotified(self.horizon(), limit).await?;
-        let origin = Origin::new(Actor::scheduler(), None);
+        let origin = Origin::new(Actor::scheduler(), Some(format!("scheduler:{instance}")));
         let mut sent = 0;
         for reminder in due {
             let event = NewEvent::care_due(&reminder);
@@ -762,6 +763,7 @@ mod tests {
             .withf(|plan, cycle, status, event, origin| {
                 *cycle == 3
                     && origin.actor.name == "scheduler"
+                    && origin.request_id.as_deref() == Some("scheduler:a")
                     && event.vehicle_id == Some(VehicleId(5))
                     && match (plan.get(), status) {
                         (1, CareStatus::DueSoon) => event.kind == EventKind::CareDueSoon,
@@ -772,6 +774,6 @@ mod tests {
             .times(2)
             .returning(|plan, _, _, _, _| Ok(plan.get() == 2));
         let care = service(store, MockVehicleRepository::new());
-        assert_eq!(care.send_reminders(Limit::DEFAULT).await.unwrap(), 1);
+        assert_eq!(care.send_reminders(Limit::DEFAULT, "a").await.unwrap(), 1);
     }
 }

@@ -1,0 +1,416 @@
+//! Fleet care through the real server: readings, plans, work done, the
+//! reminders as a list, a CSV file and a calendar feed read by a calendar
+//! parser, and the reminders' events recorded once by two instances.
+
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use chrono::{Days, Months, NaiveDate, Utc};
+use garage_infra::testing::TestDb;
+use icalendar::{Component, DatePerhapsTime};
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_problem, spawn_app_at, spawn_app_with, text, vehicle, TestApp};
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+fn ymd(date: NaiveDate) -> String {
+    date.format("%Y-%m-%d").to_string()
+}
+
+/// A vehicle in `garage` registered on `registered_on`; its id.
+async fn car(app: &TestApp, garage: i64, plate: &str, registered_on: NaiveDate) -> i64 {
+    let mut body = vehicle(garage, plate);
+    body["registered_on"] = json!(ymd(registered_on));
+    let reply = app.post("/api/v1/vehicles", body).await;
+    assert_eq!(reply.status, 201, "{reply:?}");
+    assert_eq!(reply.body["registered_on"], json!(ymd(registered_on)));
+    reply.body["id"].as_i64().unwrap()
+}
+
+fn plates_of(reminders: &Value) -> Vec<(String, String, String)> {
+    reminders["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["license_plate"].as_str().unwrap().to_owned(),
+                r["kind"].as_str().unwrap().to_owned(),
+                r["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The feed at `path`, parsed by a calendar parser: each event's summary
+/// and day.
+async fn calendar(app: &TestApp, path: &str) -> Vec<(String, NaiveDate, String)> {
+    let body = text(&app.client, &format!("{}{path}", app.base)).await;
+    let parsed = icalendar::Calendar::from_str(&body).expect("an iCalendar document");
+    let mut events: Vec<_> = parsed
+        .events()
+        .map(|e| {
+            let day = match e.get_start() {
+                Some(DatePerhapsTime::Date(day)) => day,
+                other => panic!("an all-day event, not {other:?}"),
+            };
+            (
+                e.get_summary().unwrap().to_owned(),
+                day,
+                e.get_uid().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    events.sort();
+    events
+}
+
+#[actix_web::test]
+async fn a_vehicles_care_from_readings_to_the_calendar_it_feeds() {
+    let app = spawn_app_with(TestDb::sqlite(), &[]).await;
+    let garage = app.garage("Dépôt Lyon", None).await;
+    let today = today();
+    // Registered almost four years ago: its contrôle technique is due in ten days.
+    let registered = today
+        .checked_sub_months(Months::new(48))
+        .unwrap()
+        .checked_add_days(Days::new(10))
+        .unwrap();
+    let id = car(&app, garage, "AB-123-CD", registered).await;
+    let care = |path: &str| format!("/api/v1/vehicles/{id}{path}");
+
+    // Readings: forwards only; the vehicle shows the latest, with a new ETag.
+    let before = app.get(&care("")).await;
+    let reading = app
+        .post(
+            &care("/odometer"),
+            json!({"km": 9_500, "read_on": ymd(today)}),
+        )
+        .await;
+    assert_eq!(reading.status, 201, "{reading:?}");
+    let after = app.get(&care("")).await;
+    assert_eq!(after.body["odometer_km"], json!(9_500));
+    assert_ne!(before.header("etag"), after.header("etag"));
+    let backwards = app.post(&care("/odometer"), json!({"km": 9_000})).await;
+    assert_problem(&backwards, 409);
+    assert_eq!(backwards.body["type"], "/problems/odometer-backwards");
+    assert_eq!(backwards.body["errors"][0]["field"], "km");
+    assert_eq!(backwards.body["errors"][0]["code"], "out_of_range");
+    assert_eq!(backwards.body["errors"][0]["min"], json!(9_500));
+    // Only an admin corrects, and there is no admin in open mode.
+    let correction = app
+        .post(&care("/odometer"), json!({"km": 9_000, "correction": true}))
+        .await;
+    assert_problem(&correction, 403);
+    let tomorrow = ymd(today.checked_add_days(Days::new(1)).unwrap());
+    let future = app
+        .post(
+            &care("/odometer"),
+            json!({"km": 9_600, "read_on": tomorrow}),
+        )
+        .await;
+    assert_problem(&future, 422);
+    assert_eq!(future.body["errors"][0]["field"], "read_on");
+
+    // Plans: the contrôle technique from the preset, a service every
+    // 10,000 km from 0, an insurance that ran out yesterday.
+    let inspection = app
+        .send(
+            "PUT",
+            &care("/plans/inspection"),
+            Some(json!({"preset": "controle_technique"})),
+        )
+        .await;
+    assert_eq!(inspection.status, 200, "{inspection:?}");
+    let due = registered.checked_add_months(Months::new(48)).unwrap();
+    assert_eq!(inspection.body["next_due_on"], json!(ymd(due)));
+    assert_eq!(inspection.body["every_months"], json!(24));
+    assert_eq!(inspection.body["status"], "due_soon");
+    let service = app
+        .send(
+            "PUT",
+            &care("/plans/service"),
+            Some(json!({"every_km": 10_000, "last_done_on": ymd(registered), "last_done_km": 0})),
+        )
+        .await;
+    assert_eq!(service.status, 200, "{service:?}");
+    assert_eq!(service.body["next_due_km"], json!(10_000));
+    let yesterday = today.checked_sub_days(Days::new(1)).unwrap();
+    let insurance = app
+        .send(
+            "PUT",
+            &care("/plans/insurance"),
+            Some(json!({"due_on": ymd(yesterday), "every_months": 12})),
+        )
+        .await;
+    assert_eq!(insurance.body["status"], "overdue", "{insurance:?}");
+    // Inputs are checked like the rest.
+    let empty = app
+        .send("PUT", &care("/plans/tyres"), Some(json!({})))
+        .await;
+    assert_problem(&empty, 422);
+    assert_eq!(empty.body["errors"][0]["code"], "refused");
+    let bad = app
+        .send(
+            "PUT",
+            &care("/plans/Bad%20Kind"),
+            Some(json!({"every_km": 5})),
+        )
+        .await;
+    assert_problem(&bad, 400);
+    let bad = app
+        .send(
+            "PUT",
+            &care("/plans/tyres"),
+            Some(json!({"every_months": 0, "due_on": "31/12/2027"})),
+        )
+        .await;
+    assert_problem(&bad, 422);
+    let fields: Vec<&str> = bad.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["every_months", "due_on"]);
+    assert_problem(&app.get("/api/v1/vehicles/999999/care").await, 404);
+    assert_problem(&app.get(&care("/plans/brakes")).await, 404);
+
+    // Reminders: overdue first, then by due date, distance-only last.
+    let reminders = app.get("/api/v1/reminders").await;
+    assert_eq!(
+        plates_of(&reminders.body),
+        [
+            ("AB123CD".into(), "insurance".into(), "overdue".into()),
+            ("AB123CD".into(), "inspection".into(), "due_soon".into()),
+            ("AB123CD".into(), "service".into(), "due_soon".into()),
+        ]
+    );
+    let overdue = app.get("/api/v1/reminders?status=overdue").await;
+    assert_eq!(overdue.body["items"].as_array().unwrap().len(), 1);
+    assert_problem(&app.get("/api/v1/reminders?status=late").await, 400);
+    let csv = text(&app.client, &format!("{}/api/v1/reminders.csv", app.base)).await;
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+    assert!(
+        csv.lines().nth(1).unwrap().contains(",insurance,overdue,"),
+        "{csv}"
+    );
+
+    // A calendar subscription: its token in the URL, one event per reminder.
+    let calendar_token = app
+        .post("/api/v1/calendars", json!({"name": "Atelier"}))
+        .await;
+    assert_eq!(calendar_token.status, 201, "{calendar_token:?}");
+    let feed = calendar_token.body["feed"].as_str().unwrap().to_owned();
+    let events = calendar(&app, &feed).await;
+    let summaries: Vec<(&str, NaiveDate)> =
+        events.iter().map(|(s, d, _)| (s.as_str(), *d)).collect();
+    assert_eq!(
+        summaries,
+        [
+            ("AB123CD inspection: due soon", due),
+            ("AB123CD insurance: overdue", yesterday),
+            ("AB123CD service: due soon", today),
+        ]
+    );
+    // The same feed again: the same events, the same UIDs.
+    assert_eq!(calendar(&app, &feed).await, events);
+
+    // The service is done: it leaves the reminders and the feed.
+    let done = app
+        .post(
+            &care("/plans/service/done"),
+            json!({"km": 9_600, "note": "Vidange et filtres"}),
+        )
+        .await;
+    assert_eq!(done.status, 201, "{done:?}");
+    assert_eq!(done.body["plan"]["next_due_km"], json!(19_600));
+    assert_eq!(done.body["plan"]["status"], "ok");
+    assert_eq!(done.body["record"]["note"], "Vidange et filtres");
+    let left = app.get("/api/v1/reminders").await;
+    assert_eq!(left.body["items"].as_array().unwrap().len(), 2);
+    assert_eq!(calendar(&app, &feed).await.len(), 2);
+    let view = app.get(&care("/care")).await;
+    assert_eq!(view.body["records"][0]["km"], json!(9_600));
+    assert_eq!(view.body["odometer_km"], json!(9_500));
+    assert_eq!(view.body["plans"].as_array().unwrap().len(), 3);
+
+    // Revoked, unknown, or an API key: no calendar.
+    let id = calendar_token.body["id"].as_i64().unwrap();
+    assert_eq!(
+        app.delete(&format!("/api/v1/calendars/{id}")).await.status,
+        204
+    );
+    assert_problem(&app.get(&feed).await, 404);
+    assert_problem(&app.get("/api/v1/reminders.ics").await, 404);
+    assert_problem(
+        &app.get("/api/v1/reminders.ics?token=gar_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG")
+            .await,
+        404,
+    );
+}
+
+#[actix_web::test]
+async fn a_calendar_token_reads_only_the_reminders_of_its_garages() {
+    const KEY: &str = "care-test-admin-key-0123456789ab";
+    let app = spawn_app_with(
+        TestDb::sqlite(),
+        &[
+            ("APP__AUTH__API_KEYS", KEY),
+            ("APP__AUTH__PROTECT_READS", "true"),
+        ],
+    )
+    .await;
+    let admin = format!("Bearer {KEY}");
+    let as_admin = |method: &'static str, path: String, body: Option<Value>| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            app.send_with(method, &path, body, &[("authorization", &admin)])
+                .await
+        }
+    };
+    let mut garages = Vec::new();
+    for name in ["Nord", "Sud"] {
+        let reply = as_admin(
+            "POST",
+            "/api/v1/garages".into(),
+            Some(json!({"name": name, "address": "1 rue X"})),
+        )
+        .await;
+        garages.push(reply.body["id"].as_i64().unwrap());
+    }
+    let yesterday = ymd(today().checked_sub_days(Days::new(1)).unwrap());
+    for (garage, plate) in [(garages[0], "AA-001-AA"), (garages[1], "BB-002-BB")] {
+        let car = as_admin(
+            "POST",
+            "/api/v1/vehicles".into(),
+            Some(vehicle(garage, plate)),
+        )
+        .await;
+        let id = car.body["id"].as_i64().unwrap();
+        let plan = as_admin(
+            "PUT",
+            format!("/api/v1/vehicles/{id}/plans/insurance"),
+            Some(json!({"due_on": yesterday})),
+        )
+        .await;
+        assert_eq!(plan.status, 200, "{plan:?}");
+    }
+    // A key limited to Nord makes a calendar: it shows Nord only.
+    let key = as_admin(
+        "POST",
+        "/api/v1/keys".into(),
+        Some(json!({"name": "nord", "scope": "write", "garages": [garages[0]]})),
+    )
+    .await;
+    assert_eq!(key.status, 201, "{key:?}");
+    let nord = format!("Bearer {}", key.body["secret"].as_str().unwrap());
+    let made = app
+        .send_with(
+            "POST",
+            "/api/v1/calendars",
+            Some(json!({"name": "Nord"})),
+            &[("authorization", &nord)],
+        )
+        .await;
+    assert_eq!(made.status, 201, "{made:?}");
+    let events = calendar(&app, made.body["feed"].as_str().unwrap()).await;
+    assert_eq!(events.len(), 1);
+    assert!(events[0].0.starts_with("AA001AA"), "{events:?}");
+    // The token is no API key: it opens nothing else.
+    let token = made.body["token"].as_str().unwrap();
+    let refused = app
+        .send_with(
+            "GET",
+            "/api/v1/reminders",
+            None,
+            &[("authorization", &format!("Bearer {token}"))],
+        )
+        .await;
+    assert_problem(&refused, 401);
+    // A correction by an admin key goes in.
+    let cars = as_admin("GET", "/api/v1/vehicles".into(), None).await;
+    let id = cars.body["items"][0]["id"].as_i64().unwrap();
+    let path = format!("/api/v1/vehicles/{id}/odometer");
+    let first = as_admin("POST", path.clone(), Some(json!({"km": 5_000}))).await;
+    assert_eq!(first.status, 201);
+    let fixed = as_admin("POST", path, Some(json!({"km": 500, "correction": true}))).await;
+    assert_eq!(fixed.status, 201, "{fixed:?}");
+    assert_eq!(fixed.body["correction"], json!(true));
+}
+
+/// The `care.*` events of the feed: per vehicle, how many; and the
+/// instances that recorded them.
+async fn reminder_events(app: &TestApp) -> (Vec<i64>, std::collections::BTreeSet<String>) {
+    let feed = app
+        .get("/api/v1/events?type=care.overdue,care.due_soon&limit=200")
+        .await;
+    assert_eq!(feed.status, 200, "{feed:?}");
+    let items = feed.body["items"].as_array().unwrap();
+    let vehicles = items
+        .iter()
+        .map(|e| e["vehicle_id"].as_i64().unwrap())
+        .collect();
+    let by = items
+        .iter()
+        .map(|e| e["request_id"].as_str().unwrap().to_owned())
+        .collect();
+    (vehicles, by)
+}
+
+#[actix_web::test]
+async fn two_instances_record_each_reminder_event_once() {
+    let db = TestDb::postgres();
+    let fast = [("APP__CARE__REMINDER_INTERVAL_MS", "100")];
+    let first = spawn_app_at(db.url(), &fast).await;
+    let second = spawn_app_at(db.url(), &fast).await;
+    let garage = first.garage("Nord", None).await;
+    let yesterday = ymd(today().checked_sub_days(Days::new(1)).unwrap());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut vehicles = Vec::new();
+    // Overdue plans keep coming, through either instance, until both
+    // instances have recorded reminders: they raced for every one.
+    loop {
+        let app = if vehicles.len() % 2 == 0 {
+            &first
+        } else {
+            &second
+        };
+        let plate = format!("CC-{:03}-CC", vehicles.len() + 1);
+        let car = app.post("/api/v1/vehicles", vehicle(garage, &plate)).await;
+        let id = car.body["id"].as_i64().unwrap();
+        let plan = app
+            .send(
+                "PUT",
+                &format!("/api/v1/vehicles/{id}/plans/insurance"),
+                Some(json!({"due_on": yesterday})),
+            )
+            .await;
+        assert_eq!(plan.status, 200, "{plan:?}");
+        vehicles.push(id);
+        // Wait for this one's reminder.
+        let by = loop {
+            let (seen, by) = reminder_events(&first).await;
+            if seen.contains(&id) {
+                break by;
+            }
+            assert!(Instant::now() < deadline, "no reminder for vehicle {id}");
+            actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+        };
+        if by.len() >= 2 && vehicles.len() >= 5 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "one instance recorded every reminder: {by:?}"
+        );
+    }
+    // Each plan's reminder once, whoever recorded it.
+    let (mut seen, _) = reminder_events(&second).await;
+    seen.sort_unstable();
+    assert_eq!(seen, vehicles);
+}
