@@ -56,6 +56,7 @@ test("the overview shows totals, occupancy, brands and ages, as charts and table
   const page = await context.newPage();
   await page.goto(server.base);
   await page.getByRole("heading", { name: "Vue d’ensemble" }).waitFor();
+  await page.locator(".totals").waitFor();
   const totals = await page.locator(".totals div").allInnerTexts();
   assert.deepEqual(
     totals.map((t) => t.replace(/\s+/g, " ").trim()),

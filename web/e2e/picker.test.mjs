@@ -50,6 +50,8 @@ test("garage #230 of 250 is picked by typing, full ones are refused with the rea
   await page.goto(`${server.base}/vehicles/${moving[0]}/edit`);
   const picker = page.getByRole("combobox", { name: "Garage" });
   await picker.waitFor();
+  // The garage's name arrives after the vehicle.
+  await page.waitForFunction(() => document.querySelector("#vehicle-garage")?.value !== "");
   assert.equal(await picker.inputValue(), "Dépôt 001");
 
   // A full garage is listed, disabled, with why; Enter does not take it.
@@ -73,7 +75,7 @@ test("garage #230 of 250 is picked by typing, full ones are refused with the rea
   await picker.press("Enter");
   assert.equal(await picker.getAttribute("aria-expanded"), "false");
   assert.equal(await picker.inputValue(), "Dépôt 230");
-  await page.getByRole("button", { name: "Enregistrer" }).click();
+  await page.getByRole("button", { name: "Enregistrer", exact: true }).click();
   await page.getByRole("heading", { name: "Dépôt 230" }).waitFor();
   assert.equal((await api("GET", `/vehicles/${moving[0]}`)).garage_id, ids[229]);
 

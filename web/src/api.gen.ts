@@ -1352,6 +1352,7 @@ export interface components {
             due_on?: string | null;
             /** Format: int64 */
             garage_id: number;
+            garage_name: string;
             kind: string;
             license_plate: string;
             /** Format: int32 */

@@ -65,6 +65,27 @@ export type HistoryEvent = Schemas["EventBody"];
 export type Stats = Schemas["StatsBody"];
 
 /** The server answered with an RFC 9457 problem. */
+/** A vehicle's odometer, plans and work done. */
+export type Care = Schemas["CareBody"];
+export type Plan = Schemas["PlanBody"];
+export type PlanInput = Schemas["PutPlan"];
+export type CareStatus = Schemas["StatusBody"];
+export type Reading = Schemas["ReadingBody"];
+export type CareRecord = Schemas["RecordBody"];
+export type DoneInput = Schemas["MarkDone"];
+/** A plan due soon or overdue, with its vehicle. */
+export type Reminder = Schemas["ReminderBody"];
+/** A calendar token; its secret only when just made. */
+export type CalendarToken = Schemas["CalendarBody"];
+export type CreatedCalendar = Schemas["CalendarWithToken"];
+
+/** Which reminders to list; empty ones are left out. */
+export interface ReminderFilters {
+  status?: string;
+  garage_id?: number;
+  kind?: string;
+}
+
 export class ApiError extends Error {
   readonly status: number;
   readonly type: string;
@@ -198,6 +219,11 @@ export interface CsvStyle {
 }
 
 /** The name a file saved today gets: `vehicles-2026-11-30.csv`. */
+/** The absolute address of a path the API gave (a calendar feed), for another application to fetch. */
+export function feedUrl(path: string): string {
+  return new URL(path, /^https?:/.test(base) ? base : window.location.origin).toString();
+}
+
 export function datedName(stem: string, extension: string): string {
   const now = new Date();
   const day = [now.getFullYear(), now.getMonth() + 1, now.getDate()]
@@ -282,6 +308,26 @@ export const api = {
     request<Delivery>("POST", `/webhooks/${id}/deliveries/${delivery}/retry`),
   activity: (options: ListOptions & { type?: string; garage_id?: number } = {}) =>
     request<Page<HistoryEvent>>("GET", withQuery("/activity", { ...options })),
+  care: (id: number) => request<Care>("GET", `/vehicles/${id}/care`),
+  readings: (id: number, options: ListOptions = {}) =>
+    request<Page<Reading>>("GET", withQuery(`/vehicles/${id}/odometer`, { ...options })),
+  recordReading: (id: number, input: Schemas["CreateReading"], idempotencyKey?: string) =>
+    request<Reading>("POST", `/vehicles/${id}/odometer`, { body: input, idempotencyKey }),
+  putPlan: (id: number, kind: string, input: PlanInput) =>
+    request<Plan>("PUT", `/vehicles/${id}/plans/${encodeURIComponent(kind)}`, { body: input }),
+  deletePlan: (id: number, kind: string) =>
+    request<void>("DELETE", `/vehicles/${id}/plans/${encodeURIComponent(kind)}`),
+  markDone: (id: number, kind: string, input: DoneInput, idempotencyKey?: string) =>
+    request<Schemas["DoneBody"]>("POST", `/vehicles/${id}/plans/${encodeURIComponent(kind)}/done`, {
+      body: input,
+      idempotencyKey,
+    }),
+  reminders: (options: ListOptions & ReminderFilters = {}) =>
+    request<Page<Reminder>>("GET", withQuery("/reminders", { ...options })),
+  exportReminders: (options: ReminderFilters = {}) => download(withQuery("/reminders.csv", { ...options })),
+  listCalendars: () => request<{ items: CalendarToken[] }>("GET", "/calendars"),
+  createCalendar: (name: string) => request<CreatedCalendar>("POST", "/calendars", { body: { name } }),
+  revokeCalendar: (id: number) => request<void>("DELETE", `/calendars/${id}`),
   exportVehicles: (format: ExportFormat, options: VehicleFilters & CsvStyle = {}) =>
     download(
       withQuery("/vehicles/export", {

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 
 import { ApiError, type FieldError } from "./api";
 import { translate, type Translate } from "./i18n";
-import { describeItem, fieldErrors } from "./problems";
+import { formatDay } from "./components/Reminders";
+import { describe as describeError, describeItem, fieldErrors } from "./problems";
 
 const fr: Translate = (key, params) => translate("fr", key, params);
 const item = (over: Partial<FieldError>): FieldError => ({
@@ -58,5 +59,27 @@ describe("problem items", () => {
       garage_id: "Ce garage n’existe pas (ou plus).",
       year: "De 1886 à 2027.",
     });
+  });
+});
+
+describe("care", () => {
+  it("says a reading goes backwards with the bound the readings around it leave", () => {
+    const below = new ApiError(409, {
+      type: "/problems/odometer-backwards",
+      errors: [item({ code: "out_of_range", field: "km", min: 14_900, max: 9_999_999 })],
+    });
+    expect(describeError(below, fr)).toMatch(
+      /^Un compteur ne recule pas : le relevé doit être d’au moins 14\s900 km/,
+    );
+    const above = new ApiError(409, {
+      type: "/problems/odometer-backwards",
+      errors: [item({ code: "out_of_range", field: "km", min: 0, max: 3_000 })],
+    });
+    expect(describeError(above, fr)).toMatch(/d’au plus 3\s000 km, le relevé suivant/);
+  });
+
+  it("shows a day as written, whatever the time zone", () => {
+    expect(formatDay("2027-03-01", "fr")).toBe("1 mars 2027");
+    expect(formatDay("2027-12-31", "en")).toBe("31 Dec 2027");
   });
 });

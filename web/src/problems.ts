@@ -23,12 +23,24 @@ export function describe(error: unknown, t: Translate): string {
     // Too few places for many vehicles at once: say how many lack.
     const lacking = error.errors.find((e) => e.code === "not_enough_room");
     if (lacking) return describeItem(lacking, t);
+    // A reading out of the range the readings around it leave.
+    const range = error.errors.find((e) => e.field === "km" && e.code === "out_of_range");
+    if (error.type === "/problems/odometer-backwards" && range?.min !== undefined)
+      return (range.max ?? SHOWN_BOUND) >= ODOMETER_MAX
+        ? t("problem.odometerBelow", { min: range.min })
+        : t("problem.odometerAbove", { max: range.max ?? 0 });
+    // Invalid input not tied to a form's field: each complaint, in words.
+    if (error.type === "/problems/validation" && error.errors.length > 0)
+      return error.errors.map((e) => describeItem(e, t)).join(" ");
     const key = byType[error.type];
     if (key) return t(key);
     return t("state.error", { detail: error.detail || error.title || String(error.status) });
   }
   return t("state.error", { detail: error instanceof Error ? error.message : String(error) });
 }
+
+/** The most an odometer shows, in km: a reading's range up to it has no upper bound. */
+const ODOMETER_MAX = 9_999_999;
 
 /** The largest bound worth showing: beyond it, a bound means "no limit". */
 const SHOWN_BOUND = Number.MAX_SAFE_INTEGER;

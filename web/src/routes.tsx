@@ -9,6 +9,7 @@ import { Keys } from "./pages/Keys";
 import { Webhooks } from "./pages/Webhooks";
 import { NotFound } from "./pages/NotFound";
 import { Overview } from "./pages/Overview";
+import { Reminders } from "./pages/Reminders";
 import { Vehicles } from "./pages/Vehicles";
 import { ImportExport } from "./pages/ImportExport";
 import { VehicleEdit } from "./pages/VehicleEdit";
@@ -27,6 +28,7 @@ export const routes: RouteObject[] = [
       { path: "vehicles", element: <Vehicles /> },
       { path: "keys", element: <Keys /> },
       { path: "activity", element: <Activity /> },
+      { path: "reminders", element: <Reminders /> },
       { path: "webhooks", element: <Webhooks /> },
       { path: "vehicles/import-export", element: <ImportExport /> },
       // The page's former address, kept for bookmarks.

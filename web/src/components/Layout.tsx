@@ -34,6 +34,9 @@ export function Layout() {
         <Link to="/vehicles" className="nav-link">
           {t("nav.vehicles")}
         </Link>
+        <Link to="/reminders" className="nav-link">
+          {t("nav.reminders")}
+        </Link>
         <Link to="/activity" className="nav-link">
           {t("nav.activity")}
         </Link>

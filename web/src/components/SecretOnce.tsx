@@ -7,11 +7,14 @@ export function SecretOnce({
   title,
   note,
   secret,
+  label,
   onDone,
 }: {
   title: string;
   note: string;
   secret: string;
+  /** What the secret is, for screen readers; an API key when not said. */
+  label?: string;
   onDone: () => void;
 }) {
   const { t } = useI18n();
@@ -34,7 +37,7 @@ export function SecretOnce({
       </p>
       <div className="inline-form">
         <label htmlFor="once-secret" className="visually-hidden">
-          {t("key.label")}
+          {label ?? t("key.label")}
         </label>
         <input
           id="once-secret"

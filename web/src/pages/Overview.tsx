@@ -1,10 +1,13 @@
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { useState } from "react";
 import { Link } from "react-router";
 
 import { api, type Stats } from "../api";
 import { Bars } from "../components/Bars";
+import { GaragePicker } from "../components/GaragePicker";
+import { ReminderTable } from "../components/Reminders";
 import { Timeline } from "../components/History";
-import { ErrorState, Loading } from "../components/States";
+import { ErrorState, ListOf, Loading } from "../components/States";
 import { useTitle } from "../components/Title";
 import { useI18n, type Translate } from "../i18n";
 
@@ -25,6 +28,7 @@ export function Overview() {
       ) : (
         <>
           <Figures stats={stats.data} t={t} />
+          {stats.data.vehicles > 0 && <Due />}
           {stats.data.garages > 0 && <Recent />}
         </>
       )}
@@ -117,6 +121,42 @@ function Figures({ stats, t }: { stats: Stats; t: Translate }) {
         />
       </div>
     </>
+  );
+}
+
+/** The plans due soon or overdue across the fleet, filterable by garage. */
+function Due() {
+  const { t } = useI18n();
+  const [garage, setGarage] = useState<number | null>(null);
+  const due = useQuery({
+    queryKey: ["reminders", "overview", garage],
+    queryFn: () => api.reminders({ limit: 10, garage_id: garage ?? undefined }),
+  });
+  return (
+    <section aria-labelledby="due-title" className="due">
+      <h2 id="due-title">{t("overview.due")}</h2>
+      <div className="filters">
+        <GaragePicker
+          id="due-garage"
+          label={t("vehicle.col.garage")}
+          value={garage}
+          onChange={(g) => setGarage(g.id)}
+        />
+        {garage != null && (
+          <button type="button" className="secondary" onClick={() => setGarage(null)}>
+            {t("reminders.allGarages")}
+          </button>
+        )}
+      </div>
+      <ListOf query={due} empty={t("overview.due.none")}>
+        {(items) => <ReminderTable reminders={items} />}
+      </ListOf>
+      <p>
+        <Link to={garage != null ? `/reminders?garage=${garage}` : "/reminders"}>
+          {t("overview.due.all")}
+        </Link>
+      </p>
+    </section>
   );
 }
 

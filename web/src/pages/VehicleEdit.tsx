@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useNavigate, useParams } from "react-router";
 
 import { api, type VehicleInput } from "../api";
+import { CareSection } from "../components/Care";
 import { History } from "../components/History";
 import { ErrorState, Loading } from "../components/States";
 import { useTitle } from "../components/Title";
@@ -51,6 +52,7 @@ export function VehicleEdit() {
         onSubmit={(input) => save.mutate(input)}
         onEdit={() => save.reset()}
       />
+      <CareSection vehicleId={v.id} />
       <History of={{ vehicle: v.id }} />
     </section>
   );

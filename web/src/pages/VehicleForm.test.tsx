@@ -60,6 +60,7 @@ describe("VehicleForm", () => {
       model: "Clio",
       year: 2020,
       vin: null,
+      registered_on: null,
     });
   });
 

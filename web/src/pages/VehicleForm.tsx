@@ -43,6 +43,7 @@ export function VehicleForm({
       year: vehicle?.year.toString() ?? "",
       vin: vehicle?.vin ?? "",
       garage_id: String(vehicle?.garage_id ?? garageId),
+      registered_on: vehicle?.registered_on ?? "",
     },
     (values) => ({
       license_plate: rules.plate(values.license_plate),
@@ -61,6 +62,7 @@ export function VehicleForm({
       model: values.model.trim(),
       year: Number(values.year),
       vin: values.vin.trim().toUpperCase() || null,
+      registered_on: values.registered_on || null,
     }),
   );
   const { invalid, generalError } = form;
@@ -93,6 +95,12 @@ export function VehicleForm({
         autoCapitalize="characters"
         spellCheck={false}
         maxLength={17}
+      />
+      <Field
+        label={t("vehicle.field.registeredOn")}
+        hint={t("vehicle.field.registeredOn.hint")}
+        type="date"
+        {...form.field("registered_on")}
       />
       {movable ? (
         <div className={garageError ? "field field-invalid" : "field"}>

@@ -15,7 +15,7 @@ pub(super) fn feed(reminders: &[Reminder], today: NaiveDate) -> String {
             CareStatus::Overdue => "overdue",
             _ => "due soon",
         };
-        let mut description = Vec::new();
+        let mut description = vec![format!("Garage: {}", r.vehicle.garage_name)];
         if let Some(on) = r.due.on {
             description.push(format!("Due on {on}"));
         }

@@ -3,10 +3,11 @@
 use garage_domain::care::Reminder;
 
 /// Its columns, in order.
-pub(crate) const COLUMNS: [&str; 9] = [
+pub(crate) const COLUMNS: [&str; 10] = [
     "vehicle_id",
     "license_plate",
     "garage_id",
+    "garage",
     "kind",
     "status",
     "due_on",
@@ -23,6 +24,7 @@ pub(super) fn csv(reminders: &[Reminder]) -> Result<Vec<u8>, csv::Error> {
             r.vehicle.id.get().to_string(),
             r.vehicle.license_plate.as_str().to_owned(),
             r.vehicle.garage_id.get().to_string(),
+            r.vehicle.garage_name.as_str().to_owned(),
             r.plan.kind.to_string(),
             r.status.as_str().to_owned(),
             r.due.on.map(|d| d.to_string()).unwrap_or_default(),

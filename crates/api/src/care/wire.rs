@@ -434,6 +434,7 @@ impl ReminderQuery {
 pub struct ReminderBody {
     vehicle_id: i64,
     garage_id: i64,
+    garage_name: String,
     license_plate: String,
     odometer_km: Option<u32>,
     kind: String,
@@ -448,6 +449,7 @@ impl From<Reminder> for ReminderBody {
         Self {
             vehicle_id: r.vehicle.id.get(),
             garage_id: r.vehicle.garage_id.get(),
+            garage_name: r.vehicle.garage_name.as_str().to_owned(),
             license_plate: r.vehicle.license_plate.as_str().to_owned(),
             odometer_km: r.vehicle.odometer.map(Km::get),
             kind: r.plan.kind.to_string(),

@@ -6,7 +6,8 @@ use std::str::FromStr;
 use chrono::{DateTime, Days, Months, NaiveDate, Utc};
 
 use crate::values::{
-    GarageId, LicensePlate, Note, PlanId, ReadingId, Reason, RecordId, ValueError, VehicleId,
+    GarageId, GarageName, LicensePlate, Note, PlanId, ReadingId, Reason, RecordId, ValueError,
+    VehicleId,
 };
 
 /// A distance in kilometres, as an odometer shows it.
@@ -458,6 +459,7 @@ pub struct Care {
 pub struct DueVehicle {
     pub id: VehicleId,
     pub garage_id: GarageId,
+    pub garage_name: GarageName,
     pub license_plate: LicensePlate,
     pub odometer: Option<Km>,
 }

@@ -739,6 +739,7 @@ mod tests {
             vehicle: DueVehicle {
                 id: VehicleId(5),
                 garage_id: GarageId(1),
+                garage_name: crate::values::GarageName::parse("Nord").unwrap(),
                 license_plate: crate::values::LicensePlate::parse("AB-123-CD").unwrap(),
                 odometer: None,
             },

@@ -438,6 +438,7 @@ impl NewEvent {
             [
                 ("vehicle_id", json!(vehicle.id.get())),
                 ("license_plate", json!(vehicle.license_plate.as_str())),
+                ("garage", json!(vehicle.garage_name.as_str())),
                 ("kind", json!(reminder.plan.kind.as_str())),
                 ("status", json!(reminder.status.as_str())),
                 ("due_on", json!(reminder.due.on)),

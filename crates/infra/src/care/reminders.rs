@@ -13,7 +13,7 @@ use garage_domain::care::{
     undated, CareStatus, DueVehicle, Horizon, Km, Plan, Reminder, ReminderCursor, ReminderFilter,
     ReminderPage,
 };
-use garage_domain::{Error, GarageId, LicensePlate, Limit};
+use garage_domain::{Error, GarageId, GarageName, LicensePlate, Limit};
 
 use super::PlanRow;
 use crate::db::{DbConnection, StoreError};
@@ -84,6 +84,8 @@ struct ReminderRow {
     #[diesel(sql_type = BigInt)]
     garage_id: i64,
     #[diesel(sql_type = Text)]
+    garage_name: String,
+    #[diesel(sql_type = Text)]
     license_plate: String,
     #[diesel(sql_type = Nullable<Integer>)]
     odometer_km: Option<i32>,
@@ -105,7 +107,7 @@ fn ranked(sql: &mut Sql, horizon: Horizon, filter: &ReminderFilter) {
             .bind(Bind::Int(i64::from(horizon.thresholds.km.get())))
             .push(" >= p.next_due_km, FALSE))");
     }
-    sql.push("(SELECT p.*, v.garage_id, v.license_plate, v.odometer_km, CASE WHEN ");
+    sql.push("(SELECT p.*, v.garage_id, g.name AS garage_name, v.license_plate, v.odometer_km, CASE WHEN ");
     overdue(sql, horizon);
     sql.push(" THEN 0 ELSE 1 END AS urgency, COALESCE(p.next_due_on, ")
         .bind(Bind::Date(undated()))
@@ -113,7 +115,10 @@ fn ranked(sql: &mut Sql, horizon: Horizon, filter: &ReminderFilter) {
     overdue(sql, horizon);
     sql.push(" THEN 2 WHEN ");
     soon(sql, horizon);
-    sql.push(" THEN 1 ELSE 0 END AS level FROM care_plans p JOIN vehicles v ON v.id = p.vehicle_id WHERE 1 = 1");
+    sql.push(
+        " THEN 1 ELSE 0 END AS level FROM care_plans p JOIN vehicles v ON v.id = p.vehicle_id \
+              JOIN garages g ON g.id = v.garage_id WHERE 1 = 1",
+    );
     if let Some(garage) = filter.garage_id {
         sql.push(" AND v.garage_id = ")
             .bind(Bind::Int(garage.get()));
@@ -155,6 +160,7 @@ fn reminder(row: ReminderRow, horizon: Horizon) -> Result<Reminder, Error> {
         vehicle: DueVehicle {
             id: plan.vehicle_id,
             garage_id: GarageId::parse(row.garage_id).map_err(|_| bad("garage_id"))?,
+            garage_name: GarageName::parse(&row.garage_name).map_err(|_| bad("garage name"))?,
             license_plate: LicensePlate::parse(&row.license_plate)
                 .map_err(|_| bad("license_plate"))?,
             odometer,
