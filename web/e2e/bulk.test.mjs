@@ -74,7 +74,10 @@ test("vehicles are checked, imported and exported from the browser", async () =>
   const text = await readFile(await download.path(), "utf8");
   assert.ok(text.startsWith("\ufeff"), "a byte order mark, for spreadsheets");
   const lines = text.slice(1).trim().split("\n");
-  assert.equal(lines[0], "id,garage_id,garage,brand,model,year,license_plate,vin,created_at,updated_at");
+  assert.equal(
+    lines[0],
+    "id,garage_id,garage,brand,model,year,license_plate,vin,registered_on,odometer_km,created_at,updated_at",
+  );
   assert.equal(lines.length, 3);
   assert.match(lines[1], /,Import hall,Renault,Clio,2020,IM001,VF1RFB00X12345678,/);
   assert.match(lines[2], /,Import hall,Citroën,"C4, Cactus",2019,IM002,,/);

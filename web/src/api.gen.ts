@@ -3942,7 +3942,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example id,garage_id,garage,brand,model,year,license_plate,vin,created_at,updated_at */
+                    /** @example id,garage_id,garage,brand,model,year,license_plate,vin,registered_on,odometer_km,created_at,updated_at */
                     "text/csv": string;
                     "application/json": components["schemas"]["VehicleBody"][];
                 };
@@ -4032,8 +4032,8 @@ export interface operations {
         requestBody: {
             content: {
                 /**
-                 * @example garage_id,brand,model,year,license_plate,vin
-                 *     1,Renault,Clio,2021,AB-123-CD,VF1RFB00X12345678
+                 * @example garage_id,brand,model,year,license_plate,vin,registered_on
+                 *     1,Renault,Clio,2021,AB-123-CD,VF1RFB00X12345678,2021-03-15
                  */
                 "text/csv": string;
             };

@@ -91,3 +91,33 @@ proptest! {
         }
     }
 }
+
+/// A first-registration date, as ISO or as a French spreadsheet writes it;
+/// an empty cell is none, a bad one names its column.
+#[test]
+fn registration_dates_are_read_as_spreadsheets_write_them() {
+    let csv = "garage_id;marque;modèle;année;immatriculation;vin;mise en circulation\n\
+               1;Renault;Clio;2021;AB-123-CD;;15/03/2021\n\
+               1;Renault;Clio;2021;AB-124-CD;;2020-02-29\n\
+               1;Renault;Clio;2021;AB-125-CD;;\n\
+               1;Renault;Clio;2021;AB-126-CD;;31/02/2021\n";
+    let rows: Vec<_> = csv_rows(std::io::Cursor::new(csv.as_bytes().to_vec()))
+        .map(|row| row.unwrap())
+        .collect();
+    let dates: Vec<_> = rows
+        .iter()
+        .map(|row| match &row.vehicle {
+            Ok(vehicle) => Ok(vehicle.registered_on.map(|d| d.to_string())),
+            Err(errors) => Err(errors[0].column.clone()),
+        })
+        .collect();
+    assert_eq!(
+        dates,
+        [
+            Ok(Some("2021-03-15".to_owned())),
+            Ok(Some("2020-02-29".to_owned())),
+            Ok(None),
+            Err(Some("registered_on".to_owned())),
+        ]
+    );
+}

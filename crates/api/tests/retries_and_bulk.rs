@@ -584,7 +584,7 @@ async fn an_export_streams_every_page_as_csv() {
     assert_eq!(lines.len(), 451);
     assert_eq!(
         lines[0],
-        "id,garage_id,garage,brand,model,year,license_plate,vin,created_at,updated_at"
+        "id,garage_id,garage,brand,model,year,license_plate,vin,registered_on,odometer_km,created_at,updated_at"
     );
     assert!(lines[450].starts_with("450,1,Dépôt n°1,Renault,Clio,2020,AB450,VF1RFB00X12345678,"));
 }

@@ -11,23 +11,26 @@ use garage_domain::{
     Vin,
 };
 
-/// The columns of an import, in any order; `vin` may be left out.
-pub const IMPORT_COLUMNS: [&str; 6] = [
+/// The columns of an import, in any order; `vin` and `registered_on` may
+/// be left out.
+pub const IMPORT_COLUMNS: [&str; 7] = [
     "garage_id",
     "brand",
     "model",
     "year",
     "license_plate",
     "vin",
+    "registered_on",
 ];
 
 /// Columns an export writes that an import ignores, so an export imports
-/// as is: the id and the times.
-const EXPORT_ONLY: [&str; 3] = ["id", "created_at", "updated_at"];
+/// as is: the id, the odometer (readings are recorded one by one, never
+/// overwritten by a file) and the times.
+const EXPORT_ONLY: [&str; 4] = ["id", "odometer_km", "created_at", "updated_at"];
 
 /// The columns of a CSV export, in order: the import's, the garage's name
 /// after its id, the vehicle's id first and its times last.
-pub(crate) const EXPORT_COLUMNS: [&str; 10] = [
+pub(crate) const EXPORT_COLUMNS: [&str; 12] = [
     "id",
     "garage_id",
     "garage",
@@ -36,9 +39,21 @@ pub(crate) const EXPORT_COLUMNS: [&str; 10] = [
     "year",
     "license_plate",
     "vin",
+    "registered_on",
+    "odometer_km",
     "created_at",
     "updated_at",
 ];
+
+/// A date as a spreadsheet writes it: `2021-03-15`, or the day first
+/// (`15/03/2021`), as French spreadsheets do.
+fn spreadsheet_date(text: &str) -> Result<chrono::NaiveDate, garage_domain::ValueError> {
+    let text = text.trim();
+    chrono::NaiveDate::parse_from_str(text, "%d/%m/%Y")
+        .ok()
+        .filter(|d| (1886..=9999).contains(&chrono::Datelike::year(d)))
+        .map_or_else(|| crate::wire::date(text), Ok)
+}
 
 /// A column of an import.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,10 +66,11 @@ enum Column {
     Vin,
     /// A garage's name, used when a row has no `garage_id`.
     Garage,
+    RegisteredOn,
 }
 
 impl Column {
-    const ALL: [Self; 7] = [
+    const ALL: [Self; 8] = [
         Self::GarageId,
         Self::Brand,
         Self::Model,
@@ -62,6 +78,7 @@ impl Column {
         Self::LicensePlate,
         Self::Vin,
         Self::Garage,
+        Self::RegisteredOn,
     ];
 
     /// Its name in errors: the English header.
@@ -74,6 +91,7 @@ impl Column {
             Self::LicensePlate => "license_plate",
             Self::Vin => "vin",
             Self::Garage => "garage",
+            Self::RegisteredOn => "registered_on",
         }
     }
 
@@ -94,6 +112,14 @@ impl Column {
             ],
             Self::Vin => &["vin", "numéro de série", "numero vin"],
             Self::Garage => &["garage", "garage name", "nom du garage", "dépôt", "depot"],
+            Self::RegisteredOn => &[
+                "registered_on",
+                "first registration",
+                "première immatriculation",
+                "date de première immatriculation",
+                "mise en circulation",
+                "date de mise en circulation",
+            ],
         }
     }
 
@@ -112,14 +138,14 @@ impl Column {
 /// Where each import column is in the file.
 #[derive(Debug)]
 struct Columns {
-    index: [Option<usize>; 7],
+    index: [Option<usize>; Column::ALL.len()],
     width: usize,
 }
 
 impl Columns {
     /// Reads the header line, or says everything that is wrong with it.
     fn parse(header: &csv::ByteRecord) -> Result<Self, Vec<LineError>> {
-        let mut index = [None; 7];
+        let mut index = [None; Column::ALL.len()];
         let mut errors = Vec::new();
         let error = LineError::whole_line;
         for (at, name) in header.iter().enumerate() {
@@ -143,7 +169,7 @@ impl Columns {
                     message: format!(
                         "unknown column {name:?}; the columns are {} (or in French: {})",
                         IMPORT_COLUMNS.join(", "),
-                        "immatriculation, marque, modèle, année, garage, vin"
+                        "immatriculation, marque, modèle, année, garage, vin, mise en circulation"
                     ),
                 }),
             }
@@ -254,6 +280,10 @@ impl Columns {
         let vin = text(Column::Vin)
             .filter(|t| !t.trim().is_empty())
             .map(|t| errors.check("vin", Vin::parse(&t)));
+        // An empty cell is no date; French spreadsheets write 15/03/2021.
+        let registered_on = text(Column::RegisteredOn)
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| errors.check("registered_on", spreadsheet_date(&t)));
         errors
             .finish()
             .map_err(|errors| errors.into_iter().map(LineError::from).collect::<Vec<_>>())?;
@@ -266,7 +296,7 @@ impl Columns {
                     year,
                     license_plate,
                     vin: vin.flatten(),
-                    registered_on: None,
+                    registered_on: registered_on.flatten(),
                 })
             }
             _ => Err(vec![LineError::whole_line(

@@ -22,7 +22,7 @@ use crate::problem::ApiError;
     responses(
         (status = 200, description = "Every matching vehicle, in id order",
             content(
-                (String = "text/csv", example = "id,garage_id,garage,brand,model,year,license_plate,vin,created_at,updated_at\n"),
+                (String = "text/csv", example = "id,garage_id,garage,brand,model,year,license_plate,vin,registered_on,odometer_km,created_at,updated_at\n"),
                 (Vec<VehicleBody> = "application/json"),
             ),
             headers(("Content-Disposition" = String))),
@@ -192,6 +192,8 @@ impl Export {
                         v.year.get().to_string().as_str(),
                         v.license_plate.as_str(),
                         v.vin.as_ref().map_or("", Vin::as_str),
+                        &v.registered_on.map(|d| d.to_string()).unwrap_or_default(),
+                        &v.odometer.map(|k| k.get().to_string()).unwrap_or_default(),
                         v.created_at
                             .to_rfc3339_opts(SecondsFormat::AutoSi, true)
                             .as_str(),

@@ -238,6 +238,30 @@ async fn a_vehicles_care_from_readings_to_the_calendar_it_feeds() {
     assert_eq!(view.body["odometer_km"], json!(9_500));
     assert_eq!(view.body["plans"].as_array().unwrap().len(), 3);
 
+    // The vehicle export carries the registration and the odometer; an
+    // import of it takes the date back and leaves readings to readings.
+    let export = text(
+        &app.client,
+        &format!("{}/api/v1/vehicles/export?format=csv", app.base),
+    )
+    .await;
+    let mut lines = export.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let cell = |name: &str| row[header.iter().position(|h| *h == name).unwrap()];
+    assert_eq!(cell("registered_on"), ymd(registered));
+    assert_eq!(cell("odometer_km"), "9500");
+    let reimport = app
+        .client
+        .post(format!("{}/api/v1/vehicles/import?mode=upsert", app.base))
+        .insert_header(("content-type", "text/csv"))
+        .send_body(export.clone())
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(reimport.as_u16(), 200);
+    assert_eq!(app.get(&care("")).await.body["odometer_km"], json!(9_500));
+
     // Revoked, unknown, or an API key: no calendar.
     let id = calendar_token.body["id"].as_i64().unwrap();
     assert_eq!(
