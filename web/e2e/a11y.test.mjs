@@ -56,6 +56,12 @@ test("no route breaks a WCAG 2.1 A or AA rule, in French or English", async () =
     year: 2019,
     license_plate: "AX-222-ZZ",
   });
+  // The vehicle's care in full: readings on two days (a chart), plans, work done.
+  await callApi(server.base, "POST", `/vehicles/${vehicle}/odometer`, { km: 1000, read_on: "2026-01-10" });
+  await callApi(server.base, "POST", `/vehicles/${vehicle}/odometer`, { km: 1800 });
+  await callApi(server.base, "PUT", `/vehicles/${vehicle}/plans/service`, { every_km: 1500 });
+  await callApi(server.base, "PUT", `/vehicles/${vehicle}/plans/insurance`, { due_on: "2026-01-01" });
+  await callApi(server.base, "POST", `/vehicles/${vehicle}/plans/service/done`, { note: "Vidange" });
   const routes = [
     "/",
     "/garages",
@@ -69,6 +75,7 @@ test("no route breaks a WCAG 2.1 A or AA rule, in French or English", async () =
     `/vehicles/${vehicle}/edit`,
     "/vehicles/import-export",
     "/activity",
+    "/reminders",
     "/keys",
     "/webhooks",
     "/garages/999999",

@@ -261,6 +261,7 @@ test("no page scrolls sideways on a 360 px phone", async () => {
     [`/vehicles/${vehicle.id}/edit`, null],
     ["/vehicles/import-export", "Importer et exporter des véhicules"],
     ["/activity", null],
+    ["/reminders", "Échéances"],
     ["/keys", null],
     ["/webhooks", null],
     ["/garages/999999", null],
