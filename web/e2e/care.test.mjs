@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { callApi, launchBrowser, shot, startServer } from "./server.mjs";
+import { callApi, launchBrowser, shot, signIn, startServer } from "./server.mjs";
 
 let server;
 let browser;
@@ -73,7 +73,7 @@ test("a service marked as done leaves the overview's reminders", async () => {
   // To the vehicle's care, from the reminder.
   await rows.nth(1).getByRole("link", { name: "CA-101-RE" }).click();
   const care = page.locator("#care");
-  await care.getByRole("heading", { name: "Entretien" }).waitFor();
+  await care.getByRole("heading", { name: "Entretien", exact: true }).waitFor();
   assert.match(await care.getByTestId("odometer").innerText(), /14\s700 km/);
   const service = care.locator('tr[data-kind="service"]');
   assert.match(await service.innerText(), /Bientôt/);
@@ -106,10 +106,35 @@ test("a service marked as done leaves the overview's reminders", async () => {
   await context.close();
 });
 
-test("a calendar address is shown once, works, and is revoked", async () => {
+test("a calendar address is made with a named key, shown once, works, and is revoked", async () => {
   const context = await browser.newContext({ locale: "en-GB", viewport: { width: 390, height: 844 } });
   const page = await context.newPage();
+  // Without a named key, no address: it would outlive whoever made it.
   await page.goto(`${server.base}/reminders`);
+  await page.getByText(/sign in with a named key to make one/).waitFor();
+  assert.equal(await page.getByRole("button", { name: "Make an address" }).count(), 0);
+
+  const bootstrap = "care-browser-bootstrap-0123456789";
+  const keyed = await startServer({ APP__AUTH__API_KEYS: bootstrap });
+  try {
+    const made = await fetch(`${keyed.base}/api/v1/keys`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${bootstrap}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "atelier", scope: "write" }),
+    });
+    assert.equal(made.status, 201);
+    const { secret } = await made.json();
+    await page.goto(`${keyed.base}/reminders`);
+    await signIn(page, secret);
+    await calendarRoundTrip(page);
+  } finally {
+    await keyed.stop();
+  }
+  await context.close();
+});
+
+/** Makes an address on the reminders page, fetches it, and revokes it. */
+async function calendarRoundTrip(page) {
   await page.getByRole("heading", { name: "Calendar subscriptions" }).waitFor();
   await page.getByLabel("Name").fill("Workshop");
   await page.getByRole("button", { name: "Make an address" }).click();
@@ -130,5 +155,4 @@ test("a calendar address is shown once, works, and is revoked", async () => {
     .click();
   await page.getByText("No calendar subscribed yet.").waitFor();
   assert.equal((await fetch(address)).status, 404);
-  await context.close();
-});
+}

@@ -563,13 +563,16 @@ export interface paths {
         /**
          * Sets up the vehicle's plan of this kind, or replaces it: due every so
          *     many months and/or km from when it was last done, or on a date, or as
-         *     a preset says. Its reminders start again.
+         *     a preset says. A replaced plan keeps when it was last done unless told,
+         *     and its reminders start again. With `If-Match`, only over the plan at
+         *     that `ETag`.
          * @description Needs the `write` scope.
          */
         put: operations["put_plan"];
         post?: never;
         /**
-         * Deletes the plan; the work recorded on it stays.
+         * Deletes the plan (with `If-Match`, only at that `ETag`); the work
+         *     recorded on it stays.
          * @description Needs the `write` scope.
          */
         delete: operations["delete_plan"];
@@ -5058,7 +5061,10 @@ export interface operations {
     put_plan: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag read before: 412 when the resource has changed since (or `*`) */
+                "If-Match"?: string | null;
+            };
             path: {
                 /** @description The vehicle's id */
                 id: number;
@@ -5128,6 +5134,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Changed since the If-Match version */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is too large */
             413: {
                 headers: {
@@ -5146,7 +5161,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid fields, no schedule, or a preset the vehicle lacks a date for */
+            /** @description Invalid fields, no schedule, a preset the vehicle lacks a date for, or a distance without a reading to count from */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5193,7 +5208,10 @@ export interface operations {
     delete_plan: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag read before: 412 when the resource has changed since (or `*`) */
+                "If-Match"?: string | null;
+            };
             path: {
                 /** @description The vehicle's id */
                 id: number;
@@ -5240,6 +5258,15 @@ export interface operations {
             };
             /** @description No such vehicle or plan */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Changed since the If-Match version */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -8,12 +8,31 @@ use garage_domain::Version;
 
 use crate::problem::ApiError;
 
-pub(crate) fn etag(version: Version) -> EntityTag {
-    EntityTag::new_strong(version.to_string())
+/// What a resource's entity tag says: a garage's or vehicle's version, a
+/// care plan's id, cycle and status.
+pub(crate) trait Tag: Sized + PartialEq + Copy {
+    /// The tag's text, without quotes.
+    fn text(self) -> String;
+    /// The tag of that text, when this API wrote it.
+    fn read(text: &str) -> Option<Self>;
 }
 
-fn version_of(tag: &EntityTag) -> Option<Version> {
-    tag.tag().parse().ok().map(Version::new)
+impl Tag for Version {
+    fn text(self) -> String {
+        self.to_string()
+    }
+
+    fn read(text: &str) -> Option<Self> {
+        text.parse().ok().map(Version::new)
+    }
+}
+
+pub(crate) fn etag<T: Tag>(version: T) -> EntityTag {
+    EntityTag::new_strong(version.text())
+}
+
+fn version_of<T: Tag>(tag: &EntityTag) -> Option<T> {
+    T::read(tag.tag())
 }
 
 /// `If-Match`, as the OpenAPI document names it on every write it guards.
@@ -46,14 +65,14 @@ pub(crate) struct PreconditionFailed(#[allow(dead_code)] crate::problem::Problem
 
 /// What an `If-Match` asks of a write.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Precondition {
+pub(crate) enum Precondition<T = Version> {
     /// No `If-Match`, or `*`: the resource need only exist.
     Exists,
     /// The resource must be at one of these versions.
-    AtOneOf(Vec<Version>),
+    AtOneOf(Vec<T>),
 }
 
-impl Precondition {
+impl<T: Tag> Precondition<T> {
     pub(crate) fn from_request(req: &HttpRequest) -> Result<Self, ApiError> {
         if !req.headers().contains_key(header::IF_MATCH) {
             return Ok(Self::Exists);
@@ -76,9 +95,9 @@ impl Precondition {
 
     /// The version to hand the store, after reading the current one when
     /// several are acceptable; the store then checks it atomically.
-    pub(crate) async fn version<F>(self, current: F) -> Result<Option<Version>, ApiError>
+    pub(crate) async fn version<F>(self, current: F) -> Result<Option<T>, ApiError>
     where
-        F: std::future::Future<Output = Result<Version, ApiError>>,
+        F: std::future::Future<Output = Result<T, ApiError>>,
     {
         match self {
             Self::Exists => Ok(None),
@@ -99,7 +118,7 @@ impl Precondition {
 }
 
 /// A 304 when the client's copy is current (`If-None-Match`, weak comparison).
-pub(crate) fn not_modified(req: &HttpRequest, version: Version) -> Option<HttpResponse> {
+pub(crate) fn not_modified<T: Tag>(req: &HttpRequest, version: T) -> Option<HttpResponse> {
     if !req.headers().contains_key(header::IF_NONE_MATCH) {
         return None;
     }
@@ -117,7 +136,7 @@ pub(crate) fn not_modified(req: &HttpRequest, version: Version) -> Option<HttpRe
     })
 }
 
-pub(crate) fn tagged(mut builder: HttpResponseBuilder, version: Version) -> HttpResponseBuilder {
+pub(crate) fn tagged<T: Tag>(mut builder: HttpResponseBuilder, version: T) -> HttpResponseBuilder {
     builder.insert_header(header::ETag(etag(version)));
     builder
 }
@@ -128,7 +147,7 @@ mod tests {
 
     use super::*;
 
-    fn expect(if_match: &str) -> Result<Precondition, ApiError> {
+    fn expect(if_match: &str) -> Result<Precondition<Version>, ApiError> {
         Precondition::from_request(
             &TestRequest::default()
                 .insert_header((header::IF_MATCH, if_match))
@@ -139,7 +158,8 @@ mod tests {
     #[test]
     fn if_match_reads_strong_tags_of_this_api_only() {
         assert_eq!(
-            Precondition::from_request(&TestRequest::default().to_http_request()).unwrap(),
+            Precondition::<Version>::from_request(&TestRequest::default().to_http_request())
+                .unwrap(),
             Precondition::Exists
         );
         assert_eq!(expect("*").unwrap(), Precondition::Exists);

@@ -596,7 +596,7 @@ impl From<Error> for ApiError {
                 };
                 conflict(ConflictKind::OdometerBackwards { min, max }, Some("km"))
             }
-            Error::AdminOnly(_) => Self::Forbidden(detail),
+            Error::AdminOnly(_) | Error::KeyRequired(_) => Self::Forbidden(detail),
             Error::CareRefused { field, .. } => Self::invalid(field, Reason::Refused, detail),
             Error::WebhookRefused(_) => Self::invalid("url", Reason::Refused, detail),
             Error::UnknownGarage(_) => Self::invalid("garage_id", Reason::UnknownGarage, detail),

@@ -7,6 +7,7 @@ pub(crate) mod handlers;
 pub(crate) mod import;
 mod wire;
 
+pub(crate) use csv::inert;
 pub use csv::{csv_rows, IMPORT_COLUMNS};
 pub use import::{ImportBody, MAX_IMPORT_BYTES};
 pub use wire::{

@@ -78,6 +78,22 @@ pub(crate) fn date(raw: &str) -> Result<chrono::NaiveDate, ValueError> {
     Ok(date)
 }
 
+/// A day that has come (a first registration): a date, and not after
+/// tomorrow in UTC, today somewhere on Earth.
+pub(crate) fn past_date(date: chrono::NaiveDate) -> Result<chrono::NaiveDate, ValueError> {
+    let tomorrow = chrono::Utc::now()
+        .date_naive()
+        .succ_opt()
+        .unwrap_or(chrono::NaiveDate::MAX);
+    if date > tomorrow {
+        return Err(ValueError::new(
+            Reason::Refused,
+            "must not be a day to come",
+        ));
+    }
+    Ok(date)
+}
+
 /// `limit` and `cursor`, shared by every list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -9,9 +9,9 @@ mod service;
 
 pub use models::{
     undated, CalendarSecret, CalendarToken, Care, CareKind, CareRecord, CareStatus, Done, Due,
-    DueVehicle, EveryMonths, Horizon, Km, NewReading, Plan, PlanState, Preset, Reading, Reminder,
-    ReminderCursor, ReminderFilter, ReminderPage, Schedule, Since, Thresholds,
-    INSPECTION_EVERY_MONTHS, INSPECTION_FIRST_MONTHS,
+    DueVehicle, EveryMonths, Horizon, Km, NewReading, Plan, PlanState, PlanVersion, Preset,
+    Reading, Reminder, ReminderCursor, ReminderFilter, ReminderPage, Schedule, Since, Thresholds,
+    TokenKey, INSPECTION_EVERY_MONTHS, INSPECTION_FIRST_MONTHS,
 };
 pub use ports::CareRepository;
 pub use service::{CareService, PlanInput};

@@ -32,6 +32,9 @@ pub enum Error {
         /// Whether the reading it contradicts was taken after it.
         later: bool,
     },
+    /// Something only a named (stored) API key may do.
+    #[error("{0} needs a named API key: sign in with one")]
+    KeyRequired(&'static str),
     /// Something only an admin key may do.
     #[error("only an admin key may {0}")]
     AdminOnly(&'static str),

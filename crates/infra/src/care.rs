@@ -11,8 +11,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use garage_domain::care::{
     undated, CareKind, CareRecord, CareRepository, CareStatus, Done, EveryMonths, Horizon, Km,
-    NewReading, Plan, PlanState, Reading, Reminder, ReminderCursor, ReminderFilter, ReminderPage,
-    Schedule, Since,
+    NewReading, Plan, PlanState, PlanVersion, Reading, Reminder, ReminderCursor, ReminderFilter,
+    ReminderPage, Schedule, Since,
 };
 use garage_domain::events::{NewEvent, Origin};
 use garage_domain::{
@@ -174,8 +174,10 @@ impl TryFrom<RecordRow> for CareRecord {
 /// writes are serial), or says there is none.
 fn lock_vehicle(conn: &mut DbConnection, id: VehicleId) -> Result<(), StoreError> {
     let query = vehicles::table.find(id.get()).select(vehicles::id);
+    // FOR NO KEY UPDATE: the foreign-key checks of other writes (a record
+    // inserted for this vehicle) need not wait for it.
     let found: Option<i64> = match conn {
-        DbConnection::Pg(pg) => query.for_update().first(pg).optional()?,
+        DbConnection::Pg(pg) => query.for_no_key_update().first(pg).optional()?,
         other => query.first(other).optional()?,
     };
     match found {
@@ -203,7 +205,8 @@ fn reading_until(
         .optional()?)
 }
 
-/// The first reading taken after `on`.
+/// The first reading taken after `on` (the last recorded of that day: a
+/// correction recorded later stands for the day).
 fn reading_after(
     conn: &mut DbConnection,
     vehicle: VehicleId,
@@ -212,7 +215,7 @@ fn reading_after(
     Ok(odometer_readings::table
         .filter(odometer_readings::vehicle_id.eq(vehicle.get()))
         .filter(odometer_readings::read_on.gt(on))
-        .order((odometer_readings::read_on, odometer_readings::id))
+        .order((odometer_readings::read_on, odometer_readings::id.desc()))
         .select((odometer_readings::km, odometer_readings::read_on))
         .first(conn)
         .optional()?)
@@ -334,6 +337,19 @@ impl CareRepository for DieselCareRepository {
             .await
     }
 
+    async fn odometer_on(&self, vehicle: VehicleId, on: NaiveDate) -> Result<Option<Km>, Error> {
+        self.db
+            .run(move |conn| {
+                let reading = reading_until(conn, vehicle, on)?;
+                Ok(km_of(
+                    "odometer_readings",
+                    vehicle.get(),
+                    reading.map(|(km, _)| km),
+                )?)
+            })
+            .await
+    }
+
     async fn plans(&self, vehicle: VehicleId) -> Result<Vec<Plan>, Error> {
         self.db
             .run(move |conn| {
@@ -355,11 +371,16 @@ impl CareRepository for DieselCareRepository {
         vehicle: VehicleId,
         kind: CareKind,
         state: PlanState,
+        expected: Option<PlanVersion>,
     ) -> Result<Plan, Error> {
         self.db
             .write(move |conn| {
                 conn.transaction(|conn| {
                     lock_vehicle(conn, vehicle)?;
+                    let current = load_plan(conn, vehicle, &kind)?;
+                    if expected.is_some() && current.as_ref().map(Plan::version) != expected {
+                        return Err(Error::Stale.into());
+                    }
                     let columns = (
                         care_plans::every_months
                             .eq(state.schedule.every_months.map(|m| i32::from(m.get()))),
@@ -373,7 +394,7 @@ impl CareRepository for DieselCareRepository {
                         care_plans::notified.eq(CareStatus::Ok.level()),
                         care_plans::updated_at.eq(now()),
                     );
-                    let row: PlanRow = match load_plan(conn, vehicle, &kind)? {
+                    let row: PlanRow = match current {
                         Some(plan) => diesel::update(care_plans::table.find(plan.id.get()))
                             .set((columns, care_plans::cycle.eq(care_plans::cycle + 1)))
                             .returning(care_plans::all_columns)
@@ -394,23 +415,42 @@ impl CareRepository for DieselCareRepository {
             .await
     }
 
-    async fn delete_plan(&self, vehicle: VehicleId, kind: CareKind) -> Result<(), Error> {
+    async fn delete_plan(
+        &self,
+        vehicle: VehicleId,
+        kind: CareKind,
+        expected: Option<PlanVersion>,
+    ) -> Result<(), Error> {
         self.db
             .write(move |conn| {
-                let deleted = diesel::delete(
-                    care_plans::table
-                        .filter(care_plans::vehicle_id.eq(vehicle.get()))
-                        .filter(care_plans::kind.eq(kind.as_str())),
-                )
-                .execute(conn)?;
-                if deleted == 0 {
-                    return Err(Error::PlanNotFound {
-                        vehicle,
-                        kind: kind.to_string(),
+                conn.transaction(|conn| {
+                    lock_vehicle(conn, vehicle)?;
+                    let deleted = diesel::delete(
+                        care_plans::table
+                            .filter(care_plans::vehicle_id.eq(vehicle.get()))
+                            .filter(care_plans::kind.eq(kind.as_str()))
+                            // The plan and cycle expected, when one is.
+                            .filter(
+                                care_plans::id
+                                    .nullable()
+                                    .eq(expected.map(|v| v.id.get()))
+                                    .and(care_plans::cycle.nullable().eq(expected.map(|v| v.cycle)))
+                                    .or(expected.is_none().into_sql::<diesel::sql_types::Bool>()),
+                            ),
+                    )
+                    .execute(conn)?;
+                    if deleted == 1 {
+                        return Ok(());
                     }
-                    .into());
-                }
-                Ok(())
+                    Err(match load_plan(conn, vehicle, &kind)? {
+                        Some(_) => Error::Stale,
+                        None => Error::PlanNotFound {
+                            vehicle,
+                            kind: kind.to_string(),
+                        },
+                    }
+                    .into())
+                })
             })
             .await
     }
@@ -425,6 +465,9 @@ impl CareRepository for DieselCareRepository {
         self.db
             .write(move |conn| {
                 conn.transaction(|conn| {
+                    // The vehicle first, as every write about it: no two
+                    // of them wait for each other's rows.
+                    lock_vehicle(conn, plan.vehicle_id)?;
                     let advanced: Option<PlanRow> = diesel::update(
                         care_plans::table
                             .find(plan.id.get())
@@ -542,13 +585,14 @@ impl CareRepository for DieselCareRepository {
 
     async fn create_token(
         &self,
+        key: garage_domain::access::KeyId,
         name: garage_domain::access::KeyName,
         prefix: String,
         hash: garage_domain::access::KeyHash,
         garages: Option<Vec<garage_domain::GarageId>>,
         at: chrono::DateTime<chrono::Utc>,
     ) -> Result<garage_domain::care::CalendarToken, Error> {
-        calendar::create(&self.db, name, prefix, hash, garages, at).await
+        calendar::create(&self.db, key, name, prefix, hash, garages, at).await
     }
 
     async fn tokens(&self) -> Result<Vec<garage_domain::care::CalendarToken>, Error> {

@@ -175,6 +175,7 @@ diesel::table! {
         prefix -> Text,
         secret_hash -> Text,
         garage_ids -> Nullable<Text>,
+        key_id -> BigInt,
         created_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
     }
@@ -182,3 +183,4 @@ diesel::table! {
 
 diesel::joinable!(care_plans -> vehicles (vehicle_id));
 diesel::allow_tables_to_appear_in_same_query!(care_plans, vehicles);
+diesel::allow_tables_to_appear_in_same_query!(calendar_tokens, api_keys);

@@ -55,13 +55,15 @@ CREATE TABLE care_records (
 CREATE INDEX care_records_vehicle ON care_records (vehicle_id, id);
 
 -- Read-only tokens for the reminders' calendar feed, as API keys are kept:
--- the SHA-256 of the secret, never the secret.
+-- the SHA-256 of the secret, never the secret. A token lives as long as the
+-- key that made it (`key_id`), within that key's garages.
 CREATE TABLE calendar_tokens (
     id          BIGSERIAL PRIMARY KEY,
     name        TEXT NOT NULL,
     prefix      TEXT NOT NULL,
     secret_hash TEXT NOT NULL UNIQUE,
     garage_ids  TEXT,
+    key_id      BIGINT NOT NULL,
     created_at  TIMESTAMP NOT NULL,
     revoked_at  TIMESTAMP
 );

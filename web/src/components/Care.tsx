@@ -8,7 +8,12 @@ import { dueText, formatDay, kindLabel, StatusBadge } from "./Reminders";
 import { ErrorState, Loading } from "./States";
 import { Table } from "./Table";
 
-const today = () => new Date().toISOString().slice(0, 10);
+/** Today where the user is (the API takes a day ahead of UTC's). */
+export const today = () => {
+  const now = new Date();
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+};
 
 /** A number typed in a field, or undefined when it is empty. */
 const numberOr = (text: string) => (text.trim() === "" ? undefined : Number(text));
@@ -36,11 +41,16 @@ export function CareSection({ vehicleId }: { vehicleId: number }) {
   );
 }
 
-/** What to read again once care changed: this vehicle, the reminders, the overview. */
+/**
+ * What to read again once care changed: its care and readings, the
+ * reminders. Not the vehicle: its form above may hold edits, which a new
+ * copy would replace; saving them after a reading is a 412 that offers to
+ * reload, as for any change made meanwhile.
+ */
 function useCareChanged(vehicleId: number) {
   const queryClient = useQueryClient();
   return () => {
-    for (const key of [["care", vehicleId], ["readings", vehicleId], ["vehicle", vehicleId], ["reminders"]])
+    for (const key of [["care", vehicleId], ["readings", vehicleId], ["reminders"]])
       queryClient.invalidateQueries({ queryKey: key });
   };
 }
@@ -307,6 +317,7 @@ function NewPlan({ vehicleId, taken }: { vehicleId: number; taken: readonly stri
   const [kms, setKms] = useState("");
   const [dueOn, setDueOn] = useState("");
   const [lastDone, setLastDone] = useState("");
+  const [lastKm, setLastKm] = useState("");
   const [preset, setPreset] = useState(false);
   const [open, setOpen] = useState(false);
   const name = kind === "other" ? custom.trim().toLowerCase() : kind;
@@ -317,6 +328,7 @@ function NewPlan({ vehicleId, taken }: { vehicleId: number; taken: readonly stri
         every_km: numberOr(kms),
         due_on: dueOn || undefined,
         last_done_on: lastDone || undefined,
+        last_done_km: lastDone ? numberOr(lastKm) : undefined,
         preset: kind === "inspection" && preset ? "controle_technique" : undefined,
       };
       return api.putPlan(vehicleId, name, input);
@@ -326,6 +338,7 @@ function NewPlan({ vehicleId, taken }: { vehicleId: number; taken: readonly stri
       setKms("");
       setDueOn("");
       setLastDone("");
+      setLastKm("");
       setPreset(false);
       changed();
     },
@@ -401,11 +414,23 @@ function NewPlan({ vehicleId, taken }: { vehicleId: number; taken: readonly stri
           />
           <Field
             label={t("care.lastDone")}
+            hint={t("care.lastDone.hint")}
             type="date"
             max={today()}
             value={lastDone}
             onChange={(e) => setLastDone(e.target.value)}
           />
+          {lastDone && (
+            <Field
+              label={t("care.lastDone.km")}
+              hint={t("care.lastDone.km.hint")}
+              type="number"
+              inputMode="numeric"
+              min={0}
+              value={lastKm}
+              onChange={(e) => setLastKm(e.target.value)}
+            />
+          )}
           {save.isError && <ErrorState error={save.error} />}
           <div className="actions">
             <button type="submit" disabled={save.isPending || name === ""}>

@@ -405,6 +405,11 @@ export const en = {
     "An odometer does not go backwards: the reading must be at least {min} km, the reading before it. An admin may record a correction.",
   "problem.odometerAbove":
     "An odometer does not go backwards: the reading must be at most {max} km, the reading after it. An admin may record a correction.",
+  "care.lastDone.hint": "Empty: a new plan counts from today, a replaced one keeps its last time.",
+  "care.lastDone.km": "Odometer then (km, optional)",
+  "care.lastDone.km.hint": "Empty: the reading of that day or before.",
+  "calendar.needsKey":
+    "A calendar address lives as long as the API key that makes it: sign in with a named key to make one.",
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -414,4 +414,10 @@ export const fr: Record<MessageKey, string> = {
     "Un compteur ne recule pas : le relevé doit être d’au moins {min} km, le relevé précédent. Un administrateur peut enregistrer une correction.",
   "problem.odometerAbove":
     "Un compteur ne recule pas : le relevé doit être d’au plus {max} km, le relevé suivant. Un administrateur peut enregistrer une correction.",
+  "care.lastDone.hint":
+    "Vide : un nouveau plan compte à partir d’aujourd’hui, un plan remplacé garde sa dernière fois.",
+  "care.lastDone.km": "Compteur alors (km, facultatif)",
+  "care.lastDone.km.hint": "Vide : le relevé de ce jour ou d’avant.",
+  "calendar.needsKey":
+    "Une adresse d’agenda vit aussi longtemps que la clé d’API qui la crée : connectez-vous avec une clé nommée pour en créer une.",
 };

@@ -3,6 +3,7 @@ import { useState } from "react";
 import { useSearchParams } from "react-router";
 
 import { api, datedName, feedUrl, saveFile, type CreatedCalendar } from "../api";
+import { useMe } from "../access";
 import { GaragePicker } from "../components/GaragePicker";
 import { Pager } from "../components/Pager";
 import { ReminderTable } from "../components/Reminders";
@@ -83,6 +84,9 @@ export function Reminders() {
 /** Calendar subscriptions: a read-only address per calendar application, revocable. */
 function Calendars() {
   const { t, formatDate } = useI18n();
+  const me = useMe();
+  // A calendar lives as long as a named key: none for anonymous callers.
+  const named = me.data?.key_id != null;
   const queryClient = useQueryClient();
   const calendars = useQuery({ queryKey: ["calendars"], queryFn: api.listCalendars });
   const [name, setName] = useState("");
@@ -117,19 +121,23 @@ function Calendars() {
           </p>
         </>
       )}
-      <form
-        className="inline-form"
-        onSubmit={(e) => {
-          e.preventDefault();
-          if (name.trim()) create.mutate();
-        }}
-      >
-        <label htmlFor="calendar-name">{t("calendar.name")}</label>
-        <input id="calendar-name" value={name} maxLength={100} onChange={(e) => setName(e.target.value)} />
-        <button type="submit" disabled={create.isPending || name.trim() === ""}>
-          {t("calendar.create")}
-        </button>
-      </form>
+      {named ? (
+        <form
+          className="inline-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (name.trim()) create.mutate();
+          }}
+        >
+          <label htmlFor="calendar-name">{t("calendar.name")}</label>
+          <input id="calendar-name" value={name} maxLength={100} onChange={(e) => setName(e.target.value)} />
+          <button type="submit" disabled={create.isPending || name.trim() === ""}>
+            {t("calendar.create")}
+          </button>
+        </form>
+      ) : (
+        me.data && <p className="hint">{t("calendar.needsKey")}</p>
+      )}
       {create.isError && <ErrorState error={create.error} />}
       <ListOf query={calendars} empty={t("calendar.none")}>
         {(items) => (

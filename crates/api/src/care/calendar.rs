@@ -25,6 +25,7 @@ pub(super) fn feed(reminders: &[Reminder], today: NaiveDate) -> String {
         if let Some(km) = r.vehicle.odometer {
             description.push(format!("Odometer: {km}"));
         }
+        let day = r.due.on.unwrap_or(today);
         let event = Event::new()
             .uid(&format!(
                 "plan-{}-cycle-{}@garage",
@@ -36,7 +37,9 @@ pub(super) fn feed(reminders: &[Reminder], today: NaiveDate) -> String {
                 r.vehicle.license_plate, r.plan.kind
             ))
             .description(&description.join("\n"))
-            .all_day(r.due.on.unwrap_or(today))
+            // An all-day event ends the next day (RFC 5545 §3.6.1).
+            .starts(day)
+            .ends(day.succ_opt().unwrap_or(day))
             .add_property("CATEGORIES", r.plan.kind.as_str())
             .done();
         calendar.push(event);

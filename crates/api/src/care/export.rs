@@ -2,6 +2,8 @@
 
 use garage_domain::care::Reminder;
 
+use crate::vehicles::inert;
+
 /// Its columns, in order.
 pub(crate) const COLUMNS: [&str; 10] = [
     "vehicle_id",
@@ -16,15 +18,17 @@ pub(crate) const COLUMNS: [&str; 10] = [
     "cycle",
 ];
 
+/// Text cells go through [`inert`]: the file is for spreadsheets, where a
+/// garage named `=HYPERLINK(…)` must stay a name.
 pub(super) fn csv(reminders: &[Reminder]) -> Result<Vec<u8>, csv::Error> {
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record(COLUMNS)?;
     for r in reminders {
         out.write_record([
             r.vehicle.id.get().to_string(),
-            r.vehicle.license_plate.as_str().to_owned(),
+            inert(r.vehicle.license_plate.as_str()).into_owned(),
             r.vehicle.garage_id.get().to_string(),
-            r.vehicle.garage_name.as_str().to_owned(),
+            inert(r.vehicle.garage_name.as_str()).into_owned(),
             r.plan.kind.to_string(),
             r.status.as_str().to_owned(),
             r.due.on.map(|d| d.to_string()).unwrap_or_default(),

@@ -4,14 +4,15 @@
 use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{web, HttpResponse};
 use garage_domain::care::CareService;
-use garage_domain::{CalendarId, Version};
+use garage_domain::care::PlanVersion;
+use garage_domain::CalendarId;
 
 use super::wire::{
     CalendarBody, CalendarList, CalendarQuery, CalendarWithToken, CareBody, CreateCalendar,
-    CreateReading, DoneBody, MarkDone, PlanBody, PlanPath, PutPlan, ReadingBody, ReadingPage,
-    RecordBody, RecordPage, ReminderBody, ReminderPageBody, ReminderQuery,
+    CreateReading, DoneBody, MarkDone, PlanBody, PlanPath, PlanTag, PutPlan, ReadingBody,
+    ReadingPage, RecordBody, RecordPage, ReminderBody, ReminderPageBody, ReminderQuery,
 };
-use crate::conditional::{not_modified, tagged};
+use crate::conditional::{not_modified, tagged, Precondition};
 use crate::edge::Care;
 use crate::problem::ApiError;
 use crate::wire::{InPath, PageQuery};
@@ -118,45 +119,64 @@ async fn plan_of(care: &CareService, path: &PlanPath) -> Result<PlanBody> {
     ))]
 pub(crate) async fn get_plan(req: actix_web::HttpRequest, care: Care, path: PlanPath) -> Result {
     let plan = plan_of(&care, &path).await?;
-    let version = Version::new(plan.cycle());
-    if let Some(not_modified) = not_modified(&req, version) {
+    if let Some(not_modified) = not_modified(&req, plan.tag()) {
         return Ok(not_modified);
     }
-    Ok(tagged(HttpResponse::Ok(), version).json(plan))
+    Ok(tagged(HttpResponse::Ok(), plan.tag()).json(plan))
+}
+
+/// The plan an `If-Match` asks for.
+async fn expected(
+    req: &actix_web::HttpRequest,
+    care: &CareService,
+    path: &PlanPath,
+) -> Result<Option<PlanVersion>> {
+    let tag = Precondition::<PlanTag>::from_request(req)?
+        .version(async { Ok(plan_of(care, path).await?.tag()) })
+        .await?;
+    Ok(tag.map(|t| t.version))
 }
 
 /// Sets up the vehicle's plan of this kind, or replaces it: due every so
 /// many months and/or km from when it was last done, or on a date, or as
-/// a preset says. Its reminders start again.
+/// a preset says. A replaced plan keeps when it was last done unless told,
+/// and its reminders start again. With `If-Match`, only over the plan at
+/// that `ETag`.
 #[utoipa::path(put, path = "/api/v1/vehicles/{id}/plans/{kind}", tag = "care", operation_id = "put_plan",
-    params(PlanPath),
+    params(PlanPath, crate::conditional::IfMatchParam),
     request_body = PutPlan,
     responses(
         (status = 200, description = "The plan", body = PlanBody, headers(("ETag" = String))),
         (status = 404, description = "No such vehicle", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, no schedule, or a preset the vehicle lacks a date for", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 412, response = inline(crate::conditional::PreconditionFailed)),
+        (status = 422, description = "Invalid fields, no schedule, a preset the vehicle lacks a date for, or a distance without a reading to count from", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn put_plan(
+    req: actix_web::HttpRequest,
     care: Care,
     path: PlanPath,
     body: crate::body::JsonObject<PutPlan>,
 ) -> Result {
     let input = body.0.try_into_domain()?;
-    care.put_plan(path.vehicle, path.kind.clone(), input)
+    let expected = expected(&req, &care, &path).await?;
+    care.put_plan(path.vehicle, path.kind.clone(), input, expected)
         .await?;
     let plan = plan_of(&care, &path).await?;
-    Ok(tagged(HttpResponse::Ok(), Version::new(plan.cycle())).json(plan))
+    Ok(tagged(HttpResponse::Ok(), plan.tag()).json(plan))
 }
 
-/// Deletes the plan; the work recorded on it stays.
+/// Deletes the plan (with `If-Match`, only at that `ETag`); the work
+/// recorded on it stays.
 #[utoipa::path(delete, path = "/api/v1/vehicles/{id}/plans/{kind}", tag = "care", operation_id = "delete_plan",
-    params(PlanPath),
+    params(PlanPath, crate::conditional::IfMatchParam),
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such vehicle or plan", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 412, response = inline(crate::conditional::PreconditionFailed)),
     ))]
-pub(crate) async fn delete_plan(care: Care, path: PlanPath) -> Result {
-    care.delete_plan(path.vehicle, path.kind).await?;
+pub(crate) async fn delete_plan(req: actix_web::HttpRequest, care: Care, path: PlanPath) -> Result {
+    let expected = expected(&req, &care, &path).await?;
+    care.delete_plan(path.vehicle, path.kind, expected).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -6,9 +6,10 @@ use actix_web::{FromRequest, HttpRequest};
 use chrono::{DateTime, NaiveDate, Utc};
 use garage_domain::care::{
     CalendarToken, Care, CareKind, CareRecord, CareStatus, Done, Due, EveryMonths, Km, NewReading,
-    Plan, PlanInput, Preset, Reading, Reminder, ReminderCursor, ReminderFilter, Schedule,
+    Plan, PlanInput, PlanVersion, Preset, Reading, Reminder, ReminderCursor, ReminderFilter,
+    Schedule,
 };
-use garage_domain::{FieldErrors, GarageId, Limit, Note, Reason, VehicleId};
+use garage_domain::{FieldErrors, GarageId, Limit, Note, PlanId, Reason, VehicleId};
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::{ObjectBuilder, Required, Type};
@@ -209,9 +210,41 @@ impl From<CareStatus> for StatusBody {
     }
 }
 
+/// A plan's entity tag: the plan, its cycle, and its status (which the
+/// date and the readings move too). A write checks the plan and cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PlanTag {
+    pub version: PlanVersion,
+    pub status: i16,
+}
+
+impl crate::conditional::Tag for PlanTag {
+    fn text(self) -> String {
+        format!("{}.{}.{}", self.version.id, self.version.cycle, self.status)
+    }
+
+    fn read(text: &str) -> Option<Self> {
+        let mut parts = text.split('.');
+        let (Some(id), Some(cycle), Some(status), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return None;
+        };
+        Some(Self {
+            version: PlanVersion {
+                id: PlanId::parse(id.parse().ok()?).ok()?,
+                cycle: cycle.parse().ok()?,
+            },
+            status: status.parse().ok()?,
+        })
+    }
+}
+
 /// A plan, with when it is next due and how urgent it is.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PlanBody {
+    #[serde(skip)]
+    tag: PlanTag,
     vehicle_id: i64,
     kind: String,
     every_months: Option<u16>,
@@ -231,14 +264,18 @@ pub struct PlanBody {
 }
 
 impl PlanBody {
-    /// Its cycle, which its `ETag` is made of.
-    pub fn cycle(&self) -> i64 {
-        self.cycle
+    /// Its `ETag`.
+    pub(crate) fn tag(&self) -> PlanTag {
+        self.tag
     }
 
     pub fn of(plan: Plan, due: Due, status: CareStatus) -> Self {
         let done = plan.since.done;
         Self {
+            tag: PlanTag {
+                version: plan.version(),
+                status: status.level(),
+            },
             vehicle_id: plan.vehicle_id.get(),
             kind: plan.kind.to_string(),
             every_months: plan.schedule.every_months.map(EveryMonths::get),

@@ -283,7 +283,12 @@ impl Columns {
         // An empty cell is no date; French spreadsheets write 15/03/2021.
         let registered_on = text(Column::RegisteredOn)
             .filter(|t| !t.trim().is_empty())
-            .map(|t| errors.check("registered_on", spreadsheet_date(&t)));
+            .map(|t| {
+                errors.check(
+                    "registered_on",
+                    spreadsheet_date(&t).and_then(crate::wire::past_date),
+                )
+            });
         errors
             .finish()
             .map_err(|errors| errors.into_iter().map(LineError::from).collect::<Vec<_>>())?;

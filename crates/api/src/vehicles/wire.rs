@@ -56,9 +56,12 @@ impl CreateVehicle {
             LicensePlate::parse(&s)
         });
         let vin = self.vin.map(|v| errors.check("vin", Vin::parse(&v)));
-        let registered_on = self
-            .registered_on
-            .map(|d| errors.check("registered_on", crate::wire::date(&d)));
+        let registered_on = self.registered_on.map(|d| {
+            errors.check(
+                "registered_on",
+                crate::wire::date(&d).and_then(crate::wire::past_date),
+            )
+        });
         validated(errors, || {
             Some(NewVehicle {
                 garage_id: garage_id?,
@@ -114,9 +117,14 @@ impl UpdateVehicle {
         let vin = self
             .vin
             .map(|v| v.map(|v| errors.check("vin", Vin::parse(&v))));
-        let registered_on = self
-            .registered_on
-            .map(|d| d.map(|d| errors.check("registered_on", crate::wire::date(&d))));
+        let registered_on = self.registered_on.map(|d| {
+            d.map(|d| {
+                errors.check(
+                    "registered_on",
+                    crate::wire::date(&d).and_then(crate::wire::past_date),
+                )
+            })
+        });
         let changes = VehicleChanges {
             garage_id: change(&mut errors, "garage_id", self.garage_id, GarageId::parse),
             brand: change(&mut errors, "brand", self.brand, |s| Brand::parse(&s)),

@@ -10,7 +10,7 @@ use garage_infra::testing::TestDb;
 use icalendar::{Component, DatePerhapsTime};
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, spawn_app_at, spawn_app_with, text, vehicle, TestApp};
+use crate::helpers::{assert_problem, spawn_app_at, spawn_app_with, text, vehicle, Reply, TestApp};
 
 fn today() -> NaiveDate {
     Utc::now().date_naive()
@@ -20,8 +20,34 @@ fn ymd(date: NaiveDate) -> String {
     date.format("%Y-%m-%d").to_string()
 }
 
+/// The service as one API key calls it.
+struct Keyed<'a> {
+    app: &'a TestApp,
+    auth: String,
+}
+
+impl Keyed<'_> {
+    async fn send(&self, method: &str, path: &str, body: Option<Value>) -> Reply {
+        self.app
+            .send_with(method, path, body, &[("authorization", &self.auth)])
+            .await
+    }
+
+    async fn get(&self, path: &str) -> Reply {
+        self.send("GET", path, None).await
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Reply {
+        self.send("POST", path, Some(body)).await
+    }
+
+    async fn delete(&self, path: &str) -> Reply {
+        self.send("DELETE", path, None).await
+    }
+}
+
 /// A vehicle in `garage` registered on `registered_on`; its id.
-async fn car(app: &TestApp, garage: i64, plate: &str, registered_on: NaiveDate) -> i64 {
+async fn car(app: &Keyed<'_>, garage: i64, plate: &str, registered_on: NaiveDate) -> i64 {
     let mut body = vehicle(garage, plate);
     body["registered_on"] = json!(ymd(registered_on));
     let reply = app.post("/api/v1/vehicles", body).await;
@@ -57,6 +83,11 @@ async fn calendar(app: &TestApp, path: &str) -> Vec<(String, NaiveDate, String)>
                 Some(DatePerhapsTime::Date(day)) => day,
                 other => panic!("an all-day event, not {other:?}"),
             };
+            // An all-day event ends the next day.
+            assert_eq!(
+                e.get_end(),
+                Some(DatePerhapsTime::Date(day.succ_opt().unwrap()))
+            );
             (
                 e.get_summary().unwrap().to_owned(),
                 day,
@@ -70,8 +101,29 @@ async fn calendar(app: &TestApp, path: &str) -> Vec<(String, NaiveDate, String)>
 
 #[actix_web::test]
 async fn a_vehicles_care_from_readings_to_the_calendar_it_feeds() {
-    let app = spawn_app_with(TestDb::sqlite(), &[]).await;
-    let garage = app.garage("Dépôt Lyon", None).await;
+    const KEY: &str = "care-test-bootstrap-key-0123456789";
+    let server = spawn_app_with(TestDb::sqlite(), &[("APP__AUTH__API_KEYS", KEY)]).await;
+    let made = server
+        .as_key(
+            KEY,
+            "POST",
+            "/api/v1/keys",
+            Some(json!({"name": "atelier", "scope": "write"})),
+        )
+        .await;
+    let app = Keyed {
+        app: &server,
+        auth: format!("Bearer {}", made.body["secret"].as_str().unwrap()),
+    };
+    let garage = app
+        .post(
+            "/api/v1/garages",
+            json!({"name": "Dépôt Lyon", "address": "1 quai Perrache"}),
+        )
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
     let today = today();
     // Registered almost four years ago: its contrôle technique is due in ten days.
     let registered = today
@@ -100,16 +152,17 @@ async fn a_vehicles_care_from_readings_to_the_calendar_it_feeds() {
     assert_eq!(backwards.body["errors"][0]["field"], "km");
     assert_eq!(backwards.body["errors"][0]["code"], "out_of_range");
     assert_eq!(backwards.body["errors"][0]["min"], json!(9_500));
-    // Only an admin corrects, and there is no admin in open mode.
+    // Only an admin corrects.
     let correction = app
         .post(&care("/odometer"), json!({"km": 9_000, "correction": true}))
         .await;
     assert_problem(&correction, 403);
-    let tomorrow = ymd(today.checked_add_days(Days::new(1)).unwrap());
+    // Tomorrow is today somewhere; the day after is not.
+    let after_tomorrow = ymd(today.checked_add_days(Days::new(2)).unwrap());
     let future = app
         .post(
             &care("/odometer"),
-            json!({"km": 9_600, "read_on": tomorrow}),
+            json!({"km": 9_600, "read_on": after_tomorrow}),
         )
         .await;
     assert_problem(&future, 422);
@@ -192,7 +245,11 @@ async fn a_vehicles_care_from_readings_to_the_calendar_it_feeds() {
     let overdue = app.get("/api/v1/reminders?status=overdue").await;
     assert_eq!(overdue.body["items"].as_array().unwrap().len(), 1);
     assert_problem(&app.get("/api/v1/reminders?status=late").await, 400);
-    let csv = text(&app.client, &format!("{}/api/v1/reminders.csv", app.base)).await;
+    let csv = text(
+        &server.client,
+        &format!("{}/api/v1/reminders.csv", server.base),
+    )
+    .await;
     assert_eq!(csv.lines().count(), 4, "{csv}");
     assert!(
         csv.lines().nth(1).unwrap().contains(",insurance,overdue,"),
@@ -205,7 +262,7 @@ async fn a_vehicles_care_from_readings_to_the_calendar_it_feeds() {
         .await;
     assert_eq!(calendar_token.status, 201, "{calendar_token:?}");
     let feed = calendar_token.body["feed"].as_str().unwrap().to_owned();
-    let events = calendar(&app, &feed).await;
+    let events = calendar(&server, &feed).await;
     let summaries: Vec<(&str, NaiveDate)> =
         events.iter().map(|(s, d, _)| (s.as_str(), *d)).collect();
     assert_eq!(
@@ -217,7 +274,12 @@ async fn a_vehicles_care_from_readings_to_the_calendar_it_feeds() {
         ]
     );
     // The same feed again: the same events, the same UIDs.
-    assert_eq!(calendar(&app, &feed).await, events);
+    assert_eq!(calendar(&server, &feed).await, events);
+    // A key that is not a named one makes no calendar (nothing could revoke it with the key).
+    let unnamed = server
+        .as_key(KEY, "POST", "/api/v1/calendars", Some(json!({"name": "x"})))
+        .await;
+    assert_problem(&unnamed, 403);
 
     // The service is done: it leaves the reminders and the feed.
     let done = app
@@ -232,7 +294,7 @@ async fn a_vehicles_care_from_readings_to_the_calendar_it_feeds() {
     assert_eq!(done.body["record"]["note"], "Vidange et filtres");
     let left = app.get("/api/v1/reminders").await;
     assert_eq!(left.body["items"].as_array().unwrap().len(), 2);
-    assert_eq!(calendar(&app, &feed).await.len(), 2);
+    assert_eq!(calendar(&server, &feed).await.len(), 2);
     let view = app.get(&care("/care")).await;
     assert_eq!(view.body["records"][0]["km"], json!(9_600));
     assert_eq!(view.body["odometer_km"], json!(9_500));
@@ -241,8 +303,8 @@ async fn a_vehicles_care_from_readings_to_the_calendar_it_feeds() {
     // The vehicle export carries the registration and the odometer; an
     // import of it takes the date back and leaves readings to readings.
     let export = text(
-        &app.client,
-        &format!("{}/api/v1/vehicles/export?format=csv", app.base),
+        &server.client,
+        &format!("{}/api/v1/vehicles/export?format=csv", server.base),
     )
     .await;
     let mut lines = export.lines();
@@ -251,16 +313,37 @@ async fn a_vehicles_care_from_readings_to_the_calendar_it_feeds() {
     let cell = |name: &str| row[header.iter().position(|h| *h == name).unwrap()];
     assert_eq!(cell("registered_on"), ymd(registered));
     assert_eq!(cell("odometer_km"), "9500");
-    let reimport = app
+    let reimport = server
         .client
-        .post(format!("{}/api/v1/vehicles/import?mode=upsert", app.base))
+        .post(format!(
+            "{}/api/v1/vehicles/import?mode=upsert",
+            server.base
+        ))
         .insert_header(("content-type", "text/csv"))
+        .insert_header(("authorization", app.auth.as_str()))
         .send_body(export.clone())
         .await
         .unwrap()
         .status();
     assert_eq!(reimport.as_u16(), 200);
     assert_eq!(app.get(&care("")).await.body["odometer_km"], json!(9_500));
+
+    // Its key revoked, the calendar reads nothing.
+    let second = app
+        .post("/api/v1/calendars", json!({"name": "Bureau"}))
+        .await;
+    let second = second.body["feed"].as_str().unwrap().to_owned();
+    assert_eq!(calendar(&server, &second).await.len(), 2);
+    let key = made.body["id"].as_i64().unwrap();
+    let revoked = server
+        .as_key(KEY, "DELETE", &format!("/api/v1/keys/{key}"), None)
+        .await;
+    assert_eq!(revoked.status, 200, "{revoked:?}");
+    assert_problem(&server.get(&second).await, 404);
+    let app = Keyed {
+        app: &server,
+        auth: format!("Bearer {KEY}"),
+    };
 
     // Revoked, unknown, or an API key: no calendar.
     let id = calendar_token.body["id"].as_i64().unwrap();

@@ -165,9 +165,10 @@ impl EveryMonths {
 
     /// `date` this many months later, on the same day of the month or the
     /// month's last day when it has no such day (31 January + 1 month is
-    /// the last day of February); `None` past the calendar's end.
+    /// the last day of February); `None` past the year 9999.
     pub fn after(self, date: NaiveDate) -> Option<NaiveDate> {
         date.checked_add_months(Months::new(u32::from(self.0)))
+            .filter(|d| *d <= undated())
     }
 }
 
@@ -350,6 +351,14 @@ pub struct Plan {
     pub updated_at: DateTime<Utc>,
 }
 
+/// The state of a plan a write expects: that plan (one made again after a
+/// deletion is another), at that cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanVersion {
+    pub id: PlanId,
+    pub cycle: i64,
+}
+
 /// A plan as it is to be stored: what the service decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanState {
@@ -397,6 +406,13 @@ fn due_of(schedule: &Schedule, since: &Since) -> Due {
 impl Plan {
     pub fn due(&self) -> Due {
         due_of(&self.schedule, &self.since)
+    }
+
+    pub fn version(&self) -> PlanVersion {
+        PlanVersion {
+            id: self.id,
+            cycle: self.cycle,
+        }
     }
 }
 
@@ -577,8 +593,39 @@ pub struct CalendarToken {
     pub prefix: String,
     /// The garages whose reminders it shows; `None` for all.
     pub garages: Option<Vec<GarageId>>,
+    /// The key that made it: the token reads only while that key is valid,
+    /// and only within its garages as they are now.
+    pub key: TokenKey,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// The key a calendar token was made with, as it is now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenKey {
+    pub id: crate::access::KeyId,
+    /// `false` once revoked (or deleted).
+    pub valid: bool,
+    /// Its garages now; `None` for all.
+    pub garages: Option<Vec<GarageId>>,
+}
+
+impl CalendarToken {
+    /// What the token may read: its garages, within its key's as they are
+    /// now; `None` when it may read nothing (revoked, its key revoked).
+    pub fn reach(&self) -> Option<crate::access::Reach> {
+        use crate::access::Reach;
+        if self.revoked_at.is_some() || !self.key.valid {
+            return None;
+        }
+        Some(match (&self.garages, &self.key.garages) {
+            (None, None) => Reach::Everything,
+            (Some(ids), None) | (None, Some(ids)) => Reach::Garages(ids.clone()),
+            (Some(own), Some(key)) => {
+                Reach::Garages(own.iter().copied().filter(|g| key.contains(g)).collect())
+            }
+        })
+    }
 }
 
 /// The secret of a calendar token, shown once; only its hash is kept.

@@ -1,13 +1,13 @@
 //! Where readings, plans, the work done and calendar tokens are kept.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::models::{
-    CalendarToken, CareKind, CareRecord, CareStatus, Done, Horizon, NewReading, Plan, PlanState,
-    Reading, Reminder, ReminderCursor, ReminderFilter, ReminderPage,
+    CalendarToken, CareKind, CareRecord, CareStatus, Done, Horizon, Km, NewReading, Plan,
+    PlanState, PlanVersion, Reading, Reminder, ReminderCursor, ReminderFilter, ReminderPage,
 };
-use crate::access::{KeyHash, KeyName};
+use crate::access::{KeyHash, KeyId, KeyName};
 use crate::error::Error;
 use crate::events::{NewEvent, Origin};
 use crate::paging::{Page, PageRequest};
@@ -37,21 +37,34 @@ pub trait CareRepository: Send + Sync + 'static {
         actor: String,
     ) -> Result<Reading, Error>;
 
+    /// What the vehicle's odometer showed on `on`: its last reading taken
+    /// on that day or before.
+    async fn odometer_on(&self, vehicle: VehicleId, on: NaiveDate) -> Result<Option<Km>, Error>;
+
     /// The vehicle's plans, by kind.
     async fn plans(&self, vehicle: VehicleId) -> Result<Vec<Plan>, Error>;
 
     /// Creates or replaces the vehicle's plan of `kind`; a replaced plan
-    /// starts a new cycle, its reminders not yet sent.
+    /// starts a new cycle, its reminders not yet sent. With `expected`,
+    /// MUST return `Error::Stale` unless a plan at that cycle is there,
+    /// checked atomically with the write.
     async fn put_plan(
         &self,
         vehicle: VehicleId,
         kind: CareKind,
         state: PlanState,
+        expected: Option<PlanVersion>,
     ) -> Result<Plan, Error>;
 
-    /// Deletes the plan; its records stay. MUST return
-    /// `Error::PlanNotFound` when there is none.
-    async fn delete_plan(&self, vehicle: VehicleId, kind: CareKind) -> Result<(), Error>;
+    /// Deletes the plan (if still at cycle `expected`, when given); its
+    /// records stay. MUST return `Error::PlanNotFound` when there is none,
+    /// `Error::Stale` when it is at another cycle.
+    async fn delete_plan(
+        &self,
+        vehicle: VehicleId,
+        kind: CareKind,
+        expected: Option<PlanVersion>,
+    ) -> Result<(), Error>;
 
     /// Records the work done on `plan` and advances it to `state`, a new
     /// cycle, if it is still at `plan.cycle`. MUST return `Error::Stale`
@@ -102,6 +115,7 @@ pub trait CareRepository: Send + Sync + 'static {
 
     async fn create_token(
         &self,
+        key: KeyId,
         name: KeyName,
         prefix: String,
         hash: KeyHash,
@@ -112,7 +126,7 @@ pub trait CareRepository: Send + Sync + 'static {
     /// Every token not revoked, in id order.
     async fn tokens(&self) -> Result<Vec<CalendarToken>, Error>;
 
-    /// The token with this hash, revoked or not.
+    /// The token with this hash, revoked or not, with its key as it is now.
     async fn token_by_hash(&self, hash: KeyHash) -> Result<Option<CalendarToken>, Error>;
 
     /// MUST return `Error::CalendarNotFound` when there is no such token.

@@ -7,8 +7,8 @@ use chrono::NaiveDate;
 
 use super::models::{
     CalendarSecret, CalendarToken, Care, CareKind, CareRecord, Done, Horizon, NewReading, Plan,
-    PlanState, Preset, Reading, ReminderCursor, ReminderFilter, ReminderPage, Schedule, Since,
-    Thresholds, INSPECTION_EVERY_MONTHS, INSPECTION_FIRST_MONTHS,
+    PlanState, PlanVersion, Preset, Reading, ReminderCursor, ReminderFilter, ReminderPage,
+    Schedule, Since, Thresholds, INSPECTION_EVERY_MONTHS, INSPECTION_FIRST_MONTHS,
 };
 use super::ports::CareRepository;
 use crate::access::{KeyName, Reach};
@@ -102,8 +102,11 @@ impl CareService {
             .ok_or(Error::VehicleNotFound(id))
     }
 
+    /// A day that has come: today where the caller is, which may be a day
+    /// ahead of UTC's (the service's days are UTC's).
     fn not_after_today(&self, field: &'static str, date: NaiveDate) -> Result<(), Error> {
-        if date > self.today() {
+        let latest = self.today().succ_opt().unwrap_or(NaiveDate::MAX);
+        if date > latest {
             return Err(Error::CareRefused {
                 field,
                 message: format!("must not be after today ({})", self.today()),
@@ -186,28 +189,69 @@ impl CareService {
     /// the schedule from the vehicle: the contrôle technique is due four
     /// years after the first registration, then every two years.
     ///
+    /// With `expected` (an `If-Match`), only over the plan at that cycle.
+    ///
     /// # Errors
     /// `VehicleNotFound`, `CareRefused` (no schedule, a preset without what
-    /// it needs, a date to come), or the store's errors.
+    /// it needs, a date to come), `Stale`, or the store's errors.
     pub async fn put_plan(
         &self,
         id: VehicleId,
         kind: CareKind,
         input: PlanInput,
+        expected: Option<PlanVersion>,
     ) -> Result<Plan, Error> {
         if let Some(done) = input.last_done_on {
             self.not_after_today("last_done_on", done)?;
         }
         let vehicle = self.vehicle(id).await?;
+        let replaced = self
+            .store
+            .plans(id)
+            .await?
+            .into_iter()
+            .find(|p| p.kind == kind);
+        // Where the plan counts from: when it was last done, as told (its
+        // distance then, or the reading of that day); else, for a plan
+        // replaced, where it counted from; else today and the odometer now.
+        let since = match (input.last_done_on, input.last_done_km, replaced) {
+            (Some(on), km, _) => Since {
+                on,
+                km: match km {
+                    Some(km) => Some(km),
+                    None => self.store.odometer_on(id, on).await?,
+                },
+                done: true,
+            },
+            (None, Some(_), _) => {
+                return Err(Error::CareRefused {
+                    field: "last_done_km",
+                    message: "needs last_done_on, the day it was done at that distance".into(),
+                })
+            }
+            (None, None, Some(plan)) => plan.since,
+            (None, None, None) => Since {
+                on: self.today(),
+                km: vehicle.odometer,
+                done: false,
+            },
+        };
         let mut schedule = input.schedule;
         if let Some(Preset::ControleTechnique) = input.preset {
             schedule.every_months = Some(INSPECTION_EVERY_MONTHS);
-            if input.last_done_on.is_none() && schedule.due_on.is_none() {
+            if !since.done && schedule.due_on.is_none() {
                 let registered = vehicle.registered_on.ok_or_else(|| Error::CareRefused {
                     field: "preset",
                     message: "the contrôle technique counts from the vehicle's registered_on, which it lacks".into(),
                 })?;
-                schedule.due_on = INSPECTION_FIRST_MONTHS.after(registered);
+                schedule.due_on =
+                    Some(INSPECTION_FIRST_MONTHS.after(registered).ok_or_else(|| {
+                        Error::CareRefused {
+                            field: "preset",
+                            message: "the first contrôle technique would fall after the year 9999"
+                                .into(),
+                        }
+                    })?);
             }
         }
         if schedule.is_empty() {
@@ -216,28 +260,30 @@ impl CareService {
                 message: "a plan needs every_months, every_km, due_on or a preset".into(),
             });
         }
-        let since = match input.last_done_on {
-            Some(on) => Since {
-                on,
-                km: input.last_done_km,
-                done: true,
-            },
-            None => Since {
-                on: self.today(),
-                km: vehicle.odometer,
-                done: false,
-            },
-        };
+        // A distance counts from a known reading, never from zero.
+        if schedule.every_km.is_some() && since.km.is_none() {
+            return Err(Error::CareRefused {
+                field: "last_done_km",
+                message: "a plan by distance counts from a known odometer: give last_done_km, or record a reading first".into(),
+            });
+        }
         self.store
-            .put_plan(id, kind, PlanState::new(schedule, since))
+            .put_plan(id, kind, PlanState::new(schedule, since), expected)
             .await
     }
 
+    /// With `expected` (an `If-Match`), only the plan at that cycle.
+    ///
     /// # Errors
-    /// `VehicleNotFound`, `PlanNotFound`, or the store's errors.
-    pub async fn delete_plan(&self, id: VehicleId, kind: CareKind) -> Result<(), Error> {
+    /// `VehicleNotFound`, `PlanNotFound`, `Stale`, or the store's errors.
+    pub async fn delete_plan(
+        &self,
+        id: VehicleId,
+        kind: CareKind,
+        expected: Option<PlanVersion>,
+    ) -> Result<(), Error> {
         self.vehicle(id).await?;
-        self.store.delete_plan(id, kind).await
+        self.store.delete_plan(id, kind, expected).await
     }
 
     /// Records work done on the plan of `kind`, which then counts from it:
@@ -254,7 +300,7 @@ impl CareService {
         mut done: Done,
     ) -> Result<(Plan, CareRecord), Error> {
         self.not_after_today("done_on", done.done_on)?;
-        let vehicle = self.vehicle(id).await?;
+        self.vehicle(id).await?;
         let plan = self
             .store
             .plans(id)
@@ -265,7 +311,22 @@ impl CareService {
                 vehicle: id,
                 kind: kind.to_string(),
             })?;
-        done.km = done.km.or(vehicle.odometer);
+        if plan.since.done && done.done_on < plan.since.on {
+            return Err(Error::CareRefused {
+                field: "done_on",
+                message: format!("is before the last time it was done ({})", plan.since.on),
+            });
+        }
+        // The odometer that day, when not told: the last reading on or before it.
+        if done.km.is_none() {
+            done.km = self.store.odometer_on(id, done.done_on).await?;
+        }
+        if plan.schedule.every_km.is_some() && done.km.is_none() {
+            return Err(Error::CareRefused {
+                field: "km",
+                message: "this plan counts by distance: give the odometer when it was done".into(),
+            });
+        }
         let current = PlanState::new(plan.schedule, plan.since);
         let next = current.done(done.done_on, done.km, done.next_due_on);
         self.store
@@ -327,18 +388,25 @@ impl CareService {
         Ok(sent)
     }
 
-    /// A calendar token for the caller's reach; its secret is shown once.
+    /// A calendar token for the caller's reach, living as long as the
+    /// caller's key; its secret is shown once.
     ///
     /// # Errors
-    /// The store's errors.
+    /// `KeyRequired` for a caller without a named key, or the store's errors.
     pub async fn create_token(
         &self,
         name: KeyName,
     ) -> Result<(CalendarToken, CalendarSecret), Error> {
+        let key = self
+            .origin
+            .actor
+            .key_id
+            .ok_or(Error::KeyRequired("a calendar address"))?;
         let secret = CalendarSecret::generate();
         let token = self
             .store
             .create_token(
+                key,
                 name,
                 secret.prefix(),
                 secret.hash(),
@@ -390,10 +458,9 @@ impl CareService {
         };
         let hash = secret.hash();
         let token = self.store.token_by_hash(hash).await?;
-        Ok(token.filter(|t| t.revoked_at.is_none()).map(|t| {
-            let reach = t.garages.map_or(Reach::Everything, Reach::Garages);
-            self.for_caller(reach, Origin::anonymous(), false)
-        }))
+        Ok(token
+            .and_then(|t| t.reach())
+            .map(|reach| self.for_caller(reach, Origin::anonymous(), false)))
     }
 }
 
@@ -448,6 +515,19 @@ mod tests {
         )
     }
 
+    /// A store holding `plans` and readings `(day, km)`, in date order.
+    fn store(plans: Vec<Plan>, readings: &'static [(&'static str, u32)]) -> MockCareRepository {
+        let mut store = MockCareRepository::new();
+        store.expect_plans().returning(move |_| Ok(plans.clone()));
+        store.expect_odometer_on().returning(move |_, on| {
+            Ok(readings
+                .iter()
+                .rfind(|(d, _)| day(d) <= on)
+                .map(|(_, k)| km(*k)))
+        });
+        store
+    }
+
     fn plan(kind: CareKind, state: &PlanState, cycle: i64) -> Plan {
         Plan {
             id: PlanId(8),
@@ -463,23 +543,23 @@ mod tests {
 
     #[tokio::test]
     async fn the_controle_technique_is_due_four_years_after_registration_then_every_two() {
-        let mut store = MockCareRepository::new();
+        let mut store = store(vec![], &[]);
         store
             .expect_put_plan()
-            .withf(|id, kind, state| {
+            .withf(|id, kind, state, _| {
                 *id == VehicleId(5)
                     && *kind == CareKind::Inspection
                     && state.due.on == Some(day("2027-02-28"))
                     && state.schedule.every_months == EveryMonths::parse(24).ok()
             })
-            .returning(|_, kind, state| Ok(plan(kind, &state, 1)));
+            .returning(|_, kind, state, _| Ok(plan(kind, &state, 1)));
         let care = service(store, vehicles(Some("2023-02-28"), None));
         let input = PlanInput {
             preset: Some(Preset::ControleTechnique),
             ..PlanInput::default()
         };
         let put = care
-            .put_plan(VehicleId(5), CareKind::Inspection, input)
+            .put_plan(VehicleId(5), CareKind::Inspection, input, None)
             .await
             .unwrap();
         // Done on time: the next is two years on.
@@ -489,13 +569,13 @@ mod tests {
 
     #[tokio::test]
     async fn the_preset_needs_a_registration_date_and_a_plan_needs_a_schedule() {
-        let care = service(MockCareRepository::new(), vehicles(None, None));
+        let care = service(store(vec![], &[]), vehicles(None, None));
         let preset = PlanInput {
             preset: Some(Preset::ControleTechnique),
             ..PlanInput::default()
         };
         let err = care
-            .put_plan(VehicleId(5), CareKind::Inspection, preset)
+            .put_plan(VehicleId(5), CareKind::Inspection, preset, None)
             .await
             .unwrap_err();
         assert!(
@@ -509,7 +589,7 @@ mod tests {
             "{err:?}"
         );
         let err = care
-            .put_plan(VehicleId(5), CareKind::Service, PlanInput::default())
+            .put_plan(VehicleId(5), CareKind::Service, PlanInput::default(), None)
             .await
             .unwrap_err();
         assert!(matches!(err, Error::CareRefused { .. }), "{err:?}");
@@ -518,11 +598,11 @@ mod tests {
                 every_km: Some(km(10_000)),
                 ..Schedule::default()
             },
-            last_done_on: Some(day("2026-12-01")),
+            last_done_on: Some(day("2026-12-02")),
             ..PlanInput::default()
         };
         let err = care
-            .put_plan(VehicleId(5), CareKind::Service, later)
+            .put_plan(VehicleId(5), CareKind::Service, later, None)
             .await
             .unwrap_err();
         assert!(
@@ -539,15 +619,15 @@ mod tests {
 
     #[tokio::test]
     async fn a_new_plan_counts_its_distance_from_the_odometer_now() {
-        let mut store = MockCareRepository::new();
+        let mut store = store(vec![], &[]);
         store
             .expect_put_plan()
-            .withf(|_, _, state| {
+            .withf(|_, _, state, _| {
                 state.since.on == day("2026-11-30")
                     && !state.since.done
                     && state.due.km == Some(km(57_000))
             })
-            .returning(|_, kind, state| Ok(plan(kind, &state, 1)));
+            .returning(|_, kind, state, _| Ok(plan(kind, &state, 1)));
         let care = service(store, vehicles(None, Some(42_000)));
         let input = PlanInput {
             schedule: Schedule {
@@ -556,7 +636,7 @@ mod tests {
             },
             ..PlanInput::default()
         };
-        care.put_plan(VehicleId(5), CareKind::Service, input)
+        care.put_plan(VehicleId(5), CareKind::Service, input, None)
             .await
             .unwrap();
     }
@@ -575,7 +655,7 @@ mod tests {
             .unwrap_err();
         assert!(matches!(err, Error::AdminOnly(_)), "{err:?}");
         let tomorrow = NewReading {
-            read_on: day("2026-12-01"),
+            read_on: day("2026-12-02"),
             correction: false,
             ..correction
         };
@@ -646,7 +726,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn work_done_without_a_distance_counts_from_the_latest_reading() {
+    async fn back_dated_work_counts_from_the_reading_of_its_day() {
         let state = PlanState::new(
             Schedule {
                 every_km: Some(km(15_000)),
@@ -660,20 +740,20 @@ mod tests {
             },
         );
         let current = plan(CareKind::Service, &state, 4);
-        let mut store = MockCareRepository::new();
-        let stored = current.clone();
-        store
-            .expect_plans()
-            .returning(move |_| Ok(vec![stored.clone()]));
+        // Read at 44,000 km before the work, at 46,000 km since.
+        let mut store = store(
+            vec![current.clone()],
+            &[("2026-11-10", 44_000), ("2026-11-25", 46_000)],
+        );
         store
             .expect_record_done()
             .withf(|plan, done, next, _| {
                 plan.cycle == 4
-                    && done.km == Some(km(44_500))
+                    && done.km == Some(km(44_000))
                     && next.due
                         == Due {
                             on: Some(day("2027-11-20")),
-                            km: Some(km(59_500)),
+                            km: Some(km(59_000)),
                         }
             })
             .returning(|plan, done, next, actor| {
@@ -695,7 +775,7 @@ mod tests {
                 };
                 Ok((advanced, record))
             });
-        let care = service(store, vehicles(None, Some(44_500)));
+        let care = service(store, vehicles(None, Some(46_000)));
         let done = Done {
             done_on: day("2026-11-20"),
             km: None,
@@ -707,12 +787,152 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(plan.cycle, 5);
-        assert_eq!(record.km, Some(km(44_500)));
+        assert_eq!(record.km, Some(km(44_000)));
         let err = care
-            .mark_done(VehicleId(5), CareKind::Insurance, done)
+            .mark_done(VehicleId(5), CareKind::Insurance, done.clone())
             .await
             .unwrap_err();
         assert!(matches!(err, Error::PlanNotFound { .. }), "{err:?}");
+        // Before the last time it was done: refused.
+        let earlier = Done {
+            done_on: day("2025-10-01"),
+            km: Some(km(29_000)),
+            ..done.clone()
+        };
+        let err = care
+            .mark_done(VehicleId(5), CareKind::Service, earlier)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::CareRefused {
+                    field: "done_on",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        // Before any reading, a distance plan needs the km.
+        let unread = Done {
+            done_on: day("2026-11-01"),
+            ..done
+        };
+        let err = care
+            .mark_done(VehicleId(5), CareKind::Service, unread)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::CareRefused { field: "km", .. }),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_distance_counts_from_a_known_reading_and_a_replaced_plan_keeps_its_last_time() {
+        let by_km = Schedule {
+            every_km: Some(km(10_000)),
+            ..Schedule::default()
+        };
+        // Never read, never told: no distance to count from.
+        let care = service(store(vec![], &[]), vehicles(None, None));
+        let input = PlanInput {
+            schedule: by_km,
+            ..PlanInput::default()
+        };
+        let err = care
+            .put_plan(VehicleId(5), CareKind::Service, input.clone(), None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::CareRefused {
+                    field: "last_done_km",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        // Last done on a day read at 20,000 km: from there.
+        let mut read = store(vec![], &[("2026-03-01", 20_000), ("2026-11-01", 31_000)]);
+        read.expect_put_plan()
+            .withf(|_, _, state, _| {
+                state.since.km == Some(km(20_000)) && state.due.km == Some(km(30_000))
+            })
+            .returning(|_, kind, state, _| Ok(plan(kind, &state, 1)));
+        let care = service(read, vehicles(None, Some(31_000)));
+        let told = PlanInput {
+            last_done_on: Some(day("2026-04-15")),
+            ..input.clone()
+        };
+        care.put_plan(VehicleId(5), CareKind::Service, told, None)
+            .await
+            .unwrap();
+        // Replaced without a last time: the one it had stays.
+        let done_before = plan(
+            CareKind::Service,
+            &PlanState::new(
+                by_km,
+                Since {
+                    on: day("2026-04-15"),
+                    km: Some(km(20_000)),
+                    done: true,
+                },
+            ),
+            3,
+        );
+        let mut replaced = store(vec![done_before], &[]);
+        replaced
+            .expect_put_plan()
+            .withf(|_, _, state, _| {
+                state.since.on == day("2026-04-15") && state.due.km == Some(km(35_000))
+            })
+            .returning(|_, kind, state, _| Ok(plan(kind, &state, 4)));
+        let care = service(replaced, vehicles(None, Some(31_000)));
+        let wider = PlanInput {
+            schedule: Schedule {
+                every_km: Some(km(15_000)),
+                ..Schedule::default()
+            },
+            ..PlanInput::default()
+        };
+        care.put_plan(VehicleId(5), CareKind::Service, wider, None)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_calendar_address_needs_a_named_key_and_reads_within_it() {
+        let care = service(MockCareRepository::new(), MockVehicleRepository::new());
+        let err = care
+            .create_token(crate::access::KeyName::parse("Atelier").unwrap())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::KeyRequired(_)), "{err:?}");
+        let token = |garages: Option<Vec<i64>>, key: Option<Vec<i64>>, valid| CalendarToken {
+            id: crate::values::CalendarId(1),
+            name: crate::access::KeyName::parse("Atelier").unwrap(),
+            prefix: "cal_".into(),
+            garages: garages.map(|ids| ids.into_iter().map(GarageId).collect()),
+            key: crate::care::TokenKey {
+                id: crate::access::KeyId::parse(4).unwrap(),
+                valid,
+                garages: key.map(|ids| ids.into_iter().map(GarageId).collect()),
+            },
+            created_at: Utc::now(),
+            revoked_at: None,
+        };
+        assert_eq!(token(None, None, true).reach(), Some(Reach::Everything));
+        assert_eq!(
+            token(Some(vec![1, 2]), Some(vec![2, 3]), true).reach(),
+            Some(Reach::Garages(vec![GarageId(2)]))
+        );
+        assert_eq!(
+            token(None, Some(vec![3]), true).reach(),
+            Some(Reach::Garages(vec![GarageId(3)]))
+        );
+        assert_eq!(token(None, None, false).reach(), None);
     }
 
     #[tokio::test]

@@ -117,8 +117,13 @@ fn ranked(sql: &mut Sql, horizon: Horizon, filter: &ReminderFilter) {
     soon(sql, horizon);
     sql.push(
         " THEN 1 ELSE 0 END AS level FROM care_plans p JOIN vehicles v ON v.id = p.vehicle_id \
-              JOIN garages g ON g.id = v.garage_id WHERE 1 = 1",
+              JOIN garages g ON g.id = v.garage_id WHERE ",
     );
+    // Only plans that may be due (by an index on either column): due by
+    // date before the horizon's end, or due by distance at all.
+    sql.push("(p.next_due_on <= ")
+        .bind(Bind::Date(horizon.soon_until()))
+        .push(" OR p.next_due_km IS NOT NULL)");
     if let Some(garage) = filter.garage_id {
         sql.push(" AND v.garage_id = ")
             .bind(Bind::Int(garage.get()));

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
 use futures_util::future::join_all;
-use garage_domain::access::{KeyHash, KeyName};
+use garage_domain::access::{self, KeyHash, KeyName, KeyRepository, KeySecret, NewApiKey, Scope};
 use garage_domain::care::{
     CalendarSecret, CareKind, CareRepository, CareStatus, Done, EveryMonths, Horizon, Km,
     NewReading, PlanState, ReminderCursor, ReminderFilter, Schedule, Since, Thresholds,
@@ -152,6 +152,7 @@ pub(super) async fn plans_are_replaced_advanced_and_deleted_with_their_cycle(sto
             vehicle.id,
             CareKind::Service,
             state(every(Some(12), Some(15_000)), "2026-01-31", Some(10_000)),
+            None,
         )
         .await
         .unwrap();
@@ -163,16 +164,31 @@ pub(super) async fn plans_are_replaced_advanced_and_deleted_with_their_cycle(sto
             vehicle.id,
             CareKind::Service,
             state(every(Some(6), None), "2026-01-31", None),
+            Some(first.version()),
         )
         .await
         .unwrap();
     assert_eq!((replaced.id, replaced.cycle), (first.id, 2));
+    // Over a cycle that is gone, or a plan that is not there: refused.
+    for kind in [CareKind::Service, CareKind::Insurance] {
+        let err = care
+            .put_plan(
+                vehicle.id,
+                kind,
+                state(on("2027-01-01"), "2026-01-01", None),
+                Some(first.version()),
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Stale), "{err:?}");
+    }
     assert_eq!(replaced.due().on, Some(day("2026-07-31")));
     let custom = CareKind::Custom("tyres".into());
     care.put_plan(
         vehicle.id,
         custom.clone(),
         state(on("2027-04-01"), "2026-01-01", None),
+        None,
     )
     .await
     .unwrap();
@@ -210,11 +226,16 @@ pub(super) async fn plans_are_replaced_advanced_and_deleted_with_their_cycle(sto
     );
     assert_eq!(record.actor, "tester");
 
-    care.delete_plan(vehicle.id, CareKind::Service)
+    let err = care
+        .delete_plan(vehicle.id, CareKind::Service, Some(replaced.version()))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Stale), "{err:?}");
+    care.delete_plan(vehicle.id, CareKind::Service, Some(advanced.version()))
         .await
         .unwrap();
     let err = care
-        .delete_plan(vehicle.id, CareKind::Service)
+        .delete_plan(vehicle.id, CareKind::Service, None)
         .await
         .unwrap_err();
     assert!(matches!(err, Error::PlanNotFound { .. }), "{err:?}");
@@ -227,6 +248,7 @@ pub(super) async fn plans_are_replaced_advanced_and_deleted_with_their_cycle(sto
             VehicleId::parse(999_999).unwrap(),
             CareKind::Service,
             state(on("2027-01-01"), "2026-01-01", None),
+            None,
         )
         .await
         .unwrap_err();
@@ -338,9 +360,14 @@ async fn due_fleet(store: &Store) -> (Garage, Garage, Horizon) {
             .await
             .unwrap();
         }
-        care.put_plan(vehicle.id, kind, state(schedule, "2026-01-01", since_km))
-            .await
-            .unwrap();
+        care.put_plan(
+            vehicle.id,
+            kind,
+            state(schedule, "2026-01-01", since_km),
+            None,
+        )
+        .await
+        .unwrap();
     }
     let horizon = Horizon {
         today: day("2026-11-30"),
@@ -548,8 +575,27 @@ pub(super) async fn calendar_tokens_are_found_by_hash_until_revoked(store: Store
     let care = &store.care;
     let secret = CalendarSecret::generate();
     let garage = store.garage("Nord", None).await;
+    let other = store.garage("Sud", None).await;
+    // The key that makes it, limited to both garages.
+    let key_secret = KeySecret::generate();
+    let key = store
+        .api_keys
+        .create(
+            NewApiKey {
+                name: KeyName::parse("atelier").unwrap(),
+                prefix: key_secret.prefix(),
+                hash: key_secret.hash(),
+                scope: Scope::Write,
+                garages: Some(vec![garage.id, other.id]),
+                created_at: chrono::Utc::now(),
+            },
+            Origin::anonymous(),
+        )
+        .await
+        .unwrap();
     let token = care
         .create_token(
+            key.id,
             KeyName::parse("Workshop").unwrap(),
             secret.prefix(),
             secret.hash(),
@@ -561,12 +607,25 @@ pub(super) async fn calendar_tokens_are_found_by_hash_until_revoked(store: Store
     assert_eq!(token.garages, Some(vec![garage.id]));
     let found = care.token_by_hash(secret.hash()).await.unwrap().unwrap();
     assert_eq!(found.id, token.id);
+    assert_eq!(found.key.id, key.id);
+    assert!(found.key.valid);
+    assert_eq!(found.key.garages, Some(vec![garage.id, other.id]));
+    assert_eq!(found.reach(), Some(access::Reach::Garages(vec![garage.id])));
     assert!(care
         .token_by_hash(KeyHash::of("cal_other"))
         .await
         .unwrap()
         .is_none());
     assert_eq!(care.tokens().await.unwrap().len(), 1);
+    // Its key revoked, it reads nothing.
+    store
+        .api_keys
+        .revoke(key.id, chrono::Utc::now(), Origin::anonymous())
+        .await
+        .unwrap();
+    let found = care.token_by_hash(secret.hash()).await.unwrap().unwrap();
+    assert!(!found.key.valid);
+    assert_eq!(found.reach(), None);
     let revoked = care
         .revoke_token(token.id, chrono::Utc::now())
         .await
