@@ -4035,8 +4035,8 @@ export interface operations {
         requestBody: {
             content: {
                 /**
-                 * @example garage_id,brand,model,year,license_plate,vin,registered_on
-                 *     1,Renault,Clio,2021,AB-123-CD,VF1RFB00X12345678,2021-03-15
+                 * @example garage_id,brand,model,year,license_plate,vin,registered_on,odometer_km
+                 *     1,Renault,Clio,2021,AB-123-CD,VF1RFB00X12345678,2021-03-15,42350
                  */
                 "text/csv": string;
             };

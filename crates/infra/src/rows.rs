@@ -120,6 +120,8 @@ pub(crate) struct NewVehicleRow<'a> {
     pub license_plate: &'a str,
     pub vin: Option<&'a str>,
     pub registered_on: Option<NaiveDate>,
+    /// Set by an import whose line gives it (with a reading).
+    pub odometer_km: Option<i32>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -208,6 +210,7 @@ impl<'a> NewVehicleRow<'a> {
             license_plate: vehicle.license_plate.as_str(),
             vin: vehicle.vin.as_ref().map(Vin::as_str),
             registered_on: vehicle.registered_on,
+            odometer_km: None,
             created_at: at,
             updated_at: at,
         }

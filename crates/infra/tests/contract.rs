@@ -157,6 +157,7 @@ contract!(
     reminders_agree_with_the_domain_filtered_ordered_and_paged,
     each_reminder_is_recorded_once_per_cycle_whoever_races,
     calendar_tokens_are_found_by_hash_until_revoked,
+    an_import_records_odometers_forwards_only,
     fleet_figures_add_up_within_any_reach,
     garages_are_created_read_and_listed_in_pages,
     garage_search_ignores_case_accents_and_punctuation,
@@ -950,10 +951,13 @@ fn vin(text: &str) -> Vin {
 }
 
 fn rows(rows: Vec<(u64, Result<NewVehicle, Vec<LineError>>)>) -> ImportRows {
-    Box::new(
-        rows.into_iter()
-            .map(|(line, vehicle)| Ok(ImportRow { line, vehicle })),
-    )
+    Box::new(rows.into_iter().map(|(line, vehicle)| {
+        Ok(ImportRow {
+            line,
+            vehicle,
+            odometer: None,
+        })
+    }))
 }
 
 /// PostgreSQL deletes what it read at the version it read (no lock held in
@@ -1335,6 +1339,7 @@ async fn an_import_whose_input_fails_writes_nothing(s: Store) {
         Ok(ImportRow {
             line: 2,
             vehicle: Ok(new_vehicle(g.id, "CUT-1")),
+            odometer: None,
         }),
         Err(anyhow::anyhow!("the client went away")),
     ];

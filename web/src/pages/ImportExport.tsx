@@ -103,8 +103,8 @@ function Import() {
   // and separator, a byte order mark, one example row.
   const template =
     language === "fr"
-      ? "\ufeffimmatriculation;marque;modèle;année;garage;vin;mise en circulation\r\nAB-123-CD;Renault;Clio;2021;Dépôt Nord;;15/03/2021\r\n"
-      : "\ufefflicense_plate,brand,model,year,garage,vin,registered_on\r\nAB-123-CD,Renault,Clio,2021,North depot,,2021-03-15\r\n";
+      ? "\ufeffimmatriculation;marque;modèle;année;garage;vin;mise en circulation;kilométrage\r\nAB-123-CD;Renault;Clio;2021;Dépôt Nord;;15/03/2021;42350\r\n"
+      : "\ufefflicense_plate,brand,model,year,garage,vin,registered_on,odometer_km\r\nAB-123-CD,Renault,Clio,2021,North depot,,2021-03-15,42350\r\n";
   const templateHref = `data:text/csv;charset=utf-8,${encodeURIComponent(template)}`;
   const [file, setFile] = useState<File | null>(null);
   const [upsert, setUpsert] = useState(false);

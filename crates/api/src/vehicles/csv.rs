@@ -5,15 +5,16 @@ use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, BufReader, Read};
 
+use garage_domain::care::Km;
 use garage_domain::search::search_key;
 use garage_domain::{
     Brand, GarageId, ImportRow, LicensePlate, LineError, ModelName, ModelYear, NewVehicle, Reason,
     Vin,
 };
 
-/// The columns of an import, in any order; `vin` and `registered_on` may
-/// be left out.
-pub const IMPORT_COLUMNS: [&str; 7] = [
+/// The columns of an import, in any order; `vin`, `registered_on` and
+/// `odometer_km` may be left out.
+pub const IMPORT_COLUMNS: [&str; 8] = [
     "garage_id",
     "brand",
     "model",
@@ -21,12 +22,12 @@ pub const IMPORT_COLUMNS: [&str; 7] = [
     "license_plate",
     "vin",
     "registered_on",
+    "odometer_km",
 ];
 
 /// Columns an export writes that an import ignores, so an export imports
-/// as is: the id, the odometer (readings are recorded one by one, never
-/// overwritten by a file) and the times.
-const EXPORT_ONLY: [&str; 4] = ["id", "odometer_km", "created_at", "updated_at"];
+/// as is: the id and the times.
+const EXPORT_ONLY: [&str; 3] = ["id", "created_at", "updated_at"];
 
 /// The columns of a CSV export, in order: the import's, the garage's name
 /// after its id, the vehicle's id first and its times last.
@@ -67,10 +68,11 @@ enum Column {
     /// A garage's name, used when a row has no `garage_id`.
     Garage,
     RegisteredOn,
+    OdometerKm,
 }
 
 impl Column {
-    const ALL: [Self; 8] = [
+    const ALL: [Self; 9] = [
         Self::GarageId,
         Self::Brand,
         Self::Model,
@@ -79,6 +81,7 @@ impl Column {
         Self::Vin,
         Self::Garage,
         Self::RegisteredOn,
+        Self::OdometerKm,
     ];
 
     /// Its name in errors: the English header.
@@ -92,6 +95,7 @@ impl Column {
             Self::Vin => "vin",
             Self::Garage => "garage",
             Self::RegisteredOn => "registered_on",
+            Self::OdometerKm => "odometer_km",
         }
     }
 
@@ -120,6 +124,7 @@ impl Column {
                 "mise en circulation",
                 "date de mise en circulation",
             ],
+            Self::OdometerKm => &["odometer_km", "odometer", "km", "kilométrage", "compteur"],
         }
     }
 
@@ -169,7 +174,7 @@ impl Columns {
                     message: format!(
                         "unknown column {name:?}; the columns are {} (or in French: {})",
                         IMPORT_COLUMNS.join(", "),
-                        "immatriculation, marque, modèle, année, garage, vin, mise en circulation"
+                        "immatriculation, marque, modèle, année, garage, vin, mise en circulation, kilométrage"
                     ),
                 }),
             }
@@ -215,7 +220,7 @@ impl Columns {
         &self,
         record: &csv::ByteRecord,
         garages: &GarageNames,
-    ) -> Result<NewVehicle, Vec<LineError>> {
+    ) -> Result<(NewVehicle, Option<Km>), Vec<LineError>> {
         if record.len() != self.width {
             return Err(vec![LineError::whole_line(
                 Reason::FieldCount {
@@ -280,6 +285,10 @@ impl Columns {
         let vin = text(Column::Vin)
             .filter(|t| !t.trim().is_empty())
             .map(|t| errors.check("vin", Vin::parse(&t)));
+        // An empty cell is no reading.
+        let odometer = text(Column::OdometerKm)
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| errors.check("odometer_km", number(&t).and_then(Km::parse)));
         // An empty cell is no date; French spreadsheets write 15/03/2021.
         let registered_on = text(Column::RegisteredOn)
             .filter(|t| !t.trim().is_empty())
@@ -293,8 +302,8 @@ impl Columns {
             .finish()
             .map_err(|errors| errors.into_iter().map(LineError::from).collect::<Vec<_>>())?;
         match (garage_id, brand, model, year, plate) {
-            (Some(garage_id), Some(brand), Some(model), Some(year), Some(license_plate)) => {
-                Ok(NewVehicle {
+            (Some(garage_id), Some(brand), Some(model), Some(year), Some(license_plate)) => Ok((
+                NewVehicle {
                     garage_id,
                     brand,
                     model,
@@ -302,8 +311,9 @@ impl Columns {
                     license_plate,
                     vin: vin.flatten(),
                     registered_on: registered_on.flatten(),
-                })
-            }
+                },
+                odometer.flatten(),
+            )),
             _ => Err(vec![LineError::whole_line(
                 Reason::InvalidFormat,
                 "could not be read",
@@ -594,6 +604,7 @@ impl<R: Read> Iterator for CsvRows<R> {
             return Some(Ok(ImportRow {
                 line,
                 vehicle: Err(errors),
+                odometer: None,
             }));
         }
         let line = match self.read() {
@@ -609,6 +620,7 @@ impl<R: Read> Iterator for CsvRows<R> {
                             IMPORT_COLUMNS.join(",")
                         ),
                     )]),
+                    odometer: None,
                 }));
             }
             Ok(None) => return None,
@@ -629,13 +641,19 @@ impl<R: Read> Iterator for CsvRows<R> {
                     return Some(Ok(ImportRow {
                         line,
                         vehicle: Err(errors),
+                        odometer: None,
                     }));
                 }
             }
         };
+        let (vehicle, odometer) = match columns.vehicle(&self.record, &self.garages) {
+            Ok((vehicle, odometer)) => (Ok(vehicle), odometer),
+            Err(errors) => (Err(errors), None),
+        };
         Some(Ok(ImportRow {
             line,
-            vehicle: columns.vehicle(&self.record, &self.garages),
+            vehicle,
+            odometer,
         }))
     }
 }

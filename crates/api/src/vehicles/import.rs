@@ -53,7 +53,7 @@ pub struct ImportBody {
 #[utoipa::path(post, path = "/api/v1/vehicles/import", tag = "vehicles", operation_id = "import_vehicles",
     params(ImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "As on the creations: a retry with the same key, query and file replays the first answer instead of importing again.")),
     request_body(content = String, content_type = "text/csv",
-        example = "garage_id,brand,model,year,license_plate,vin,registered_on\n1,Renault,Clio,2021,AB-123-CD,VF1RFB00X12345678,2021-03-15\n"),
+        example = "garage_id,brand,model,year,license_plate,vin,registered_on,odometer_km\n1,Renault,Clio,2021,AB-123-CD,VF1RFB00X12345678,2021-03-15,42350\n"),
     responses(
         (status = 200, description = "Every row imported (or, on a dry run, importable)", body = ImportBody),
         (status = 409, description = "A request with this Idempotency-Key is in progress", body = crate::problem::Problem, content_type = "application/problem+json"),

@@ -53,7 +53,8 @@ fn rows(garages: &[i64]) -> BTreeMap<String, Row> {
 fn to_csv(rows: &BTreeMap<String, Row>) -> Vec<u8> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer
-        .write_record(garage_api::vehicles::IMPORT_COLUMNS)
+        // The columns every row fills; the optional ones after them are left out.
+        .write_record(&garage_api::vehicles::IMPORT_COLUMNS[..6])
         .unwrap();
     for (plate, r) in rows {
         writer

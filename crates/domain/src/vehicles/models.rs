@@ -163,6 +163,9 @@ pub struct ImportRow {
     pub line: u64,
     /// The errors' `field` is the column; an empty one means the whole line.
     pub vehicle: Result<NewVehicle, Vec<LineError>>,
+    /// What its odometer shows today, when the line says: recorded as a
+    /// reading (it may not go below the vehicle's latest).
+    pub odometer: Option<crate::care::Km>,
 }
 
 /// What is wrong with one line of an import: a column of it, or the whole

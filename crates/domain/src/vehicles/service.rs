@@ -283,6 +283,7 @@ mod tests {
             Ok(ImportRow {
                 line,
                 vehicle: Ok(new_vehicle(1, &format!("AB{line}"))),
+                odometer: None,
             })
         });
         let report = service(MockGarageRepository::new(), vehicles)
@@ -345,10 +346,12 @@ mod tests {
                 Ok(ImportRow {
                     line: 2,
                     vehicle: Ok(new_vehicle(3, "AA-1")),
+                    odometer: None,
                 }),
                 Ok(ImportRow {
                     line: 3,
                     vehicle: Ok(new_vehicle(4, "AA-2")),
+                    odometer: None,
                 }),
             ]
             .into_iter(),

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
+use garage_domain::care::Km;
 use garage_domain::events::{NewEvent, Origin};
 use garage_domain::{
     Error, GarageId, ImportMode, ImportOptions, ImportReport, ImportRows, NewVehicle, Reason,
@@ -20,7 +21,7 @@ use garage_domain::{
 use crate::db::{DbConnection, StoreError};
 use crate::events::record;
 use crate::rows::{now, NewVehicleRow, VehicleRow};
-use crate::schema::{garages, vehicles};
+use crate::schema::{garages, odometer_readings, vehicles};
 
 /// Rows checked and inserted per round trip: 500 rows of 9 columns stay far
 /// below both backends' limits on bound parameters.
@@ -87,6 +88,8 @@ pub(crate) struct Import<'o> {
     /// `None`: the garage does not exist.
     garages: HashMap<i64, Option<Room>>,
     batch: Vec<(u64, NewVehicle)>,
+    /// The odometer each plate of the batch gives, when its line says.
+    odometers: HashMap<String, Km>,
 }
 
 impl<'o> Import<'o> {
@@ -112,13 +115,21 @@ impl<'o> Import<'o> {
             vins: HashMap::new(),
             garages: HashMap::new(),
             batch: Vec::with_capacity(BATCH),
+            odometers: HashMap::new(),
         };
         let outcome = conn.transaction(|conn| {
             for row in rows {
                 let row = row.map_err(Error::Internal)?;
                 import.report.rows += 1;
                 match row.vehicle {
-                    Ok(vehicle) => import.accept(conn, row.line, vehicle)?,
+                    Ok(vehicle) => {
+                        if let Some(km) = row.odometer {
+                            import
+                                .odometers
+                                .insert(vehicle.license_plate.as_str().to_owned(), km);
+                        }
+                        import.accept(conn, row.line, vehicle)?
+                    }
                     Err(errors) => {
                         for error in errors {
                             import.fail(
@@ -312,7 +323,26 @@ impl<'o> Import<'o> {
                     }
                 }
                 Some(before) => {
+                    // An odometer goes forwards only, as a reading would.
+                    let odometer = self.odometers.get(plate).copied();
+                    if let (Some(km), Some(latest)) = (odometer, before.odometer) {
+                        if km < latest {
+                            self.fail(
+                                *line,
+                                Some("odometer_km"),
+                                Reason::OutOfRange {
+                                    min: i64::from(latest.get()),
+                                    max: i64::from(Km::MAX),
+                                },
+                                format!(
+                                    "an odometer does not go backwards: {km} is below the latest reading of {latest}"
+                                ),
+                            );
+                            continue;
+                        }
+                    }
                     let after = Vehicle {
+                        odometer: odometer.or(before.odometer),
                         garage_id: vehicle.garage_id,
                         brand: vehicle.brand.clone(),
                         model: vehicle.model.clone(),
@@ -341,6 +371,7 @@ impl<'o> Import<'o> {
             self.insert(conn, &good)?;
             self.update(conn, changes)?;
         }
+        self.odometers.clear();
         Ok(())
     }
 
@@ -350,7 +381,16 @@ impl<'o> Import<'o> {
             return Ok(());
         }
         let at = now();
-        let rows: Vec<NewVehicleRow> = good.iter().map(|v| NewVehicleRow::of(v, at)).collect();
+        let rows: Vec<NewVehicleRow> = good
+            .iter()
+            .map(|v| NewVehicleRow {
+                odometer_km: self
+                    .odometers
+                    .get(v.license_plate.as_str())
+                    .map(|km| km.get() as i32),
+                ..NewVehicleRow::of(v, at)
+            })
+            .collect();
         let insert = diesel::insert_into(vehicles::table)
             .values(&rows)
             .returning((vehicles::id, vehicles::license_plate));
@@ -376,7 +416,43 @@ impl<'o> Import<'o> {
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         record(conn, self.origin, &events)?;
+        let readings: Vec<(i64, Km)> = good
+            .iter()
+            .filter_map(|v| {
+                let plate = v.license_plate.as_str();
+                Some((*ids.get(plate)?, *self.odometers.get(plate)?))
+            })
+            .collect();
+        self.read(conn, &readings)?;
         self.report.imported += good.len() as u64;
+        Ok(())
+    }
+
+    /// Records what the file says each vehicle's odometer shows today.
+    fn read(&self, conn: &mut DbConnection, readings: &[(i64, Km)]) -> Result<(), StoreError> {
+        if readings.is_empty() {
+            return Ok(());
+        }
+        let (at, today) = (now(), now().date());
+        let rows: Vec<_> = readings
+            .iter()
+            .map(|(vehicle, km)| {
+                (
+                    odometer_readings::vehicle_id.eq(*vehicle),
+                    odometer_readings::km.eq(km.get() as i32),
+                    odometer_readings::read_on.eq(today),
+                    odometer_readings::correction.eq(false),
+                    odometer_readings::recorded_at.eq(at),
+                    odometer_readings::actor.eq(self.origin.actor.name.as_str()),
+                )
+            })
+            .collect();
+        let insert = diesel::insert_into(odometer_readings::table).values(&rows);
+        // Multi-row INSERT, each backend on its own connection.
+        match conn {
+            DbConnection::Pg(conn) => insert.execute(conn)?,
+            DbConnection::Sqlite(conn) => insert.execute(conn)?,
+        };
         Ok(())
     }
 
@@ -387,6 +463,12 @@ impl<'o> Import<'o> {
         changes: Vec<(Vehicle, Vehicle)>,
     ) -> Result<(), StoreError> {
         let mut events = Vec::with_capacity(changes.len());
+        let readings: Vec<(i64, Km)> = changes
+            .iter()
+            .filter(|(before, after)| after.odometer != before.odometer)
+            .filter_map(|(before, after)| Some((before.id.get(), after.odometer?)))
+            .collect();
+        self.read(conn, &readings)?;
         for (before, after) in changes {
             let row = diesel::update(vehicles::table.find(before.id.get()))
                 .set((
@@ -396,6 +478,7 @@ impl<'o> Import<'o> {
                     vehicles::year.eq(i32::from(after.year.get())),
                     vehicles::vin.eq(after.vin.as_ref().map(|v| v.as_str())),
                     vehicles::registered_on.eq(after.registered_on),
+                    vehicles::odometer_km.eq(after.odometer.map(|km| km.get() as i32)),
                     vehicles::updated_at.eq(now()),
                     vehicles::version.eq(vehicles::version + 1),
                 ))

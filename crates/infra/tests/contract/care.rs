@@ -640,3 +640,99 @@ pub(super) async fn calendar_tokens_are_found_by_hash_until_revoked(store: Store
         .unwrap_err();
     assert!(matches!(err, Error::CalendarNotFound(_)), "{err:?}");
 }
+
+pub(super) async fn an_import_records_odometers_forwards_only(store: Store) {
+    let garage = store.garage("Nord", None).await;
+    let known = store.vehicle(garage.id, "AB-100-CD").await.unwrap();
+    store
+        .care
+        .record_reading(
+            known.id,
+            reading(5_000, "2026-01-10", false),
+            "tester".into(),
+        )
+        .await
+        .unwrap();
+    let row = |line: u64, plate: &str, shows: Option<u32>| {
+        Ok(ImportRow {
+            line,
+            vehicle: Ok(super::new_vehicle(garage.id, plate)),
+            odometer: shows.map(km),
+        })
+    };
+    let upsert = |dry_run| ImportOptions {
+        dry_run,
+        mode: ImportMode::Upsert,
+        within: None,
+    };
+    // Lower than the latest reading: refused, and nothing written.
+    let rows: ImportRows = Box::new(
+        vec![
+            row(2, "AB-200-CD", Some(1_200)),
+            row(3, "AB-100-CD", Some(4_000)),
+        ]
+        .into_iter(),
+    );
+    let report = store
+        .vehicles
+        .import(rows, upsert(false), Origin::anonymous())
+        .await
+        .unwrap();
+    assert_eq!(report.errors.len(), 1, "{report:?}");
+    assert_eq!(report.errors[0].line, 3);
+    assert_eq!(report.errors[0].field.as_deref(), Some("odometer_km"));
+    assert_eq!(
+        report.errors[0].reason,
+        Reason::OutOfRange {
+            min: 5_000,
+            max: i64::from(Km::MAX)
+        }
+    );
+    // Forwards: a new vehicle read at 1,200 km, the known one at 6,000.
+    let rows: ImportRows = Box::new(
+        vec![
+            row(2, "AB-200-CD", Some(1_200)),
+            row(3, "AB-100-CD", Some(6_000)),
+            row(4, "AB-300-CD", None),
+        ]
+        .into_iter(),
+    );
+    let report = store
+        .vehicles
+        .import(rows, upsert(false), Origin::anonymous())
+        .await
+        .unwrap();
+    assert!(report.errors.is_empty(), "{report:?}");
+    assert_eq!((report.imported, report.updated), (2, 1));
+    let store = &store;
+    let odometer = |plate: &'static str| async move {
+        let found = store
+            .vehicles
+            .list(
+                VehicleFilter {
+                    plate: Some(LicensePlate::parse(plate).unwrap()),
+                    ..VehicleFilter::default()
+                },
+                page(1, None),
+            )
+            .await
+            .unwrap();
+        let vehicle = found.items[0].clone();
+        let readings = store
+            .care
+            .readings(vehicle.id, page(10, None))
+            .await
+            .unwrap();
+        (
+            vehicle.odometer.map(Km::get),
+            readings
+                .items
+                .iter()
+                .map(|r| r.km.get())
+                .collect::<Vec<_>>(),
+        )
+    };
+    assert_eq!(odometer("AB200CD").await, (Some(1_200), vec![1_200]));
+    assert_eq!(odometer("AB100CD").await, (Some(6_000), vec![6_000, 5_000]));
+    assert_eq!(odometer("AB300CD").await, (None, vec![]));
+}
