@@ -258,19 +258,29 @@ fn show_latest(conn: &mut DbConnection, vehicle: VehicleId) -> Result<(), StoreE
     Ok(())
 }
 
-fn page_of<T, R>(
-    rows: Vec<R>,
-    page: PageRequest,
-    id: impl Fn(&T) -> i64,
-) -> Result<Page<T>, StoreError>
-where
-    T: TryFrom<R, Error = Error>,
-{
-    let items = rows
-        .into_iter()
-        .map(T::try_from)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Page::from_rows(items, page.limit, id))
+/// A page of a vehicle's rows of `$table` (readings, records), the latest
+/// recorded first, as `$item`s.
+macro_rules! newest_first {
+    ($conn:expr, $table:ident, $row:ty, $item:ty, $vehicle:expr, $page:expr) => {{
+        let page: PageRequest = $page;
+        let mut query = $table::table
+            .filter($table::vehicle_id.eq($vehicle.get()))
+            .order($table::id.desc())
+            .limit(i64::from(page.limit.get()) + 1)
+            .select(<$row>::as_select())
+            .into_boxed();
+        if let Some(after) = page.after {
+            query = query.filter($table::id.lt(after));
+        }
+        let items = query
+            .load($conn)?
+            .into_iter()
+            .map(<$item>::try_from)
+            .collect::<Result<Vec<_>, Error>>()?;
+        Ok(Page::from_rows(items, page.limit, |item: &$item| {
+            item.id.get()
+        }))
+    }};
 }
 
 #[async_trait]
@@ -282,16 +292,7 @@ impl CareRepository for DieselCareRepository {
     ) -> Result<Page<Reading>, Error> {
         self.db
             .run(move |conn| {
-                let mut query = odometer_readings::table
-                    .filter(odometer_readings::vehicle_id.eq(vehicle.get()))
-                    .order(odometer_readings::id.desc())
-                    .limit(i64::from(page.limit.get()) + 1)
-                    .select(ReadingRow::as_select())
-                    .into_boxed();
-                if let Some(after) = page.after {
-                    query = query.filter(odometer_readings::id.lt(after));
-                }
-                page_of(query.load(conn)?, page, |r: &Reading| r.id.get())
+                newest_first!(conn, odometer_readings, ReadingRow, Reading, vehicle, page)
             })
             .await
     }
@@ -522,16 +523,7 @@ impl CareRepository for DieselCareRepository {
     ) -> Result<Page<CareRecord>, Error> {
         self.db
             .run(move |conn| {
-                let mut query = care_records::table
-                    .filter(care_records::vehicle_id.eq(vehicle.get()))
-                    .order(care_records::id.desc())
-                    .limit(i64::from(page.limit.get()) + 1)
-                    .select(RecordRow::as_select())
-                    .into_boxed();
-                if let Some(after) = page.after {
-                    query = query.filter(care_records::id.lt(after));
-                }
-                page_of(query.load(conn)?, page, |r: &CareRecord| r.id.get())
+                newest_first!(conn, care_records, RecordRow, CareRecord, vehicle, page)
             })
             .await
     }
