@@ -85,6 +85,8 @@ test("a service marked as done leaves the overview's reminders", async () => {
   await service.getByText("À jour").waitFor();
   assert.match(await service.innerText(), /29\s800 km/);
   await care.getByRole("cell", { name: "Vidange, filtres" }).waitFor();
+  // The vehicle's history tells it, by whom.
+  await page.locator('[data-event-type="care.done"]').getByText("Révision : fait").waitFor();
 
   // A reading: the odometer shows it, and a lower one is refused in words.
   await care.getByLabel("Relevé (km)").fill("14900");

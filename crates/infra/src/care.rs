@@ -301,7 +301,8 @@ impl CareRepository for DieselCareRepository {
         &self,
         vehicle: VehicleId,
         reading: NewReading,
-        actor: String,
+        origin: Origin,
+        event: NewEvent,
     ) -> Result<Reading, Error> {
         self.db
             .write(move |conn| {
@@ -327,11 +328,12 @@ impl CareRepository for DieselCareRepository {
                             odometer_readings::read_on.eq(reading.read_on),
                             odometer_readings::correction.eq(reading.correction),
                             odometer_readings::recorded_at.eq(now()),
-                            odometer_readings::actor.eq(&actor),
+                            odometer_readings::actor.eq(&origin.actor.name),
                         ))
                         .returning(odometer_readings::all_columns)
                         .get_result(conn)?;
                     show_latest(conn, vehicle)?;
+                    record_one(conn, &origin, event)?;
                     Ok(Reading::try_from(row)?)
                 })
             })
@@ -373,6 +375,8 @@ impl CareRepository for DieselCareRepository {
         kind: CareKind,
         state: PlanState,
         expected: Option<PlanVersion>,
+        origin: Origin,
+        event: NewEvent,
     ) -> Result<Plan, Error> {
         self.db
             .write(move |conn| {
@@ -410,6 +414,7 @@ impl CareRepository for DieselCareRepository {
                             .returning(care_plans::all_columns)
                             .get_result(conn)?,
                     };
+                    record_one(conn, &origin, event)?;
                     Ok(Plan::try_from(row)?)
                 })
             })
@@ -421,6 +426,8 @@ impl CareRepository for DieselCareRepository {
         vehicle: VehicleId,
         kind: CareKind,
         expected: Option<PlanVersion>,
+        origin: Origin,
+        event: NewEvent,
     ) -> Result<(), Error> {
         self.db
             .write(move |conn| {
@@ -441,7 +448,7 @@ impl CareRepository for DieselCareRepository {
                     )
                     .execute(conn)?;
                     if deleted == 1 {
-                        return Ok(());
+                        return record_one(conn, &origin, event);
                     }
                     Err(match load_plan(conn, vehicle, &kind)? {
                         Some(_) => Error::Stale,
@@ -461,7 +468,8 @@ impl CareRepository for DieselCareRepository {
         plan: Plan,
         done: Done,
         state: PlanState,
-        actor: String,
+        origin: Origin,
+        event: NewEvent,
     ) -> Result<(Plan, CareRecord), Error> {
         self.db
             .write(move |conn| {
@@ -506,10 +514,11 @@ impl CareRepository for DieselCareRepository {
                             care_records::km.eq(km_column(done.km)),
                             care_records::note.eq(done.note.as_ref().map(Note::as_str)),
                             care_records::recorded_at.eq(now()),
-                            care_records::actor.eq(&actor),
+                            care_records::actor.eq(&origin.actor.name),
                         ))
                         .returning(care_records::all_columns)
                         .get_result(conn)?;
+                    record_one(conn, &origin, event)?;
                     Ok((Plan::try_from(advanced)?, CareRecord::try_from(record)?))
                 })
             })

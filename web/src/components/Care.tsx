@@ -50,7 +50,13 @@ export function CareSection({ vehicleId }: { vehicleId: number }) {
 function useCareChanged(vehicleId: number) {
   const queryClient = useQueryClient();
   return () => {
-    for (const key of [["care", vehicleId], ["readings", vehicleId], ["reminders"]])
+    for (const key of [
+      ["care", vehicleId],
+      ["readings", vehicleId],
+      ["reminders"],
+      ["history"],
+      ["activity"],
+    ])
       queryClient.invalidateQueries({ queryKey: key });
   };
 }

@@ -8,6 +8,7 @@ import {
 import { api, type HistoryEvent, type Page } from "../api";
 import { useI18n } from "../i18n";
 import type { MessageKey } from "../i18n/en";
+import { kindLabel } from "./Reminders";
 import { ErrorState, Loading } from "./States";
 
 /** Whose history to show. */
@@ -86,6 +87,7 @@ export function Timeline({ history, perspective }: { history: EventPages; perspe
     const name = event.actor.name;
     if (event.actor.key_id == null && name === "anonymous") return t("history.anonymous");
     if (event.actor.key_id == null && name === "cli") return t("history.cli");
+    if (event.actor.key_id == null && name === "scheduler") return t("history.scheduler");
     return name;
   };
   const show = (field: string, value: unknown): string => {
@@ -120,6 +122,16 @@ export function Timeline({ history, perspective }: { history: EventPages; perspe
       case "key.created":
       case "key.revoked":
         return t(`history.${event.type}` as MessageKey, { name: String(changes.name ?? "") });
+      case "odometer.recorded":
+        return t(changes.correction === true ? "history.odometer.corrected" : "history.odometer.recorded", {
+          km: Number(changes.km ?? 0),
+        });
+      case "care.plan_set":
+      case "care.plan_deleted":
+      case "care.done":
+      case "care.due_soon":
+      case "care.overdue":
+        return t(`history.${event.type}` as MessageKey, { kind: kindLabel(String(changes.kind ?? ""), t) });
       default:
         return event.type;
     }

@@ -410,6 +410,15 @@ export const en = {
   "care.lastDone.km.hint": "Empty: the reading of that day or before.",
   "calendar.needsKey":
     "A calendar address lives as long as the API key that makes it: sign in with a named key to make one.",
+  "history.scheduler": "the service",
+  "history.odometer.recorded": "Odometer read: {km} km",
+  "history.odometer.corrected": "Odometer corrected: {km} km",
+  "history.care.plan_set": "Plan “{kind}” set up",
+  "history.care.plan_deleted": "Plan “{kind}” removed",
+  "history.care.done": "{kind} done",
+  "history.care.due_soon": "{kind} due soon",
+  "history.care.overdue": "{kind} overdue",
+  "activity.type.care": "Care",
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -420,4 +420,13 @@ export const fr: Record<MessageKey, string> = {
   "care.lastDone.km.hint": "Vide : le relevé de ce jour ou d’avant.",
   "calendar.needsKey":
     "Une adresse d’agenda vit aussi longtemps que la clé d’API qui la crée : connectez-vous avec une clé nommée pour en créer une.",
+  "history.scheduler": "le service",
+  "history.odometer.recorded": "Compteur relevé : {km} km",
+  "history.odometer.corrected": "Compteur corrigé : {km} km",
+  "history.care.plan_set": "Plan « {kind} » défini",
+  "history.care.plan_deleted": "Plan « {kind} » retiré",
+  "history.care.done": "{kind} : fait",
+  "history.care.due_soon": "{kind} : échéance proche",
+  "history.care.overdue": "{kind} : échéance dépassée",
+  "activity.type.care": "Entretien",
 };

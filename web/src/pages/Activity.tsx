@@ -15,6 +15,10 @@ const TYPES: [MessageKey, string][] = [
   ["activity.type.vehicle.updated", "vehicle.updated"],
   ["activity.type.vehicle.deleted", "vehicle.deleted"],
   ["activity.type.garage", "garage.created,garage.updated,garage.deleted"],
+  [
+    "activity.type.care",
+    "odometer.recorded,care.plan_set,care.plan_deleted,care.done,care.due_soon,care.overdue",
+  ],
 ];
 
 /** What happened lately across the fleet, newest first; the URL holds the filters. */

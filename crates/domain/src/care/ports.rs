@@ -13,7 +13,8 @@ use crate::events::{NewEvent, Origin};
 use crate::paging::{Page, PageRequest};
 use crate::values::{CalendarId, GarageId, Limit, PlanId, VehicleId};
 
-/// Stores a fleet's care. Every method MUST return `Error::Unavailable`
+/// Stores a fleet's care. Each write records its `event` (by `origin`) in
+/// its own transaction. Every method MUST return `Error::Unavailable`
 /// when the store cannot be reached in time, and those naming a vehicle
 /// `Error::VehicleNotFound` when there is none.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -34,7 +35,8 @@ pub trait CareRepository: Send + Sync + 'static {
         &self,
         vehicle: VehicleId,
         reading: NewReading,
-        actor: String,
+        origin: Origin,
+        event: NewEvent,
     ) -> Result<Reading, Error>;
 
     /// What the vehicle's odometer showed on `on`: its last reading taken
@@ -54,6 +56,8 @@ pub trait CareRepository: Send + Sync + 'static {
         kind: CareKind,
         state: PlanState,
         expected: Option<PlanVersion>,
+        origin: Origin,
+        event: NewEvent,
     ) -> Result<Plan, Error>;
 
     /// Deletes the plan (if still at cycle `expected`, when given); its
@@ -64,6 +68,8 @@ pub trait CareRepository: Send + Sync + 'static {
         vehicle: VehicleId,
         kind: CareKind,
         expected: Option<PlanVersion>,
+        origin: Origin,
+        event: NewEvent,
     ) -> Result<(), Error>;
 
     /// Records the work done on `plan` and advances it to `state`, a new
@@ -74,7 +80,8 @@ pub trait CareRepository: Send + Sync + 'static {
         plan: Plan,
         done: Done,
         state: PlanState,
-        actor: String,
+        origin: Origin,
+        event: NewEvent,
     ) -> Result<(Plan, CareRecord), Error>;
 
     /// The work recorded on the vehicle, newest first (by date, then as

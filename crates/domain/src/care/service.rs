@@ -137,9 +137,10 @@ impl CareService {
         if reading.correction && !self.admin {
             return Err(Error::AdminOnly("record an odometer correction"));
         }
-        self.vehicle(id).await?;
+        let vehicle = self.vehicle(id).await?;
+        let event = NewEvent::odometer_recorded(&vehicle, &reading);
         self.store
-            .record_reading(id, reading, self.origin.actor.name.clone())
+            .record_reading(id, reading, self.origin.clone(), event)
             .await
     }
 
@@ -267,8 +268,10 @@ impl CareService {
                 message: "a plan by distance counts from a known odometer: give last_done_km, or record a reading first".into(),
             });
         }
+        let state = PlanState::new(schedule, since);
+        let event = NewEvent::care_plan_set(&vehicle, &kind, &state);
         self.store
-            .put_plan(id, kind, PlanState::new(schedule, since), expected)
+            .put_plan(id, kind, state, expected, self.origin.clone(), event)
             .await
     }
 
@@ -282,8 +285,11 @@ impl CareService {
         kind: CareKind,
         expected: Option<PlanVersion>,
     ) -> Result<(), Error> {
-        self.vehicle(id).await?;
-        self.store.delete_plan(id, kind, expected).await
+        let vehicle = self.vehicle(id).await?;
+        let event = NewEvent::care_plan_deleted(&vehicle, &kind);
+        self.store
+            .delete_plan(id, kind, expected, self.origin.clone(), event)
+            .await
     }
 
     /// Records work done on the plan of `kind`, which then counts from it:
@@ -300,7 +306,7 @@ impl CareService {
         mut done: Done,
     ) -> Result<(Plan, CareRecord), Error> {
         self.not_after_today("done_on", done.done_on)?;
-        self.vehicle(id).await?;
+        let vehicle = self.vehicle(id).await?;
         let plan = self
             .store
             .plans(id)
@@ -329,8 +335,9 @@ impl CareService {
         }
         let current = PlanState::new(plan.schedule, plan.since);
         let next = current.done(done.done_on, done.km, done.next_due_on);
+        let event = NewEvent::care_done(&vehicle, &kind, &done, &next);
         self.store
-            .record_done(plan, done, next, self.origin.actor.name.clone())
+            .record_done(plan, done, next, self.origin.clone(), event)
             .await
     }
 
@@ -467,7 +474,6 @@ impl CareService {
 #[cfg(test)]
 mod tests {
     use chrono::{TimeZone, Utc};
-    use mockall::predicate::eq;
 
     use super::*;
     use crate::care::{CareStatus, Due, DueVehicle, EveryMonths, Km, MockCareRepository, Reminder};
@@ -546,13 +552,13 @@ mod tests {
         let mut store = store(vec![], &[]);
         store
             .expect_put_plan()
-            .withf(|id, kind, state, _| {
+            .withf(|id, kind, state, _, _, _| {
                 *id == VehicleId(5)
                     && *kind == CareKind::Inspection
                     && state.due.on == Some(day("2027-02-28"))
                     && state.schedule.every_months == EveryMonths::parse(24).ok()
             })
-            .returning(|_, kind, state, _| Ok(plan(kind, &state, 1)));
+            .returning(|_, kind, state, _, _, _| Ok(plan(kind, &state, 1)));
         let care = service(store, vehicles(Some("2023-02-28"), None));
         let input = PlanInput {
             preset: Some(Preset::ControleTechnique),
@@ -622,12 +628,12 @@ mod tests {
         let mut store = store(vec![], &[]);
         store
             .expect_put_plan()
-            .withf(|_, _, state, _| {
+            .withf(|_, _, state, _, _, _| {
                 state.since.on == day("2026-11-30")
                     && !state.since.done
                     && state.due.km == Some(km(57_000))
             })
-            .returning(|_, kind, state, _| Ok(plan(kind, &state, 1)));
+            .returning(|_, kind, state, _, _, _| Ok(plan(kind, &state, 1)));
         let care = service(store, vehicles(None, Some(42_000)));
         let input = PlanInput {
             schedule: Schedule {
@@ -677,8 +683,14 @@ mod tests {
         let mut store = MockCareRepository::new();
         store
             .expect_record_reading()
-            .with(eq(VehicleId(5)), eq(correction), eq("root".to_owned()))
-            .returning(|vehicle_id, r, actor| {
+            .withf(move |id, r, origin, event| {
+                *id == VehicleId(5)
+                    && *r == correction
+                    && origin.actor.name == "root"
+                    && event.kind == EventKind::OdometerRecorded
+                    && event.changes["correction"] == serde_json::json!(true)
+            })
+            .returning(|vehicle_id, r, origin, _| {
                 Ok(Reading {
                     id: crate::values::ReadingId(1),
                     vehicle_id,
@@ -686,7 +698,7 @@ mod tests {
                     read_on: r.read_on,
                     correction: r.correction,
                     recorded_at: Utc::now(),
-                    actor,
+                    actor: origin.actor.name,
                 })
             });
         let admin = service(store, vehicles(None, Some(5_000))).for_caller(
@@ -747,8 +759,9 @@ mod tests {
         );
         store
             .expect_record_done()
-            .withf(|plan, done, next, _| {
-                plan.cycle == 4
+            .withf(|plan, done, next, _, event| {
+                event.kind == EventKind::CareDone
+                    && plan.cycle == 4
                     && done.km == Some(km(44_000))
                     && next.due
                         == Due {
@@ -756,7 +769,8 @@ mod tests {
                             km: Some(km(59_000)),
                         }
             })
-            .returning(|plan, done, next, actor| {
+            .returning(|plan, done, next, origin, _| {
+                let actor = origin.actor.name;
                 let record = CareRecord {
                     id: crate::values::RecordId(1),
                     vehicle_id: plan.vehicle_id,
@@ -857,10 +871,10 @@ mod tests {
         // Last done on a day read at 20,000 km: from there.
         let mut read = store(vec![], &[("2026-03-01", 20_000), ("2026-11-01", 31_000)]);
         read.expect_put_plan()
-            .withf(|_, _, state, _| {
+            .withf(|_, _, state, _, _, _| {
                 state.since.km == Some(km(20_000)) && state.due.km == Some(km(30_000))
             })
-            .returning(|_, kind, state, _| Ok(plan(kind, &state, 1)));
+            .returning(|_, kind, state, _, _, _| Ok(plan(kind, &state, 1)));
         let care = service(read, vehicles(None, Some(31_000)));
         let told = PlanInput {
             last_done_on: Some(day("2026-04-15")),
@@ -885,10 +899,10 @@ mod tests {
         let mut replaced = store(vec![done_before], &[]);
         replaced
             .expect_put_plan()
-            .withf(|_, _, state, _| {
+            .withf(|_, _, state, _, _, _| {
                 state.since.on == day("2026-04-15") && state.due.km == Some(km(35_000))
             })
-            .returning(|_, kind, state, _| Ok(plan(kind, &state, 4)));
+            .returning(|_, kind, state, _, _, _| Ok(plan(kind, &state, 4)));
         let care = service(replaced, vehicles(None, Some(31_000)));
         let wider = PlanInput {
             schedule: Schedule {

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
 use crate::access::{ApiKey, KeyId, Principal};
-use crate::care::{CareStatus, Km, Reminder};
+use crate::care::{CareKind, CareStatus, Done, Km, NewReading, PlanState, Reminder};
 use crate::garages::Garage;
 use crate::values::{GarageId, Reason, ValueError, VehicleId};
 use crate::vehicles::{NewVehicle, Vehicle};
@@ -24,12 +24,16 @@ pub enum EventKind {
     VehicleDeleted,
     KeyCreated,
     KeyRevoked,
+    OdometerRecorded,
+    CarePlanSet,
+    CarePlanDeleted,
+    CareDone,
     CareDueSoon,
     CareOverdue,
 }
 
 impl EventKind {
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 15] = [
         Self::GarageCreated,
         Self::GarageUpdated,
         Self::GarageDeleted,
@@ -39,6 +43,10 @@ impl EventKind {
         Self::VehicleDeleted,
         Self::KeyCreated,
         Self::KeyRevoked,
+        Self::OdometerRecorded,
+        Self::CarePlanSet,
+        Self::CarePlanDeleted,
+        Self::CareDone,
         Self::CareDueSoon,
         Self::CareOverdue,
     ];
@@ -54,6 +62,10 @@ impl EventKind {
             Self::VehicleDeleted => "vehicle.deleted",
             Self::KeyCreated => "key.created",
             Self::KeyRevoked => "key.revoked",
+            Self::OdometerRecorded => "odometer.recorded",
+            Self::CarePlanSet => "care.plan_set",
+            Self::CarePlanDeleted => "care.plan_deleted",
+            Self::CareDone => "care.done",
             Self::CareDueSoon => "care.due_soon",
             Self::CareOverdue => "care.overdue",
         }
@@ -455,6 +467,61 @@ impl NewEvent {
             key_id: None,
             changes,
         }
+    }
+
+    fn about_care(kind: EventKind, vehicle: &Vehicle, changes: Changes) -> Self {
+        Self {
+            kind,
+            garage_id: Some(vehicle.garage_id),
+            from_garage_id: None,
+            vehicle_id: Some(vehicle.id),
+            key_id: None,
+            changes,
+        }
+    }
+
+    /// An odometer reading, a correction or not.
+    pub fn odometer_recorded(vehicle: &Vehicle, reading: &NewReading) -> Self {
+        let mut changes = Changes::new();
+        changes.insert("km".into(), json!(reading.km.get()));
+        changes.insert("read_on".into(), json!(reading.read_on));
+        changes.insert("correction".into(), json!(reading.correction));
+        Self::about_care(EventKind::OdometerRecorded, vehicle, changes)
+    }
+
+    /// A plan set up or replaced: its schedule and when it is next due.
+    pub fn care_plan_set(vehicle: &Vehicle, kind: &CareKind, state: &PlanState) -> Self {
+        let mut changes = Changes::new();
+        changes.insert("kind".into(), json!(kind.as_str()));
+        changes.insert(
+            "every_months".into(),
+            json!(state.schedule.every_months.map(|m| m.get())),
+        );
+        changes.insert(
+            "every_km".into(),
+            json!(state.schedule.every_km.map(Km::get)),
+        );
+        changes.insert("due_on".into(), json!(state.due.on));
+        changes.insert("due_km".into(), json!(state.due.km.map(Km::get)));
+        Self::about_care(EventKind::CarePlanSet, vehicle, changes)
+    }
+
+    pub fn care_plan_deleted(vehicle: &Vehicle, kind: &CareKind) -> Self {
+        let mut changes = Changes::new();
+        changes.insert("kind".into(), json!(kind.as_str()));
+        Self::about_care(EventKind::CarePlanDeleted, vehicle, changes)
+    }
+
+    /// Work done on a plan, and when the plan is next due.
+    pub fn care_done(vehicle: &Vehicle, kind: &CareKind, done: &Done, next: &PlanState) -> Self {
+        let mut changes = Changes::new();
+        changes.insert("kind".into(), json!(kind.as_str()));
+        changes.insert("done_on".into(), json!(done.done_on));
+        changes.insert("km".into(), json!(done.km.map(Km::get)));
+        changes.insert("note".into(), json!(done.note.as_ref().map(|n| n.as_str())));
+        changes.insert("due_on".into(), json!(next.due.on));
+        changes.insert("due_km".into(), json!(next.due.km.map(Km::get)));
+        Self::about_care(EventKind::CareDone, vehicle, changes)
     }
 
     pub fn key_revoked(key: &ApiKey) -> Self {

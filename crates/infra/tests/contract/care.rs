@@ -7,14 +7,72 @@ use futures_util::future::join_all;
 use garage_domain::access::{self, KeyHash, KeyName, KeyRepository, KeySecret, NewApiKey, Scope};
 use garage_domain::care::{
     CalendarSecret, CareKind, CareRepository, CareStatus, Done, EveryMonths, Horizon, Km,
-    NewReading, PlanState, ReminderCursor, ReminderFilter, Schedule, Since, Thresholds,
+    NewReading, Plan, PlanState, PlanVersion, ReminderCursor, ReminderFilter, Schedule, Since,
+    Thresholds,
 };
 use garage_domain::events::{
-    EventFilter, EventKind, EventRepository, FeedPosition, NewEvent, Origin,
+    Actor, EventFilter, EventKind, EventRepository, FeedPosition, HistoryOf, NewEvent, Origin,
 };
 use garage_domain::*;
 
+use garage_infra::DieselCareRepository;
+
 use super::{page, Store};
+
+/// Writes as "tester", with the event the service would record.
+fn tester() -> Origin {
+    Origin::new(
+        Actor {
+            key_id: None,
+            name: "tester".into(),
+        },
+        None,
+    )
+}
+
+async fn read(
+    care: &DieselCareRepository,
+    vehicle: &Vehicle,
+    reading: NewReading,
+) -> Result<garage_domain::care::Reading, Error> {
+    let event = NewEvent::odometer_recorded(vehicle, &reading);
+    care.record_reading(vehicle.id, reading, tester(), event)
+        .await
+}
+
+async fn put(
+    care: &DieselCareRepository,
+    vehicle: &Vehicle,
+    kind: CareKind,
+    state: PlanState,
+    expected: Option<PlanVersion>,
+) -> Result<Plan, Error> {
+    let event = NewEvent::care_plan_set(vehicle, &kind, &state);
+    care.put_plan(vehicle.id, kind, state, expected, tester(), event)
+        .await
+}
+
+async fn delete(
+    care: &DieselCareRepository,
+    vehicle: &Vehicle,
+    kind: CareKind,
+    expected: Option<PlanVersion>,
+) -> Result<(), Error> {
+    let event = NewEvent::care_plan_deleted(vehicle, &kind);
+    care.delete_plan(vehicle.id, kind, expected, tester(), event)
+        .await
+}
+
+async fn finish(
+    care: &DieselCareRepository,
+    vehicle: &Vehicle,
+    plan: Plan,
+    work: Done,
+    next: PlanState,
+) -> Result<(Plan, garage_domain::care::CareRecord), Error> {
+    let event = NewEvent::care_done(vehicle, &plan.kind, &work, &next);
+    care.record_done(plan, work, next, tester(), event).await
+}
 
 fn day(text: &str) -> NaiveDate {
     text.parse().unwrap()
@@ -62,20 +120,18 @@ pub(super) async fn odometer_readings_never_go_backwards_unless_corrected(store:
     let garage = store.garage("Nord", None).await;
     let vehicle = store.vehicle(garage.id, "AB-123-CD").await.unwrap();
     let care = &store.care;
-    let who = || "tester".to_owned();
-    care.record_reading(vehicle.id, reading(1_000, "2026-01-10", false), who())
+    read(care, &vehicle, reading(1_000, "2026-01-10", false))
         .await
         .unwrap();
-    care.record_reading(vehicle.id, reading(3_000, "2026-03-10", false), who())
+    read(care, &vehicle, reading(3_000, "2026-03-10", false))
         .await
         .unwrap();
     // Between the two, in order: taken.
-    care.record_reading(vehicle.id, reading(2_000, "2026-02-10", false), who())
+    read(care, &vehicle, reading(2_000, "2026-02-10", false))
         .await
         .unwrap();
     // Above the later one: refused, naming it.
-    let err = care
-        .record_reading(vehicle.id, reading(3_500, "2026-02-20", false), who())
+    let err = read(care, &vehicle, reading(3_500, "2026-02-20", false))
         .await
         .unwrap_err();
     assert!(
@@ -90,8 +146,7 @@ pub(super) async fn odometer_readings_never_go_backwards_unless_corrected(store:
         "{err:?}"
     );
     // Below the latest: refused.
-    let err = care
-        .record_reading(vehicle.id, reading(2_999, "2026-04-01", false), who())
+    let err = read(care, &vehicle, reading(2_999, "2026-04-01", false))
         .await
         .unwrap_err();
     assert!(
@@ -108,8 +163,7 @@ pub(super) async fn odometer_readings_never_go_backwards_unless_corrected(store:
     let before = store.vehicles.get(vehicle.id).await.unwrap().unwrap();
     assert_eq!(before.odometer, Some(km(3_000)));
     // A correction goes in, and the odometer shows it.
-    let corrected = care
-        .record_reading(vehicle.id, reading(300, "2026-04-01", true), who())
+    let corrected = read(care, &vehicle, reading(300, "2026-04-01", true))
         .await
         .unwrap();
     assert!(corrected.correction);
@@ -117,7 +171,7 @@ pub(super) async fn odometer_readings_never_go_backwards_unless_corrected(store:
     assert_eq!(after.odometer, Some(km(300)));
     assert!(after.version > before.version);
     // Later readings count from the correction.
-    care.record_reading(vehicle.id, reading(450, "2026-04-15", false), who())
+    read(care, &vehicle, reading(450, "2026-04-15", false))
         .await
         .unwrap();
     // Newest recorded first, in pages.
@@ -136,7 +190,8 @@ pub(super) async fn odometer_readings_never_go_backwards_unless_corrected(store:
         .record_reading(
             VehicleId::parse(999_999).unwrap(),
             reading(1, "2026-01-01", false),
-            who(),
+            tester(),
+            NewEvent::odometer_recorded(&vehicle, &reading(1, "2026-01-01", false)),
         )
         .await
         .unwrap_err();
@@ -147,45 +202,46 @@ pub(super) async fn plans_are_replaced_advanced_and_deleted_with_their_cycle(sto
     let garage = store.garage("Nord", None).await;
     let vehicle = store.vehicle(garage.id, "AB-123-CD").await.unwrap();
     let care = &store.care;
-    let first = care
-        .put_plan(
-            vehicle.id,
-            CareKind::Service,
-            state(every(Some(12), Some(15_000)), "2026-01-31", Some(10_000)),
-            None,
-        )
-        .await
-        .unwrap();
+    let first = put(
+        care,
+        &vehicle,
+        CareKind::Service,
+        state(every(Some(12), Some(15_000)), "2026-01-31", Some(10_000)),
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(first.cycle, 1);
     assert_eq!(first.due().on, Some(day("2027-01-31")));
     assert_eq!(first.due().km, Some(km(25_000)));
-    let replaced = care
-        .put_plan(
-            vehicle.id,
-            CareKind::Service,
-            state(every(Some(6), None), "2026-01-31", None),
-            Some(first.version()),
-        )
-        .await
-        .unwrap();
+    let replaced = put(
+        care,
+        &vehicle,
+        CareKind::Service,
+        state(every(Some(6), None), "2026-01-31", None),
+        Some(first.version()),
+    )
+    .await
+    .unwrap();
     assert_eq!((replaced.id, replaced.cycle), (first.id, 2));
     // Over a cycle that is gone, or a plan that is not there: refused.
     for kind in [CareKind::Service, CareKind::Insurance] {
-        let err = care
-            .put_plan(
-                vehicle.id,
-                kind,
-                state(on("2027-01-01"), "2026-01-01", None),
-                Some(first.version()),
-            )
-            .await
-            .unwrap_err();
+        let err = put(
+            care,
+            &vehicle,
+            kind,
+            state(on("2027-01-01"), "2026-01-01", None),
+            Some(first.version()),
+        )
+        .await
+        .unwrap_err();
         assert!(matches!(err, Error::Stale), "{err:?}");
     }
     assert_eq!(replaced.due().on, Some(day("2026-07-31")));
     let custom = CareKind::Custom("tyres".into());
-    care.put_plan(
-        vehicle.id,
+    put(
+        care,
+        &vehicle,
         custom.clone(),
         state(on("2027-04-01"), "2026-01-01", None),
         None,
@@ -209,13 +265,11 @@ pub(super) async fn plans_are_replaced_advanced_and_deleted_with_their_cycle(sto
     };
     let next = PlanState::new(replaced.schedule, replaced.since).done(done.done_on, done.km, None);
     // A plan read before someone else changed it is stale.
-    let err = care
-        .record_done(first.clone(), done.clone(), next.clone(), "tester".into())
+    let err = finish(care, &vehicle, first.clone(), done.clone(), next.clone())
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Stale), "{err:?}");
-    let (advanced, record) = care
-        .record_done(replaced.clone(), done.clone(), next, "tester".into())
+    let (advanced, record) = finish(care, &vehicle, replaced.clone(), done.clone(), next)
         .await
         .unwrap();
     assert_eq!(advanced.cycle, 3);
@@ -226,22 +280,41 @@ pub(super) async fn plans_are_replaced_advanced_and_deleted_with_their_cycle(sto
     );
     assert_eq!(record.actor, "tester");
 
-    let err = care
-        .delete_plan(vehicle.id, CareKind::Service, Some(replaced.version()))
+    let err = delete(care, &vehicle, CareKind::Service, Some(replaced.version()))
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Stale), "{err:?}");
-    care.delete_plan(vehicle.id, CareKind::Service, Some(advanced.version()))
+    delete(care, &vehicle, CareKind::Service, Some(advanced.version()))
         .await
         .unwrap();
-    let err = care
-        .delete_plan(vehicle.id, CareKind::Service, None)
+    let err = delete(care, &vehicle, CareKind::Service, None)
         .await
         .unwrap_err();
     assert!(matches!(err, Error::PlanNotFound { .. }), "{err:?}");
     // The work done outlives its plan.
     let records = care.records(vehicle.id, page(10, None)).await.unwrap();
     assert_eq!(records.items.len(), 1);
+    // Each write that took is in the vehicle's history, by whom; the
+    // refused ones are not.
+    let history = store
+        .events
+        .history(HistoryOf::Vehicle(vehicle.id), None, page(50, None))
+        .await
+        .unwrap();
+    let kinds: Vec<EventKind> = history.items.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            EventKind::CarePlanDeleted,
+            EventKind::CareDone,
+            EventKind::CarePlanSet,
+            EventKind::CarePlanSet,
+            EventKind::CarePlanSet,
+            EventKind::VehicleCreated,
+        ]
+    );
+    assert_eq!(history.items[1].actor.name, "tester");
+    assert_eq!(history.items[1].changes["note"], "Oil and filters");
     // A plan needs a vehicle.
     let err = care
         .put_plan(
@@ -249,6 +322,8 @@ pub(super) async fn plans_are_replaced_advanced_and_deleted_with_their_cycle(sto
             CareKind::Service,
             state(on("2027-01-01"), "2026-01-01", None),
             None,
+            tester(),
+            NewEvent::care_plan_deleted(&vehicle, &CareKind::Service),
         )
         .await
         .unwrap_err();
@@ -352,16 +427,13 @@ async fn due_fleet(store: &Store) -> (Garage, Garage, Horizon) {
     for (garage, plate, odometer, kind, schedule, since_km) in plans {
         let vehicle = store.vehicle(garage.id, plate).await.unwrap();
         if let Some(odometer) = odometer {
-            care.record_reading(
-                vehicle.id,
-                reading(odometer, "2026-11-01", false),
-                "tester".into(),
-            )
-            .await
-            .unwrap();
+            read(care, &vehicle, reading(odometer, "2026-11-01", false))
+                .await
+                .unwrap();
         }
-        care.put_plan(
-            vehicle.id,
+        put(
+            care,
+            &vehicle,
             kind,
             state(schedule, "2026-01-01", since_km),
             None,
@@ -649,7 +721,8 @@ pub(super) async fn an_import_records_odometers_forwards_only(store: Store) {
         .record_reading(
             known.id,
             reading(5_000, "2026-01-10", false),
-            "tester".into(),
+            tester(),
+            NewEvent::odometer_recorded(&known, &reading(5_000, "2026-01-10", false)),
         )
         .await
         .unwrap();
