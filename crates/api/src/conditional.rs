@@ -15,6 +15,11 @@ pub(crate) trait Tag: Sized + PartialEq + Copy {
     fn text(self) -> String;
     /// The tag of that text, when this API wrote it.
     fn read(text: &str) -> Option<Self>;
+
+    /// Whether a write that expects `self` may go over `current`.
+    fn admits(self, current: Self) -> bool {
+        self == current
+    }
 }
 
 impl Tag for Version {
@@ -106,7 +111,7 @@ impl<T: Tag> Precondition<T> {
                 [one] => Ok(Some(*one)),
                 many => {
                     let now = current.await?;
-                    if many.contains(&now) {
+                    if many.iter().any(|tag| tag.admits(now)) {
                         Ok(Some(now))
                     } else {
                         Err(ApiError::PreconditionFailed)

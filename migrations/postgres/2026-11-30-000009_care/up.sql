@@ -63,7 +63,7 @@ CREATE TABLE calendar_tokens (
     prefix      TEXT NOT NULL,
     secret_hash TEXT NOT NULL UNIQUE,
     garage_ids  TEXT,
-    key_id      BIGINT NOT NULL,
+    key_id      BIGINT NOT NULL REFERENCES api_keys (id),
     created_at  TIMESTAMP NOT NULL,
     revoked_at  TIMESTAMP
 );

@@ -29,7 +29,7 @@ pub(super) fn csv(reminders: &[Reminder]) -> Result<Vec<u8>, csv::Error> {
             inert(r.vehicle.license_plate.as_str()).into_owned(),
             r.vehicle.garage_id.get().to_string(),
             inert(r.vehicle.garage_name.as_str()).into_owned(),
-            r.plan.kind.to_string(),
+            inert(r.plan.kind.as_str()).into_owned(),
             r.status.as_str().to_owned(),
             r.due.on.map(|d| d.to_string()).unwrap_or_default(),
             r.due.km.map(|k| k.get().to_string()).unwrap_or_default(),

@@ -95,18 +95,22 @@ pub(crate) async fn list_records(
 
 /// The plan and its status; its `ETag` moves on with each new due point.
 async fn plan_of(care: &CareService, path: &PlanPath) -> Result<PlanBody> {
+    plan_if_any(care, path).await?.ok_or_else(|| {
+        ApiError::from(garage_domain::Error::PlanNotFound {
+            vehicle: path.vehicle,
+            kind: path.kind.to_string(),
+        })
+    })
+}
+
+/// The plan, or `None` when the vehicle (which must exist) has none.
+async fn plan_if_any(care: &CareService, path: &PlanPath) -> Result<Option<PlanBody>> {
     let view = care.care(path.vehicle).await?;
-    let (plan, due, status) = view
+    Ok(view
         .plans
         .into_iter()
         .find(|(plan, _, _)| plan.kind == path.kind)
-        .ok_or_else(|| {
-            ApiError::from(garage_domain::Error::PlanNotFound {
-                vehicle: path.vehicle,
-                kind: path.kind.to_string(),
-            })
-        })?;
-    Ok(PlanBody::of(plan, due, status))
+        .map(|(plan, due, status)| PlanBody::of(plan, due, status)))
 }
 
 /// One plan of the vehicle, with when it is next due.
@@ -131,8 +135,23 @@ async fn expected(
     care: &CareService,
     path: &PlanPath,
 ) -> Result<Option<PlanVersion>> {
+    // With any If-Match, the plan must be there (RFC 9110 §13.1.1): a
+    // write that would create it is a 412, `*` included.
+    let current = async {
+        plan_if_any(care, path)
+            .await?
+            .map(|p| p.tag())
+            .ok_or(ApiError::PreconditionFailed)
+    };
+    let any = req
+        .headers()
+        .get(actix_web::http::header::IF_MATCH)
+        .is_some_and(|v| v.as_bytes().trim_ascii() == b"*");
+    if any {
+        return Ok(Some(current.await?.version));
+    }
     let tag = Precondition::<PlanTag>::from_request(req)?
-        .version(async { Ok(plan_of(care, path).await?.tag()) })
+        .version(current)
         .await?;
     Ok(tag.map(|t| t.version))
 }

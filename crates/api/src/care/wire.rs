@@ -223,6 +223,11 @@ impl crate::conditional::Tag for PlanTag {
         format!("{}.{}.{}", self.version.id, self.version.cycle, self.status)
     }
 
+    /// The plan and its cycle: what a write checks, whatever the status.
+    fn admits(self, current: Self) -> bool {
+        self.version == current.version
+    }
+
     fn read(text: &str) -> Option<Self> {
         let mut parts = text.split('.');
         let (Some(id), Some(cycle), Some(status), None) =

@@ -28,9 +28,22 @@ struct Keyed<'a> {
 
 impl Keyed<'_> {
     async fn send(&self, method: &str, path: &str, body: Option<Value>) -> Reply {
-        self.app
-            .send_with(method, path, body, &[("authorization", &self.auth)])
-            .await
+        self.send_if(method, path, body, None).await
+    }
+
+    /// With an `If-Match`, when given.
+    async fn send_if(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        if_match: Option<&str>,
+    ) -> Reply {
+        let mut headers = vec![("authorization", self.auth.as_str())];
+        if let Some(tag) = if_match {
+            headers.push(("if-match", tag));
+        }
+        self.app.send_with(method, path, body, &headers).await
     }
 
     async fn get(&self, path: &str) -> Reply {
@@ -200,6 +213,39 @@ async fn a_vehicles_care_from_readings_to_the_calendar_it_feeds() {
         )
         .await;
     assert_eq!(insurance.body["status"], "overdue", "{insurance:?}");
+    // If-Match: a plan that is not there is a 412, `*` included; a tag
+    // whose plan and cycle are current passes, whatever its status part.
+    let absent = app
+        .send_if(
+            "PUT",
+            &care("/plans/tyres"),
+            Some(json!({"every_months": 6})),
+            Some("*"),
+        )
+        .await;
+    assert_problem(&absent, 412);
+    let tag = insurance.header("etag").unwrap().to_owned();
+    let plan_of_tag = tag.trim_matches('"').rsplit_once('.').unwrap().0.to_owned();
+    let tags = format!("\"{plan_of_tag}.0\", \"1.1.1\"");
+    let renewed = app
+        .send_if(
+            "PUT",
+            &care("/plans/insurance"),
+            Some(json!({"due_on": ymd(yesterday), "every_months": 12})),
+            Some(&tags),
+        )
+        .await;
+    assert_eq!(renewed.status, 200, "{renewed:?}");
+    let stale = app
+        .send_if(
+            "PUT",
+            &care("/plans/insurance"),
+            Some(json!({"due_on": ymd(yesterday), "every_months": 12})),
+            Some(&tag),
+        )
+        .await;
+    assert_problem(&stale, 412);
+
     // Inputs are checked like the rest.
     let empty = app
         .send("PUT", &care("/plans/tyres"), Some(json!({})))
@@ -345,12 +391,13 @@ async fn a_vehicles_care_from_readings_to_the_calendar_it_feeds() {
         auth: format!("Bearer {KEY}"),
     };
 
-    // Revoked, unknown, or an API key: no calendar.
+    // Its calendars are gone with it: no longer listed, nothing to revoke.
+    let listed = app.get("/api/v1/calendars").await;
+    assert_eq!(listed.body["items"], json!([]), "{listed:?}");
     let id = calendar_token.body["id"].as_i64().unwrap();
-    assert_eq!(
-        app.delete(&format!("/api/v1/calendars/{id}")).await.status,
-        204
-    );
+    assert_problem(&app.delete(&format!("/api/v1/calendars/{id}")).await, 404);
+
+    // Revoked, unknown, or an API key: no calendar.
     assert_problem(&app.get(&feed).await, 404);
     assert_problem(&app.get("/api/v1/reminders.ics").await, 404);
     assert_problem(

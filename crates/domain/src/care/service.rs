@@ -109,7 +109,10 @@ impl CareService {
         if date > latest {
             return Err(Error::CareRefused {
                 field,
-                message: format!("must not be after today ({})", self.today()),
+                message: format!(
+                    "must not be a day to come (today is {} in UTC)",
+                    self.today()
+                ),
             });
         }
         Ok(())
@@ -206,12 +209,39 @@ impl CareService {
             self.not_after_today("last_done_on", done)?;
         }
         let vehicle = self.vehicle(id).await?;
-        let replaced = self
-            .store
-            .plans(id)
-            .await?
-            .into_iter()
-            .find(|p| p.kind == kind);
+        // A replace builds on the plan it read, so it is written over that
+        // plan only (its cycle): without If-Match, read again if another
+        // write came first; with it, that is the caller's 412.
+        for _ in 0..3 {
+            let replaced = self
+                .store
+                .plans(id)
+                .await?
+                .into_iter()
+                .find(|p| p.kind == kind);
+            let guard = expected.or(replaced.as_ref().map(Plan::version));
+            let state = self.plan_state(&vehicle, &input, replaced).await?;
+            let event = NewEvent::care_plan_set(&vehicle, &kind, &state);
+            match self
+                .store
+                .put_plan(id, kind.clone(), state, guard, self.origin.clone(), event)
+                .await
+            {
+                Err(Error::Stale) if expected.is_none() => continue,
+                done => return done,
+            }
+        }
+        Err(Error::Stale)
+    }
+
+    /// The plan `input` asks for, on `vehicle`, over `replaced` if any.
+    async fn plan_state(
+        &self,
+        vehicle: &Vehicle,
+        input: &PlanInput,
+        replaced: Option<Plan>,
+    ) -> Result<PlanState, Error> {
+        let id = vehicle.id;
         // Where the plan counts from: when it was last done, as told (its
         // distance then, or the reading of that day); else, for a plan
         // replaced, where it counted from; else today and the odometer now.
@@ -230,7 +260,18 @@ impl CareService {
                     message: "needs last_done_on, the day it was done at that distance".into(),
                 })
             }
-            (None, None, Some(plan)) => plan.since,
+            (None, None, Some(plan)) => {
+                let mut since = plan.since;
+                // Set up before any reading: the reading of that day, else
+                // (never done) the odometer now.
+                if since.km.is_none() {
+                    since.km = self.store.odometer_on(id, since.on).await?;
+                }
+                if since.km.is_none() && !since.done {
+                    since.km = vehicle.odometer;
+                }
+                since
+            }
             (None, None, None) => Since {
                 on: self.today(),
                 km: vehicle.odometer,
@@ -265,14 +306,10 @@ impl CareService {
         if schedule.every_km.is_some() && since.km.is_none() {
             return Err(Error::CareRefused {
                 field: "last_done_km",
-                message: "a plan by distance counts from a known odometer: give last_done_km, or record a reading first".into(),
+                message: "a plan by distance counts from a known odometer: give last_done_on and last_done_km, or record a reading first".into(),
             });
         }
-        let state = PlanState::new(schedule, since);
-        let event = NewEvent::care_plan_set(&vehicle, &kind, &state);
-        self.store
-            .put_plan(id, kind, state, expected, self.origin.clone(), event)
-            .await
+        Ok(PlanState::new(schedule, since))
     }
 
     /// With `expected` (an `If-Match`), only the plan at that cycle.
@@ -430,7 +467,8 @@ impl CareService {
     /// The store's errors.
     pub async fn tokens(&self) -> Result<Vec<CalendarToken>, Error> {
         let mut tokens = self.store.tokens().await?;
-        tokens.retain(|t| self.covers(t));
+        // Those whose key was revoked read nothing any more: not listed.
+        tokens.retain(|t| t.key.valid && self.covers(t));
         Ok(tokens)
     }
 
@@ -914,6 +952,69 @@ mod tests {
         care.put_plan(VehicleId(5), CareKind::Service, wider, None)
             .await
             .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_replace_without_if_match_goes_over_the_plan_it_read_or_reads_again() {
+        let by_km = Schedule {
+            every_km: Some(km(10_000)),
+            ..Schedule::default()
+        };
+        let since = Since {
+            on: day("2026-04-15"),
+            km: Some(km(20_000)),
+            done: true,
+        };
+        let read = plan(CareKind::Service, &PlanState::new(by_km, since), 3);
+        let mut store = store(vec![read], &[]);
+        // Work was done meanwhile: the first write finds another cycle.
+        let mut tries = 0;
+        store
+            .expect_put_plan()
+            .withf(|_, _, _, expected, _, _| expected.map(|v| v.cycle) == Some(3))
+            .times(3)
+            .returning(move |_, kind, state, _, _, _| {
+                tries += 1;
+                if tries < 3 {
+                    Err(Error::Stale)
+                } else {
+                    Ok(plan(kind, &state, 4))
+                }
+            });
+        let care = service(store, vehicles(None, Some(31_000)));
+        let input = PlanInput {
+            schedule: by_km,
+            ..PlanInput::default()
+        };
+        let put = care
+            .put_plan(VehicleId(5), CareKind::Service, input.clone(), None)
+            .await
+            .unwrap();
+        assert_eq!(put.cycle, 4);
+        // With If-Match, a stale plan is the caller's 412, at once.
+        let mut store = store_with_stale();
+        store.expect_plans().returning(|_| Ok(vec![]));
+        let care = service(store, vehicles(None, Some(31_000)));
+        let tag = PlanVersion {
+            id: PlanId(8),
+            cycle: 2,
+        };
+        let err = care
+            .put_plan(VehicleId(5), CareKind::Service, input, Some(tag))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Stale), "{err:?}");
+    }
+
+    /// A store whose every plan write finds another cycle (once).
+    fn store_with_stale() -> MockCareRepository {
+        let mut store = MockCareRepository::new();
+        store.expect_odometer_on().returning(|_, _| Ok(None));
+        store
+            .expect_put_plan()
+            .times(1)
+            .returning(|_, _, _, _, _, _| Err(Error::Stale));
+        store
     }
 
     #[tokio::test]

@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use crate::access::{ApiKey, KeyId, Principal};
 use crate::care::{CareKind, CareStatus, Done, Km, NewReading, PlanState, Reminder};
 use crate::garages::Garage;
-use crate::values::{GarageId, Reason, ValueError, VehicleId};
+use crate::values::{GarageId, LicensePlate, Reason, ValueError, VehicleId};
 use crate::vehicles::{NewVehicle, Vehicle};
 
 /// The kinds of event, one per kind of write.
@@ -469,24 +469,60 @@ impl NewEvent {
         }
     }
 
+    /// An event about a vehicle's care, its plate first (for whoever reads
+    /// it apart from the vehicle).
     fn about_care(kind: EventKind, vehicle: &Vehicle, changes: Changes) -> Self {
+        Self::about_care_of(
+            kind,
+            vehicle.id,
+            vehicle.garage_id,
+            &vehicle.license_plate,
+            changes,
+        )
+    }
+
+    fn about_care_of(
+        kind: EventKind,
+        id: VehicleId,
+        garage: GarageId,
+        plate: &LicensePlate,
+        changes: Changes,
+    ) -> Self {
+        let mut all = Changes::new();
+        all.insert("license_plate".into(), json!(plate.as_str()));
+        all.extend(changes);
         Self {
             kind,
-            garage_id: Some(vehicle.garage_id),
+            garage_id: Some(garage),
             from_garage_id: None,
-            vehicle_id: Some(vehicle.id),
+            vehicle_id: Some(id),
             key_id: None,
-            changes,
+            changes: all,
         }
     }
 
     /// An odometer reading, a correction or not.
     pub fn odometer_recorded(vehicle: &Vehicle, reading: &NewReading) -> Self {
+        Self::odometer_read(
+            vehicle.id,
+            vehicle.garage_id,
+            &vehicle.license_plate,
+            reading,
+        )
+    }
+
+    /// The same, from what an import knows of the vehicle.
+    pub fn odometer_read(
+        id: VehicleId,
+        garage: GarageId,
+        plate: &LicensePlate,
+        reading: &NewReading,
+    ) -> Self {
         let mut changes = Changes::new();
         changes.insert("km".into(), json!(reading.km.get()));
         changes.insert("read_on".into(), json!(reading.read_on));
         changes.insert("correction".into(), json!(reading.correction));
-        Self::about_care(EventKind::OdometerRecorded, vehicle, changes)
+        Self::about_care_of(EventKind::OdometerRecorded, id, garage, plate, changes)
     }
 
     /// A plan set up or replaced: its schedule and when it is next due.

@@ -24,13 +24,14 @@ struct TokenRow {
     revoked_at: Option<NaiveDateTime>,
 }
 
-/// The key's state: `revoked_at` and garages, when the key is still there.
-type KeyState = Option<(Option<NaiveDateTime>, Option<String>)>;
+/// The key's state: its id (never NULL when it is there, so a missing key
+/// reads as `None`), `revoked_at` and garages.
+type KeyState = Option<(i64, Option<NaiveDateTime>, Option<String>)>;
 
 fn token(row: TokenRow, key: KeyState) -> Result<CalendarToken, Error> {
     let bad = |what: &str| Error::Internal(anyhow!("calendar_tokens row {}: bad {what}", row.id));
     let (valid, key_garages) = match key {
-        Some((revoked, garages)) => (
+        Some((_, revoked, garages)) => (
             revoked.is_none(),
             parse_garage_ids(garages.as_deref()).ok_or_else(|| bad("key's garage_ids"))?,
         ),
@@ -54,11 +55,11 @@ fn token(row: TokenRow, key: KeyState) -> Result<CalendarToken, Error> {
 /// The tokens `filter` keeps, each with its key.
 macro_rules! load {
     ($conn:expr, $query:expr) => {{
-        let rows: Vec<(TokenRow, Option<(Option<NaiveDateTime>, Option<String>)>)> = $query
+        let rows: Vec<(TokenRow, KeyState)> = $query
             .left_join(keys::table.on(keys::id.eq(tokens::key_id)))
             .select((
                 TokenRow::as_select(),
-                (keys::revoked_at, keys::garage_ids).nullable(),
+                (keys::id, keys::revoked_at, keys::garage_ids).nullable(),
             ))
             .load($conn)?;
         rows.into_iter()

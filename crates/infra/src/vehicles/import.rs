@@ -11,11 +11,11 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
-use garage_domain::care::Km;
+use garage_domain::care::{Km, NewReading};
 use garage_domain::events::{NewEvent, Origin};
 use garage_domain::{
-    Error, GarageId, ImportMode, ImportOptions, ImportReport, ImportRows, NewVehicle, Reason,
-    RowError, Vehicle, VehicleId,
+    Error, GarageId, ImportMode, ImportOptions, ImportReport, ImportRows, LicensePlate, NewVehicle,
+    Reason, RowError, Vehicle, VehicleId,
 };
 
 use crate::db::{DbConnection, StoreError};
@@ -26,6 +26,10 @@ use crate::schema::{garages, odometer_readings, vehicles};
 /// Rows checked and inserted per round trip: 500 rows of 9 columns stay far
 /// below both backends' limits on bound parameters.
 const BATCH: usize = 500;
+
+/// A reading an import records: the vehicle, its garage and plate (for the
+/// event), what the odometer shows.
+type Read<'a> = (VehicleId, GarageId, &'a LicensePlate, Km);
 
 /// A garage the import puts vehicles in.
 struct Room {
@@ -122,14 +126,7 @@ impl<'o> Import<'o> {
                 let row = row.map_err(Error::Internal)?;
                 import.report.rows += 1;
                 match row.vehicle {
-                    Ok(vehicle) => {
-                        if let Some(km) = row.odometer {
-                            import
-                                .odometers
-                                .insert(vehicle.license_plate.as_str().to_owned(), km);
-                        }
-                        import.accept(conn, row.line, vehicle)?
-                    }
+                    Ok(vehicle) => import.accept(conn, row.line, vehicle, row.odometer)?,
                     Err(errors) => {
                         for error in errors {
                             import.fail(
@@ -178,6 +175,7 @@ impl<'o> Import<'o> {
         conn: &mut DbConnection,
         line: u64,
         vehicle: NewVehicle,
+        odometer: Option<Km>,
     ) -> Result<(), StoreError> {
         let mut repeated = false;
         let plate = vehicle.license_plate.as_str();
@@ -202,6 +200,10 @@ impl<'o> Import<'o> {
             }
         }
         if !repeated {
+            // Plates are unique among the rows kept: one odometer each.
+            if let Some(km) = odometer {
+                self.odometers.insert(plate.to_owned(), km);
+            }
             self.batch.push((line, vehicle));
             if self.batch.len() == BATCH {
                 self.flush(conn)?;
@@ -323,24 +325,14 @@ impl<'o> Import<'o> {
                     }
                 }
                 Some(before) => {
-                    // An odometer goes forwards only, as a reading would.
-                    let odometer = self.odometers.get(plate).copied();
-                    if let (Some(km), Some(latest)) = (odometer, before.odometer) {
-                        if km < latest {
-                            self.fail(
-                                *line,
-                                Some("odometer_km"),
-                                Reason::OutOfRange {
-                                    min: i64::from(latest.get()),
-                                    max: i64::from(Km::MAX),
-                                },
-                                format!(
-                                    "an odometer does not go backwards: {km} is below the latest reading of {latest}"
-                                ),
-                            );
-                            continue;
-                        }
-                    }
+                    // A reading only when the odometer moved forwards: an
+                    // export taken before the latest reading imports back
+                    // as is, and a file never takes an odometer backwards.
+                    let odometer = self
+                        .odometers
+                        .get(plate)
+                        .copied()
+                        .filter(|km| before.odometer.is_none_or(|latest| *km > latest));
                     let after = Vehicle {
                         odometer: odometer.or(before.odometer),
                         garage_id: vehicle.garage_id,
@@ -416,11 +408,16 @@ impl<'o> Import<'o> {
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         record(conn, self.origin, &events)?;
-        let readings: Vec<(i64, Km)> = good
+        let readings: Vec<Read<'_>> = good
             .iter()
             .filter_map(|v| {
                 let plate = v.license_plate.as_str();
-                Some((*ids.get(plate)?, *self.odometers.get(plate)?))
+                Some((
+                    VehicleId::parse(*ids.get(plate)?).ok()?,
+                    v.garage_id,
+                    &v.license_plate,
+                    *self.odometers.get(plate)?,
+                ))
             })
             .collect();
         self.read(conn, &readings)?;
@@ -428,17 +425,33 @@ impl<'o> Import<'o> {
         Ok(())
     }
 
-    /// Records what the file says each vehicle's odometer shows today.
-    fn read(&self, conn: &mut DbConnection, readings: &[(i64, Km)]) -> Result<(), StoreError> {
+    /// Records what the file says each vehicle's odometer shows today, with
+    /// an event each.
+    fn read(&self, conn: &mut DbConnection, readings: &[Read<'_>]) -> Result<(), StoreError> {
         if readings.is_empty() {
             return Ok(());
         }
         let (at, today) = (now(), now().date());
+        let events: Vec<NewEvent> = readings
+            .iter()
+            .map(|(vehicle, garage, plate, km)| {
+                NewEvent::odometer_read(
+                    *vehicle,
+                    *garage,
+                    plate,
+                    &NewReading {
+                        km: *km,
+                        read_on: today,
+                        correction: false,
+                    },
+                )
+            })
+            .collect();
         let rows: Vec<_> = readings
             .iter()
-            .map(|(vehicle, km)| {
+            .map(|(vehicle, _, _, km)| {
                 (
-                    odometer_readings::vehicle_id.eq(*vehicle),
+                    odometer_readings::vehicle_id.eq(vehicle.get()),
                     odometer_readings::km.eq(km.get() as i32),
                     odometer_readings::read_on.eq(today),
                     odometer_readings::correction.eq(false),
@@ -453,7 +466,7 @@ impl<'o> Import<'o> {
             DbConnection::Pg(conn) => insert.execute(conn)?,
             DbConnection::Sqlite(conn) => insert.execute(conn)?,
         };
-        Ok(())
+        record(conn, self.origin, &events)
     }
 
     /// Writes each vehicle's new fields, with its event.
@@ -463,10 +476,17 @@ impl<'o> Import<'o> {
         changes: Vec<(Vehicle, Vehicle)>,
     ) -> Result<(), StoreError> {
         let mut events = Vec::with_capacity(changes.len());
-        let readings: Vec<(i64, Km)> = changes
+        let readings: Vec<Read<'_>> = changes
             .iter()
             .filter(|(before, after)| after.odometer != before.odometer)
-            .filter_map(|(before, after)| Some((before.id.get(), after.odometer?)))
+            .filter_map(|(before, after)| {
+                Some((
+                    before.id,
+                    after.garage_id,
+                    &after.license_plate,
+                    after.odometer?,
+                ))
+            })
             .collect();
         self.read(conn, &readings)?;
         for (before, after) in changes {
