@@ -258,6 +258,18 @@ def seed_big_postgres(url):
                  chr(65 + g % 26) || chr(65 + v % 26) || lpad(((g * 100 + v) % 1000)::text, 3, '0')
                    || chr(65 + (g / 26) % 26) || chr(65 + (g / 676) % 26) || lpad(v::text, 3, '0')
           FROM generate_series(1, {BIG_GARAGES}) g, generate_series(1, {BIG_PER_GARAGE}) v;
+        -- Care: every vehicle read, an insurance due on a day of the coming
+        -- year for half of them, a service due by distance for the others.
+        UPDATE vehicles SET odometer_km = (id * 7919) % 200000;
+        INSERT INTO care_plans (vehicle_id, kind, every_months, every_km, due_on, since_on,
+                                since_km, since_done, next_due_on, next_due_km, cycle, updated_at)
+          SELECT id, CASE WHEN id % 2 = 0 THEN 'insurance' ELSE 'service' END,
+                 CASE WHEN id % 2 = 0 THEN 12 END, CASE WHEN id % 2 = 1 THEN 15000 END,
+                 CASE WHEN id % 2 = 0 THEN current_date + (id % 365)::int END, current_date,
+                 odometer_km, false,
+                 CASE WHEN id % 2 = 0 THEN current_date + (id % 365)::int END,
+                 CASE WHEN id % 2 = 1 THEN odometer_km + (id % 16000) END, 1, now()
+          FROM vehicles;
         ANALYZE;""")
 
 
@@ -277,6 +289,18 @@ def seed_big_sqlite(path):
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         ((g, f"Brand{v % 37}", f"Model{v % 53}", 1990 + (g + v) % 36, plate(g, v), now, now)
          for g in range(1, BIG_GARAGES + 1) for v in range(1, BIG_PER_GARAGE + 1)))
+    # Care, as on PostgreSQL.
+    db.execute("UPDATE vehicles SET odometer_km = (id * 7919) % 200000")
+    db.execute("""
+        INSERT INTO care_plans (vehicle_id, kind, every_months, every_km, due_on, since_on,
+                                since_km, since_done, next_due_on, next_due_km, cycle, updated_at)
+          SELECT id, CASE WHEN id % 2 = 0 THEN 'insurance' ELSE 'service' END,
+                 CASE WHEN id % 2 = 0 THEN 12 END, CASE WHEN id % 2 = 1 THEN 15000 END,
+                 CASE WHEN id % 2 = 0 THEN date('now', '+' || (id % 365) || ' days') END,
+                 date('now'), odometer_km, 0,
+                 CASE WHEN id % 2 = 0 THEN date('now', '+' || (id % 365) || ' days') END,
+                 CASE WHEN id % 2 = 1 THEN odometer_km + (id % 16000) END, 1, datetime('now')
+          FROM vehicles""")
     db.execute("ANALYZE")
     db.commit()
     db.close()
@@ -304,6 +328,11 @@ LISTS = [
     ("garages, fullest", "/api/v1/garages?sort=-vehicle_count"),
     ("garages, search (accents aside)", "/api/v1/garages?q=d%C3%A9p%C3%B4t%20777"),
     ("garages, search (no match)", "/api/v1/garages?q=nowhere"),
+    # A plan per vehicle: half due by date over the coming year, half by distance.
+    ("reminders, first page", "/api/v1/reminders"),
+    ("reminders, overdue only", "/api/v1/reminders?status=overdue"),
+    ("reminders, one garage", "/api/v1/reminders?garage_id=5000"),
+    ("reminders, inspections (none)", "/api/v1/reminders?kind=inspection"),
 ]
 
 
