@@ -54,6 +54,8 @@ pub(crate) struct PlanRow {
     next_due_on: Option<NaiveDate>,
     #[allow(dead_code)]
     next_due_km: Option<i32>,
+    #[allow(dead_code)]
+    km_left: Option<i32>,
     cycle: i64,
     notified: i16,
     updated_at: NaiveDateTime,
@@ -258,6 +260,23 @@ fn show_latest(conn: &mut DbConnection, vehicle: VehicleId) -> Result<(), StoreE
     Ok(())
 }
 
+/// Writes each plan's distance left of `vehicles`: its due distance less
+/// the vehicle's odometer (`NULL` without either), what the reminders'
+/// index ranges over.
+pub(crate) fn refresh_km_left(conn: &mut DbConnection, vehicles: &[i64]) -> Result<(), StoreError> {
+    if vehicles.is_empty() {
+        return Ok(());
+    }
+    let odometer = vehicles::table
+        .filter(vehicles::id.eq(care_plans::vehicle_id))
+        .select(vehicles::odometer_km)
+        .single_value();
+    diesel::update(care_plans::table.filter(care_plans::vehicle_id.eq_any(vehicles)))
+        .set(care_plans::km_left.eq(care_plans::next_due_km - odometer))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// A page of a vehicle's rows of `$table` (readings, records), the latest
 /// recorded first, as `$item`s.
 macro_rules! newest_first {
@@ -333,6 +352,7 @@ impl CareRepository for DieselCareRepository {
                         .returning(odometer_readings::all_columns)
                         .get_result(conn)?;
                     show_latest(conn, vehicle)?;
+                    refresh_km_left(conn, &[vehicle.get()])?;
                     record_one(conn, &origin, event)?;
                     Ok(Reading::try_from(row)?)
                 })
@@ -414,6 +434,7 @@ impl CareRepository for DieselCareRepository {
                             .returning(care_plans::all_columns)
                             .get_result(conn)?,
                     };
+                    refresh_km_left(conn, &[vehicle.get()])?;
                     record_one(conn, &origin, event)?;
                     Ok(Plan::try_from(row)?)
                 })
@@ -518,6 +539,7 @@ impl CareRepository for DieselCareRepository {
                         ))
                         .returning(care_records::all_columns)
                         .get_result(conn)?;
+                    refresh_km_left(conn, &[plan.vehicle_id.get()])?;
                     record_one(conn, &origin, event)?;
                     Ok((Plan::try_from(advanced)?, CareRecord::try_from(record)?))
                 })

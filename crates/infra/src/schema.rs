@@ -149,6 +149,7 @@ diesel::table! {
         since_done -> Bool,
         next_due_on -> Nullable<Date>,
         next_due_km -> Nullable<Integer>,
+        km_left -> Nullable<Integer>,
         cycle -> BigInt,
         notified -> SmallInt,
         updated_at -> Timestamp,

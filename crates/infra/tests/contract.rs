@@ -158,6 +158,7 @@ contract!(
     each_reminder_is_recorded_once_per_cycle_whoever_races,
     calendar_tokens_are_found_by_hash_until_revoked,
     an_import_records_odometers_forwards_only,
+    readings_after_a_plan_bring_it_due_by_distance,
     fleet_figures_add_up_within_any_reach,
     garages_are_created_read_and_listed_in_pages,
     garage_search_ignores_case_accents_and_punctuation,

@@ -18,7 +18,9 @@ CREATE INDEX odometer_readings_vehicle ON odometer_readings (vehicle_id, read_on
 
 -- One plan per vehicle and kind. `since_*` is when it was last done (or set
 -- up); `next_due_*` is what the service computed from it, kept here so the
--- due plans are found by index. `cycle` moves on with each new due point;
+-- due plans are found by index, with `km_left`, the distance from the
+-- vehicle's odometer to `next_due_km` (rewritten with each reading), so both
+-- due conditions are index ranges. `cycle` moves on with each new due point;
 -- `notified` is the most urgent reminder sent in it (0 none, 1 due soon,
 -- 2 overdue).
 CREATE TABLE care_plans (
@@ -33,13 +35,14 @@ CREATE TABLE care_plans (
     since_done   BOOLEAN NOT NULL,
     next_due_on  DATE,
     next_due_km  INTEGER,
+    km_left      INTEGER,
     cycle        BIGINT NOT NULL,
     notified     SMALLINT NOT NULL DEFAULT 0,
     updated_at   TIMESTAMP NOT NULL,
     UNIQUE (vehicle_id, kind)
 );
 CREATE INDEX care_plans_next_due_on ON care_plans (next_due_on) WHERE next_due_on IS NOT NULL;
-CREATE INDEX care_plans_next_due_km ON care_plans (next_due_km) WHERE next_due_km IS NOT NULL;
+CREATE INDEX care_plans_km_left ON care_plans (km_left) WHERE km_left IS NOT NULL;
 
 -- Work done; it outlives the plan it was done for.
 CREATE TABLE care_records (

@@ -1,6 +1,9 @@
 //! The plans that are due: one query that says, for each plan, how urgent
 //! it is at a horizon, as `Due::status` does (the contract tests hold the
-//! two to the same answers on both backends).
+//! two to the same answers on both backends). By distance it reads the
+//! plan's `km_left` (its due distance less the odometer), which every
+//! reading rewrites: `odometer > due` is `km_left < 0`, `odometer + margin
+//! >= due` is `km_left <= margin`.
 
 use std::fmt::Write as _;
 
@@ -98,14 +101,14 @@ fn ranked(sql: &mut Sql, horizon: Horizon, filter: &ReminderFilter) {
     fn overdue(sql: &mut Sql, horizon: Horizon) {
         sql.push("(COALESCE(p.next_due_on < ")
             .bind(Bind::Date(horizon.today))
-            .push(", FALSE) OR COALESCE(v.odometer_km > p.next_due_km, FALSE))");
+            .push(", FALSE) OR COALESCE(p.km_left < 0, FALSE))");
     }
     fn soon(sql: &mut Sql, horizon: Horizon) {
         sql.push("(COALESCE(p.next_due_on <= ")
             .bind(Bind::Date(horizon.soon_until()))
-            .push(", FALSE) OR COALESCE(v.odometer_km + ")
+            .push(", FALSE) OR COALESCE(p.km_left <= ")
             .bind(Bind::Int(i64::from(horizon.thresholds.km.get())))
-            .push(" >= p.next_due_km, FALSE))");
+            .push(", FALSE))");
     }
     sql.push("(SELECT p.*, v.garage_id, g.name AS garage_name, v.license_plate, v.odometer_km, CASE WHEN ");
     overdue(sql, horizon);
@@ -119,11 +122,13 @@ fn ranked(sql: &mut Sql, horizon: Horizon, filter: &ReminderFilter) {
         " THEN 1 ELSE 0 END AS level FROM care_plans p JOIN vehicles v ON v.id = p.vehicle_id \
               JOIN garages g ON g.id = v.garage_id WHERE ",
     );
-    // Only plans that may be due (by an index on either column): due by
-    // date before the horizon's end, or due by distance at all.
+    // Only plans that are due (by an index on either column): by date
+    // before the horizon's end, or by distance within its margin.
     sql.push("(p.next_due_on <= ")
         .bind(Bind::Date(horizon.soon_until()))
-        .push(" OR p.next_due_km IS NOT NULL)");
+        .push(" OR p.km_left <= ")
+        .bind(Bind::Int(i64::from(horizon.thresholds.km.get())))
+        .push(")");
     if let Some(garage) = filter.garage_id {
         sql.push(" AND v.garage_id = ")
             .bind(Bind::Int(garage.get()));

@@ -489,6 +489,7 @@ impl<'o> Import<'o> {
             })
             .collect();
         self.read(conn, &readings)?;
+        let read: Vec<i64> = readings.iter().map(|(id, ..)| id.get()).collect();
         for (before, after) in changes {
             let row = diesel::update(vehicles::table.find(before.id.get()))
                 .set((
@@ -508,6 +509,8 @@ impl<'o> Import<'o> {
             events.extend(NewEvent::vehicle_updated(&before, &after));
             self.report.updated += 1;
         }
+        // Their plans' distance left follows their new odometer.
+        crate::care::refresh_km_left(conn, &read)?;
         record(conn, self.origin, &events)
     }
 

@@ -847,3 +847,77 @@ pub(super) async fn an_import_records_odometers_forwards_only(store: Store) {
     assert_eq!(odometer("AB100CD").await, (Some(6_000), vec![6_000, 5_000]));
     assert_eq!(odometer("AB300CD").await, (None, vec![]));
 }
+
+pub(super) async fn readings_after_a_plan_bring_it_due_by_distance(store: Store) {
+    let garage = store.garage("Nord", None).await;
+    let vehicle = store.vehicle(garage.id, "AB-400-CD").await.unwrap();
+    let care = &store.care;
+    read(care, &vehicle, reading(10_000, "2026-11-01", false))
+        .await
+        .unwrap();
+    put(
+        care,
+        &vehicle,
+        CareKind::Service,
+        state(every(None, Some(5_000)), "2026-11-01", Some(10_000)),
+        None,
+    )
+    .await
+    .unwrap();
+    let horizon = Horizon {
+        today: day("2026-11-30"),
+        thresholds: Thresholds::default(),
+    };
+    let statuses = || async {
+        care.reminders(
+            ReminderFilter::default(),
+            horizon,
+            None,
+            Limit::parse(10).unwrap(),
+        )
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|r| (r.status, r.vehicle.odometer.map(Km::get)))
+        .collect::<Vec<_>>()
+    };
+    assert_eq!(statuses().await, []);
+    read(care, &vehicle, reading(14_200, "2026-11-20", false))
+        .await
+        .unwrap();
+    assert_eq!(statuses().await, [(CareStatus::DueSoon, Some(14_200))]);
+    read(care, &vehicle, reading(15_001, "2026-11-25", false))
+        .await
+        .unwrap();
+    assert_eq!(statuses().await, [(CareStatus::Overdue, Some(15_001))]);
+    // A correction back below: due soon again.
+    read(care, &vehicle, reading(14_500, "2026-11-26", true))
+        .await
+        .unwrap();
+    assert_eq!(statuses().await, [(CareStatus::DueSoon, Some(14_500))]);
+    // An import's reading counts the same.
+    let rows: ImportRows = Box::new(
+        vec![Ok(ImportRow {
+            line: 2,
+            vehicle: Ok(super::new_vehicle(garage.id, "AB-400-CD")),
+            odometer: Some(km(15_600)),
+        })]
+        .into_iter(),
+    );
+    let report = store
+        .vehicles
+        .import(
+            rows,
+            ImportOptions {
+                dry_run: false,
+                mode: ImportMode::Upsert,
+                within: None,
+            },
+            Origin::anonymous(),
+        )
+        .await
+        .unwrap();
+    assert!(report.errors.is_empty(), "{report:?}");
+    assert_eq!(statuses().await, [(CareStatus::Overdue, Some(15_600))]);
+}
