@@ -262,13 +262,15 @@ def seed_big_postgres(url):
         -- year for half of them, a service due by distance for the others.
         UPDATE vehicles SET odometer_km = (id * 7919) % 200000;
         INSERT INTO care_plans (vehicle_id, kind, every_months, every_km, due_on, since_on,
-                                since_km, since_done, next_due_on, next_due_km, cycle, updated_at)
+                                since_km, since_done, next_due_on, next_due_km, km_left, cycle,
+                                updated_at)
           SELECT id, CASE WHEN id % 2 = 0 THEN 'insurance' ELSE 'service' END,
                  CASE WHEN id % 2 = 0 THEN 12 END, CASE WHEN id % 2 = 1 THEN 15000 END,
                  CASE WHEN id % 2 = 0 THEN current_date + (id % 365)::int END, current_date,
                  odometer_km, false,
                  CASE WHEN id % 2 = 0 THEN current_date + (id % 365)::int END,
-                 CASE WHEN id % 2 = 1 THEN odometer_km + (id % 16000) END, 1, now()
+                 CASE WHEN id % 2 = 1 THEN odometer_km + (id % 16000) END,
+                 CASE WHEN id % 2 = 1 THEN id % 16000 END, 1, now()
           FROM vehicles;
         ANALYZE;""")
 
@@ -293,13 +295,15 @@ def seed_big_sqlite(path):
     db.execute("UPDATE vehicles SET odometer_km = (id * 7919) % 200000")
     db.execute("""
         INSERT INTO care_plans (vehicle_id, kind, every_months, every_km, due_on, since_on,
-                                since_km, since_done, next_due_on, next_due_km, cycle, updated_at)
+                                since_km, since_done, next_due_on, next_due_km, km_left, cycle,
+                                updated_at)
           SELECT id, CASE WHEN id % 2 = 0 THEN 'insurance' ELSE 'service' END,
                  CASE WHEN id % 2 = 0 THEN 12 END, CASE WHEN id % 2 = 1 THEN 15000 END,
                  CASE WHEN id % 2 = 0 THEN date('now', '+' || (id % 365) || ' days') END,
                  date('now'), odometer_km, 0,
                  CASE WHEN id % 2 = 0 THEN date('now', '+' || (id % 365) || ' days') END,
-                 CASE WHEN id % 2 = 1 THEN odometer_km + (id % 16000) END, 1, datetime('now')
+                 CASE WHEN id % 2 = 1 THEN odometer_km + (id % 16000) END,
+                 CASE WHEN id % 2 = 1 THEN id % 16000 END, 1, datetime('now')
           FROM vehicles""")
     db.execute("ANALYZE")
     db.commit()
