@@ -57,6 +57,16 @@ pub(crate) fn change<I, O>(
     }
 }
 
+/// An optional field, once checked, for `validated`'s build: absent stays
+/// absent (`Some(None)`); given, it holds its value, valid since no field
+/// failed (`None` only when its error was recorded).
+pub(crate) fn optional<T>(checked: Option<Option<T>>) -> Option<Option<T>> {
+    match checked {
+        None => Some(None),
+        Some(value) => value.map(Some),
+    }
+}
+
 /// The domain input, once no field failed.
 pub(crate) fn validated<T>(
     errors: FieldErrors,

@@ -247,6 +247,15 @@ fn load_plan(
     Ok(row.map(Plan::try_from).transpose()?)
 }
 
+/// Holds a write to the plan version it expects, when it expects one (the
+/// vehicle's row is locked, so the plan cannot change before the write).
+fn expect(current: Option<&Plan>, expected: Option<PlanVersion>) -> Result<(), StoreError> {
+    match expected {
+        Some(expected) if current.map(Plan::version) != Some(expected) => Err(Error::Stale.into()),
+        _ => Ok(()),
+    }
+}
+
 /// Makes the vehicle show its latest reading, and a new version.
 fn show_latest(conn: &mut DbConnection, vehicle: VehicleId) -> Result<(), StoreError> {
     let latest = reading_until(conn, vehicle, undated())?;
@@ -343,7 +352,7 @@ impl CareRepository for DieselCareRepository {
                     let row: ReadingRow = diesel::insert_into(odometer_readings::table)
                         .values((
                             odometer_readings::vehicle_id.eq(vehicle.get()),
-                            odometer_readings::km.eq(km_column(Some(reading.km)).unwrap_or(0)),
+                            odometer_readings::km.eq(reading.km.get() as i32),
                             odometer_readings::read_on.eq(reading.read_on),
                             odometer_readings::correction.eq(reading.correction),
                             odometer_readings::recorded_at.eq(now()),
@@ -403,9 +412,7 @@ impl CareRepository for DieselCareRepository {
                 conn.transaction(|conn| {
                     lock_vehicle(conn, vehicle)?;
                     let current = load_plan(conn, vehicle, &kind)?;
-                    if expected.is_some() && current.as_ref().map(Plan::version) != expected {
-                        return Err(Error::Stale.into());
-                    }
+                    expect(current.as_ref(), expected)?;
                     let columns = (
                         care_plans::every_months
                             .eq(state.schedule.every_months.map(|m| i32::from(m.get()))),
@@ -454,31 +461,14 @@ impl CareRepository for DieselCareRepository {
             .write(move |conn| {
                 conn.transaction(|conn| {
                     lock_vehicle(conn, vehicle)?;
-                    let deleted = diesel::delete(
-                        care_plans::table
-                            .filter(care_plans::vehicle_id.eq(vehicle.get()))
-                            .filter(care_plans::kind.eq(kind.as_str()))
-                            // The plan and cycle expected, when one is.
-                            .filter(
-                                care_plans::id
-                                    .nullable()
-                                    .eq(expected.map(|v| v.id.get()))
-                                    .and(care_plans::cycle.nullable().eq(expected.map(|v| v.cycle)))
-                                    .or(expected.is_none().into_sql::<diesel::sql_types::Bool>()),
-                            ),
-                    )
-                    .execute(conn)?;
-                    if deleted == 1 {
-                        return record_one(conn, &origin, event);
-                    }
-                    Err(match load_plan(conn, vehicle, &kind)? {
-                        Some(_) => Error::Stale,
-                        None => Error::PlanNotFound {
+                    let plan =
+                        load_plan(conn, vehicle, &kind)?.ok_or_else(|| Error::PlanNotFound {
                             vehicle,
                             kind: kind.to_string(),
-                        },
-                    }
-                    .into())
+                        })?;
+                    expect(Some(&plan), expected)?;
+                    diesel::delete(care_plans::table.find(plan.id.get())).execute(conn)?;
+                    record_one(conn, &origin, event)
                 })
             })
             .await

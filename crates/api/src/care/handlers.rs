@@ -105,11 +105,9 @@ async fn plan_of(care: &CareService, path: &PlanPath) -> Result<PlanBody> {
 
 /// The plan, or `None` when the vehicle (which must exist) has none.
 async fn plan_if_any(care: &CareService, path: &PlanPath) -> Result<Option<PlanBody>> {
-    let view = care.care(path.vehicle).await?;
-    Ok(view
-        .plans
-        .into_iter()
-        .find(|(plan, _, _)| plan.kind == path.kind)
+    Ok(care
+        .plan(path.vehicle, &path.kind)
+        .await?
         .map(|(plan, due, status)| PlanBody::of(plan, due, status)))
 }
 

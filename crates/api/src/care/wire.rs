@@ -16,7 +16,7 @@ use utoipa::openapi::{ObjectBuilder, Required, Type};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::problem::ApiError;
-use crate::wire::{bad_query, date, required, validated, InPath};
+use crate::wire::{bad_query, date, optional, required, validated, InPath};
 
 /// The plan a path names: `/vehicles/{id}/plans/{kind}`.
 pub(crate) struct PlanPath {
@@ -179,13 +179,13 @@ impl PutPlan {
         validated(errors, || {
             Some(PlanInput {
                 schedule: Schedule {
-                    every_months: every_months.map(|m| m.ok_or(())).transpose().ok()?,
-                    every_km: every_km.map(|k| k.ok_or(())).transpose().ok()?,
-                    due_on: due_on.map(|d| d.ok_or(())).transpose().ok()?,
+                    every_months: optional(every_months)?,
+                    every_km: optional(every_km)?,
+                    due_on: optional(due_on)?,
                 },
-                preset: preset.map(|p| p.ok_or(())).transpose().ok()?,
-                last_done_on: last_done_on.map(|d| d.ok_or(())).transpose().ok()?,
-                last_done_km: last_done_km.map(|k| k.ok_or(())).transpose().ok()?,
+                preset: optional(preset)?,
+                last_done_on: optional(last_done_on)?,
+                last_done_km: optional(last_done_km)?,
             })
         })
     }
@@ -338,9 +338,9 @@ impl MarkDone {
         validated(errors, || {
             Some(Done {
                 done_on: done_on?,
-                km: km.map(|k| k.ok_or(())).transpose().ok()?,
-                note: note.map(|n| n.ok_or(())).transpose().ok()?,
-                next_due_on: next_due_on.map(|d| d.ok_or(())).transpose().ok()?,
+                km: optional(km)?,
+                note: optional(note)?,
+                next_due_on: optional(next_due_on)?,
             })
         })
     }

@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::problem::ApiError;
-use crate::wire::{bad_query, change, nullable, required, sort_of, sorted_page_request, validated};
+use crate::wire::{
+    bad_query, change, nullable, optional, required, sort_of, sorted_page_request, validated,
+};
 
 crate::wire::path_id!(
     garage_domain::VehicleId,
@@ -69,14 +71,8 @@ impl CreateVehicle {
                 model: model?,
                 year: year?,
                 license_plate: plate?,
-                vin: match vin {
-                    None => None,
-                    Some(parsed) => Some(parsed?),
-                },
-                registered_on: match registered_on {
-                    None => None,
-                    Some(parsed) => Some(parsed?),
-                },
+                vin: optional(vin)?,
+                registered_on: optional(registered_on)?,
             })
         })
     }

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 
 use super::models::{
-    CalendarSecret, CalendarToken, Care, CareKind, CareRecord, Done, Horizon, NewReading, Plan,
-    PlanState, PlanVersion, Preset, Reading, ReminderCursor, ReminderFilter, ReminderPage,
-    Schedule, Since, Thresholds, INSPECTION_EVERY_MONTHS, INSPECTION_FIRST_MONTHS,
+    CalendarSecret, CalendarToken, Care, CareKind, CareRecord, CareStatus, Done, Due, Horizon, Km,
+    NewReading, Plan, PlanState, PlanVersion, Preset, Reading, ReminderCursor, ReminderFilter,
+    ReminderPage, Schedule, Since, Thresholds, INSPECTION_EVERY_MONTHS, INSPECTION_FIRST_MONTHS,
 };
 use super::ports::CareRepository;
 use crate::access::{KeyName, Reach};
@@ -153,15 +153,45 @@ impl CareService {
     /// # Errors
     /// `VehicleNotFound`, or the store's errors.
     pub async fn care(&self, id: VehicleId) -> Result<Care, Error> {
-        let vehicle = self.vehicle(id).await?;
-        let plans = self.store.plans(id).await?;
+        let (odometer, plans) = self.plans(id).await?;
         let latest = PageRequest {
             limit: Limit::LARGEST,
             after: None,
         };
         let records = self.store.records(id, latest).await?.items;
+        Ok(Care {
+            odometer,
+            plans,
+            records,
+        })
+    }
+
+    /// The vehicle's plan of `kind` with when it is due and how urgent;
+    /// `None` when it has none.
+    ///
+    /// # Errors
+    /// `VehicleNotFound`, or the store's errors.
+    pub async fn plan(
+        &self,
+        id: VehicleId,
+        kind: &CareKind,
+    ) -> Result<Option<(Plan, Due, CareStatus)>, Error> {
+        let (_, plans) = self.plans(id).await?;
+        Ok(plans.into_iter().find(|(plan, _, _)| plan.kind == *kind))
+    }
+
+    /// The vehicle's odometer, and its plans with when each is due and how
+    /// urgent today.
+    async fn plans(
+        &self,
+        id: VehicleId,
+    ) -> Result<(Option<Km>, Vec<(Plan, Due, CareStatus)>), Error> {
+        let vehicle = self.vehicle(id).await?;
         let today = self.today();
-        let plans = plans
+        let plans = self
+            .store
+            .plans(id)
+            .await?
             .into_iter()
             .map(|plan| {
                 let due = plan.due();
@@ -169,11 +199,7 @@ impl CareService {
                 (plan, due, status)
             })
             .collect();
-        Ok(Care {
-            odometer: vehicle.odometer,
-            plans,
-            records,
-        })
+        Ok((vehicle.odometer, plans))
     }
 
     /// The work recorded on the vehicle, newest first.
