@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { callApi, launchBrowser, shot, startServer } from "./server.mjs";
+import { callApi, eventually, launchBrowser, shot, startServer } from "./server.mjs";
 
 let server;
 let browser;
@@ -67,8 +67,8 @@ test("garage #230 of 250 is picked by typing, full ones are refused with the rea
   await picker.fill("depot 230");
   const wanted = page.getByRole("option", { name: /Dépôt 230/ });
   await wanted.waitFor();
-  const listed = await page.getByRole("listbox", { name: "Garage" }).getByRole("option").allInnerTexts();
-  assert.deepEqual(listed, ["Dépôt 230\nsans limite"]);
+  const options = page.getByRole("listbox", { name: "Garage" }).getByRole("option");
+  await eventually(() => options.allInnerTexts(), ["Dépôt 230\nsans limite"]);
   await shot(page, "garage-picker");
   const activeId = await picker.getAttribute("aria-activedescendant");
   assert.equal(activeId, await wanted.getAttribute("id"));

@@ -1,11 +1,13 @@
 // Starts the real garage binary on a fresh PostgreSQL database for a browser
 // test, and cleans both up.
 
+import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { isDeepStrictEqual } from "node:util";
 
 import { chromium } from "playwright-core";
 
@@ -129,4 +131,20 @@ export async function callApi(base, method, path, body) {
   const text = await response.text();
   if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
   return text ? JSON.parse(text) : null;
+}
+
+/**
+ * Reads `read()` until it deep-equals `expected`, for at most `ms`; then
+ * asserts on the last value read. For what a page shows once a request has
+ * answered, where waiting for one element could see the view before it.
+ */
+export async function eventually(read, expected, ms = 5000) {
+  const deadline = Date.now() + ms;
+  let last;
+  for (;;) {
+    last = await read();
+    if (isDeepStrictEqual(last, expected) || Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.deepEqual(last, expected);
 }
