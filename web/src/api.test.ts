@@ -12,6 +12,17 @@ function answer(status: number, body?: unknown, contentType = "application/json"
   );
 }
 
+/** The request of the `n`th call to the stubbed fetch. */
+function sent(fetch: ReturnType<typeof vi.fn>, n = 0): Request {
+  return fetch.mock.calls[n]![0] as Request;
+}
+
+/** A request's path and query, without the origin. */
+const target = (request: Request) => {
+  const url = new URL(request.url);
+  return url.pathname + url.search;
+};
+
 afterEach(() => {
   vi.unstubAllGlobals();
   apiKey.set(null);
@@ -29,11 +40,11 @@ describe("api client", () => {
       license_plate: "ab-123-cd",
     });
     expect(vehicle.id).toBe(7);
-    const [url, init] = fetch.mock.calls[0]!;
-    expect(url).toBe("/api/v1/vehicles");
-    expect(init.method).toBe("POST");
-    expect(init.headers["Content-Type"]).toBe("application/json");
-    expect(JSON.parse(init.body)).toMatchObject({ license_plate: "ab-123-cd" });
+    const request = sent(fetch);
+    expect(target(request)).toBe("/api/v1/vehicles");
+    expect(request.method).toBe("POST");
+    expect(request.headers.get("Content-Type")).toBe("application/json");
+    expect(await request.json()).toMatchObject({ license_plate: "ab-123-cd" });
   });
 
   it("sends the ETag read as If-Match, the key as Idempotency-Key, and reads the ETag back", async () => {
@@ -46,10 +57,12 @@ describe("api client", () => {
     );
     vi.stubGlobal("fetch", fetch);
     const saved = await api.updateVehicle(7, { model: "Zoe" }, '"3"');
-    expect(fetch.mock.calls[0]![1].headers["If-Match"]).toBe('"3"');
+    expect(sent(fetch).headers.get("If-Match")).toBe('"3"');
+    expect(target(sent(fetch))).toBe("/api/v1/vehicles/7");
     expect(saved.etag).toBe('"4"');
     await api.createGarage({ name: "a", address: "b", capacity: null }, "key-1");
-    expect(fetch.mock.calls[1]![1].headers["Idempotency-Key"]).toBe("key-1");
+    expect(sent(fetch, 1).headers.get("Idempotency-Key")).toBe("key-1");
+    expect(sent(fetch, 1).headers.has("If-Match")).toBe(false);
   });
 
   it("uploads an import as CSV with its dry-run flag", async () => {
@@ -58,10 +71,45 @@ describe("api client", () => {
     const file = new Blob(["garage_id,brand,model,year,license_plate\n"], { type: "text/csv" });
     const report = await api.importVehicles(file, true, "k");
     expect(report.rows).toBe(1);
-    const [url, init] = fetch.mock.calls[0]!;
-    expect(url).toBe("/api/v1/vehicles/import?dry_run=true");
-    expect(init.headers["Content-Type"]).toBe("text/csv");
-    expect(init.body).toBe(file);
+    const request = sent(fetch);
+    expect(target(request)).toBe("/api/v1/vehicles/import?dry_run=true");
+    expect(request.headers.get("Content-Type")).toBe("text/csv");
+    expect(await request.text()).toBe("garage_id,brand,model,year,license_plate\n");
+  });
+
+  it("sends a spreadsheet's Windows-1252 bytes as they are", async () => {
+    const fetch = answer(200, { dry_run: false, rows: 1, imported: 1 });
+    vi.stubGlobal("fetch", fetch);
+    // "Citroën" in Windows-1252: ë is the one byte 0xEB, not UTF-8.
+    const bytes = new Uint8Array([0x43, 0x69, 0x74, 0x72, 0x6f, 0xeb, 0x6e, 0x0a]);
+    await api.importVehicles(new Blob([bytes]), false, undefined, true);
+    const request = sent(fetch);
+    expect(target(request)).toBe("/api/v1/vehicles/import?mode=upsert");
+    expect(request.headers.has("Idempotency-Key")).toBe(false);
+    expect(new Uint8Array(await request.arrayBuffer())).toEqual(bytes);
+  });
+
+  it("puts a plan's kind in its path, encoded", async () => {
+    const fetch = answer(204);
+    vi.stubGlobal("fetch", fetch);
+    await api.deletePlan(4, "pneus été/hiver");
+    expect(target(sent(fetch))).toBe("/api/v1/vehicles/4/plans/pneus%20%C3%A9t%C3%A9%2Fhiver");
+  });
+
+  it("asks for the export's filters and style in its query", async () => {
+    const fetch = answer(200, "plate;brand", "text/csv");
+    vi.stubGlobal("fetch", fetch);
+    const file = await api.exportVehicles("csv", {
+      garage_id: "12",
+      year_min: "",
+      brand: "renault",
+      separator: "semicolon",
+      bom: true,
+    });
+    expect(target(sent(fetch))).toBe(
+      "/api/v1/vehicles/export?brand=renault&separator=semicolon&bom=true&format=csv&garage_id=12",
+    );
+    expect(await file.text()).toBe('"plate;brand"');
   });
 
   it("makes a new 128-bit idempotency key each time", () => {
@@ -74,7 +122,7 @@ describe("api client", () => {
     const fetch = answer(200, { items: [], next_cursor: null });
     vi.stubGlobal("fetch", fetch);
     await api.listGarages({ q: "", cursor: "42", limit: 10 });
-    expect(fetch.mock.calls[0]![0]).toBe("/api/v1/garages?cursor=42&limit=10");
+    expect(target(sent(fetch))).toBe("/api/v1/garages?cursor=42&limit=10");
   });
 
   it("turns a problem document into an ApiError with its field errors", async () => {
@@ -121,9 +169,9 @@ describe("api client", () => {
     vi.stubGlobal("fetch", fetch);
     apiKey.set("secret-key-0123456789");
     await api.listGarages();
-    expect(fetch.mock.calls[0]![1].headers.Authorization).toBe("Bearer secret-key-0123456789");
+    expect(sent(fetch).headers.get("Authorization")).toBe("Bearer secret-key-0123456789");
     apiKey.set(null);
     await api.listGarages();
-    expect(fetch.mock.calls[1]![1].headers.Authorization).toBeUndefined();
+    expect(sent(fetch, 1).headers.has("Authorization")).toBe(false);
   });
 });

@@ -1,8 +1,12 @@
-// The one module that talks to the Garage API. Every call either resolves
-// with typed data or rejects with an ApiError (the server refused, with a
-// problem document) or a NetworkError (the server could not be reached).
+// The one module that talks to the Garage API, through a client typed by
+// the OpenAPI document (openapi-fetch over the generated `paths`). Every
+// call either resolves with typed data or rejects with an ApiError (the
+// server refused, with a problem document) or a NetworkError (the server
+// could not be reached).
 
-import type { components } from "./api.gen";
+import createClient from "openapi-fetch";
+
+import type { components, paths } from "./api.gen";
 
 // The wire types come from the OpenAPI document the server serves
 // (docs/openapi.json, generated from the code): `npm run gen:api` writes
@@ -64,7 +68,6 @@ export type HistoryEvent = Schemas["EventBody"];
 /** The fleet at a glance. */
 export type Stats = Schemas["StatsBody"];
 
-/** The server answered with an RFC 9457 problem. */
 /** A vehicle's odometer, plans and work done. */
 export type Care = Schemas["CareBody"];
 export type Plan = Schemas["PlanBody"];
@@ -86,6 +89,7 @@ export interface ReminderFilters {
   kind?: string;
 }
 
+/** The server answered with an RFC 9457 problem. */
 export class ApiError extends Error {
   readonly status: number;
   readonly type: string;
@@ -112,7 +116,8 @@ export class NetworkError extends Error {
   }
 }
 
-const base = `${(import.meta.env.VITE_API_BASE_URL ?? "").replace(/\/$/, "")}/api/v1`;
+/** Where the API is served: the page's own origin unless the build names another. */
+const root = (import.meta.env.VITE_API_BASE_URL ?? "").replace(/\/$/, "") || window.location.origin;
 
 const KEY_STORAGE = "garage.apiKey";
 
@@ -135,78 +140,71 @@ export const apiKey = {
   },
 };
 
-type Query = Record<string, string | number | null | undefined>;
-
-function withQuery(path: string, query: Query = {}): string {
+/** A query string without its empty parameters: `q=` would filter on nothing. */
+function serializeQuery(query: Record<string, unknown>): string {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {
     if (value !== undefined && value !== null && value !== "") params.set(key, String(value));
   }
-  const text = params.toString();
-  return text ? `${path}?${text}` : path;
+  return params.toString();
 }
 
-interface Options {
-  body?: unknown;
-  /** Sent as is, with this content type, instead of JSON. */
-  raw?: { data: Blob; type: string };
-  /** The version the write expects (412 when the resource has changed since). */
-  ifMatch?: string;
-  /** Makes a POST safe to send again: the server runs it once. */
-  idempotencyKey?: string;
+// The client's routes, parameters, bodies and answers are the generated
+// `paths`: a route renamed or a parameter retyped on the server fails the
+// type check here, and the lint fails while api.gen.ts is stale.
+const client = createClient<paths>({
+  baseUrl: root,
+  headers: { Accept: "application/json" },
+  querySerializer: serializeQuery,
+  // Looked up on each call, so a test can stand in for the network.
+  fetch: (request) => globalThis.fetch(request),
+});
+
+client.use({
+  onRequest({ request }) {
+    const key = apiKey.get();
+    if (key) request.headers.set("Authorization", `Bearer ${key}`);
+    return request;
+  },
+});
+
+/** What each of the client's calls resolves with. */
+interface Answer<T> {
+  data?: T;
+  error?: unknown;
+  response: Response;
 }
 
-async function send(method: string, path: string, options: Options = {}): Promise<Response> {
-  const headers: Record<string, string> = { Accept: "application/json" };
-  let body: BodyInit | undefined;
-  if (options.raw) {
-    headers["Content-Type"] = options.raw.type;
-    body = options.raw.data;
-  } else if (options.body !== undefined) {
-    headers["Content-Type"] = "application/json";
-    body = JSON.stringify(options.body);
-  }
-  if (options.ifMatch) headers["If-Match"] = options.ifMatch;
-  if (options.idempotencyKey) headers["Idempotency-Key"] = options.idempotencyKey;
-  const key = apiKey.get();
-  if (key) headers.Authorization = `Bearer ${key}`;
+/**
+ * The data of a 2xx answer, with its ETag when it has one; an ApiError for
+ * any other status (the problem document when the body is one, else the
+ * status alone: a proxy's HTML error page, say); a NetworkError when no
+ * answer came.
+ */
+async function settle<T>(pending: Promise<Answer<T>>): Promise<T> {
+  let answer: Answer<T>;
   try {
-    return await fetch(`${base}${path}`, { method, headers, body });
+    answer = await pending;
   } catch (cause) {
     throw new NetworkError(cause);
   }
-}
-
-async function refusal(response: Response): Promise<ApiError> {
-  const text = await response.text();
-  let data: unknown = undefined;
-  try {
-    data = text ? JSON.parse(text) : undefined;
-  } catch {
-    // A proxy's HTML error page, say: keep the status alone.
+  const { data, error, response } = answer;
+  if (!response.ok) {
+    const problem = error && typeof error === "object" ? (error as Partial<ApiError>) : {};
+    throw new ApiError(response.status, problem);
   }
-  return new ApiError(response.status, (data ?? {}) as Partial<ApiError>);
-}
-
-async function request<T>(method: string, path: string, options: Options = {}): Promise<T> {
-  const response = await send(method, path, options);
-  if (response.status === 204) return undefined as T;
-  if (!response.ok) throw await refusal(response);
-  const data = (await response.json()) as T;
   const etag = response.headers.get("ETag");
   if (etag && data && typeof data === "object") Object.assign(data, { etag });
-  return data;
+  return data as T;
 }
 
-/** An export, fetched with this tab's key and handed over as a file. */
-async function download(path: string): Promise<Blob> {
-  const response = await send("GET", path);
-  if (!response.ok) throw await refusal(response);
-  return response.blob();
+/** A number from a filter's text; none when the text is empty. */
+function num(value: number | string | undefined): number | undefined {
+  return value === undefined || value === "" ? undefined : Number(value);
 }
 
 export interface ListOptions {
-  cursor?: string | null;
+  cursor?: string;
   limit?: number;
 }
 
@@ -218,12 +216,12 @@ export interface CsvStyle {
   bom?: boolean;
 }
 
-/** The name a file saved today gets: `vehicles-2026-11-30.csv`. */
 /** The absolute address of a path the API gave (a calendar feed), for another application to fetch. */
 export function feedUrl(path: string): string {
-  return new URL(path, /^https?:/.test(base) ? base : window.location.origin).toString();
+  return new URL(path, root).toString();
 }
 
+/** The name a file saved today gets: `vehicles-2026-11-30.csv`. */
 export function datedName(stem: string, extension: string): string {
   const now = new Date();
   const day = [now.getFullYear(), now.getMonth() + 1, now.getDate()]
@@ -263,89 +261,170 @@ export function newIdempotencyKey(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+const id = (id: number) => ({ path: { id } });
+const plan = (id: number, kind: string) => ({ path: { id, kind } });
+
 export const api = {
-  me: () => request<Me>("GET", "/me"),
-  stats: () => request<Stats>("GET", "/stats"),
-  listKeys: () => request<{ items: ApiKeyInfo[] }>("GET", "/keys"),
-  createKey: (input: KeyInput) => request<CreatedKey>("POST", "/keys", { body: input }),
-  revokeKey: (id: number) => request<ApiKeyInfo>("DELETE", `/keys/${id}`),
-  listGarages: (options: ListOptions & { q?: string; sort?: string } = {}) =>
-    request<Page<Garage>>("GET", withQuery("/garages", { ...options })),
-  getGarage: (id: number) => request<Garage>("GET", `/garages/${id}`),
+  me: () => settle(client.GET("/api/v1/me")) as Promise<Me>,
+  stats: () => settle(client.GET("/api/v1/stats")),
+  listKeys: () => settle(client.GET("/api/v1/keys")) as Promise<{ items: ApiKeyInfo[] }>,
+  createKey: (input: KeyInput) => settle(client.POST("/api/v1/keys", { body: input })) as Promise<CreatedKey>,
+  revokeKey: (key: number) =>
+    settle(client.DELETE("/api/v1/keys/{id}", { params: id(key) })) as Promise<ApiKeyInfo>,
+  listGarages: (query: ListOptions & { q?: string; sort?: string } = {}) =>
+    settle(client.GET("/api/v1/garages", { params: { query } })) as Promise<Page<Garage>>,
+  getGarage: (garage: number) =>
+    settle(client.GET("/api/v1/garages/{id}", { params: id(garage) })) as Promise<Garage>,
   createGarage: (input: GarageInput, idempotencyKey?: string) =>
-    request<Garage>("POST", "/garages", { body: input, idempotencyKey }),
-  updateGarage: (id: number, input: Partial<GarageInput>, ifMatch?: string) =>
-    request<Garage>("PATCH", `/garages/${id}`, { body: input, ifMatch }),
-  deleteGarage: (id: number) => request<void>("DELETE", `/garages/${id}`),
-  moveAllVehicles: (id: number, toGarageId: number) =>
-    request<{ moved: number }>("POST", `/garages/${id}/vehicles/move`, {
-      body: { to_garage_id: toGarageId },
-    }),
-  garageVehicles: (id: number, options: ListOptions = {}) =>
-    request<Page<Vehicle>>("GET", withQuery(`/garages/${id}/vehicles`, { ...options })),
-  listVehicles: (options: ListOptions & VehicleFilters & { sort?: string } = {}) =>
-    request<Page<Vehicle>>("GET", withQuery("/vehicles", { ...options })),
-  getVehicle: (id: number) => request<Vehicle>("GET", `/vehicles/${id}`),
+    settle(
+      client.POST("/api/v1/garages", {
+        body: input,
+        params: { header: { "Idempotency-Key": idempotencyKey } },
+      }),
+    ) as Promise<Garage>,
+  updateGarage: (garage: number, input: Partial<GarageInput>, ifMatch?: string) =>
+    settle(
+      client.PATCH("/api/v1/garages/{id}", {
+        body: input,
+        params: { ...id(garage), header: { "If-Match": ifMatch } },
+      }),
+    ) as Promise<Garage>,
+  deleteGarage: (garage: number) => settle(client.DELETE("/api/v1/garages/{id}", { params: id(garage) })),
+  moveAllVehicles: (garage: number, toGarageId: number) =>
+    settle(
+      client.POST("/api/v1/garages/{id}/vehicles/move", {
+        params: id(garage),
+        body: { to_garage_id: toGarageId },
+      }),
+    ),
+  garageVehicles: (garage: number, query: ListOptions = {}) =>
+    settle(client.GET("/api/v1/garages/{id}/vehicles", { params: { ...id(garage), query } })) as Promise<
+      Page<Vehicle>
+    >,
+  listVehicles: ({
+    garage_id,
+    year_min,
+    year_max,
+    ...query
+  }: ListOptions & VehicleFilters & { sort?: string } = {}) =>
+    settle(
+      client.GET("/api/v1/vehicles", {
+        params: {
+          query: { ...query, garage_id: num(garage_id), year_min: num(year_min), year_max: num(year_max) },
+        },
+      }),
+    ) as Promise<Page<Vehicle>>,
+  getVehicle: (vehicle: number) =>
+    settle(client.GET("/api/v1/vehicles/{id}", { params: id(vehicle) })) as Promise<Vehicle>,
   createVehicle: (input: VehicleInput, idempotencyKey?: string) =>
-    request<Vehicle>("POST", "/vehicles", { body: input, idempotencyKey }),
-  updateVehicle: (id: number, input: Partial<VehicleInput>, ifMatch?: string) =>
-    request<Vehicle>("PATCH", `/vehicles/${id}`, { body: input, ifMatch }),
-  deleteVehicle: (id: number) => request<void>("DELETE", `/vehicles/${id}`),
-  vehicleHistory: (id: number, options: ListOptions = {}) =>
-    request<Page<HistoryEvent>>("GET", withQuery(`/vehicles/${id}/history`, { ...options })),
-  garageHistory: (id: number, options: ListOptions = {}) =>
-    request<Page<HistoryEvent>>("GET", withQuery(`/garages/${id}/history`, { ...options })),
-  listWebhooks: () => request<{ items: Webhook[] }>("GET", "/webhooks"),
-  createWebhook: (input: WebhookInput) => request<WebhookWithSecret>("POST", "/webhooks", { body: input }),
-  updateWebhook: (id: number, input: Schemas["UpdateWebhook"]) =>
-    request<Webhook>("PATCH", `/webhooks/${id}`, { body: input }),
-  deleteWebhook: (id: number) => request<void>("DELETE", `/webhooks/${id}`),
-  rotateWebhookSecret: (id: number) => request<WebhookWithSecret>("POST", `/webhooks/${id}/rotate-secret`),
-  testWebhook: (id: number) => request<Delivery>("POST", `/webhooks/${id}/test`),
-  webhookDeliveries: (id: number, options: ListOptions = {}) =>
-    request<Page<Delivery>>("GET", withQuery(`/webhooks/${id}/deliveries`, { ...options })),
-  retryDelivery: (id: number, delivery: number) =>
-    request<Delivery>("POST", `/webhooks/${id}/deliveries/${delivery}/retry`),
-  activity: (options: ListOptions & { type?: string; garage_id?: number } = {}) =>
-    request<Page<HistoryEvent>>("GET", withQuery("/activity", { ...options })),
-  care: (id: number) => request<Care>("GET", `/vehicles/${id}/care`),
-  readings: (id: number, options: ListOptions = {}) =>
-    request<Page<Reading>>("GET", withQuery(`/vehicles/${id}/odometer`, { ...options })),
-  recordReading: (id: number, input: Schemas["CreateReading"], idempotencyKey?: string) =>
-    request<Reading>("POST", `/vehicles/${id}/odometer`, { body: input, idempotencyKey }),
-  putPlan: (id: number, kind: string, input: PlanInput) =>
-    request<Plan>("PUT", `/vehicles/${id}/plans/${encodeURIComponent(kind)}`, { body: input }),
-  deletePlan: (id: number, kind: string) =>
-    request<void>("DELETE", `/vehicles/${id}/plans/${encodeURIComponent(kind)}`),
-  markDone: (id: number, kind: string, input: DoneInput, idempotencyKey?: string) =>
-    request<Schemas["DoneBody"]>("POST", `/vehicles/${id}/plans/${encodeURIComponent(kind)}/done`, {
-      body: input,
-      idempotencyKey,
-    }),
-  reminders: (options: ListOptions & ReminderFilters = {}) =>
-    request<Page<Reminder>>("GET", withQuery("/reminders", { ...options })),
-  exportReminders: (options: ReminderFilters = {}) => download(withQuery("/reminders.csv", { ...options })),
-  listCalendars: () => request<{ items: CalendarToken[] }>("GET", "/calendars"),
-  createCalendar: (name: string) => request<CreatedCalendar>("POST", "/calendars", { body: { name } }),
-  revokeCalendar: (id: number) => request<void>("DELETE", `/calendars/${id}`),
-  exportVehicles: (format: ExportFormat, options: VehicleFilters & CsvStyle = {}) =>
-    download(
-      withQuery("/vehicles/export", {
-        ...options,
-        format,
-        bom: options.bom ? "true" : undefined,
+    settle(
+      client.POST("/api/v1/vehicles", {
+        body: input,
+        params: { header: { "Idempotency-Key": idempotencyKey } },
+      }),
+    ) as Promise<Vehicle>,
+  updateVehicle: (vehicle: number, input: Partial<VehicleInput>, ifMatch?: string) =>
+    settle(
+      client.PATCH("/api/v1/vehicles/{id}", {
+        body: input,
+        params: { ...id(vehicle), header: { "If-Match": ifMatch } },
+      }),
+    ) as Promise<Vehicle>,
+  deleteVehicle: (vehicle: number) => settle(client.DELETE("/api/v1/vehicles/{id}", { params: id(vehicle) })),
+  vehicleHistory: (vehicle: number, query: ListOptions = {}) =>
+    settle(client.GET("/api/v1/vehicles/{id}/history", { params: { ...id(vehicle), query } })) as Promise<
+      Page<HistoryEvent>
+    >,
+  garageHistory: (garage: number, query: ListOptions = {}) =>
+    settle(client.GET("/api/v1/garages/{id}/history", { params: { ...id(garage), query } })) as Promise<
+      Page<HistoryEvent>
+    >,
+  listWebhooks: () => settle(client.GET("/api/v1/webhooks")) as Promise<{ items: Webhook[] }>,
+  createWebhook: (input: WebhookInput) =>
+    settle(client.POST("/api/v1/webhooks", { body: input })) as Promise<WebhookWithSecret>,
+  updateWebhook: (webhook: number, input: Schemas["UpdateWebhook"]) =>
+    settle(client.PATCH("/api/v1/webhooks/{id}", { params: id(webhook), body: input })) as Promise<Webhook>,
+  deleteWebhook: (webhook: number) => settle(client.DELETE("/api/v1/webhooks/{id}", { params: id(webhook) })),
+  rotateWebhookSecret: (webhook: number) =>
+    settle(
+      client.POST("/api/v1/webhooks/{id}/rotate-secret", { params: id(webhook) }),
+    ) as Promise<WebhookWithSecret>,
+  testWebhook: (webhook: number) =>
+    settle(client.POST("/api/v1/webhooks/{id}/test", { params: id(webhook) })) as Promise<Delivery>,
+  webhookDeliveries: (webhook: number, query: ListOptions = {}) =>
+    settle(client.GET("/api/v1/webhooks/{id}/deliveries", { params: { ...id(webhook), query } })) as Promise<
+      Page<Delivery>
+    >,
+  retryDelivery: (webhook: number, delivery: number) =>
+    settle(
+      client.POST("/api/v1/webhooks/{id}/deliveries/{delivery_id}/retry", {
+        params: { path: { id: webhook, delivery_id: delivery } },
+      }),
+    ) as Promise<Delivery>,
+  activity: (query: ListOptions & { type?: string; garage_id?: number } = {}) =>
+    settle(client.GET("/api/v1/activity", { params: { query } })) as Promise<Page<HistoryEvent>>,
+  care: (vehicle: number) => settle(client.GET("/api/v1/vehicles/{id}/care", { params: id(vehicle) })),
+  readings: (vehicle: number, query: ListOptions = {}) =>
+    settle(client.GET("/api/v1/vehicles/{id}/odometer", { params: { ...id(vehicle), query } })) as Promise<
+      Page<Reading>
+    >,
+  recordReading: (vehicle: number, input: Schemas["CreateReading"], idempotencyKey?: string) =>
+    settle(
+      client.POST("/api/v1/vehicles/{id}/odometer", {
+        params: { ...id(vehicle), header: { "Idempotency-Key": idempotencyKey } },
+        body: input,
+      }),
+    ),
+  putPlan: (vehicle: number, kind: string, input: PlanInput) =>
+    settle(client.PUT("/api/v1/vehicles/{id}/plans/{kind}", { params: plan(vehicle, kind), body: input })),
+  deletePlan: (vehicle: number, kind: string) =>
+    settle(client.DELETE("/api/v1/vehicles/{id}/plans/{kind}", { params: plan(vehicle, kind) })),
+  markDone: (vehicle: number, kind: string, input: DoneInput, idempotencyKey?: string) =>
+    settle(
+      client.POST("/api/v1/vehicles/{id}/plans/{kind}/done", {
+        params: { ...plan(vehicle, kind), header: { "Idempotency-Key": idempotencyKey } },
+        body: input,
+      }),
+    ),
+  reminders: (query: ListOptions & ReminderFilters = {}) =>
+    settle(client.GET("/api/v1/reminders", { params: { query } })) as Promise<Page<Reminder>>,
+  exportReminders: (query: ReminderFilters = {}) =>
+    settle(client.GET("/api/v1/reminders.csv", { params: { query }, parseAs: "blob" })),
+  listCalendars: () => settle(client.GET("/api/v1/calendars")) as Promise<{ items: CalendarToken[] }>,
+  createCalendar: (name: string) => settle(client.POST("/api/v1/calendars", { body: { name } })),
+  revokeCalendar: (calendar: number) =>
+    settle(client.DELETE("/api/v1/calendars/{id}", { params: id(calendar) })),
+  exportVehicles: (
+    format: ExportFormat,
+    { garage_id, year_min, year_max, ...query }: VehicleFilters & CsvStyle = {},
+  ) =>
+    settle(
+      client.GET("/api/v1/vehicles/export", {
+        params: {
+          query: {
+            ...query,
+            format,
+            bom: query.bom || undefined,
+            garage_id: num(garage_id),
+            year_min: num(year_min),
+            year_max: num(year_max),
+          },
+        },
+        parseAs: "blob",
       }),
     ),
   importVehicles: (file: Blob, dryRun: boolean, idempotencyKey?: string, upsert = false) =>
-    request<ImportReport>(
-      "POST",
-      withQuery("/vehicles/import", {
-        dry_run: dryRun ? "true" : undefined,
-        mode: upsert ? "upsert" : undefined,
+    settle(
+      client.POST("/api/v1/vehicles/import", {
+        params: {
+          query: { dry_run: dryRun || undefined, mode: upsert ? "upsert" : undefined },
+          header: { "Idempotency-Key": idempotencyKey },
+        },
+        // The file's own bytes: a spreadsheet's Windows-1252 must reach the
+        // server as written, not decoded here as text.
+        body: file as unknown as string,
+        bodySerializer: (body) => body,
+        headers: { "Content-Type": "text/csv" },
       }),
-      {
-        raw: { data: file, type: "text/csv" },
-        idempotencyKey,
-      },
-    ),
+    ) as Promise<ImportReport>,
 };

@@ -43,8 +43,8 @@ export function History({ of }: { of: HistoryOf }) {
     queryKey: key,
     queryFn: ({ pageParam }: { pageParam: string | null }): Promise<Page<HistoryEvent>> =>
       "vehicle" in of
-        ? api.vehicleHistory(of.vehicle, { cursor: pageParam })
-        : api.garageHistory(of.garage, { cursor: pageParam }),
+        ? api.vehicleHistory(of.vehicle, { cursor: pageParam ?? undefined })
+        : api.garageHistory(of.garage, { cursor: pageParam ?? undefined }),
     initialPageParam: null as string | null,
     getNextPageParam: (page) => page.next_cursor,
   });

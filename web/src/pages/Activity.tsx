@@ -32,7 +32,7 @@ export function Activity() {
     queryKey: ["activity", type, garage],
     queryFn: ({ pageParam }: { pageParam: string | null }) =>
       api.activity({
-        cursor: pageParam,
+        cursor: pageParam ?? undefined,
         type: type || undefined,
         garage_id: garage ? Number(garage) : undefined,
       }),

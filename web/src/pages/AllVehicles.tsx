@@ -29,7 +29,7 @@ export function AllVehicles() {
   const descending = sort.startsWith("-");
   const by = descending ? sort.slice(1) : sort;
   const filters = Object.fromEntries(FILTERS.map((f) => [f, params.get(f) ?? ""])) as Record<Filter, string>;
-  const cursor = params.get("cursor");
+  const cursor = params.get("cursor") ?? undefined;
   const vehicles = useQuery({
     queryKey: ["vehicles", "all", filters, sort, cursor],
     queryFn: () => api.listVehicles({ ...filters, sort, cursor }),

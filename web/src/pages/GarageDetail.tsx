@@ -18,7 +18,7 @@ export function GarageDetail() {
   const { t, formatDate } = useI18n();
   const id = Number(useParams().id);
   const [params] = useSearchParams();
-  const cursor = params.get("cursor");
+  const cursor = params.get("cursor") ?? undefined;
   const { state } = useLocation() as { state: { notice?: string } | null };
   const navigate = useNavigate();
   const queryClient = useQueryClient();

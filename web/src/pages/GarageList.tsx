@@ -16,7 +16,7 @@ export function GarageList() {
   const { state } = useLocation() as { state: { notice?: string } | null };
   const [params, setParams] = useSearchParams();
   const q = params.get("q") ?? "";
-  const cursor = params.get("cursor");
+  const cursor = params.get("cursor") ?? undefined;
   const [draft, setDraft] = useState(q);
   const mayWrite = useCan("write");
   const limited = useLimited();

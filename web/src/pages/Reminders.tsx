@@ -20,7 +20,7 @@ export function Reminders() {
   const [params, setParams] = useSearchParams();
   const status = params.get("status") ?? "";
   const garage = params.get("garage") ?? "";
-  const cursor = params.get("cursor");
+  const cursor = params.get("cursor") ?? undefined;
   const filters = { status: status || undefined, garage_id: garage ? Number(garage) : undefined };
   const reminders = useQuery({
     queryKey: ["reminders", status, garage, cursor],
