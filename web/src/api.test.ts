@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 
-import { api, ApiError, apiKey, NetworkError, newIdempotencyKey } from "./api";
+import { api, ApiError, apiKey, NetworkError, newIdempotencyKey, saveVehicle } from "./api";
 
 function answer(status: number, body?: unknown, contentType = "application/json") {
   return vi.fn().mockImplementation(
@@ -173,5 +173,67 @@ describe("api client", () => {
     apiKey.set(null);
     await api.listGarages();
     expect(sent(fetch, 1).headers.has("Authorization")).toBe(false);
+  });
+
+  describe("saving a vehicle's form", () => {
+    const base = {
+      id: 7,
+      garage_id: 1,
+      license_plate: "AB123CD",
+      brand: "Renault",
+      model: "Clio",
+      year: 2020,
+      vin: null,
+      registered_on: "2020-03-01",
+      odometer_km: 1000,
+      created_at: "2026-01-01T00:00:00Z",
+      updated_at: "2026-01-01T00:00:00Z",
+      etag: '"3"',
+    };
+    const input = { garage_id: 1, license_plate: "AB123CD", brand: "Renault", model: "Zoe", year: 2020 };
+    const json = (status: number, body: unknown, etag?: string) =>
+      new Response(JSON.stringify(body), {
+        status,
+        headers: { "Content-Type": "application/json", ...(etag ? { ETag: etag } : {}) },
+      });
+    const stale = () => json(412, { type: "/problems/precondition-failed", status: 412 });
+
+    it("goes through over a version that changed only by a reading", async () => {
+      const fetch = vi
+        .fn()
+        .mockResolvedValueOnce(stale())
+        .mockResolvedValueOnce(json(200, { ...base, odometer_km: 1500 }, '"4"'))
+        .mockResolvedValueOnce(json(200, { ...base, model: "Zoe" }, '"5"'));
+      vi.stubGlobal("fetch", fetch);
+      const saved = await saveVehicle(base, input);
+      expect(saved.model).toBe("Zoe");
+      expect(saved.etag).toBe('"5"');
+      expect(sent(fetch, 0).headers.get("If-Match")).toBe('"3"');
+      expect(sent(fetch, 1).method).toBe("GET");
+      expect(sent(fetch, 2).headers.get("If-Match")).toBe('"4"');
+      expect(await sent(fetch, 2).json()).toEqual(input);
+    });
+
+    it("stays refused when someone changed what the form shows", async () => {
+      for (const change of [{ brand: "Dacia" }, { garage_id: 2 }, { vin: "VF1RFB00X12345678" }]) {
+        const fetch = vi
+          .fn()
+          .mockResolvedValueOnce(stale())
+          .mockResolvedValueOnce(json(200, { ...base, ...change }, '"4"'));
+        vi.stubGlobal("fetch", fetch);
+        const error = await saveVehicle(base, input).catch((e) => e);
+        expect(error).toBeInstanceOf(ApiError);
+        expect(error.status).toBe(412);
+        expect(fetch).toHaveBeenCalledTimes(2);
+      }
+    });
+
+    it("passes any other refusal through without a second try", async () => {
+      const fetch = vi.fn().mockResolvedValueOnce(json(409, { type: "/problems/garage-full", status: 409 }));
+      vi.stubGlobal("fetch", fetch);
+      const error = await saveVehicle(base, input).catch((e) => e);
+      expect(error.status).toBe(409);
+      expect(fetch).toHaveBeenCalledTimes(1);
+    });
   });
 });

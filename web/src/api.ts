@@ -428,3 +428,32 @@ export const api = {
       }),
     ) as Promise<ImportReport>,
 };
+
+/** What a vehicle's form edits; a change elsewhere (a reading) leaves its edits sound. */
+const FORM_FIELDS = [
+  "garage_id",
+  "license_plate",
+  "brand",
+  "model",
+  "year",
+  "vin",
+  "registered_on",
+] as const satisfies readonly (keyof VehicleInput)[];
+
+/**
+ * Saves a vehicle's form over the version it was read at. When that
+ * version has changed (412) by something the form does not edit, such as a
+ * reading that moved the odometer, the edits still apply: they are sent
+ * again, once, over the new version. A change to anything the form shows
+ * stays the caller's 412, so no one's edit is overwritten unseen.
+ */
+export async function saveVehicle(base: Vehicle, input: VehicleInput): Promise<Vehicle> {
+  try {
+    return await api.updateVehicle(base.id, input, base.etag);
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status !== 412) throw error;
+    const now = await api.getVehicle(base.id);
+    if (FORM_FIELDS.some((field) => (now[field] ?? null) !== (base[field] ?? null))) throw error;
+    return api.updateVehicle(base.id, input, now.etag);
+  }
+}

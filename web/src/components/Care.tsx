@@ -44,8 +44,8 @@ export function CareSection({ vehicleId }: { vehicleId: number }) {
 /**
  * What to read again once care changed: its care and readings, the
  * reminders. Not the vehicle: its form above may hold edits, which a new
- * copy would replace; saving them after a reading is a 412 that offers to
- * reload, as for any change made meanwhile.
+ * copy would replace; saving them over a reading's new version goes
+ * through (saveVehicle), since a reading changes nothing the form shows.
  */
 function useCareChanged(vehicleId: number) {
   const queryClient = useQueryClient();

@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useNavigate, useParams } from "react-router";
 
-import { api, type VehicleInput } from "../api";
+import { api, saveVehicle, type VehicleInput } from "../api";
 import { CareSection } from "../components/Care";
 import { History } from "../components/History";
 import { ErrorState, Loading } from "../components/States";
@@ -21,8 +21,9 @@ export function VehicleEdit() {
     vehicle.data ? t("vehicle.title.edit", { plate: displayPlate(vehicle.data.license_plate) }) : null,
   );
   const save = useMutation({
-    // If-Match: a save over someone else's change is refused, not lost.
-    mutationFn: (input: VehicleInput) => api.updateVehicle(id, input, vehicle.data?.etag),
+    // If-Match: a save over someone else's change is refused, not lost; a
+    // reading recorded below meanwhile is no such change.
+    mutationFn: (input: VehicleInput) => saveVehicle(vehicle.data!, input),
     onSuccess: (saved) => {
       queryClient.setQueryData(["vehicle", id], saved);
       queryClient.invalidateQueries({ queryKey: ["history"] });
