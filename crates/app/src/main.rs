@@ -5,9 +5,17 @@ use clap::Parser;
 use garage_app::cli::{self, Cli, Command};
 use garage_app::{memory, telemetry, Application, Settings};
 
-#[actix_web::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if matches!(cli.command, None | Some(Command::Serve)) {
+        // The allocator's settings for a long-running server, read by glibc
+        // only at start-up: before any thread starts.
+        memory::restart_with_allocator_tunables();
+    }
+    actix_web::rt::System::new().block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load().context("cannot read the configuration")?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings).await,

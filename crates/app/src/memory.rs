@@ -11,6 +11,42 @@
 //! noise (two arenas: 50 MiB, but lists 15–20 % slower). See
 //! docs/performance.md.
 
+/// glibc's malloc settings the server runs with, unless the operator's
+/// `GLIBC_TUNABLES` says otherwise: no per-thread cache of freed chunks.
+/// Each thread's cache keeps up to seven chunks of each small size (up to
+/// about 230 KiB a thread) that no trim returns; across the hundred-odd
+/// threads of a loaded server they filled up for as long as the load ran
+/// (+8 MiB over a 30-minute soak, with a flat live heap). Without them,
+/// memory stays flat and throughput is unchanged within noise
+/// (docs/performance.md, "Soak").
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+pub const TUNABLES: &str = "glibc.malloc.tcache_count=0";
+
+/// Starts this program again in place (the same process, id and
+/// arguments) with [`TUNABLES`] in its environment, since glibc reads them
+/// only at start-up. Call it first thing, before any thread starts. Does
+/// nothing when `GLIBC_TUNABLES` is already set (by an operator, or by
+/// this restart) or the allocator is not glibc's; if the restart fails, it
+/// says so on stderr and the program goes on as it is.
+pub fn restart_with_allocator_tunables() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        use std::os::unix::process::CommandExt;
+        if std::env::var_os("GLIBC_TUNABLES").is_some() {
+            return;
+        }
+        let Ok(program) = std::env::current_exe() else {
+            return;
+        };
+        // Returns only on failure.
+        let err = std::process::Command::new(program)
+            .args(std::env::args_os().skip(1))
+            .env("GLIBC_TUNABLES", TUNABLES)
+            .exec();
+        eprintln!("cannot restart with {TUNABLES} (memory may creep under load): {err}");
+    }
+}
+
 /// Arenas malloc may create, unless `MALLOC_ARENA_MAX` says otherwise.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 const ARENAS: i32 = 4;

@@ -13,6 +13,8 @@ mod helpers;
 mod hostile;
 mod journey;
 mod logs;
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+mod memory;
 mod outage;
 mod production;
 mod prototype;
