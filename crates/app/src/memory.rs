@@ -8,42 +8,64 @@
 //! `make bench` on SQLite: a heap profile (heaptrack) of the bulk import
 //! shows a live heap of 11 MiB at its peak while the resident size reached
 //! 72 MiB; with four arenas it peaked at 53 MiB, lists within run-to-run
-//! noise (two arenas: 50 MiB, but lists 15–20 % slower). See
-//! docs/performance.md.
+//! noise (two arenas: 50 MiB, but lists 15–20 % slower). Each thread also
+//! keeps a cache of freed chunks that no trim returns: the server runs
+//! without it (see [`TUNABLES`]). See docs/performance.md.
 
-/// glibc's malloc settings the server runs with, unless the operator's
-/// `GLIBC_TUNABLES` says otherwise: no per-thread cache of freed chunks.
-/// Each thread's cache keeps up to seven chunks of each small size (up to
-/// about 230 KiB a thread) that no trim returns; across the hundred-odd
-/// threads of a loaded server they filled up for as long as the load ran
-/// (+8 MiB over a 30-minute soak, with a flat live heap). Without them,
-/// memory stays flat and throughput is unchanged within noise
+/// glibc's malloc setting the server runs with, added to the operator's
+/// `GLIBC_TUNABLES` unless those set it already: no per-thread cache of
+/// freed chunks. Each thread's cache keeps up to seven chunks of each small
+/// size (up to about 230 KiB a thread) that no trim returns; across the
+/// hundred-odd threads of a loaded server they filled up for as long as the
+/// load ran (+8 MiB over a 30-minute soak, with a flat live heap). Without
+/// them, memory stays flat and throughput is unchanged within noise
 /// (docs/performance.md, "Soak").
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 pub const TUNABLES: &str = "glibc.malloc.tcache_count=0";
 
+/// In the environment of the restarted server, so it restarts once at most
+/// (even where glibc drops `GLIBC_TUNABLES`, as for a program given file
+/// capabilities).
+pub const RESTARTED: &str = "GARAGE_MALLOC_TUNED";
+
 /// Starts this program again in place (the same process, id and
 /// arguments) with [`TUNABLES`] in its environment, since glibc reads them
 /// only at start-up. Call it first thing, before any thread starts. Does
-/// nothing when `GLIBC_TUNABLES` is already set (by an operator, or by
-/// this restart) or the allocator is not glibc's; if the restart fails, it
-/// says so on stderr and the program goes on as it is.
+/// nothing once restarted, when the operator's `GLIBC_TUNABLES` sets the
+/// cache already, or where the allocator is not glibc's; if the restart
+/// fails, it says so on stderr and the program goes on as it is.
 pub fn restart_with_allocator_tunables() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         use std::os::unix::process::CommandExt;
-        if std::env::var_os("GLIBC_TUNABLES").is_some() {
+        if std::env::var_os(RESTARTED).is_some() {
             return;
         }
-        let Ok(program) = std::env::current_exe() else {
-            return;
+        let tunables = match std::env::var("GLIBC_TUNABLES") {
+            Err(std::env::VarError::NotPresent) => TUNABLES.to_owned(),
+            Ok(theirs) if theirs.contains("glibc.malloc.tcache_count") => return,
+            Ok(theirs) => format!("{theirs}:{TUNABLES}"),
+            Err(std::env::VarError::NotUnicode(_)) => return,
         };
+        let fail = |err: &dyn std::fmt::Display| {
+            eprintln!("cannot restart with {TUNABLES} (memory may creep under load): {err}");
+        };
+        let program = match std::env::current_exe() {
+            Ok(program) => program,
+            Err(err) => return fail(&err),
+        };
+        let mut args = std::env::args_os();
+        let mut command = std::process::Command::new(program);
+        if let Some(name) = args.next() {
+            command.arg0(name);
+        }
         // Returns only on failure.
-        let err = std::process::Command::new(program)
-            .args(std::env::args_os().skip(1))
-            .env("GLIBC_TUNABLES", TUNABLES)
+        let err = command
+            .args(args)
+            .env("GLIBC_TUNABLES", tunables)
+            .env(RESTARTED, "1")
             .exec();
-        eprintln!("cannot restart with {TUNABLES} (memory may creep under load): {err}");
+        fail(&err);
     }
 }
 
@@ -66,6 +88,12 @@ const TRIM_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 pub fn keep_resident_memory_bounded() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
+        // What glibc runs with, as this process reads it (glibc rewrites the
+        // copy /proc shows).
+        tracing::info!(
+            glibc_tunables = std::env::var("GLIBC_TUNABLES").unwrap_or_default(),
+            "allocator"
+        );
         if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
             // SAFETY: mallopt only sets the allocator's parameters; arenas
             // already made are kept.

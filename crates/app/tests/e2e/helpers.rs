@@ -263,6 +263,8 @@ pub async fn spawn_binary_on(
         .env("APP__SERVER__STATIC_DIR", "no-ui-in-tests")
         .env("APP__RATE_LIMIT__PER_SECOND", "0")
         .env_remove("RUST_LOG")
+        .env_remove("GLIBC_TUNABLES")
+        .env_remove(garage_app::memory::RESTARTED)
         .envs(env.iter().copied())
         .stdout(stdout)
         .spawn()

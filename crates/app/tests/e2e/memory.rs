@@ -1,33 +1,62 @@
-//! The allocator settings the server runs with, read from the running
-//! process itself.
+//! The allocator settings the server runs with, as the running server
+//! reports them.
 
+use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
 use garage_app::memory::TUNABLES;
 use garage_infra::testing::TestDb;
+use serde_json::Value;
 
 use crate::helpers::spawn_binary;
 
-/// The `GLIBC_TUNABLES` a process was started with, if any.
-fn tunables(pid: u32) -> Option<String> {
-    let environ = std::fs::read(format!("/proc/{pid}/environ")).expect("the process runs");
-    environ
-        .split(|byte| *byte == 0)
-        .filter_map(|entry| std::str::from_utf8(entry).ok())
-        .find_map(|entry| entry.strip_prefix("GLIBC_TUNABLES=").map(str::to_owned))
+/// The `GLIBC_TUNABLES` the server started with `env` says it runs with.
+/// (Not /proc's copy of its environment: glibc writes into that while
+/// reading it.)
+async fn tunables_in_force(db: &TestDb, env: &[(&str, &str)]) -> String {
+    let mut env = env.to_vec();
+    env.extend([
+        ("APP__LOG__FORMAT", "json"),
+        ("APP__SERVER__DRAIN_SECONDS", "0"),
+    ]);
+    let mut server = spawn_binary(db, &env, Stdio::piped()).await;
+    std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(server.child.id().to_string())
+        .status()
+        .unwrap();
+    let stdout = server.child.stdout.take().unwrap();
+    let lines = actix_web::rt::task::spawn_blocking(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    server.child.wait().unwrap();
+    let line = lines
+        .iter()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find(|line| line["message"] == "allocator")
+        .unwrap_or_else(|| panic!("no allocator line in {lines:#?}"));
+    line["glibc_tunables"].as_str().unwrap().to_owned()
 }
 
 #[actix_web::test]
 async fn the_server_runs_without_per_thread_malloc_caches_unless_told_otherwise() {
-    // Started plainly, it restarts itself in place with the tunables on:
-    // the process that answers is the one spawned.
     let db = TestDb::sqlite();
-    let plain = spawn_binary(&db, &[], Stdio::null()).await;
-    assert_eq!(tunables(plain.child.id()).as_deref(), Some(TUNABLES));
-    drop(plain);
-
-    // An operator's own setting is kept as it is.
+    // Started plainly, it restarts itself in place with the tunables on.
+    assert_eq!(tunables_in_force(&db, &[]).await, TUNABLES);
+    // An operator's own cache setting is kept as it is; other tunables of
+    // theirs get the cache's beside them.
     let theirs = "glibc.malloc.tcache_count=3";
-    let told = spawn_binary(&db, &[("GLIBC_TUNABLES", theirs)], Stdio::null()).await;
-    assert_eq!(tunables(told.child.id()).as_deref(), Some(theirs));
+    assert_eq!(
+        tunables_in_force(&db, &[("GLIBC_TUNABLES", theirs)]).await,
+        theirs
+    );
+    assert_eq!(
+        tunables_in_force(&db, &[("GLIBC_TUNABLES", "glibc.pthread.rseq=0")]).await,
+        format!("glibc.pthread.rseq=0:{TUNABLES}")
+    );
 }
