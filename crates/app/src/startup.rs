@@ -251,8 +251,16 @@ fn tls_config(settings: &TlsSettings) -> anyhow::Result<Option<rustls::ServerCon
 }
 
 fn cors(origins: &[String]) -> Cors {
+    // Every method some route answers to, read from the route table, so a
+    // new one (a plan's PUT) is never refused to a UI on another origin.
+    let mut methods: Vec<_> = garage_api::ENDPOINTS
+        .iter()
+        .map(|endpoint| endpoint.method.clone())
+        .collect();
+    methods.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    methods.dedup();
     let cors = Cors::default()
-        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
+        .allowed_methods(methods)
         .allowed_headers([
             header::CONTENT_TYPE,
             header::AUTHORIZATION,

@@ -131,6 +131,24 @@ async fn cors_allows_configured_origins_only() {
         .header("access-control-allow-methods")
         .unwrap()
         .contains("POST"));
+    // Every method a route takes is allowed: a plan is replaced with PUT.
+    let put = app
+        .send_with(
+            "OPTIONS",
+            "/api/v1/vehicles/1/plans/service",
+            None,
+            &[
+                ("origin", "https://ui.example.org"),
+                ("access-control-request-method", "PUT"),
+                ("access-control-request-headers", "content-type, if-match"),
+            ],
+        )
+        .await;
+    assert_eq!(put.status, 200, "{put:?}");
+    let methods = put.header("access-control-allow-methods").unwrap();
+    for method in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
+        assert!(methods.contains(method), "{method} not in {methods}");
+    }
     let refused = preflight(&app, "https://evil.example.com").await;
     assert_eq!(
         refused.header("access-control-allow-origin"),
