@@ -106,9 +106,15 @@ describe("api client", () => {
       separator: "semicolon",
       bom: true,
     });
-    expect(target(sent(fetch))).toBe(
-      "/api/v1/vehicles/export?brand=renault&separator=semicolon&bom=true&format=csv&garage_id=12",
-    );
+    const url = new URL(sent(fetch).url);
+    expect(url.pathname).toBe("/api/v1/vehicles/export");
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      brand: "renault",
+      separator: "semicolon",
+      bom: "true",
+      format: "csv",
+      garage_id: "12",
+    });
     expect(await file.text()).toBe('"plate;brand"');
   });
 
@@ -157,6 +163,31 @@ describe("api client", () => {
   it("reports an unreachable server as a NetworkError", async () => {
     vi.stubGlobal("fetch", vi.fn().mockRejectedValue(new TypeError("Failed to fetch")));
     await expect(api.listGarages()).rejects.toBeInstanceOf(NetworkError);
+  });
+
+  it("does not call an unreadable answer a network failure", async () => {
+    vi.stubGlobal(
+      "fetch",
+      vi.fn().mockResolvedValue(
+        new Response("<!doctype html><title>UI</title>", {
+          status: 200,
+          headers: { "Content-Type": "text/html" },
+        }),
+      ),
+    );
+    const error = await api.listGarages().catch((e) => e);
+    expect(error).not.toBeInstanceOf(NetworkError);
+    expect(error).toBeInstanceOf(SyntaxError);
+  });
+
+  it("sends a filter that is not a number as typed, for the server to refuse", async () => {
+    const fetch = answer(200, { items: [], next_cursor: null });
+    vi.stubGlobal("fetch", fetch);
+    await api.listVehicles({ year_min: "2019", year_max: "1e3", garage_id: " " });
+    const query = new URL(sent(fetch).url).searchParams;
+    expect(query.get("year_min")).toBe("2019");
+    expect(query.get("year_max")).toBe("1e3");
+    expect(query.get("garage_id")).toBe(" ");
   });
 
   it("resolves a 204 with nothing", async () => {

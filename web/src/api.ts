@@ -166,6 +166,11 @@ client.use({
     if (key) request.headers.set("Authorization", `Bearer ${key}`);
     return request;
   },
+  // Only a request that got no answer at all: an answer that cannot be read
+  // (a host serving its HTML page for /api) is not a network failure.
+  onError({ error }) {
+    return new NetworkError(error);
+  },
 });
 
 /** What each of the client's calls resolves with. */
@@ -178,17 +183,11 @@ interface Answer<T> {
 /**
  * The data of a 2xx answer, with its ETag when it has one; an ApiError for
  * any other status (the problem document when the body is one, else the
- * status alone: a proxy's HTML error page, say); a NetworkError when no
- * answer came.
+ * status alone: a proxy's HTML error page, say). A request that got no
+ * answer rejects with a NetworkError (the client's onError).
  */
 async function settle<T>(pending: Promise<Answer<T>>): Promise<T> {
-  let answer: Answer<T>;
-  try {
-    answer = await pending;
-  } catch (cause) {
-    throw new NetworkError(cause);
-  }
-  const { data, error, response } = answer;
+  const { data, error, response } = await pending;
   if (!response.ok) {
     const problem = error && typeof error === "object" ? (error as Partial<ApiError>) : {};
     throw new ApiError(response.status, problem);
@@ -198,9 +197,19 @@ async function settle<T>(pending: Promise<Answer<T>>): Promise<T> {
   return data as T;
 }
 
-/** A number from a filter's text; none when the text is empty. */
+/** A file fetched with this tab's key; an empty one when the answer had no body. */
+async function download(pending: Promise<Answer<Blob>>): Promise<Blob> {
+  return (await settle(pending)) ?? new Blob([]);
+}
+
+/**
+ * A number from a filter's text; none when the text is empty. Text that is
+ * not digits (an address edited by hand) goes as it is, for the server to
+ * refuse in words, rather than as NaN or a number it did not say.
+ */
 function num(value: number | string | undefined): number | undefined {
-  return value === undefined || value === "" ? undefined : Number(value);
+  if (value === undefined || value === "") return undefined;
+  return typeof value === "number" || /^\d+$/.test(value) ? Number(value) : (value as unknown as number);
 }
 
 export interface ListOptions {
@@ -218,7 +227,7 @@ export interface CsvStyle {
 
 /** The absolute address of a path the API gave (a calendar feed), for another application to fetch. */
 export function feedUrl(path: string): string {
-  return new URL(path, root).toString();
+  return new URL(path, new URL(root, window.location.href)).toString();
 }
 
 /** The name a file saved today gets: `vehicles-2026-11-30.csv`. */
@@ -263,6 +272,17 @@ export function newIdempotencyKey(): string {
 
 const id = (id: number) => ({ path: { id } });
 const plan = (id: number, kind: string) => ({ path: { id, kind } });
+/** A write its retries replay rather than repeat. */
+const once = (key?: string) => ({ "Idempotency-Key": key });
+/** A write over the version read. */
+const over = (resource: number, etag?: string) => ({ ...id(resource), header: { "If-Match": etag } });
+/** The vehicle filters as the query types them: numbers where the page holds text. */
+const filterQuery = ({ garage_id, year_min, year_max, ...rest }: VehicleFilters) => ({
+  ...rest,
+  garage_id: num(garage_id),
+  year_min: num(year_min),
+  year_max: num(year_max),
+});
 
 export const api = {
   me: () => settle(client.GET("/api/v1/me")) as Promise<Me>,
@@ -279,14 +299,14 @@ export const api = {
     settle(
       client.POST("/api/v1/garages", {
         body: input,
-        params: { header: { "Idempotency-Key": idempotencyKey } },
+        params: { header: once(idempotencyKey) },
       }),
     ) as Promise<Garage>,
   updateGarage: (garage: number, input: Partial<GarageInput>, ifMatch?: string) =>
     settle(
       client.PATCH("/api/v1/garages/{id}", {
         body: input,
-        params: { ...id(garage), header: { "If-Match": ifMatch } },
+        params: over(garage, ifMatch),
       }),
     ) as Promise<Garage>,
   deleteGarage: (garage: number) => settle(client.DELETE("/api/v1/garages/{id}", { params: id(garage) })),
@@ -302,17 +322,13 @@ export const api = {
       Page<Vehicle>
     >,
   listVehicles: ({
-    garage_id,
-    year_min,
-    year_max,
-    ...query
+    sort,
+    cursor,
+    limit,
+    ...filters
   }: ListOptions & VehicleFilters & { sort?: string } = {}) =>
     settle(
-      client.GET("/api/v1/vehicles", {
-        params: {
-          query: { ...query, garage_id: num(garage_id), year_min: num(year_min), year_max: num(year_max) },
-        },
-      }),
+      client.GET("/api/v1/vehicles", { params: { query: { ...filterQuery(filters), sort, cursor, limit } } }),
     ) as Promise<Page<Vehicle>>,
   getVehicle: (vehicle: number) =>
     settle(client.GET("/api/v1/vehicles/{id}", { params: id(vehicle) })) as Promise<Vehicle>,
@@ -320,14 +336,14 @@ export const api = {
     settle(
       client.POST("/api/v1/vehicles", {
         body: input,
-        params: { header: { "Idempotency-Key": idempotencyKey } },
+        params: { header: once(idempotencyKey) },
       }),
     ) as Promise<Vehicle>,
   updateVehicle: (vehicle: number, input: Partial<VehicleInput>, ifMatch?: string) =>
     settle(
       client.PATCH("/api/v1/vehicles/{id}", {
         body: input,
-        params: { ...id(vehicle), header: { "If-Match": ifMatch } },
+        params: over(vehicle, ifMatch),
       }),
     ) as Promise<Vehicle>,
   deleteVehicle: (vehicle: number) => settle(client.DELETE("/api/v1/vehicles/{id}", { params: id(vehicle) })),
@@ -371,7 +387,7 @@ export const api = {
   recordReading: (vehicle: number, input: Schemas["CreateReading"], idempotencyKey?: string) =>
     settle(
       client.POST("/api/v1/vehicles/{id}/odometer", {
-        params: { ...id(vehicle), header: { "Idempotency-Key": idempotencyKey } },
+        params: { ...id(vehicle), header: once(idempotencyKey) },
         body: input,
       }),
     ),
@@ -382,34 +398,22 @@ export const api = {
   markDone: (vehicle: number, kind: string, input: DoneInput, idempotencyKey?: string) =>
     settle(
       client.POST("/api/v1/vehicles/{id}/plans/{kind}/done", {
-        params: { ...plan(vehicle, kind), header: { "Idempotency-Key": idempotencyKey } },
+        params: { ...plan(vehicle, kind), header: once(idempotencyKey) },
         body: input,
       }),
     ),
   reminders: (query: ListOptions & ReminderFilters = {}) =>
     settle(client.GET("/api/v1/reminders", { params: { query } })) as Promise<Page<Reminder>>,
   exportReminders: (query: ReminderFilters = {}) =>
-    settle(client.GET("/api/v1/reminders.csv", { params: { query }, parseAs: "blob" })),
+    download(client.GET("/api/v1/reminders.csv", { params: { query }, parseAs: "blob" })),
   listCalendars: () => settle(client.GET("/api/v1/calendars")) as Promise<{ items: CalendarToken[] }>,
   createCalendar: (name: string) => settle(client.POST("/api/v1/calendars", { body: { name } })),
   revokeCalendar: (calendar: number) =>
     settle(client.DELETE("/api/v1/calendars/{id}", { params: id(calendar) })),
-  exportVehicles: (
-    format: ExportFormat,
-    { garage_id, year_min, year_max, ...query }: VehicleFilters & CsvStyle = {},
-  ) =>
-    settle(
+  exportVehicles: (format: ExportFormat, { separator, bom, ...filters }: VehicleFilters & CsvStyle = {}) =>
+    download(
       client.GET("/api/v1/vehicles/export", {
-        params: {
-          query: {
-            ...query,
-            format,
-            bom: query.bom || undefined,
-            garage_id: num(garage_id),
-            year_min: num(year_min),
-            year_max: num(year_max),
-          },
-        },
+        params: { query: { ...filterQuery(filters), separator, bom: bom || undefined, format } },
         parseAs: "blob",
       }),
     ),
@@ -418,7 +422,7 @@ export const api = {
       client.POST("/api/v1/vehicles/import", {
         params: {
           query: { dry_run: dryRun || undefined, mode: upsert ? "upsert" : undefined },
-          header: { "Idempotency-Key": idempotencyKey },
+          header: once(idempotencyKey),
         },
         // The file's own bytes: a spreadsheet's Windows-1252 must reach the
         // server as written, not decoded here as text.
