@@ -26,7 +26,7 @@ impl Cluster {
     /// # Panics
     /// When the server binaries are not installed, or the server does not start.
     pub fn primary() -> Self {
-        let cluster = Self::new();
+        let mut cluster = Self::new();
         cluster.run(
             "initdb",
             &[
@@ -39,7 +39,7 @@ impl Cluster {
                 "UTF8",
             ],
         );
-        cluster.start();
+        cluster.first_start();
         cluster
     }
 
@@ -48,7 +48,7 @@ impl Cluster {
     /// # Panics
     /// When the copy or the start fails.
     pub fn standby_of(primary: &Cluster) -> Self {
-        let cluster = Self::new();
+        let mut cluster = Self::new();
         cluster.run(
             "pg_basebackup",
             &[
@@ -67,7 +67,7 @@ impl Cluster {
                 "fast",
             ],
         );
-        cluster.start();
+        cluster.first_start();
         cluster
     }
 
@@ -104,6 +104,13 @@ impl Cluster {
 
     /// Runs one of the server's programs, as the postgres user when root.
     fn run(&self, program: &str, args: &[&str]) {
+        if let Err(failure) = self.try_run(program, args) {
+            panic!("{failure}");
+        }
+    }
+
+    /// Runs one of the server's programs; what it said when it failed.
+    fn try_run(&self, program: &str, args: &[&str]) -> Result<(), String> {
         let path = self.bin.join(program);
         let mut command = if self.as_postgres {
             let mut c = Command::new("runuser");
@@ -117,36 +124,58 @@ impl Cluster {
             .stdin(Stdio::null())
             .output()
             .unwrap_or_else(|err| panic!("cannot run {}: {err}", path.display()));
-        assert!(
-            output.status.success(),
+        if output.status.success() {
+            return Ok(());
+        }
+        Err(format!(
             "{program} failed: {}{}",
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
-        );
+        ))
     }
 
     /// Starts the server (again) on its port.
+    ///
+    /// # Panics
+    /// When it does not start; the panic quotes the end of its log.
     pub fn start(&self) {
+        if let Err(failure) = self.try_start() {
+            panic!("{failure}");
+        }
+    }
+
+    /// Starts a new server, moving to another port when its own was taken
+    /// between choosing it and binding it.
+    fn first_start(&mut self) {
+        for _ in 0..5 {
+            match self.try_start() {
+                Ok(()) => return,
+                Err(failure) if failure.contains("could not bind") => self.port = free_port(),
+                Err(failure) => panic!("{failure}"),
+            }
+        }
+        panic!("no free port for a throwaway PostgreSQL after five tries");
+    }
+
+    fn try_start(&self) -> Result<(), String> {
         let data = self.data();
         let options = format!(
             "-p {} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100",
             self.port
         );
-        self.run(
+        let log = format!("{data}/server.log");
+        self.try_run(
             "pg_ctl",
             &[
-                "-D",
-                &data,
-                "-l",
-                &format!("{data}/server.log"),
-                "-w",
-                "-t",
-                "60",
-                "-o",
-                &options,
-                "start",
+                "-D", &data, "-l", &log, "-w", "-t", "60", "-o", &options, "start",
             ],
-        );
+        )
+        .map_err(|failure| {
+            let said = std::fs::read_to_string(&log).unwrap_or_default();
+            let tail: Vec<&str> = said.lines().rev().take(20).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            format!("{failure}\nits log ends:\n{}", tail.join("\n"))
+        })
     }
 
     /// Stops the server, letting it shut down cleanly.
@@ -292,11 +321,21 @@ fn set_mode(path: &Path, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
 }
 
+/// Where throwaway servers listen: below Linux's ephemeral range (32768 and
+/// up), from which the kernel also picks outgoing connections' own ports, so
+/// a port chosen there could be a client socket's by the time the server
+/// binds it.
+const PORTS: std::ops::Range<u16> = 20_000..32_000;
+
+/// A port no one listens on now, tried at random in [`PORTS`].
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
+    use std::hash::{BuildHasher, RandomState};
+    let random = RandomState::new();
+    let span = u64::from(PORTS.end - PORTS.start);
+    (0..1000u64)
+        .map(|n| PORTS.start + (random.hash_one(n) % span) as u16)
+        .find(|&port| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok())
         .expect("a free port")
-        .port()
 }
 
 /// Every process whose parent is `pid` (the server's backends).
