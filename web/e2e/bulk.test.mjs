@@ -162,6 +162,14 @@ test("a French Excel file is imported, exported and imported again in upsert mod
   // An edit in the spreadsheet comes back as an update.
   const edited = exported.replace(";C3;2021;", ";C3 Aircross;2021;");
   await page.getByLabel("Fichier CSV").setInputFiles(csvFile(edited));
+  // Checked first: it says what the import would do, and does nothing.
+  await page.getByRole("button", { name: "Vérifier le fichier" }).click();
+  await page
+    .getByText(
+      `Rien n’a encore été écrit. L’import créerait 0 véhicule, en mettrait à jour 1 et en laisserait ${rows.length - 1} inchangés.`,
+    )
+    .waitFor();
+  assert.deepEqual(await plates(), before);
   await page.getByRole("button", { name: "Importer", exact: true }).click();
   await page.getByText(`Créés : 0 ; mis à jour : 1 ; inchangés : ${rows.length - 1}.`).waitFor();
   assert.deepEqual(await plates(), ["XL001AA C3 Aircross", "XL002BB Clio", "XL003CC 208"]);

@@ -442,7 +442,8 @@ export interface paths {
          *     saves it.
          *     Every row is checked as a creation would be, against the database and
          *     the rows before it; when any row is bad, nothing is written and every bad
-         *     row is reported with its line. `dry_run=true` checks without writing.
+         *     row is reported with its line. `dry_run=true` checks without writing,
+         *     and reports what the import would do.
          *
          *     Needs the `write` scope.
          */
@@ -1046,7 +1047,8 @@ export interface components {
             dry_run: boolean;
             /**
              * Format: int64
-             * @description Vehicles created: 0 on a dry run.
+             * @description Vehicles created; on a dry run, that the import would create. 0 when
+             *     any row is refused.
              */
             imported: number;
             /**
@@ -1056,12 +1058,14 @@ export interface components {
             rows: number;
             /**
              * Format: int64
-             * @description Registered vehicles already as their rows say (`mode=upsert`).
+             * @description Registered vehicles already as their rows say (`mode=upsert`). 0
+             *     when any row is refused.
              */
             unchanged: number;
             /**
              * Format: int64
-             * @description Registered vehicles changed (`mode=upsert`): 0 on a dry run.
+             * @description Registered vehicles changed (`mode=upsert`); on a dry run, that it
+             *     would change. 0 when any row is refused.
              */
             updated: number;
         };

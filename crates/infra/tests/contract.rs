@@ -1304,11 +1304,12 @@ async fn a_dry_run_checks_everything_and_writes_nothing(s: Store) {
         )
         .await
         .unwrap();
+    // It says what the import would do.
     assert_eq!(
         report,
         ImportReport {
             rows: 2,
-            imported: 0,
+            imported: 2,
             ..ImportReport::default()
         }
     );
@@ -2432,6 +2433,8 @@ async fn an_upsert_import_updates_and_moves_registered_vehicles_within_capacity(
         .unwrap();
     assert!(checked.errors.is_empty(), "{:?}", checked.errors);
     assert_eq!(s.count(small.id).await, 2, "a dry run writes nothing");
+    // What it would do is what the import then does.
+    let preview = (checked.imported, checked.updated, checked.unchanged);
 
     let report = s
         .vehicles
@@ -2452,6 +2455,7 @@ async fn an_upsert_import_updates_and_moves_registered_vehicles_within_capacity(
         ),
         (4, 1, 2, 1)
     );
+    assert_eq!(preview, (1, 2, 1));
     assert_eq!((s.count(big.id).await, s.count(small.id).await), (3, 2));
     let now_in = |id| {
         let vehicles = s.vehicles.clone();

@@ -169,7 +169,13 @@ function Import() {
       {run.isSuccess && (
         <p className="notice" role="status">
           {run.data.dry_run
-            ? t("importExport.import.checked", { count: run.data.rows })
+            ? upsert
+              ? t("importExport.import.preview", {
+                  count: run.data.imported,
+                  updated: run.data.updated,
+                  unchanged: run.data.unchanged,
+                })
+              : t("importExport.import.checked", { count: run.data.rows })
             : upsert
               ? t("importExport.import.upserted", {
                   count: run.data.imported,

@@ -29,11 +29,14 @@ pub struct ImportBody {
     dry_run: bool,
     /// Data rows read.
     rows: u64,
-    /// Vehicles created: 0 on a dry run.
+    /// Vehicles created; on a dry run, that the import would create. 0 when
+    /// any row is refused.
     imported: u64,
-    /// Registered vehicles changed (`mode=upsert`): 0 on a dry run.
+    /// Registered vehicles changed (`mode=upsert`); on a dry run, that it
+    /// would change. 0 when any row is refused.
     updated: u64,
-    /// Registered vehicles already as their rows say (`mode=upsert`).
+    /// Registered vehicles already as their rows say (`mode=upsert`). 0
+    /// when any row is refused.
     unchanged: u64,
 }
 
@@ -49,7 +52,8 @@ pub struct ImportBody {
 /// saves it.
 /// Every row is checked as a creation would be, against the database and
 /// the rows before it; when any row is bad, nothing is written and every bad
-/// row is reported with its line. `dry_run=true` checks without writing.
+/// row is reported with its line. `dry_run=true` checks without writing,
+/// and reports what the import would do.
 #[utoipa::path(post, path = "/api/v1/vehicles/import", tag = "vehicles", operation_id = "import_vehicles",
     params(ImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "As on the creations: a retry with the same key, query and file replays the first answer instead of importing again.")),
     request_body(content = String, content_type = "text/csv",

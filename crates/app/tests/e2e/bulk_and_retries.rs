@@ -95,7 +95,7 @@ async fn a_hundred_thousand_rows_import_and_export_losslessly_on_postgres() {
     let sent = rows(&garages);
     let csv = to_csv(&sent);
 
-    // A dry run checks it all and writes nothing.
+    // A dry run checks it all, says what it would do, and writes nothing.
     let (status, body) = raw(
         &app,
         "POST",
@@ -107,7 +107,7 @@ async fn a_hundred_thousand_rows_import_and_export_losslessly_on_postgres() {
     let report: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(
         report,
-        json!({"dry_run": true, "rows": ROWS, "imported": 0, "updated": 0, "unchanged": 0})
+        json!({"dry_run": true, "rows": ROWS, "imported": ROWS, "updated": 0, "unchanged": 0})
     );
     let shown = app.get(&format!("/api/v1/garages/{}", garages[0])).await;
     assert_eq!(shown.body["vehicle_count"], 0);

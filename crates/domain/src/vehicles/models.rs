@@ -218,11 +218,13 @@ pub struct RowError {
 pub struct ImportReport {
     /// Data rows read.
     pub rows: u64,
-    /// Vehicles created: none on a dry run or on any error.
+    /// Vehicles created (on a dry run, that would be): none on any error.
     pub imported: u64,
-    /// Vehicles already registered that rows changed (`ImportMode::Upsert`).
+    /// Vehicles already registered that rows changed, or would
+    /// (`ImportMode::Upsert`): none on any error.
     pub updated: u64,
-    /// Vehicles already registered as rows describe them, left as they are.
+    /// Vehicles already registered as rows describe them, left as they
+    /// are: none on any error.
     pub unchanged: u64,
     pub errors: Vec<RowError>,
 }

@@ -140,10 +140,15 @@ impl<'o> Import<'o> {
                 }
             }
             import.flush(conn)?;
-            if dry_run || !import.report.errors.is_empty() {
+            if !import.report.errors.is_empty() {
                 // Nothing stays written: say so.
                 import.report.imported = 0;
                 import.report.updated = 0;
+                import.report.unchanged = 0;
+                return Err(StoreError::Db(DieselError::RollbackTransaction));
+            }
+            if dry_run {
+                // Undone, and reported as what the import would do.
                 return Err(StoreError::Db(DieselError::RollbackTransaction));
             }
             import.commit_counts(conn)?;
