@@ -166,7 +166,7 @@ test("a French Excel file is imported, exported and imported again in upsert mod
   await page.getByRole("button", { name: "Vérifier le fichier" }).click();
   await page
     .getByText(
-      `Rien n’a encore été écrit. L’import créerait 0 véhicule, en mettrait à jour 1 et en laisserait ${rows.length - 1} inchangés.`,
+      `Rien n’a encore été écrit. L’import donnerait : créés : 0 ; mis à jour : 1 ; inchangés : ${rows.length - 1}.`,
     )
     .waitFor();
   assert.deepEqual(await plates(), before);

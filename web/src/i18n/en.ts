@@ -196,10 +196,8 @@ export const en = {
     "A plate already registered updates that vehicle (moving it if its garage differs) instead of being refused: an export imports again as it is.",
   "importExport.import.template": "Download a template file",
   "importExport.import.templateName": "vehicles-template.csv",
-  "importExport.import.preview.one":
-    "Nothing was written yet. The import would create {count} vehicle, update {updated} and leave {unchanged} unchanged.",
-  "importExport.import.preview.other":
-    "Nothing was written yet. The import would create {count} vehicles, update {updated} and leave {unchanged} unchanged.",
+  "importExport.import.preview":
+    "Nothing was written yet. The import would give: created: {count}; updated: {updated}; unchanged: {unchanged}.",
   "importExport.import.upserted": "Created: {count}; updated: {updated}; unchanged: {unchanged}.",
   "importExport.import.title": "Import",
   "importExport.import.help":

@@ -199,10 +199,8 @@ export const fr: Record<MessageKey, string> = {
     "Une immatriculation déjà enregistrée met à jour ce véhicule (et le déplace si son garage diffère) au lieu d’être refusée : un export se réimporte tel quel.",
   "importExport.import.template": "Télécharger un modèle de fichier",
   "importExport.import.templateName": "modele-vehicules.csv",
-  "importExport.import.preview.one":
-    "Rien n’a encore été écrit. L’import créerait {count} véhicule, en mettrait à jour {updated} et en laisserait {unchanged} inchangés.",
-  "importExport.import.preview.other":
-    "Rien n’a encore été écrit. L’import créerait {count} véhicules, en mettrait à jour {updated} et en laisserait {unchanged} inchangés.",
+  "importExport.import.preview":
+    "Rien n’a encore été écrit. L’import donnerait : créés : {count} ; mis à jour : {updated} ; inchangés : {unchanged}.",
   "importExport.import.upserted": "Créés : {count} ; mis à jour : {updated} ; inchangés : {unchanged}.",
   "importExport.import.title": "Importer",
   "importExport.import.help":

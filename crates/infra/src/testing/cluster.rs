@@ -27,11 +27,17 @@ impl Cluster {
     /// When the server binaries are not installed, or the server does not start.
     pub fn primary() -> Self {
         let mut cluster = Self::new();
-        cluster.run(
+        cluster.initdb();
+        cluster.first_start();
+        cluster
+    }
+
+    fn initdb(&self) {
+        self.run(
             "initdb",
             &[
                 "-D",
-                &cluster.data(),
+                &self.data(),
                 "-U",
                 "postgres",
                 "--auth=trust",
@@ -39,8 +45,6 @@ impl Cluster {
                 "UTF8",
             ],
         );
-        cluster.first_start();
-        cluster
     }
 
     /// A hot standby of `primary`, streaming from it (`pg_basebackup -R`).
@@ -139,31 +143,40 @@ impl Cluster {
     /// # Panics
     /// When it does not start; the panic quotes the end of its log.
     pub fn start(&self) {
-        if let Err(failure) = self.try_start() {
-            panic!("{failure}");
+        if let Err(Start::PortTaken(said) | Start::Failed(said)) = self.try_start() {
+            panic!("{said}");
         }
     }
 
     /// Starts a new server, moving to another port when its own was taken
     /// between choosing it and binding it.
     fn first_start(&mut self) {
+        let mut failure = String::new();
         for _ in 0..5 {
             match self.try_start() {
                 Ok(()) => return,
-                Err(failure) if failure.contains("could not bind") => self.port = free_port(),
-                Err(failure) => panic!("{failure}"),
+                Err(Start::PortTaken(said)) => {
+                    failure = said;
+                    self.port = free_port();
+                }
+                Err(Start::Failed(said)) => panic!("{said}"),
             }
         }
-        panic!("no free port for a throwaway PostgreSQL after five tries");
+        panic!("no free port for a throwaway PostgreSQL after five tries; the last:\n{failure}");
     }
 
-    fn try_start(&self) -> Result<(), String> {
+    fn try_start(&self) -> Result<(), Start> {
         let data = self.data();
+        // Messages in English, whatever the machine's locale, so that a
+        // port taken reads as such.
         let options = format!(
-            "-p {} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100",
+            "-p {} -k {data} -c listen_addresses=127.0.0.1 -c lc_messages=C -c fsync=off \
+             -c max_connections=100",
             self.port
         );
+        // pg_ctl appends to the log: what this attempt said starts here.
         let log = format!("{data}/server.log");
+        let before = std::fs::metadata(&log).map_or(0, |m| m.len());
         self.try_run(
             "pg_ctl",
             &[
@@ -171,10 +184,18 @@ impl Cluster {
             ],
         )
         .map_err(|failure| {
-            let said = std::fs::read_to_string(&log).unwrap_or_default();
+            let all = std::fs::read(&log).unwrap_or_default();
+            let said = String::from_utf8_lossy(all.get(before as usize..).unwrap_or_default());
             let tail: Vec<&str> = said.lines().rev().take(20).collect();
             let tail: Vec<&str> = tail.into_iter().rev().collect();
-            format!("{failure}\nits log ends:\n{}", tail.join("\n"))
+            let report = format!("{failure}\nits log ends:\n{}", tail.join("\n"));
+            // Only a server that never listened may move: one that timed out
+            // may still be starting on this port.
+            if said.contains("could not bind") && !said.contains("ready to accept connections") {
+                Start::PortTaken(report)
+            } else {
+                Start::Failed(report)
+            }
         })
     }
 
@@ -259,6 +280,13 @@ impl Cluster {
         );
         String::from_utf8_lossy(&output.stdout).trim().to_owned()
     }
+}
+
+/// Why a server did not start, with what it said.
+enum Start {
+    /// Its port was taken before it could bind it.
+    PortTaken(String),
+    Failed(String),
 }
 
 impl Drop for Cluster {
@@ -359,4 +387,19 @@ fn children_of(pid: u32) -> Vec<u32> {
             (ppid == pid).then_some(child)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cluster;
+
+    #[test]
+    fn a_first_start_whose_port_was_taken_moves_to_another() {
+        let mut cluster = Cluster::new();
+        cluster.initdb();
+        let taken = std::net::TcpListener::bind(("127.0.0.1", cluster.port)).expect("the port");
+        cluster.first_start();
+        assert_ne!(cluster.port, taken.local_addr().unwrap().port());
+        assert_eq!(cluster.sql("SELECT 1"), "1");
+    }
 }
