@@ -315,3 +315,25 @@ impl Drop for Running {
         }
     }
 }
+
+/// Stops a binary started with its stdout piped (SIGTERM), and returns
+/// every line it printed.
+pub async fn stop_and_read(child: &mut Running) -> Vec<String> {
+    use std::io::{BufRead, BufReader};
+    std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    let stdout = child.stdout.take().expect("stdout piped");
+    let lines = actix_web::rt::task::spawn_blocking(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    child.wait().unwrap();
+    lines
+}

@@ -2,12 +2,11 @@
 //! template, status, latency, size and request id; never the API key or
 //! the query string.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use garage_infra::testing::TestDb;
 
-use crate::helpers::{spawn_binary, Binary};
+use crate::helpers::{spawn_binary, stop_and_read, Binary};
 use serde_json::Value;
 
 const KEY: &str = "log-test-key-0123456789abcdef";
@@ -39,21 +38,7 @@ async fn each_request_is_one_json_line_without_secrets() {
         .await
         .unwrap();
     assert_eq!(missing.status(), 404);
-    Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let output = actix_web::rt::task::spawn_blocking(move || {
-        BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .collect::<Vec<_>>()
-    })
-    .await
-    .unwrap();
-    child.wait().unwrap();
+    let output = stop_and_read(&mut child).await;
 
     let lines: Vec<Value> = output
         .iter()

@@ -1,14 +1,13 @@
 //! The allocator settings the server runs with, as the running server
 //! reports them.
 
-use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
 use garage_app::memory::TUNABLES;
 use garage_infra::testing::TestDb;
 use serde_json::Value;
 
-use crate::helpers::spawn_binary;
+use crate::helpers::{spawn_binary, stop_and_read};
 
 /// The `GLIBC_TUNABLES` the server started with `env` says it runs with.
 /// (Not /proc's copy of its environment: glibc writes into that while
@@ -20,21 +19,7 @@ async fn tunables_in_force(db: &TestDb, env: &[(&str, &str)]) -> String {
         ("APP__SERVER__DRAIN_SECONDS", "0"),
     ]);
     let mut server = spawn_binary(db, &env, Stdio::piped()).await;
-    std::process::Command::new("kill")
-        .arg("-TERM")
-        .arg(server.child.id().to_string())
-        .status()
-        .unwrap();
-    let stdout = server.child.stdout.take().unwrap();
-    let lines = actix_web::rt::task::spawn_blocking(move || {
-        BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .collect::<Vec<_>>()
-    })
-    .await
-    .unwrap();
-    server.child.wait().unwrap();
+    let lines = stop_and_read(&mut server.child).await;
     let line = lines
         .iter()
         .filter_map(|line| serde_json::from_str::<Value>(line).ok())
