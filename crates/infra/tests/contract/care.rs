@@ -735,59 +735,42 @@ pub(super) async fn an_import_records_odometers_forwards_only(store: Store) {
             odometer: shows.map(km),
         })
     };
-    let upsert = |dry_run| ImportOptions {
-        dry_run,
-        mode: ImportMode::Upsert,
-        within: None,
+    let import = |lines: Vec<_>, dry_run| {
+        let rows: ImportRows = Box::new(lines.into_iter());
+        let options = ImportOptions {
+            dry_run,
+            mode: ImportMode::Upsert,
+            within: None,
+        };
+        store.vehicles.import(rows, options, Origin::anonymous())
     };
     // Below the latest reading (an export older than it): no reading, the
     // vehicle unchanged; a new vehicle read at 1,200 km.
-    let rows: ImportRows = Box::new(
-        vec![
-            row(2, "AB-200-CD", Some(1_200)),
-            row(3, "AB-100-CD", Some(4_000)),
-        ]
-        .into_iter(),
-    );
-    let report = store
-        .vehicles
-        .import(rows, upsert(false), Origin::anonymous())
-        .await
-        .unwrap();
+    let lines = vec![
+        row(2, "AB-200-CD", Some(1_200)),
+        row(3, "AB-100-CD", Some(4_000)),
+    ];
+    let report = import(lines, false).await.unwrap();
     assert!(report.errors.is_empty(), "{report:?}");
     assert_eq!((report.imported, report.unchanged), (1, 1));
     // Forwards: the known one at 6,000; the same 1,200 again is no reading;
     // a line repeated keeps its first odometer out of the other's way.
-    let rows: ImportRows = Box::new(
-        vec![
-            row(2, "AB-200-CD", Some(1_200)),
-            row(3, "AB-100-CD", Some(6_000)),
-            row(4, "AB-300-CD", None),
-        ]
-        .into_iter(),
-    );
-    let report = store
-        .vehicles
-        .import(rows, upsert(false), Origin::anonymous())
-        .await
-        .unwrap();
+    let lines = vec![
+        row(2, "AB-200-CD", Some(1_200)),
+        row(3, "AB-100-CD", Some(6_000)),
+        row(4, "AB-300-CD", None),
+    ];
+    let report = import(lines, false).await.unwrap();
     assert!(report.errors.is_empty(), "{report:?}");
     assert_eq!(
         (report.imported, report.updated, report.unchanged),
         (1, 1, 1)
     );
-    let repeated: ImportRows = Box::new(
-        vec![
-            row(2, "AB-100-CD", Some(7_000)),
-            row(3, "AB-100-CD", Some(1)),
-        ]
-        .into_iter(),
-    );
-    let report = store
-        .vehicles
-        .import(repeated, upsert(true), Origin::anonymous())
-        .await
-        .unwrap();
+    let repeated = vec![
+        row(2, "AB-100-CD", Some(7_000)),
+        row(3, "AB-100-CD", Some(1)),
+    ];
+    let report = import(repeated, true).await.unwrap();
     assert_eq!(report.errors.len(), 1, "{report:?}");
     assert_eq!(
         (report.errors[0].line, report.errors[0].field.as_deref()),
