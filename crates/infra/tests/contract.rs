@@ -2549,6 +2549,73 @@ fn opts(dry_run: bool, mode: ImportMode) -> ImportOptions {
     }
 }
 
+/// A vehicle written changes its garage's count and version in place (a
+/// HOT update): no index names them, so each write leaves the garage's
+/// indexes (its trigram index among them) as they were.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_a_garage_count_changes_in_place() {
+    use diesel::{Connection, PgConnection, RunQueryDsl};
+
+    #[derive(diesel::QueryableByName)]
+    struct Updates {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        updates: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        hot: i64,
+    }
+
+    let db = TestDb::postgres();
+    {
+        let pool = db.connect();
+        let garages = DieselGarageRepository::new(pool.clone());
+        let vehicles = DieselVehicleRepository::new(pool);
+        let garage = garages
+            .create(
+                NewGarage {
+                    name: GarageName::parse("Sur place").unwrap(),
+                    address: Address::parse("1 rue X").unwrap(),
+                    capacity: Some(Capacity::parse(50).unwrap()),
+                },
+                Origin::anonymous(),
+            )
+            .await
+            .unwrap();
+        for n in 0..10 {
+            let v = vehicles
+                .create(
+                    new_vehicle(garage.id, &format!("HT-{n:03}")),
+                    Origin::anonymous(),
+                )
+                .await
+                .unwrap();
+            if n % 2 == 0 {
+                vehicles
+                    .delete(v.id, None, Origin::anonymous())
+                    .await
+                    .unwrap();
+            }
+        }
+        // The pool closes here: its sessions report their statistics as
+        // they end.
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let counted = loop {
+        let mut conn = PgConnection::establish(db.url()).unwrap();
+        let counted: Updates = diesel::sql_query(
+            "SELECT n_tup_upd AS updates, n_tup_hot_upd AS hot \
+               FROM pg_stat_user_tables WHERE relname = 'garages'",
+        )
+        .get_result(&mut conn)
+        .unwrap();
+        if counted.updates >= 15 || std::time::Instant::now() > deadline {
+            break counted;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(counted.updates, 15, "ten places taken, five given back");
+    assert_eq!(counted.hot, counted.updates, "every one in place");
+}
+
 /// An upsert import never waits on a vehicle another write holds (holding
 /// garages while it waited could deadlock with that write): it gives up at
 /// once, unavailable, writes nothing, and succeeds once the lock is gone.

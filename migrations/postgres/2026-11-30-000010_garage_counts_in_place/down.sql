@@ -1,0 +1,2 @@
+ALTER TABLE garages RESET (fillfactor);
+CREATE INDEX garages_vehicle_count_id_idx ON garages (vehicle_count, id);

@@ -1,0 +1,1 @@
+CREATE INDEX garages_vehicle_count_id_idx ON garages (vehicle_count, id);
