@@ -11,3 +11,4 @@ pub use models::{
 #[cfg(any(test, feature = "mocks"))]
 pub use ports::MockVehicleRepository;
 pub use ports::VehicleRepository;
+pub(crate) use service::reachable;

@@ -95,11 +95,7 @@ impl CareService {
 
     /// The vehicle, if the caller may reach it.
     async fn vehicle(&self, id: VehicleId) -> Result<Vehicle, Error> {
-        self.vehicles
-            .get(id)
-            .await?
-            .filter(|v| self.reach.allows(v.garage_id))
-            .ok_or(Error::VehicleNotFound(id))
+        crate::vehicles::reachable(&*self.vehicles, &self.reach, id).await
     }
 
     /// A day that has come: today where the caller is, which may be a day

@@ -4,11 +4,26 @@ use super::models::{
     ImportMode, ImportOptions, ImportReport, ImportRows, NewVehicle, Vehicle, VehicleChanges,
     VehicleFilter,
 };
+use super::ports::VehicleRepository;
 use crate::access::Reach;
 use crate::error::Error;
 use crate::fleet::{as_reference, check_version, FleetService};
 use crate::paging::{Page, PageRequest};
 use crate::values::{GarageId, VehicleId, Version};
+
+/// `id`'s vehicle when `reach` takes in its garage: to a caller limited to
+/// other garages it is as missing as one never registered.
+pub(crate) async fn reachable(
+    vehicles: &dyn VehicleRepository,
+    reach: &Reach,
+    id: VehicleId,
+) -> Result<Vehicle, Error> {
+    vehicles
+        .get(id)
+        .await?
+        .filter(|v| reach.allows(v.garage_id))
+        .ok_or(Error::VehicleNotFound(id))
+}
 
 impl FleetService {
     /// # Errors
@@ -25,11 +40,7 @@ impl FleetService {
     /// # Errors
     /// `VehicleNotFound`, or the store's errors.
     pub async fn vehicle(&self, id: VehicleId) -> Result<Vehicle, Error> {
-        self.vehicles
-            .get(id)
-            .await?
-            .filter(|v| self.reach.allows(v.garage_id))
-            .ok_or(Error::VehicleNotFound(id))
+        reachable(&*self.vehicles, &self.reach, id).await
     }
 
     /// A vehicle the caller may reach: checked first only for a limited
