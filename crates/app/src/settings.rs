@@ -43,6 +43,15 @@ pub struct CareSettings {
     /// overdue, to record their `care.*` events, in milliseconds.
     #[serde(default = "reminders_every")]
     pub reminder_interval_ms: u64,
+    /// Where the fleet's days begin and end, an IANA time zone
+    /// (`Europe/Paris`): what "today" is for readings, due dates and
+    /// reminders.
+    #[serde(default = "utc")]
+    pub time_zone: String,
+}
+
+fn utc() -> String {
+    "UTC".into()
 }
 
 fn due_soon_days() -> u32 {
@@ -63,6 +72,7 @@ impl Default for CareSettings {
             due_soon_days: due_soon_days(),
             due_soon_km: due_soon_km(),
             reminder_interval_ms: reminders_every(),
+            time_zone: utc(),
         }
     }
 }
@@ -76,6 +86,13 @@ impl CareSettings {
             km: garage_domain::care::Km::parse(i64::from(self.due_soon_km))
                 .map_err(|err| anyhow::anyhow!("care.due_soon_km: {err}"))?,
         })
+    }
+
+    /// # Errors
+    /// When `time_zone` is no IANA time zone.
+    pub fn zone(&self) -> anyhow::Result<garage_domain::Zone> {
+        garage_domain::Zone::parse(&self.time_zone)
+            .map_err(|err| anyhow::anyhow!("care.time_zone: {err}"))
     }
 }
 
@@ -477,6 +494,21 @@ mod tests {
         assert_eq!(s.server.port, 9000);
         assert_eq!(s.log.format, LogFormat::Json);
         assert_eq!(s.database.url, "postgres://app:pw@db/fleet");
+    }
+
+    #[test]
+    fn the_fleets_time_zone_is_utc_unless_named() {
+        let s = Settings::from_sources(None, vars(&[])).unwrap();
+        assert_eq!(s.care.zone().unwrap(), garage_domain::Zone::UTC);
+        let s = Settings::from_sources(None, vars(&[("APP__CARE__TIME_ZONE", "Europe/Paris")]))
+            .unwrap();
+        assert_eq!(s.care.zone().unwrap().name(), "Europe/Paris");
+        let s = Settings::from_sources(None, vars(&[("APP__CARE__TIME_ZONE", "Paris")])).unwrap();
+        let err = s.care.zone().unwrap_err().to_string();
+        assert!(
+            err.starts_with("care.time_zone: \"Paris\" is not an IANA"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -344,7 +344,8 @@ fn serve(
         Arc::new(DieselVehicleRepository::new(pools.primary.clone())),
         Arc::new(SystemClock),
         settings.care.thresholds()?,
-    );
+    )
+    .in_zone(settings.care.zone()?);
     tokio::spawn(send_reminders(
         care.clone(),
         Duration::from_millis(settings.care.reminder_interval_ms.max(100)),

@@ -20,7 +20,7 @@ pub mod values;
 pub mod vehicles;
 pub mod webhooks;
 
-pub use clock::{Clock, SystemClock};
+pub use clock::{Clock, SystemClock, Zone};
 pub use error::Error;
 pub use fleet::FleetService;
 pub use garages::{

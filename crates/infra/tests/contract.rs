@@ -2546,6 +2546,7 @@ fn opts(dry_run: bool, mode: ImportMode) -> ImportOptions {
         dry_run,
         mode,
         within: None,
+        today: chrono::Utc::now().date_naive(),
     }
 }
 

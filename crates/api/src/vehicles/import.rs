@@ -66,6 +66,7 @@ pub struct ImportBody {
 
 pub(crate) async fn import(
     fleet: crate::edge::Fleet,
+    care: crate::edge::Care,
     req: HttpRequest,
     query: web::Query<ImportQuery>,
     payload: web::Payload,
@@ -82,7 +83,9 @@ pub(crate) async fn import(
     let mut fingerprint = keyed.as_ref().map(|_| Fingerprint::new(&req));
     let file = spool(payload, fingerprint.as_mut()).await?;
     let work = async {
-        let body = run_import(&fleet, file, query.dry_run, query.mode.into()).await?;
+        // An odometer in the file is read today, the fleet's day.
+        let today = care.today();
+        let body = run_import(&fleet, file, query.dry_run, query.mode.into(), today).await?;
         Ok(HttpResponse::Ok()
             .insert_header(header::ContentType::json())
             .body(body))
@@ -99,6 +102,7 @@ async fn run_import(
     file: File,
     dry_run: bool,
     mode: ImportMode,
+    today: chrono::NaiveDate,
 ) -> Result<Bytes, ApiError> {
     // The header is read first: when rows may name their garage, the
     // names the caller can see are read before the rows are.
@@ -115,7 +119,9 @@ async fn run_import(
             garages.into_iter().map(|g| (g.id, g.name.into_inner())),
         ));
     }
-    let report = fleet.import_vehicles(Box::new(rows), dry_run, mode).await?;
+    let report = fleet
+        .import_vehicles(Box::new(rows), dry_run, mode, today)
+        .await?;
     if !report.errors.is_empty() {
         return Err(ApiError::ImportRejected {
             rows: report.rows,

@@ -568,3 +568,113 @@ async fn two_instances_record_each_reminder_event_once() {
     seen.sort_unstable();
     assert_eq!(seen, vehicles);
 }
+
+/// The fleet's days are counted in its zone: a reading sent without a date,
+/// and an odometer imported from a file, are read on the zone's day. The
+/// zone is chosen, by the hour the test runs, to be on another day than
+/// UTC: Kiritimati (UTC+14) from 10:00 UTC, Pago Pago (UTC-11) before;
+/// neither keeps summer time.
+#[actix_web::test]
+async fn readings_are_dated_in_the_fleets_time_zone() {
+    use chrono::Timelike;
+
+    let (zone, hours) = if Utc::now().hour() >= 10 {
+        ("Pacific/Kiritimati", 14)
+    } else {
+        ("Pacific/Pago_Pago", -11)
+    };
+    let app = spawn_app_with(TestDb::sqlite(), &[("APP__CARE__TIME_ZONE", zone)]).await;
+    let zone_day = || {
+        let now = Utc::now();
+        let day = (now + chrono::Duration::hours(hours)).date_naive();
+        assert_ne!(
+            day,
+            now.date_naive(),
+            "the test needs a day apart from UTC's"
+        );
+        day
+    };
+    let garage = app.garage("Tarawa", None).await;
+    let created = app
+        .post("/api/v1/vehicles", vehicle(garage, "KI-001"))
+        .await;
+    let id = created.body["id"].as_i64().unwrap();
+
+    let before = zone_day();
+    let reading = app
+        .post(
+            &format!("/api/v1/vehicles/{id}/odometer"),
+            json!({"km": 100}),
+        )
+        .await;
+    let after = zone_day();
+    assert_eq!(reading.status, 201, "{reading:?}");
+    let day = NaiveDate::from_str(reading.body["read_on"].as_str().unwrap()).unwrap();
+    assert!(day == before || day == after, "{day}, not {before}");
+
+    let csv = format!(
+        "garage_id,brand,model,year,license_plate,odometer_km\n{garage},Renault,Clio,2021,KI-002,500\n"
+    );
+    let before = zone_day();
+    let imported = app
+        .client
+        .post(format!("{}/api/v1/vehicles/import", app.base))
+        .insert_header(("content-type", "text/csv"))
+        .send_body(csv)
+        .await
+        .expect("an answer");
+    let after = zone_day();
+    assert_eq!(imported.status().as_u16(), 200);
+    let found = app
+        .send("GET", "/api/v1/vehicles?plate_contains=KI002", None)
+        .await;
+    let second = found.body["items"][0]["id"].as_i64().unwrap();
+    let readings = app
+        .send("GET", &format!("/api/v1/vehicles/{second}/odometer"), None)
+        .await;
+    let day = NaiveDate::from_str(readings.body["items"][0]["read_on"].as_str().unwrap()).unwrap();
+    assert!(day == before || day == after, "{day}, not {before}");
+    assert_eq!(readings.body["items"][0]["km"], json!(500));
+}
+
+/// A zone that is not one stops the service at start, naming the setting.
+#[actix_web::test]
+async fn an_unknown_time_zone_is_refused_at_start() {
+    use std::io::Read;
+
+    let db = TestDb::sqlite();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_garage"))
+        .env("DATABASE_URL", db.url())
+        .env("APP__SERVER__PORT", "0")
+        .env("APP__SERVER__STATIC_DIR", "no-ui-in-tests")
+        .env("APP__CARE__TIME_ZONE", "Europe/Lyon")
+        .env_remove("GLIBC_TUNABLES")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("the service started with an unknown time zone");
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut printed = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut printed)
+        .unwrap();
+    assert!(!status.success());
+    assert!(
+        printed.contains("care.time_zone: \"Europe/Lyon\" is not an IANA time zone"),
+        "{printed}"
+    );
+}

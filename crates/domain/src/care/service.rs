@@ -12,7 +12,7 @@ use super::models::{
 };
 use super::ports::CareRepository;
 use crate::access::{KeyName, Reach};
-use crate::clock::Clock;
+use crate::clock::{Clock, Zone};
 use crate::error::Error;
 use crate::events::{Actor, NewEvent, Origin};
 use crate::paging::{Page, PageRequest};
@@ -35,6 +35,8 @@ pub struct CareService {
     store: Arc<dyn CareRepository>,
     vehicles: Arc<dyn VehicleRepository>,
     clock: Arc<dyn Clock>,
+    /// Where the fleet's days begin: what today is.
+    zone: Zone,
     thresholds: Thresholds,
     /// What the caller may see, as for the fleet.
     reach: Reach,
@@ -47,6 +49,7 @@ impl std::fmt::Debug for CareService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CareService")
             .field("thresholds", &self.thresholds)
+            .field("zone", &self.zone.name())
             .finish_non_exhaustive()
     }
 }
@@ -62,6 +65,7 @@ impl CareService {
             store,
             vehicles,
             clock,
+            zone: Zone::UTC,
             thresholds,
             reach: Reach::Everything,
             origin: Origin::anonymous(),
@@ -81,9 +85,15 @@ impl CareService {
         }
     }
 
-    /// Today, as the service's clock says (in UTC).
+    /// Its days counted in `zone` (UTC until told).
+    #[must_use]
+    pub fn in_zone(self, zone: Zone) -> Self {
+        Self { zone, ..self }
+    }
+
+    /// Today where the fleet is, as the service's clock says.
     pub fn today(&self) -> NaiveDate {
-        self.clock.now().date_naive()
+        self.zone.today(self.clock.now())
     }
 
     fn horizon(&self) -> Horizon {
@@ -99,15 +109,16 @@ impl CareService {
     }
 
     /// A day that has come: today where the caller is, which may be a day
-    /// ahead of UTC's (the service's days are UTC's).
+    /// ahead of the fleet's (a depot further east than the fleet's zone).
     fn not_after_today(&self, field: &'static str, date: NaiveDate) -> Result<(), Error> {
         let latest = self.today().succ_opt().unwrap_or(NaiveDate::MAX);
         if date > latest {
             return Err(Error::CareRefused {
                 field,
                 message: format!(
-                    "must not be a day to come (today is {} in UTC)",
-                    self.today()
+                    "must not be a day to come (today is {} in {})",
+                    self.today(),
+                    self.zone.name()
                 ),
             });
         }
@@ -605,6 +616,62 @@ mod tests {
             notified: CareStatus::Ok,
             updated_at: Utc::now(),
         }
+    }
+
+    /// Half past midnight in Paris on 1 December, still 30 November in UTC.
+    fn paris_after_midnight() -> CareService {
+        let mut clock = MockClock::new();
+        clock
+            .expect_now()
+            .returning(|| Utc.with_ymd_and_hms(2026, 11, 30, 23, 30, 0).unwrap());
+        CareService::new(
+            Arc::new(MockCareRepository::new()),
+            Arc::new(vehicles(None, None)),
+            Arc::new(clock),
+            Thresholds::default(),
+        )
+        .in_zone(Zone::parse("Europe/Paris").unwrap())
+    }
+
+    #[tokio::test]
+    async fn the_fleets_days_are_counted_in_its_zone() {
+        let care = paris_after_midnight();
+        assert_eq!(care.today(), day("2026-12-01"));
+        // The reminder round looks for what is due as of the fleet's day.
+        let mut store = MockCareRepository::new();
+        store
+            .expect_unnotified()
+            .withf(|horizon, _| horizon.today == day("2026-12-01"))
+            .times(1)
+            .returning(|_, _| Ok(vec![]));
+        let care = CareService {
+            store: Arc::new(store),
+            ..care
+        };
+        assert_eq!(
+            care.send_reminders(Limit::parse(10).unwrap(), "a")
+                .await
+                .unwrap(),
+            0
+        );
+        // A reading may be dated the day after the fleet's today, not later,
+        // and the refusal says which day and zone it counted in.
+        let err = care
+            .record_reading(
+                VehicleId(5),
+                NewReading {
+                    km: km(10),
+                    read_on: day("2026-12-03"),
+                    correction: false,
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("today is 2026-12-01 in Europe/Paris"),
+            "{err}"
+        );
     }
 
     #[tokio::test]

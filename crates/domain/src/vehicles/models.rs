@@ -230,7 +230,7 @@ pub struct ImportReport {
 }
 
 /// How an import runs.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportOptions {
     /// Checks every row, writes nothing.
     pub dry_run: bool,
@@ -238,6 +238,8 @@ pub struct ImportOptions {
     /// The garages the caller may reach, when limited: a registered vehicle
     /// elsewhere is, to it, a plate already taken, never one to update.
     pub within: Option<Vec<GarageId>>,
+    /// The fleet's today: the day an odometer the file gives is read on.
+    pub today: chrono::NaiveDate,
 }
 
 /// What an import does with a plate already registered.

@@ -139,6 +139,7 @@ impl FleetService {
         rows: ImportRows,
         dry_run: bool,
         mode: ImportMode,
+        today: chrono::NaiveDate,
     ) -> Result<ImportReport, Error> {
         let rows: ImportRows = match self.reach.clone() {
             Reach::Everything => rows,
@@ -166,6 +167,7 @@ impl FleetService {
                     dry_run,
                     mode,
                     within: self.reach.garages(),
+                    today,
                 },
                 self.origin.clone(),
             )
@@ -280,7 +282,10 @@ mod tests {
         vehicles
             .expect_import()
             .withf(|_, options, _| {
-                options.dry_run && options.mode == ImportMode::Upsert && options.within.is_none()
+                options.dry_run
+                    && options.mode == ImportMode::Upsert
+                    && options.within.is_none()
+                    && options.today == chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()
             })
             .times(1)
             .returning(|rows, _, _| {
@@ -298,7 +303,12 @@ mod tests {
             })
         });
         let report = service(MockGarageRepository::new(), vehicles)
-            .import_vehicles(Box::new(rows), true, ImportMode::Upsert)
+            .import_vehicles(
+                Box::new(rows),
+                true,
+                ImportMode::Upsert,
+                chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+            )
             .await
             .unwrap();
         assert_eq!(report.rows, 3);
@@ -368,7 +378,12 @@ mod tests {
             .into_iter(),
         );
         fleet
-            .import_vehicles(rows, true, ImportMode::Create)
+            .import_vehicles(
+                rows,
+                true,
+                ImportMode::Create,
+                chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+            )
             .await
             .unwrap();
     }

@@ -85,6 +85,8 @@ pub(crate) struct Import<'o> {
     mode: ImportMode,
     /// The garages the caller may reach, when limited.
     within: Option<Vec<GarageId>>,
+    /// The fleet's today, the day of the odometers read.
+    today: chrono::NaiveDate,
     report: ImportReport,
     /// Plates and VINs of the file so far (packed), with their line.
     plates: HashMap<u128, u64>,
@@ -109,11 +111,13 @@ impl<'o> Import<'o> {
             dry_run,
             mode,
             within,
+            today,
         } = options;
         let mut import = Import {
             origin,
             mode,
             within,
+            today,
             report: ImportReport::default(),
             plates: HashMap::new(),
             vins: HashMap::new(),
@@ -436,7 +440,7 @@ impl<'o> Import<'o> {
         if readings.is_empty() {
             return Ok(());
         }
-        let (at, today) = (now(), now().date());
+        let (at, today) = (now(), self.today);
         let events: Vec<NewEvent> = readings
             .iter()
             .map(|(vehicle, garage, plate, km)| {

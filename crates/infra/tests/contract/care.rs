@@ -741,6 +741,7 @@ pub(super) async fn an_import_records_odometers_forwards_only(store: Store) {
             dry_run,
             mode: ImportMode::Upsert,
             within: None,
+            today: chrono::Utc::now().date_naive(),
         };
         store.vehicles.import(rows, options, Origin::anonymous())
     };
@@ -896,6 +897,7 @@ pub(super) async fn readings_after_a_plan_bring_it_due_by_distance(store: Store)
                 dry_run: false,
                 mode: ImportMode::Upsert,
                 within: None,
+                today: chrono::Utc::now().date_naive(),
             },
             Origin::anonymous(),
         )
