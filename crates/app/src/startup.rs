@@ -97,6 +97,11 @@ impl Application {
     /// When a database cannot be reached or migrated, the TLS files read, or
     /// the address bound.
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        // Settings read as values are refused before the database is
+        // touched: a typo in one never leaves a database migrated by a
+        // service that then did not start.
+        settings.care.thresholds()?;
+        settings.care.zone()?;
         let url = settings.database.url()?;
         let serving = garage_infra::backup::Serving::mark(&url)?;
         let read_url = settings.database.read_url()?;

@@ -8,7 +8,7 @@ import { dueText, formatDay, kindLabel, StatusBadge } from "./Reminders";
 import { ErrorState, Loading } from "./States";
 import { Table } from "./Table";
 
-/** Today where the user is (the API takes a day ahead of UTC's). */
+/** Today where the user is (the API takes up to a day ahead of the fleet's). */
 export const today = () => {
   const now = new Date();
   const pad = (n: number) => String(n).padStart(2, "0");

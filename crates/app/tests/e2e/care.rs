@@ -578,6 +578,11 @@ async fn two_instances_record_each_reminder_event_once() {
 async fn readings_are_dated_in_the_fleets_time_zone() {
     use chrono::Timelike;
 
+    // Not in the last minute before midnight UTC, when Kiritimati's day
+    // and UTC's are about to be one.
+    while Utc::now().num_seconds_from_midnight() >= 86_340 {
+        actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    }
     let (zone, hours) = if Utc::now().hour() >= 10 {
         ("Pacific/Kiritimati", 14)
     } else {
@@ -637,14 +642,16 @@ async fn readings_are_dated_in_the_fleets_time_zone() {
     assert_eq!(readings.body["items"][0]["km"], json!(500));
 }
 
-/// A zone that is not one stops the service at start, naming the setting.
+/// A zone that is not one stops the service at start, naming the setting,
+/// before the database is touched (the SQLite file is never made).
 #[actix_web::test]
 async fn an_unknown_time_zone_is_refused_at_start() {
     use std::io::Read;
 
-    let db = TestDb::sqlite();
+    let dir = std::env::temp_dir().join(format!("garage_zone_{}", std::process::id()));
+    let file = dir.join("never.db");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_garage"))
-        .env("DATABASE_URL", db.url())
+        .env("DATABASE_URL", format!("sqlite://{}", file.display()))
         .env("APP__SERVER__PORT", "0")
         .env("APP__SERVER__STATIC_DIR", "no-ui-in-tests")
         .env("APP__CARE__TIME_ZONE", "Europe/Lyon")
@@ -677,4 +684,6 @@ async fn an_unknown_time_zone_is_refused_at_start() {
         printed.contains("care.time_zone: \"Europe/Lyon\" is not an IANA time zone"),
         "{printed}"
     );
+    assert!(!file.exists(), "the database was opened");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -741,7 +741,9 @@ pub(super) async fn an_import_records_odometers_forwards_only(store: Store) {
             dry_run,
             mode: ImportMode::Upsert,
             within: None,
-            today: chrono::Utc::now().date_naive(),
+            // The fleet's today, which need not be UTC's: the readings
+            // are dated with it.
+            today: day("2026-02-01"),
         };
         store.vehicles.import(rows, options, Origin::anonymous())
     };
@@ -823,12 +825,22 @@ pub(super) async fn an_import_records_odometers_forwards_only(store: Store) {
             readings
                 .items
                 .iter()
-                .map(|r| r.km.get())
+                .map(|r| (r.km.get(), r.read_on.to_string()))
                 .collect::<Vec<_>>(),
         )
     };
-    assert_eq!(odometer("AB200CD").await, (Some(1_200), vec![1_200]));
-    assert_eq!(odometer("AB100CD").await, (Some(6_000), vec![6_000, 5_000]));
+    let on = |km: u32, date: &str| (km, date.to_owned());
+    assert_eq!(
+        odometer("AB200CD").await,
+        (Some(1_200), vec![on(1_200, "2026-02-01")])
+    );
+    assert_eq!(
+        odometer("AB100CD").await,
+        (
+            Some(6_000),
+            vec![on(6_000, "2026-02-01"), on(5_000, "2026-01-10")]
+        )
+    );
     assert_eq!(odometer("AB300CD").await, (None, vec![]));
 }
 
