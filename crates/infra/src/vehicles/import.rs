@@ -27,6 +27,19 @@ use crate::schema::{garages, odometer_readings, vehicles};
 /// below both backends' limits on bound parameters.
 const BATCH: usize = 500;
 
+/// A batch's registered vehicles on PostgreSQL, each plate looked up on its
+/// own (`LIMIT 1` keeps the lookups apart): a probe of the plate's unique
+/// index each. `license_plate = ANY($1)` was answered from the trigram
+/// index instead, since pg_trgm answers `=` too and the planner rated it
+/// cheaper for many plates: 97 ms for a batch of 500 registered plates,
+/// against 1.4 ms this way (5 ms with the locks).
+const REGISTERED: &str = "SELECT v.* FROM unnest($1::text[]) AS p(plate) \
+     CROSS JOIN LATERAL (SELECT * FROM vehicles WHERE license_plate = p.plate LIMIT 1) v";
+/// The same, each vehicle locked at once or the import refused.
+const REGISTERED_LOCKED: &str = "SELECT v.* FROM unnest($1::text[]) AS p(plate) \
+     CROSS JOIN LATERAL (SELECT * FROM vehicles WHERE license_plate = p.plate \
+     LIMIT 1 FOR UPDATE NOWAIT) v";
+
 /// A reading an import records: the vehicle, its garage and plate (for the
 /// event), what the odometer shows.
 type Read<'a> = (VehicleId, GarageId, &'a LicensePlate, Km);
@@ -234,36 +247,36 @@ impl<'o> Import<'o> {
             .iter()
             .map(|(_, v)| v.license_plate.as_str())
             .collect();
-        // Each backend's own query: `as_select` takes its backend's type.
-        macro_rules! registered {
-            () => {
-                vehicles::table
-                    .filter(vehicles::license_plate.eq_any(&plates))
-                    .select(VehicleRow::as_select())
-            };
-        }
         let registered: Vec<VehicleRow> = match &mut *conn {
             // Locked until the import ends, so none changes or goes under
             // it; never waited for, so an import holding garages never
             // waits on a vehicle a single write holds (that write waits on
             // the garages: a deadlock). A vehicle being written is a
             // retry, not a wait.
-            DbConnection::Pg(pg) if self.mode == ImportMode::Upsert => registered!()
-                .for_update()
-                .no_wait()
-                .load(pg)
-                .map_err(|err| match err {
-                    DieselError::DatabaseError(_, ref info)
-                        if info.message().contains("could not obtain lock") =>
-                    {
-                        StoreError::from(Error::Unavailable(anyhow::anyhow!(
-                            "vehicles the import updates are being written: retry"
-                        )))
-                    }
-                    other => other.into(),
-                })?,
-            // SQLite: the import's transaction holds the only write lock.
-            other => registered!().load(other)?,
+            DbConnection::Pg(pg) if self.mode == ImportMode::Upsert => {
+                diesel::sql_query(REGISTERED_LOCKED)
+                    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(&plates)
+                    .load(pg)
+                    .map_err(|err| match err {
+                        DieselError::DatabaseError(_, ref info)
+                            if info.message().contains("could not obtain lock") =>
+                        {
+                            StoreError::from(Error::Unavailable(anyhow::anyhow!(
+                                "vehicles the import updates are being written: retry"
+                            )))
+                        }
+                        other => other.into(),
+                    })?
+            }
+            DbConnection::Pg(pg) => diesel::sql_query(REGISTERED)
+                .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(&plates)
+                .load(pg)?,
+            // SQLite: the import's transaction holds the only write lock,
+            // and the plate's unique index answers `IN`.
+            DbConnection::Sqlite(sqlite) => vehicles::table
+                .filter(vehicles::license_plate.eq_any(&plates))
+                .select(VehicleRow::as_select())
+                .load(sqlite)?,
         };
         let registered: HashMap<String, Vehicle> = registered
             .into_iter()
