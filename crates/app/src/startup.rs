@@ -100,8 +100,7 @@ impl Application {
         // Settings read as values are refused before the database is
         // touched: a typo in one never leaves a database migrated by a
         // service that then did not start.
-        settings.care.thresholds()?;
-        settings.care.zone()?;
+        let care = (settings.care.thresholds()?, settings.care.zone()?);
         let url = settings.database.url()?;
         let serving = garage_infra::backup::Serving::mark(&url)?;
         let read_url = settings.database.read_url()?;
@@ -147,6 +146,7 @@ impl Application {
             metrics_listener,
             pools,
             settings,
+            care,
             tls,
             draining.clone(),
         )?;
@@ -330,6 +330,7 @@ fn serve(
     metrics_listener: Option<TcpListener>,
     pools: Pools,
     settings: &Settings,
+    (thresholds, zone): (garage_domain::care::Thresholds, garage_domain::Zone),
     tls: Option<rustls::ServerConfig>,
     draining: Draining,
 ) -> anyhow::Result<(Server, Option<(u16, Server)>)> {
@@ -348,9 +349,9 @@ fn serve(
         Arc::new(DieselCareRepository::new(pools.primary.clone())),
         Arc::new(DieselVehicleRepository::new(pools.primary.clone())),
         Arc::new(SystemClock),
-        settings.care.thresholds()?,
+        thresholds,
     )
-    .in_zone(settings.care.zone()?);
+    .in_zone(zone);
     tokio::spawn(send_reminders(
         care.clone(),
         Duration::from_millis(settings.care.reminder_interval_ms.max(100)),
