@@ -95,9 +95,12 @@ pub struct KeyBody {
     scope: ScopeBody,
     /// The garages it is limited to; `null` for every garage.
     garages: Option<Vec<i64>>,
+    #[serde(serialize_with = "crate::wire::instant::serialize")]
     created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::wire::instant::serialize_option")]
     last_used_at: Option<DateTime<Utc>>,
     /// Set once revoked: the key no longer works.
+    #[serde(serialize_with = "crate::wire::instant::serialize_option")]
     revoked_at: Option<DateTime<Utc>>,
 }
 

@@ -15,6 +15,8 @@ use utoipa::IntoParams;
 
 use crate::problem::ApiError;
 
+pub(crate) mod instant;
+
 /// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
 pub(crate) fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
 where

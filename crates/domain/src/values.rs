@@ -268,7 +268,19 @@ macro_rules! text_type {
             /// # Errors
             /// When the trimmed text is empty, too long or holds a control character.
             pub fn parse(raw: &str) -> Result<Self, ValueError> {
-                parse_text(raw, Self::MAX_CHARS).map(Self)
+                parse_text(raw, Self::MAX_CHARS).map(|text| Self(text.to_owned()))
+            }
+
+            /// As `parse`, keeping `raw`'s buffer when it needs no trimming
+            /// (as with every value read back from storage).
+            ///
+            /// # Errors
+            /// As `parse`.
+            pub fn parse_owned(raw: String) -> Result<Self, ValueError> {
+                match parse_text(&raw, Self::MAX_CHARS)?.len() {
+                    len if len == raw.len() => Ok(Self(raw)),
+                    _ => Self::parse(&raw),
+                }
             }
 
             pub fn as_str(&self) -> &str {
@@ -288,7 +300,8 @@ macro_rules! text_type {
     };
 }
 
-fn parse_text(raw: &str, max: usize) -> Result<String, ValueError> {
+/// `raw` trimmed, once checked.
+fn parse_text(raw: &str, max: usize) -> Result<&str, ValueError> {
     let text = raw.trim();
     if text.is_empty() {
         return invalid(Reason::Required, "must not be empty");
@@ -302,7 +315,7 @@ fn parse_text(raw: &str, max: usize) -> Result<String, ValueError> {
     if text.chars().any(char::is_control) {
         return invalid(Reason::InvalidFormat, "must not contain control characters");
     }
-    Ok(text.to_owned())
+    Ok(text)
 }
 
 text_type!(
@@ -446,8 +459,29 @@ impl LicensePlate {
         Ok(Self(canonical))
     }
 
+    /// As `parse`, keeping `raw`'s buffer when it is canonical already (as
+    /// every plate read back from storage is).
+    ///
+    /// # Errors
+    /// As `parse`.
+    pub fn parse_owned(raw: String) -> Result<Self, ValueError> {
+        let canonical = (Self::MIN_CHARS..=Self::MAX_CHARS).contains(&raw.len())
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+        if canonical {
+            Ok(Self(raw))
+        } else {
+            Self::parse(&raw)
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
     }
 }
 
@@ -680,6 +714,16 @@ mod tests {
     fn canonical_plate_parses_to_itself() {
         let plate = LicensePlate::parse("xy 99-zz").unwrap();
         assert_eq!(LicensePlate::parse(plate.as_str()).unwrap(), plate);
+    }
+
+    proptest::proptest! {
+        // Values read back from storage skip a copy, never the checks.
+        #[test]
+        fn parsing_an_owned_value_is_parsing_it(raw in "[ a-zA-Z0-9.\\-_\t\u{0}é]{0,60}") {
+            proptest::prop_assert_eq!(LicensePlate::parse_owned(raw.clone()), LicensePlate::parse(&raw));
+            proptest::prop_assert_eq!(Brand::parse_owned(raw.clone()), Brand::parse(&raw));
+            proptest::prop_assert_eq!(ModelName::parse_owned(raw.clone()), ModelName::parse(&raw));
+        }
     }
 
     #[test]

@@ -153,8 +153,8 @@ impl TryFrom<GarageRow> for Garage {
         let ctx = || format!("garage {} in the database is invalid", row.id);
         Ok(Garage {
             id: GarageId::parse(row.id).with_context(ctx)?,
-            name: GarageName::parse(&row.name).with_context(ctx)?,
-            address: Address::parse(&row.address).with_context(ctx)?,
+            name: GarageName::parse_owned(row.name).with_context(ctx)?,
+            address: Address::parse_owned(row.address).with_context(ctx)?,
             capacity: row
                 .capacity
                 .map(|c| Capacity::parse(c.into()))
@@ -176,11 +176,11 @@ impl TryFrom<VehicleRow> for Vehicle {
         Ok(Vehicle {
             id: VehicleId::parse(row.id).with_context(ctx)?,
             garage_id: GarageId::parse(row.garage_id).with_context(ctx)?,
-            brand: Brand::parse(&row.brand).with_context(ctx)?,
-            model: ModelName::parse(&row.model).with_context(ctx)?,
+            brand: Brand::parse_owned(row.brand).with_context(ctx)?,
+            model: ModelName::parse_owned(row.model).with_context(ctx)?,
             // Stored years stay valid as the calendar moves on.
             year: ModelYear::parse_in(row.year.into(), i64::from(i32::MAX)).with_context(ctx)?,
-            license_plate: LicensePlate::parse(&row.license_plate).with_context(ctx)?,
+            license_plate: LicensePlate::parse_owned(row.license_plate).with_context(ctx)?,
             vin: row
                 .vin
                 .as_deref()

@@ -110,6 +110,7 @@ pub struct ReadingBody {
     correction: bool,
     /// Who recorded it: a key's name, `anonymous` or `cli`.
     recorded_by: String,
+    #[serde(serialize_with = "crate::wire::instant::serialize")]
     recorded_at: DateTime<Utc>,
 }
 
@@ -265,6 +266,7 @@ pub struct PlanBody {
     status: StatusBody,
     /// Moves on with each new due point; reminders are sent once per cycle.
     cycle: i64,
+    #[serde(serialize_with = "crate::wire::instant::serialize")]
     updated_at: DateTime<Utc>,
 }
 
@@ -354,6 +356,7 @@ pub struct RecordBody {
     km: Option<u32>,
     note: Option<String>,
     recorded_by: String,
+    #[serde(serialize_with = "crate::wire::instant::serialize")]
     recorded_at: DateTime<Utc>,
 }
 
@@ -547,6 +550,7 @@ pub struct CalendarBody {
     prefix: String,
     /// The garages whose reminders it shows; `null` for all.
     garage_ids: Option<Vec<i64>>,
+    #[serde(serialize_with = "crate::wire::instant::serialize")]
     created_at: DateTime<Utc>,
 }
 

@@ -28,6 +28,7 @@ pub struct EventBody {
     #[serde(rename = "type")]
     #[schema(example = "vehicle.moved")]
     kind: &'static str,
+    #[serde(serialize_with = "crate::wire::instant::serialize")]
     occurred_at: DateTime<Utc>,
     actor: ActorBody,
     /// The `X-Request-Id` of the request that made the change.

@@ -169,7 +169,9 @@ pub struct GarageBody {
     capacity: Option<u32>,
     /// The vehicles it holds now.
     vehicle_count: u32,
+    #[serde(serialize_with = "crate::wire::instant::serialize")]
     created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::wire::instant::serialize")]
     updated_at: DateTime<Utc>,
 }
 

@@ -381,7 +381,9 @@ pub struct VehicleBody {
     registered_on: Option<NaiveDate>,
     /// The latest odometer reading (read-only: `POST …/odometer` records one).
     odometer_km: Option<u32>,
+    #[serde(serialize_with = "crate::wire::instant::serialize")]
     created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::wire::instant::serialize")]
     updated_at: DateTime<Utc>,
 }
 
@@ -393,7 +395,7 @@ impl From<Vehicle> for VehicleBody {
             brand: v.brand.into_inner(),
             model: v.model.into_inner(),
             year: v.year.get(),
-            license_plate: v.license_plate.as_str().to_owned(),
+            license_plate: v.license_plate.into_inner(),
             vin: v.vin.map(|v| v.as_str().to_owned()),
             registered_on: v.registered_on,
             odometer_km: v.odometer.map(|km| km.get()),

@@ -124,8 +124,11 @@ pub struct WebhookBody {
     /// Why the service disabled it (410 Gone, three days of failures).
     disabled_reason: Option<String>,
     /// Until when the secret before the last rotation still signs.
+    #[serde(serialize_with = "crate::wire::instant::serialize_option")]
     previous_secret_until: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::wire::instant::serialize")]
     created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::wire::instant::serialize")]
     updated_at: DateTime<Utc>,
 }
 
@@ -168,8 +171,11 @@ pub struct DeliveryBody {
     status_code: Option<u16>,
     latency_ms: Option<u32>,
     error: Option<String>,
+    #[serde(serialize_with = "crate::wire::instant::serialize_option")]
     next_attempt_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::wire::instant::serialize")]
     created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::wire::instant::serialize")]
     updated_at: DateTime<Utc>,
 }
 
