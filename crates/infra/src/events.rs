@@ -304,6 +304,21 @@ pub(crate) fn feed_page(
     into_events(query.load(conn)?)
 }
 
+/// The feed's last published position: what `feed_page` would reach by
+/// reading to the end. One step back along the feed's index.
+pub(crate) fn last_published(conn: &mut DbConnection) -> Result<Option<FeedPosition>, StoreError> {
+    let mut query = events::table
+        .select((events::tx, events::id))
+        .order((events::tx.desc(), events::id.desc()))
+        .limit(1)
+        .into_boxed();
+    if matches!(conn, DbConnection::Pg(_)) {
+        query = query.filter(events::tx.lt(sql::<BigInt>(PUBLISHED_BELOW)));
+    }
+    let last: Option<(i64, i64)> = query.first(conn).optional()?;
+    Ok(last.map(|(tx, id)| FeedPosition { tx, id }))
+}
+
 #[async_trait]
 impl EventRepository for DieselEventRepository {
     async fn feed(

@@ -20,7 +20,7 @@ mod sender;
 pub use sender::HttpSender;
 
 use crate::db::{Database, DbConnection, StoreError};
-use crate::events::{feed_page, load_events};
+use crate::events::{feed_page, last_published, load_events};
 use crate::schema::{webhook_deliveries as deliveries, webhook_dispatch as dispatch, webhooks};
 
 #[derive(Debug, Clone)]
@@ -208,6 +208,13 @@ fn claim_cursor(conn: &mut DbConnection) -> Result<Option<FeedPosition>, StoreEr
     }))
 }
 
+fn move_cursor(conn: &mut DbConnection, to: FeedPosition) -> Result<(), StoreError> {
+    diesel::update(dispatch::table.find(1))
+        .set((dispatch::tx.eq(to.tx), dispatch::event_id.eq(to.id)))
+        .execute(conn)?;
+    Ok(())
+}
+
 #[async_trait]
 impl WebhookRepository for DieselWebhookRepository {
     async fn create(
@@ -218,20 +225,30 @@ impl WebhookRepository for DieselWebhookRepository {
     ) -> Result<Webhook, Error> {
         self.db
             .write(move |conn| {
-                let at = at.naive_utc();
-                let id: i64 = diesel::insert_into(webhooks::table)
-                    .values((
-                        webhooks::url.eq(hook.url.as_str()),
-                        webhooks::events.eq(hook.events.names().join(",")),
-                        webhooks::description.eq(&hook.description),
-                        webhooks::enabled.eq(true),
-                        webhooks::secret.eq(secret.expose()),
-                        webhooks::created_at.eq(at),
-                        webhooks::updated_at.eq(at),
-                    ))
-                    .returning(webhooks::id)
-                    .get_result(conn)?;
-                found(conn, WebhookId::parse(id).map_err(|_| corrupt("id"))?)
+                conn.transaction(|conn| {
+                    // After any pass of the dispatcher in progress, which
+                    // skips what it reads while there is no endpoint (on
+                    // SQLite, writes take turns already), and made when the
+                    // turn came: every event after it reaches the endpoint.
+                    if matches!(conn, DbConnection::Pg(_)) {
+                        diesel::sql_query("SELECT 1 FROM webhook_dispatch WHERE id = 1 FOR UPDATE")
+                            .execute(conn)?;
+                    }
+                    let at = at.naive_utc().max(crate::rows::now());
+                    let id: i64 = diesel::insert_into(webhooks::table)
+                        .values((
+                            webhooks::url.eq(hook.url.as_str()),
+                            webhooks::events.eq(hook.events.names().join(",")),
+                            webhooks::description.eq(&hook.description),
+                            webhooks::enabled.eq(true),
+                            webhooks::secret.eq(secret.expose()),
+                            webhooks::created_at.eq(at),
+                            webhooks::updated_at.eq(at),
+                        ))
+                        .returning(webhooks::id)
+                        .get_result(conn)?;
+                    found(conn, WebhookId::parse(id).map_err(|_| corrupt("id"))?)
+                })
             })
             .await
     }
@@ -441,14 +458,6 @@ impl WebhookRepository for DieselWebhookRepository {
                     let Some(after) = claim_cursor(conn)? else {
                         return Ok(0);
                     };
-                    let filter = EventFilter {
-                        with_keys: true,
-                        ..EventFilter::default()
-                    };
-                    let events = feed_page(conn, &filter, after, i64::from(limit))?;
-                    let Some(last) = events.last().map(|e| e.position) else {
-                        return Ok(0);
-                    };
                     // Disabled endpoints too: they keep what happens meanwhile
                     // until they are enabled again (or deleted).
                     let hooks = webhooks::table
@@ -457,6 +466,23 @@ impl WebhookRepository for DieselWebhookRepository {
                         .into_iter()
                         .map(Webhook::try_from)
                         .collect::<Result<Vec<_>, _>>()?;
+                    if hooks.is_empty() {
+                        // Nobody to deliver to: pass over what is published
+                        // without reading it. No endpoint can be made
+                        // meanwhile: making one waits for the cursor's lock.
+                        if let Some(last) = last_published(conn)?.filter(|last| *last > after) {
+                            move_cursor(conn, last)?;
+                        }
+                        return Ok(0);
+                    }
+                    let filter = EventFilter {
+                        with_keys: true,
+                        ..EventFilter::default()
+                    };
+                    let events = feed_page(conn, &filter, after, i64::from(limit))?;
+                    let Some(last) = events.last().map(|e| e.position) else {
+                        return Ok(0);
+                    };
                     let now = crate::rows::now();
                     let rows: Vec<NewDeliveryRow> = events
                         .iter()
@@ -478,9 +504,7 @@ impl WebhookRepository for DieselWebhookRepository {
                             DbConnection::Sqlite(conn) => insert.execute(conn)?,
                         };
                     }
-                    diesel::update(dispatch::table.find(1))
-                        .set((dispatch::tx.eq(last.tx), dispatch::event_id.eq(last.id)))
-                        .execute(conn)?;
+                    move_cursor(conn, last)?;
                     Ok(events.len())
                 })
             })

@@ -30,6 +30,8 @@ pub struct Lease {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait WebhookRepository: Send + Sync + 'static {
+    /// Stores a new endpoint, made at `at` or, if later, when the store
+    /// took it: it gets every event from then on.
     async fn create(
         &self,
         hook: NewWebhook,
@@ -83,7 +85,10 @@ pub trait WebhookRepository: Send + Sync + 'static {
     /// subscribed to its type (a disabled one keeps them until it is
     /// enabled again), up to `limit` events, and returns
     /// how many events it read. MUST queue each event once, whatever the
-    /// number of instances calling it at once, and miss none.
+    /// number of instances calling it at once, and miss none. While there
+    /// is no endpoint at all, it passes over the published events without
+    /// reading them (0); an endpoint made meanwhile still gets every event
+    /// from its creation on.
     async fn dispatch(&self, limit: u32) -> Result<usize, Error>;
 
     /// Up to `limit` pending deliveries due at `at`, each leased until

@@ -26,6 +26,10 @@ const ROTATION_OVERLAP: TimeDelta = TimeDelta::hours(24);
 /// How long a leased delivery is kept from other instances: longer than
 /// an attempt can take.
 const LEASE: TimeDelta = TimeDelta::seconds(60);
+/// Events read for the endpoints in one transaction.
+const DISPATCH_BATCH: u32 = 500;
+/// Batches read in one call of `dispatch`: 10,000 events.
+const DISPATCH_ROUNDS: usize = 20;
 
 /// `webhook-signature`: `v1,<base64 of HMAC-SHA256 of "id.timestamp.body">`
 /// for each secret, space-separated.
@@ -203,12 +207,22 @@ impl WebhookService {
         self.hooks.retry(id, delivery, self.clock.now()).await
     }
 
-    /// Queues the feed's new events for the endpoints; how many it read.
+    /// Queues the feed's new events for the endpoints, batch after batch
+    /// while batches come full (up to `DISPATCH_ROUNDS` of them), so a busy
+    /// fleet's events do not outrun the dispatcher's rounds; how many it read.
     ///
     /// # Errors
     /// The store's errors.
     pub async fn dispatch(&self) -> Result<usize, Error> {
-        self.hooks.dispatch(500).await
+        let mut read = 0;
+        for _ in 0..DISPATCH_ROUNDS {
+            let batch = self.hooks.dispatch(DISPATCH_BATCH).await?;
+            read += batch;
+            if batch < DISPATCH_BATCH as usize {
+                break;
+            }
+        }
+        Ok(read)
     }
 
     /// Sends what is due, up to `limit` messages, one after the other
@@ -501,6 +515,32 @@ mod tests {
     fn the_schedule_spans_more_than_a_day() {
         let total: f64 = (1..=14).map(|n| backoff(n, 0.0).as_secs_f64()).sum();
         assert!(total > 86_400.0, "{total}");
+    }
+
+    #[tokio::test]
+    async fn dispatching_reads_batches_until_one_comes_short() {
+        let mut hooks = MockWebhookRepository::new();
+        let mut batches = vec![500, 500, 12].into_iter();
+        hooks
+            .expect_dispatch()
+            .with(eq(500))
+            .times(3)
+            .returning(move |_| Ok(batches.next().unwrap()));
+        let service =
+            WebhookService::new(Arc::new(hooks), Arc::new(MockSender::new()), clock(at(0)));
+        assert_eq!(service.dispatch().await.unwrap(), 1012);
+    }
+
+    #[tokio::test]
+    async fn dispatching_stops_after_its_rounds_when_the_feed_keeps_filling() {
+        let mut hooks = MockWebhookRepository::new();
+        hooks
+            .expect_dispatch()
+            .times(DISPATCH_ROUNDS)
+            .returning(|limit| Ok(limit as usize));
+        let service =
+            WebhookService::new(Arc::new(hooks), Arc::new(MockSender::new()), clock(at(0)));
+        assert_eq!(service.dispatch().await.unwrap(), 10_000);
     }
 
     #[tokio::test]
