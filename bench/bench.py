@@ -211,18 +211,32 @@ def run_postgres(load=True):
     seed_postgres(url)
     rows = []
     try:
+        seeded = median_ms(base, '/api/v1/stats')
         for name, label, api_sql, minimal_sql in SCENARIOS if load else []:
             api = wrk(base, name)
             ceilings = (pgbench(url, api_sql), pgbench(url, minimal_sql))
             rows.append((name, label, api, ceilings))
         rss = peak_rss_mib(proc)
-        print(f"\nPostgreSQL, {GARAGES:,} garages × {PER_GARAGE} vehicles: GET /stats in {median_ms(base, '/api/v1/stats'):.1f} ms "
-              f"(median of 7; target < {LIST_TARGET_MS} ms)")
+        report_stats("PostgreSQL", base, seeded, load)
         bulk_results = bulk(base, proc)
     finally:
         stop(proc)
         psql(ADMIN_URL, f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
     return rows, rss, startup_ms, bulk_results
+
+
+def report_stats(title, base, seeded_ms, load):
+    """`GET /stats`, judged at the size its target names (the seeded 1,000 ×
+    50, timed before the load runs), and after the load runs for the record:
+    they add well over 100,000 vehicles, and the rows the mix deleted are
+    not yet vacuumed."""
+    print(f"\n{title}: GET /stats at {GARAGES:,} garages × {PER_GARAGE} vehicles in {seeded_ms:.1f} ms "
+          f"(median of 7; target < {LIST_TARGET_MS} ms: {verdict(seeded_ms < LIST_TARGET_MS)})")
+    if load:
+        with urllib.request.urlopen(base + "/api/v1/stats", timeout=60) as r:
+            vehicles = json.load(r).get("vehicles")
+        print(f"{title}: GET /stats after the load runs, at {vehicles:,} vehicles: "
+              f"{median_ms(base, '/api/v1/stats'):.1f} ms (median of 7; for the record)")
 
 
 def run_sqlite(load=True):
@@ -233,10 +247,10 @@ def run_sqlite(load=True):
         seed_sqlite(path)
         proc, base, startup_ms = start_server(f"sqlite://{path}")
         try:
+            seeded = median_ms(base, '/api/v1/stats')
             rows = [(name, label, wrk(base, name), None) for name, label, *_ in SCENARIOS if load]
             rss = peak_rss_mib(proc)
-            print(f"\nSQLite, {GARAGES:,} garages × {PER_GARAGE} vehicles: GET /stats in {median_ms(base, '/api/v1/stats'):.1f} ms "
-                  f"(median of 7; target < {LIST_TARGET_MS} ms)")
+            report_stats("SQLite", base, seeded, load)
             bulk_results = bulk(base, proc)
         finally:
             stop(proc)

@@ -342,7 +342,7 @@ fn serve(
     let vehicles = DieselVehicleRepository::with_reads(pools.primary.clone(), reads.clone());
     let garages = Arc::new(garages);
     let vehicles = Arc::new(vehicles);
-    let fleet = FleetService::new(garages.clone(), vehicles.clone());
+    let fleet = FleetService::new(garages.clone(), vehicles.clone()).in_zone(zone);
     // Care reads and writes the primary: a reading is checked against the
     // latest, and a plan's reminders depend on what was just done.
     let care = CareService::new(

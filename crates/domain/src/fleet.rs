@@ -7,7 +7,10 @@
 
 use std::sync::Arc;
 
+use chrono::NaiveDate;
+
 use crate::access::Reach;
+use crate::clock::{Clock, SystemClock, Zone};
 use crate::error::Error;
 use crate::events::Origin;
 use crate::garages::GarageRepository;
@@ -24,6 +27,9 @@ pub struct FleetService {
     pub(crate) reach: Reach,
     /// Who its writes are made by, for their events.
     pub(crate) origin: Origin,
+    /// What day it is, where the fleet is.
+    clock: Arc<dyn Clock>,
+    zone: Zone,
 }
 
 impl std::fmt::Debug for FleetService {
@@ -55,7 +61,27 @@ impl FleetService {
             vehicles,
             reach: Reach::Everything,
             origin: Origin::anonymous(),
+            clock: Arc::new(SystemClock),
+            zone: Zone::UTC,
         }
+    }
+
+    /// Its days counted in `zone` (UTC until told).
+    #[must_use]
+    pub fn in_zone(self, zone: Zone) -> Self {
+        Self { zone, ..self }
+    }
+
+    /// Its time read from `clock` (the system's until told).
+    #[must_use]
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
+        Self { clock, ..self }
+    }
+
+    /// The day it is where the fleet is: an export's date, the year
+    /// vehicles' ages are counted from.
+    pub fn today(&self) -> NaiveDate {
+        self.zone.today(self.clock.now())
     }
 
     /// The fleet as a caller limited to `reach` sees it.

@@ -112,12 +112,14 @@ function Import() {
   // import of the same file is answered again, never imported twice.
   const [keys, setKeys] = useState(() => ({ check: newIdempotencyKey(), run: newIdempotencyKey() }));
   const run = useMutation({
-    mutationFn: ({ file, dryRun }: { file: File; dryRun: boolean }) =>
+    // The mode travels with the request: the answer is told in the mode it
+    // was asked in, whatever the checkbox says by the time it comes.
+    mutationFn: ({ file, dryRun, upsert }: { file: File; dryRun: boolean; upsert: boolean }) =>
       api.importVehicles(file, dryRun, dryRun ? keys.check : keys.run, upsert),
   });
   const submit = (dryRun: boolean) => (event?: FormEvent) => {
     event?.preventDefault();
-    if (file) run.mutate({ file, dryRun });
+    if (file) run.mutate({ file, dryRun, upsert });
   };
   const rejected =
     run.error instanceof ApiError && run.error.type === "/problems/import-rejected" ? run.error : null;
@@ -143,6 +145,7 @@ function Import() {
           <input
             type="checkbox"
             checked={upsert}
+            disabled={run.isPending}
             onChange={(e) => {
               setUpsert(e.target.checked);
               setKeys({ check: newIdempotencyKey(), run: newIdempotencyKey() });
@@ -169,14 +172,14 @@ function Import() {
       {run.isSuccess && (
         <p className="notice" role="status">
           {run.data.dry_run
-            ? upsert
+            ? run.variables.upsert
               ? t("importExport.import.preview", {
                   count: run.data.imported,
                   updated: run.data.updated,
                   unchanged: run.data.unchanged,
                 })
               : t("importExport.import.checked", { count: run.data.rows })
-            : upsert
+            : run.variables.upsert
               ? t("importExport.import.upserted", {
                   count: run.data.imported,
                   updated: run.data.updated,

@@ -35,6 +35,7 @@ pub(crate) async fn export(
     // The first page is read before answering, so a database that is down
     // gets a 503 rather than a cut-off download.
     let first = fleet.list_vehicles(filter.clone(), batch(None)).await?;
+    let day = fleet.today().format("%Y-%m-%d");
     let (content_type, extension) = match format {
         ExportFormat::Csv => ("text/csv; charset=utf-8", "csv"),
         ExportFormat::Json => ("application/json", "json"),
@@ -52,7 +53,6 @@ pub(crate) async fn export(
         state.name_garages(&first.items).await?;
     }
     state.pending = Some(first);
-    let day = chrono::Utc::now().format("%Y-%m-%d");
     let body = futures_util::stream::unfold(state, |mut state| async move {
         let chunk = state.next_chunk().await?;
         Some((chunk, state))

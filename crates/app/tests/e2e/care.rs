@@ -640,6 +640,29 @@ async fn readings_are_dated_in_the_fleets_time_zone() {
     let day = NaiveDate::from_str(readings.body["items"][0]["read_on"].as_str().unwrap()).unwrap();
     assert!(day == before || day == after, "{day}, not {before}");
     assert_eq!(readings.body["items"][0]["km"], json!(500));
+
+    // An export is named after the fleet's day, too.
+    let before = zone_day();
+    let export = app
+        .client
+        .get(format!("{}/api/v1/vehicles/export?format=csv", app.base))
+        .send()
+        .await
+        .expect("an answer");
+    let after = zone_day();
+    let named = export
+        .headers()
+        .get("content-disposition")
+        .expect("a file name")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        [before, after]
+            .iter()
+            .any(|day| named.contains(&format!("vehicles-{day}.csv"))),
+        "{named}, not of {before}"
+    );
 }
 
 /// A zone that is not one stops the service at start, naming the setting,

@@ -22,7 +22,7 @@ impl FleetService {
             .figures(within.clone(), Self::OVERVIEW_TOP)
             .await?;
         let vehicles = self.vehicles.figures(within, Self::OVERVIEW_TOP).await?;
-        Ok(Overview::of(garages, vehicles, chrono::Utc::now().year()))
+        Ok(Overview::of(garages, vehicles, self.today().year()))
     }
 }
 
@@ -107,6 +107,47 @@ mod tests {
         let overview = Overview::of(garages, vehicles, 2026);
         assert_eq!((overview.free_places, overview.other_brands), (0, 0));
         assert!(overview.by_age.iter().all(|b| b.vehicles == 0));
+    }
+
+    #[tokio::test]
+    async fn ages_count_from_the_year_it_is_where_the_fleet_is() {
+        let mut garages = MockGarageRepository::new();
+        garages
+            .expect_figures()
+            .returning(|_, _| Ok(GarageFigures::default()));
+        let mut vehicles = MockVehicleRepository::new();
+        vehicles.expect_figures().returning(|_, _| {
+            Ok(VehicleFigures {
+                vehicles: 1,
+                top_brands: vec![],
+                by_year: vec![(2024, 1)],
+            })
+        });
+        // 23:30 UTC on New Year's Eve: already 2027 in Paris.
+        let mut clock = crate::clock::MockClock::new();
+        clock.expect_now().returning(|| {
+            use chrono::TimeZone;
+            chrono::Utc
+                .with_ymd_and_hms(2026, 12, 31, 23, 30, 0)
+                .unwrap()
+        });
+        let fleet = service(garages, vehicles).with_clock(std::sync::Arc::new(clock));
+        let age = |fleet: &FleetService| {
+            let fleet = fleet.clone();
+            async move {
+                let overview = fleet.overview().await.unwrap();
+                overview
+                    .by_age
+                    .iter()
+                    .find(|b| b.vehicles == 1)
+                    .unwrap()
+                    .from
+            }
+        };
+        // A 2024 model is in the 0-2 band in 2026, the 3-5 band in 2027.
+        assert_eq!(age(&fleet).await, 0);
+        let paris = crate::clock::Zone::parse("Europe/Paris").unwrap();
+        assert_eq!(age(&fleet.clone().in_zone(paris)).await, 3);
     }
 
     #[tokio::test]
