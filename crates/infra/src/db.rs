@@ -309,6 +309,11 @@ pub struct Database {
     /// beats their polling for the file lock (its busy handler sleeps up to
     /// 100 ms between tries, which made the tail latency of writes).
     writer: Option<Arc<parking_lot::Mutex<()>>>,
+    /// PostgreSQL: one turn per connection of the pool. Work waits for its
+    /// turn here, on the async side, so no more of it goes to blocking
+    /// threads than there are connections to run it (the rest would each
+    /// park a thread in the pool's queue, and wake it to hand it over).
+    turns: Option<Arc<tokio::sync::Semaphore>>,
     deadline: Duration,
     /// The lock timeout its connections were opened with.
     lock_timeout: Duration,
@@ -388,6 +393,10 @@ impl Database {
             backend: url.backend,
             counters: Arc::default(),
             writer: (url.backend == Backend::Sqlite).then(Arc::default),
+            // SQLite's writers wait for their turn to write on a blocking
+            // thread: a turn held meanwhile would keep readers out.
+            turns: (url.backend == Backend::Postgres)
+                .then(|| Arc::new(tokio::sync::Semaphore::new(max_size as usize))),
             deadline: options.deadline,
             lock_timeout: lock_timeout(options.deadline),
             apart: false,
@@ -547,7 +556,33 @@ impl Database {
         // at, so the client's next reads can wait for a replica to reach it.
         let track = writes && self.backend == Backend::Postgres && crate::reads::session_open();
         let (long, own_deadline, lock_timeout) = (self.long, self.deadline, self.lock_timeout);
+        let turn = match &self.turns {
+            Some(turns) => {
+                match tokio::time::timeout_at(deadline.into(), turns.clone().acquire_owned()).await
+                {
+                    Ok(Ok(turn)) => Some(turn),
+                    // Never closed.
+                    Ok(Err(closed)) => return Err(Error::Internal(anyhow!(closed))),
+                    Err(_) => {
+                        counters.checkouts.fetch_add(1, Ordering::Relaxed);
+                        counters.timeouts.fetch_add(1, Ordering::Relaxed);
+                        counters
+                            .wait_micros
+                            .fetch_add(now.elapsed().as_micros() as u64, Ordering::Relaxed);
+                        counters.unavailable.fetch_add(1, Ordering::Relaxed);
+                        return Err(Error::Unavailable(
+                            anyhow::Error::new(PoolBusy)
+                                .context("no database connection came free before the deadline"),
+                        ));
+                    }
+                }
+            }
+            None => None,
+        };
+        let queued = now.elapsed().as_micros() as u64;
         let task = tokio::task::spawn_blocking(move || {
+            // Given back when the work ends, even after its caller gave up.
+            let _turn = turn;
             // SQLite's writers queue here, before taking a connection, so
             // waiting writers leave the pool to readers (and are handed the
             // turn thread to thread, which keeps writes' tail short); one
@@ -564,7 +599,7 @@ impl Database {
             };
             let started = Instant::now();
             let checkout = pool.get_timeout(deadline.saturating_duration_since(started));
-            let waited = started.elapsed().as_micros() as u64;
+            let waited = queued + started.elapsed().as_micros() as u64;
             counters.checkouts.fetch_add(1, Ordering::Relaxed);
             counters.wait_micros.fetch_add(waited, Ordering::Relaxed);
             let mut pooled = checkout.map_err(|err| {
