@@ -558,12 +558,20 @@ impl Database {
         let (long, own_deadline, lock_timeout) = (self.long, self.deadline, self.lock_timeout);
         let turn = match &self.turns {
             Some(turns) => {
-                match tokio::time::timeout_at(deadline.into(), turns.clone().acquire_owned()).await
-                {
-                    Ok(Ok(turn)) => Some(turn),
+                // A turn that comes in the timer's slack, past the deadline,
+                // is refused like one that never came.
+                let turn = tokio::time::timeout_at(deadline.into(), turns.clone().acquire_owned())
+                    .await
+                    .ok()
+                    .filter(|_| Instant::now() < deadline);
+                match turn {
+                    Some(Ok(turn)) => Some(turn),
                     // Never closed.
-                    Ok(Err(closed)) => return Err(Error::Internal(anyhow!(closed))),
-                    Err(_) => {
+                    Some(Err(closed)) => {
+                        counters.internal.fetch_add(1, Ordering::Relaxed);
+                        return Err(Error::Internal(anyhow!(closed)));
+                    }
+                    None => {
                         counters.checkouts.fetch_add(1, Ordering::Relaxed);
                         counters.timeouts.fetch_add(1, Ordering::Relaxed);
                         counters
