@@ -277,9 +277,11 @@ macro_rules! text_type {
             /// # Errors
             /// As `parse`.
             pub fn parse_owned(raw: String) -> Result<Self, ValueError> {
-                match parse_text(&raw, Self::MAX_CHARS)?.len() {
-                    len if len == raw.len() => Ok(Self(raw)),
-                    _ => Self::parse(&raw),
+                let text = parse_text(&raw, Self::MAX_CHARS)?;
+                if text.len() == raw.len() {
+                    Ok(Self(raw))
+                } else {
+                    Ok(Self(text.to_owned()))
                 }
             }
 

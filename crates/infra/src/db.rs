@@ -260,6 +260,18 @@ struct Counters {
     internal: AtomicU64,
 }
 
+impl Counters {
+    /// A wait for a connection (or a turn at one), and whether it ran out.
+    fn waited(&self, wait: Duration, timed_out: bool) {
+        self.checkouts.fetch_add(1, Ordering::Relaxed);
+        self.wait_micros
+            .fetch_add(wait.as_micros() as u64, Ordering::Relaxed);
+        if timed_out {
+            self.timeouts.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
 /// A snapshot of the pool and of what went wrong so far.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PoolStats {
@@ -538,6 +550,30 @@ impl Database {
         F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
+        let result = self.attempt(writer, writes, work).await;
+        match &result {
+            Err(Error::Unavailable(_)) => {
+                self.counters.unavailable.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(Error::Internal(_)) => {
+                self.counters.internal.fetch_add(1, Ordering::Relaxed);
+            }
+            _ => {}
+        }
+        result
+    }
+
+    /// The work itself, within its deadline; `execute` counts how it ended.
+    async fn attempt<T, F>(
+        &self,
+        writer: Option<Arc<parking_lot::Mutex<()>>>,
+        writes: bool,
+        work: F,
+    ) -> Result<T, Error>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
         let pool = self.pool.clone();
         let counters = self.counters.clone();
         let now = Instant::now();
@@ -567,17 +603,9 @@ impl Database {
                 match turn {
                     Some(Ok(turn)) => Some(turn),
                     // Never closed.
-                    Some(Err(closed)) => {
-                        counters.internal.fetch_add(1, Ordering::Relaxed);
-                        return Err(Error::Internal(anyhow!(closed)));
-                    }
+                    Some(Err(closed)) => return Err(Error::Internal(anyhow!(closed))),
                     None => {
-                        counters.checkouts.fetch_add(1, Ordering::Relaxed);
-                        counters.timeouts.fetch_add(1, Ordering::Relaxed);
-                        counters
-                            .wait_micros
-                            .fetch_add(now.elapsed().as_micros() as u64, Ordering::Relaxed);
-                        counters.unavailable.fetch_add(1, Ordering::Relaxed);
+                        counters.waited(now.elapsed(), true);
                         return Err(Error::Unavailable(
                             anyhow::Error::new(PoolBusy)
                                 .context("no database connection came free before the deadline"),
@@ -587,7 +615,7 @@ impl Database {
             }
             None => None,
         };
-        let queued = now.elapsed().as_micros() as u64;
+        let queued = now.elapsed();
         let task = tokio::task::spawn_blocking(move || {
             // Given back when the work ends, even after its caller gave up.
             let _turn = turn;
@@ -607,11 +635,8 @@ impl Database {
             };
             let started = Instant::now();
             let checkout = pool.get_timeout(deadline.saturating_duration_since(started));
-            let waited = queued + started.elapsed().as_micros() as u64;
-            counters.checkouts.fetch_add(1, Ordering::Relaxed);
-            counters.wait_micros.fetch_add(waited, Ordering::Relaxed);
+            counters.waited(queued + started.elapsed(), checkout.is_err());
             let mut pooled = checkout.map_err(|err| {
-                counters.timeouts.fetch_add(1, Ordering::Relaxed);
                 // r2d2 names the last failure to connect, if any: without
                 // one, every connection was busy; with one, the server is
                 // out of reach.
@@ -677,7 +702,7 @@ impl Database {
             };
             result.map(|answer| (answer, position)).map_err(Error::from)
         });
-        let result = match tokio::time::timeout_at(deadline.into(), task).await {
+        match tokio::time::timeout_at(deadline.into(), task).await {
             Ok(joined) => joined
                 .map_err(|err| Error::Internal(anyhow!("database task failed: {err}")))
                 .and_then(|r| r)
@@ -693,17 +718,7 @@ impl Database {
                     "the database did not answer in time"
                 )))
             }
-        };
-        match &result {
-            Err(Error::Unavailable(_)) => {
-                self.counters.unavailable.fetch_add(1, Ordering::Relaxed);
-            }
-            Err(Error::Internal(_)) => {
-                self.counters.internal.fetch_add(1, Ordering::Relaxed);
-            }
-            _ => {}
         }
-        result
     }
 }
 

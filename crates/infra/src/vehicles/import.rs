@@ -253,8 +253,12 @@ impl<'o> Import<'o> {
             // waits on a vehicle a single write holds (that write waits on
             // the garages: a deadlock). A vehicle being written is a
             // retry, not a wait.
-            DbConnection::Pg(pg) if self.mode == ImportMode::Upsert => {
-                diesel::sql_query(REGISTERED_LOCKED)
+            DbConnection::Pg(pg) => {
+                let sql = match self.mode {
+                    ImportMode::Upsert => REGISTERED_LOCKED,
+                    ImportMode::Create => REGISTERED,
+                };
+                diesel::sql_query(sql)
                     .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(&plates)
                     .load(pg)
                     .map_err(|err| match err {
@@ -268,9 +272,6 @@ impl<'o> Import<'o> {
                         other => other.into(),
                     })?
             }
-            DbConnection::Pg(pg) => diesel::sql_query(REGISTERED)
-                .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(&plates)
-                .load(pg)?,
             // SQLite: the import's transaction holds the only write lock,
             // and the plate's unique index answers `IN`.
             DbConnection::Sqlite(sqlite) => vehicles::table
