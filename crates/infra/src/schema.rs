@@ -90,6 +90,8 @@ diesel::table! {
         previous_until -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        from_tx -> BigInt,
+        from_event_id -> BigInt,
     }
 }
 

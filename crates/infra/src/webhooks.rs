@@ -228,13 +228,15 @@ impl WebhookRepository for DieselWebhookRepository {
                 conn.transaction(|conn| {
                     // After any pass of the dispatcher in progress, which
                     // skips what it reads while there is no endpoint (on
-                    // SQLite, writes take turns already), and made when the
-                    // turn came: every event after it reaches the endpoint.
+                    // SQLite, writes take turns already). The endpoint gets
+                    // every event published after it was made, by the feed's
+                    // order: no instance's clock decides what it misses.
                     if matches!(conn, DbConnection::Pg(_)) {
                         diesel::sql_query("SELECT 1 FROM webhook_dispatch WHERE id = 1 FOR UPDATE")
                             .execute(conn)?;
                     }
-                    let at = at.naive_utc().max(crate::rows::now());
+                    let from = last_published(conn)?.unwrap_or_default();
+                    let at = at.naive_utc();
                     let id: i64 = diesel::insert_into(webhooks::table)
                         .values((
                             webhooks::url.eq(hook.url.as_str()),
@@ -244,6 +246,8 @@ impl WebhookRepository for DieselWebhookRepository {
                             webhooks::secret.eq(secret.expose()),
                             webhooks::created_at.eq(at),
                             webhooks::updated_at.eq(at),
+                            webhooks::from_tx.eq(from.tx),
+                            webhooks::from_event_id.eq(from.id),
                         ))
                         .returning(webhooks::id)
                         .get_result(conn)?;
@@ -461,11 +465,15 @@ impl WebhookRepository for DieselWebhookRepository {
                     // Disabled endpoints too: they keep what happens meanwhile
                     // until they are enabled again (or deleted).
                     let hooks = webhooks::table
-                        .select(WebhookRow::as_select())
-                        .load(conn)?
+                        .select((
+                            WebhookRow::as_select(),
+                            webhooks::from_tx,
+                            webhooks::from_event_id,
+                        ))
+                        .load::<(WebhookRow, i64, i64)>(conn)?
                         .into_iter()
-                        .map(Webhook::try_from)
-                        .collect::<Result<Vec<_>, _>>()?;
+                        .map(|(row, tx, id)| Ok((Webhook::try_from(row)?, FeedPosition { tx, id })))
+                        .collect::<Result<Vec<_>, Error>>()?;
                     if hooks.is_empty() {
                         // Nobody to deliver to: pass over what is published
                         // without reading it. No endpoint can be made
@@ -489,12 +497,11 @@ impl WebhookRepository for DieselWebhookRepository {
                         .flat_map(|event| {
                             hooks
                                 .iter()
-                                // Only what happened since the endpoint was made.
-                                .filter(|h| {
-                                    h.events.includes(event.kind)
-                                        && event.occurred_at >= h.created_at
+                                // Only what was published since the endpoint was made.
+                                .filter(|(h, from)| {
+                                    h.events.includes(event.kind) && event.position > *from
                                 })
-                                .map(|h| NewDeliveryRow::pending(h.id.get(), Some(event), now))
+                                .map(|(h, _)| NewDeliveryRow::pending(h.id.get(), Some(event), now))
                         })
                         .collect();
                     for chunk in rows.chunks(1_000) {

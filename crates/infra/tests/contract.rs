@@ -199,6 +199,7 @@ contract!(
     a_poller_sees_every_event_once_in_order_under_concurrent_writers,
     old_events_are_purged_with_their_deliveries,
     without_endpoints_the_dispatcher_passes_over_the_feed,
+    an_endpoint_gets_what_follows_it_whatever_its_makers_clock,
 );
 
 async fn garages_are_created_read_and_listed_in_pages(s: Store) {
@@ -2138,6 +2139,59 @@ async fn without_endpoints_the_dispatcher_passes_over_the_feed(s: Store) {
         .await
         .unwrap();
     assert_eq!(page.items.len(), 1);
+}
+
+/// Dispatches until `hook` holds `want` deliveries (the feed may hold an
+/// event back for a read, see `drain`); returns how many it holds.
+async fn dispatched_to(
+    hooks: &garage_infra::DieselWebhookRepository,
+    hook: garage_domain::WebhookId,
+    want: usize,
+) -> usize {
+    use garage_domain::webhooks::WebhookRepository;
+
+    let mut held = 0;
+    for _ in 0..5 {
+        hooks.dispatch(100).await.unwrap();
+        held = hooks
+            .deliveries(hook, PageRequest::default())
+            .await
+            .unwrap()
+            .items
+            .len();
+        if held >= want {
+            break;
+        }
+    }
+    held
+}
+
+/// An endpoint gets every event published after it was made, by the feed's
+/// order: the clock of the instance that made it, an hour ahead of the
+/// writers' or an hour behind, decides nothing.
+async fn an_endpoint_gets_what_follows_it_whatever_its_makers_clock(s: Store) {
+    use garage_domain::webhooks::WebhookRepository;
+
+    let hooks = garage_infra::DieselWebhookRepository::new(s._db.connect());
+    let now = chrono::Utc::now();
+    let (new, secret, at) = hook_made_at(now);
+    let first = hooks.create(new, secret, at).await.unwrap();
+    s.garage("Avant", None).await;
+    assert_eq!(dispatched_to(&hooks, first.id, 1).await, 1);
+
+    let hour = chrono::TimeDelta::hours(1);
+    let (new, secret, at) = hook_made_at(now + hour);
+    let ahead = hooks.create(new, secret, at).await.unwrap();
+    let (new, secret, at) = hook_made_at(now - hour);
+    let behind = hooks.create(new, secret, at).await.unwrap();
+    s.garage("Après", None).await;
+    assert_eq!(dispatched_to(&hooks, first.id, 2).await, 2);
+    assert_eq!(
+        dispatched_to(&hooks, ahead.id, 1).await,
+        1,
+        "ahead missed it"
+    );
+    assert_eq!(dispatched_to(&hooks, behind.id, 1).await, 1);
 }
 
 /// Making the first endpoint waits for a dispatcher's pass in progress, so

@@ -1,0 +1,1 @@
+ALTER TABLE webhooks DROP COLUMN from_tx, DROP COLUMN from_event_id;
