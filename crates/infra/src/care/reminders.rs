@@ -181,6 +181,143 @@ fn reminder(row: ReminderRow, horizon: Horizon) -> Result<Reminder, Error> {
     })
 }
 
+/// The four parts of the due plans, in reminder order: each part's plans
+/// sort before the next part's (overdue by date are due before today,
+/// overdue by distance only on or after it; due soon by date by the
+/// horizon's end, due soon by distance only after it or undated), so a
+/// page is the parts read one after the other, each in (due date, id)
+/// order, each by its own index range, until the page is full.
+#[derive(Clone, Copy)]
+enum Part {
+    OverdueByDate,
+    OverdueByDistance,
+    SoonByDate,
+    SoonByDistance,
+}
+
+impl Part {
+    const ALL: [Part; 4] = [
+        Part::OverdueByDate,
+        Part::OverdueByDistance,
+        Part::SoonByDate,
+        Part::SoonByDistance,
+    ];
+
+    /// The cursor's rank of every plan of the part: 0 overdue, 1 due soon.
+    fn rank(self) -> u8 {
+        match self {
+            Part::OverdueByDate | Part::OverdueByDistance => 0,
+            Part::SoonByDate | Part::SoonByDistance => 1,
+        }
+    }
+
+    fn status(self) -> CareStatus {
+        match self.rank() {
+            0 => CareStatus::Overdue,
+            _ => CareStatus::DueSoon,
+        }
+    }
+
+    /// The part's condition; exactly one part holds for each due plan.
+    fn condition(self, sql: &mut Sql, horizon: Horizon) {
+        let today = Bind::Date(horizon.today);
+        let soon = Bind::Date(horizon.soon_until());
+        let margin = Bind::Int(i64::from(horizon.thresholds.km.get()));
+        match self {
+            Part::OverdueByDate => {
+                sql.push("p.next_due_on < ").bind(today);
+            }
+            Part::OverdueByDistance => {
+                sql.push("p.km_left < 0 AND (p.next_due_on IS NULL OR p.next_due_on >= ")
+                    .bind(today)
+                    .push(")");
+            }
+            Part::SoonByDate => {
+                sql.push("p.next_due_on >= ")
+                    .bind(today)
+                    .push(" AND p.next_due_on <= ")
+                    .bind(soon)
+                    .push(" AND (p.km_left IS NULL OR p.km_left >= 0)");
+            }
+            Part::SoonByDistance => {
+                sql.push("p.km_left >= 0 AND p.km_left <= ")
+                    .bind(margin)
+                    .push(" AND (p.next_due_on IS NULL OR p.next_due_on > ")
+                    .bind(soon)
+                    .push(")");
+            }
+        }
+    }
+
+    /// The date the part's plans sort by: their due date, which the parts
+    /// by date always have.
+    fn due_sort(self, sql: &mut Sql) {
+        match self {
+            Part::OverdueByDate | Part::SoonByDate => {
+                sql.push("p.next_due_on");
+            }
+            Part::OverdueByDistance | Part::SoonByDistance => {
+                sql.push("COALESCE(p.next_due_on, ")
+                    .bind(Bind::Date(undated()))
+                    .push(")");
+            }
+        }
+    }
+}
+
+/// Up to `limit` plans of `part` matching `filter`, after `after`, in
+/// reminder order.
+fn part_page(
+    conn: &mut DbConnection,
+    part: Part,
+    filter: &ReminderFilter,
+    horizon: Horizon,
+    after: Option<ReminderCursor>,
+    limit: usize,
+) -> Result<Vec<ReminderRow>, StoreError> {
+    let mut sql = Sql::new(conn);
+    sql.push(
+        "SELECT p.*, v.garage_id, g.name AS garage_name, v.license_plate, v.odometer_km \
+           FROM care_plans p JOIN vehicles v ON v.id = p.vehicle_id \
+           JOIN garages g ON g.id = v.garage_id WHERE ",
+    );
+    part.condition(&mut sql, horizon);
+    if let Some(garage) = filter.garage_id {
+        sql.push(" AND v.garage_id = ")
+            .bind(Bind::Int(garage.get()));
+    }
+    if let Some(within) = &filter.within {
+        sql.push(" AND v.garage_id IN (-1");
+        for garage in within {
+            sql.push(", ").bind(Bind::Int(garage.get()));
+        }
+        sql.push(")");
+    }
+    if let Some(kind) = &filter.kind {
+        sql.push(" AND p.kind = ")
+            .bind(Bind::Text(kind.as_str().to_owned()));
+    }
+    // A cursor of the part's rank: what follows it in the part. (Parts of
+    // another rank are wholly before or after it: the caller skips those
+    // before.)
+    if let Some(after) = after.filter(|after| after.rank == part.rank()) {
+        sql.push(" AND (");
+        part.due_sort(&mut sql);
+        sql.push(" > ").bind(Bind::Date(after.due_on)).push(" OR (");
+        part.due_sort(&mut sql);
+        sql.push(" = ")
+            .bind(Bind::Date(after.due_on))
+            .push(" AND p.id > ")
+            .bind(Bind::Int(after.plan))
+            .push("))");
+    }
+    sql.push(" ORDER BY ");
+    part.due_sort(&mut sql);
+    sql.push(", p.id LIMIT ")
+        .bind(Bind::Int(i64::try_from(limit).unwrap_or(i64::MAX)));
+    sql.load(conn)
+}
+
 pub(super) fn page(
     conn: &mut DbConnection,
     filter: &ReminderFilter,
@@ -188,30 +325,35 @@ pub(super) fn page(
     after: Option<ReminderCursor>,
     limit: Limit,
 ) -> Result<ReminderPage, StoreError> {
-    let mut sql = Sql::new(conn);
-    sql.push("SELECT * FROM ");
-    ranked(&mut sql, horizon, filter);
-    sql.push(" WHERE r.level > 0");
+    // One of the two statuses narrows the list; both, or neither, do not.
     let overdue = filter.statuses.contains(&CareStatus::Overdue);
     let soon = filter.statuses.contains(&CareStatus::DueSoon);
-    if overdue && !soon {
-        sql.push(" AND r.urgency = 0");
-    } else if soon && !overdue {
-        sql.push(" AND r.urgency = 1");
+    let wanted = usize::from(limit.get()) + 1;
+    let mut rows = Vec::with_capacity(wanted);
+    for part in Part::ALL {
+        if rows.len() == wanted {
+            break;
+        }
+        let listed = match part.status() {
+            CareStatus::Overdue => overdue || !soon,
+            _ => soon || !overdue,
+        };
+        if !listed {
+            continue;
+        }
+        if after.is_some_and(|after| part.rank() < after.rank) {
+            continue;
+        }
+        rows.extend(part_page(
+            conn,
+            part,
+            filter,
+            horizon,
+            after,
+            wanted - rows.len(),
+        )?);
     }
-    if let Some(after) = after {
-        sql.push(" AND (r.urgency, r.due_sort, r.id) > (")
-            .bind(Bind::Int(i64::from(after.rank)))
-            .push(", ")
-            .bind(Bind::Date(after.due_on))
-            .push(", ")
-            .bind(Bind::Int(after.plan))
-            .push(")");
-    }
-    sql.push(" ORDER BY r.urgency, r.due_sort, r.id LIMIT ")
-        .bind(Bind::Int(i64::from(limit.get()) + 1));
-    let mut items = sql
-        .load(conn)?
+    let mut items = rows
         .into_iter()
         .map(|row| reminder(row, horizon))
         .collect::<Result<Vec<_>, _>>()?;

@@ -347,7 +347,7 @@ async fn due_fleet(store: &Store) -> (Garage, Garage, Horizon) {
     let south = store.garage("Sud", None).await;
     let care = &store.care;
     // (garage, plate, odometer, kind, schedule, since_km)
-    let plans: [DuePlan<'_>; 8] = [
+    let plans: [DuePlan<'_>; 10] = [
         // Overdue by date.
         (
             &north,
@@ -423,6 +423,28 @@ async fn due_fleet(store: &Store) -> (Garage, Garage, Horizon) {
             every(None, Some(5_000)),
             None,
         ),
+        // Overdue by distance, due by date in ten days: among the overdue
+        // by its date, before those without one.
+        (
+            &south,
+            "AA-009-AA",
+            Some(21_000),
+            CareKind::Service,
+            Schedule {
+                due_on: Some(day("2026-12-10")),
+                ..every(None, Some(10_000))
+            },
+            Some(10_000),
+        ),
+        // Due soon by distance only: last.
+        (
+            &north,
+            "AA-010-AA",
+            Some(19_600),
+            CareKind::Service,
+            every(None, Some(10_000)),
+            Some(10_000),
+        ),
     ];
     for (garage, plate, odometer, kind, schedule, since_km) in plans {
         let vehicle = store.vehicle(garage.id, plate).await.unwrap();
@@ -470,10 +492,12 @@ pub(super) async fn reminders_agree_with_the_domain_filtered_ordered_and_paged(s
         [
             ("AA001AA", CareStatus::Overdue),
             ("AA007AA", CareStatus::Overdue),
+            ("AA009AA", CareStatus::Overdue),
             ("AA004AA", CareStatus::Overdue),
             ("AA006AA", CareStatus::DueSoon),
             ("AA002AA", CareStatus::DueSoon),
             ("AA005AA", CareStatus::DueSoon),
+            ("AA010AA", CareStatus::DueSoon),
         ]
     );
     // What the store says is the domain's rule, plan by plan.
@@ -527,7 +551,7 @@ pub(super) async fn reminders_agree_with_the_domain_filtered_ordered_and_paged(s
             ..ReminderFilter::default()
         })
         .await,
-        set(&["AA002AA", "AA005AA", "AA006AA"])
+        set(&["AA002AA", "AA005AA", "AA006AA", "AA010AA"])
     );
     assert_eq!(
         plates(ReminderFilter {
@@ -536,7 +560,7 @@ pub(super) async fn reminders_agree_with_the_domain_filtered_ordered_and_paged(s
             ..ReminderFilter::default()
         })
         .await,
-        set(&["AA004AA", "AA007AA"])
+        set(&["AA004AA", "AA007AA", "AA009AA"])
     );
     assert_eq!(
         plates(ReminderFilter {
@@ -552,7 +576,7 @@ pub(super) async fn reminders_agree_with_the_domain_filtered_ordered_and_paged(s
             ..ReminderFilter::default()
         })
         .await,
-        set(&["AA001AA", "AA002AA"])
+        set(&["AA001AA", "AA002AA", "AA010AA"])
     );
 }
 
@@ -563,7 +587,7 @@ pub(super) async fn each_reminder_is_recorded_once_per_cycle_whoever_races(store
         .unnotified(horizon, Limit::parse(100).unwrap())
         .await
         .unwrap();
-    assert_eq!(due.len(), 6);
+    assert_eq!(due.len(), 8);
     // Eight instances race to record the first one's reminder.
     let first = due[0].clone();
     let tries = (0..8).map(|_| {
@@ -604,7 +628,7 @@ pub(super) async fn each_reminder_is_recorded_once_per_cycle_whoever_races(store
         .unnotified(horizon, Limit::parse(100).unwrap())
         .await
         .unwrap();
-    assert_eq!(left.len(), 5);
+    assert_eq!(left.len(), 7);
     assert!(left.iter().all(|r| r.plan.id != first.plan.id));
     // A plan reminded as due soon is reminded again once overdue.
     let soon = left
