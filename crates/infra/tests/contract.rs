@@ -2194,6 +2194,31 @@ async fn an_endpoint_gets_what_follows_it_whatever_its_makers_clock(s: Store) {
     assert_eq!(dispatched_to(&hooks, behind.id, 1).await, 1);
 }
 
+/// An endpoint gets nothing published before it was made, not even what the
+/// dispatcher has yet to pass. On SQLite, where writes take turns, that is
+/// exact; on PostgreSQL an event whose transaction the feed still held back
+/// at that moment (an older transaction was open) comes too: never fewer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_an_endpoint_gets_nothing_published_before_it() {
+    use garage_domain::webhooks::WebhookRepository;
+
+    let s = Store::new(TestDb::sqlite());
+    let hooks = garage_infra::DieselWebhookRepository::new(s._db.connect());
+    let (new, secret, at) = hook_made_at(chrono::Utc::now());
+    let first = hooks.create(new, secret, at).await.unwrap();
+    s.garage("Avant", None).await;
+    // Made before any dispatch, by an instance an hour behind.
+    let (new, secret, at) = hook_made_at(chrono::Utc::now() - chrono::TimeDelta::hours(1));
+    let late = hooks.create(new, secret, at).await.unwrap();
+    s.garage("Après", None).await;
+    assert_eq!(dispatched_to(&hooks, first.id, 2).await, 2);
+    assert_eq!(
+        dispatched_to(&hooks, late.id, 1).await,
+        1,
+        "got what came before it"
+    );
+}
+
 /// Making the first endpoint waits for a dispatcher's pass in progress, so
 /// the pass cannot step over events the endpoint should get.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

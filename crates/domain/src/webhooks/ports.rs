@@ -30,8 +30,11 @@ pub struct Lease {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait WebhookRepository: Send + Sync + 'static {
-    /// Stores a new endpoint, made at `at` or, if later, when the store
-    /// took it: it gets every event from then on.
+    /// Stores a new endpoint, made at `at`. It gets every event the store
+    /// publishes after taking it, in the feed's order, whatever the clock
+    /// of the instance that made it says; on PostgreSQL, an event of a
+    /// transaction the feed still held back then (an older one was open)
+    /// comes too: never fewer.
     async fn create(
         &self,
         hook: NewWebhook,

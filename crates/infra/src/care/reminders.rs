@@ -1,6 +1,7 @@
-//! The plans that are due: one query that says, for each plan, how urgent
-//! it is at a horizon, as `Due::status` does (the contract tests hold the
-//! two to the same answers on both backends). By distance it reads the
+//! The plans that are due, and how urgent each is at a horizon, as
+//! `Due::status` says (the contract tests hold the two to the same answers
+//! on both backends): a page reads the due plans' four parts in turn, the
+//! reminder round one query over them all. By distance it reads the
 //! plan's `km_left` (its due distance less the odometer), which every
 //! reading rewrites: `odometer > due` is `km_left < 0`, `odometer + margin
 //! >= due` is `km_left <= margin`.

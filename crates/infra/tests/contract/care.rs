@@ -347,7 +347,7 @@ async fn due_fleet(store: &Store) -> (Garage, Garage, Horizon) {
     let south = store.garage("Sud", None).await;
     let care = &store.care;
     // (garage, plate, odometer, kind, schedule, since_km)
-    let plans: [DuePlan<'_>; 10] = [
+    let plans: [DuePlan<'_>; 15] = [
         // Overdue by date.
         (
             &north,
@@ -445,6 +445,59 @@ async fn due_fleet(store: &Store) -> (Garage, Garage, Horizon) {
             every(None, Some(10_000)),
             Some(10_000),
         ),
+        // The edges of the four parts the stores read in turn. Due today:
+        // due soon, not overdue.
+        (
+            &north,
+            "AA-011-AA",
+            None,
+            CareKind::Insurance,
+            on("2026-11-30"),
+            None,
+        ),
+        // Due today and past its distance: overdue by distance, dated today.
+        (
+            &south,
+            "AA-012-AA",
+            Some(21_000),
+            CareKind::Service,
+            Schedule {
+                due_on: Some(day("2026-11-30")),
+                ..every(None, Some(10_000))
+            },
+            Some(10_000),
+        ),
+        // Exactly the margin away (1,000 km): due soon.
+        (
+            &north,
+            "AA-013-AA",
+            Some(19_000),
+            CareKind::Service,
+            every(None, Some(10_000)),
+            Some(10_000),
+        ),
+        // At its due distance, undated: due soon, not overdue.
+        (
+            &south,
+            "AA-014-AA",
+            Some(20_000),
+            CareKind::Service,
+            every(None, Some(10_000)),
+            Some(10_000),
+        ),
+        // A day past the horizon by date, within the margin by distance:
+        // due soon by distance, sorted by its date.
+        (
+            &north,
+            "AA-015-AA",
+            Some(19_600),
+            CareKind::Service,
+            Schedule {
+                due_on: Some(day("2026-12-31")),
+                ..every(None, Some(10_000))
+            },
+            Some(10_000),
+        ),
     ];
     for (garage, plate, odometer, kind, schedule, since_km) in plans {
         let vehicle = store.vehicle(garage.id, plate).await.unwrap();
@@ -492,12 +545,17 @@ pub(super) async fn reminders_agree_with_the_domain_filtered_ordered_and_paged(s
         [
             ("AA001AA", CareStatus::Overdue),
             ("AA007AA", CareStatus::Overdue),
+            ("AA012AA", CareStatus::Overdue),
             ("AA009AA", CareStatus::Overdue),
             ("AA004AA", CareStatus::Overdue),
+            ("AA011AA", CareStatus::DueSoon),
             ("AA006AA", CareStatus::DueSoon),
             ("AA002AA", CareStatus::DueSoon),
+            ("AA015AA", CareStatus::DueSoon),
             ("AA005AA", CareStatus::DueSoon),
             ("AA010AA", CareStatus::DueSoon),
+            ("AA013AA", CareStatus::DueSoon),
+            ("AA014AA", CareStatus::DueSoon),
         ]
     );
     // What the store says is the domain's rule, plan by plan.
@@ -551,7 +609,9 @@ pub(super) async fn reminders_agree_with_the_domain_filtered_ordered_and_paged(s
             ..ReminderFilter::default()
         })
         .await,
-        set(&["AA002AA", "AA005AA", "AA006AA", "AA010AA"])
+        set(&[
+            "AA002AA", "AA005AA", "AA006AA", "AA010AA", "AA011AA", "AA013AA", "AA014AA", "AA015AA"
+        ])
     );
     assert_eq!(
         plates(ReminderFilter {
@@ -560,7 +620,7 @@ pub(super) async fn reminders_agree_with_the_domain_filtered_ordered_and_paged(s
             ..ReminderFilter::default()
         })
         .await,
-        set(&["AA004AA", "AA007AA", "AA009AA"])
+        set(&["AA004AA", "AA007AA", "AA009AA", "AA012AA"])
     );
     assert_eq!(
         plates(ReminderFilter {
@@ -576,7 +636,7 @@ pub(super) async fn reminders_agree_with_the_domain_filtered_ordered_and_paged(s
             ..ReminderFilter::default()
         })
         .await,
-        set(&["AA001AA", "AA002AA", "AA010AA"])
+        set(&["AA001AA", "AA002AA", "AA010AA", "AA011AA", "AA013AA", "AA015AA"])
     );
 }
 
@@ -587,7 +647,7 @@ pub(super) async fn each_reminder_is_recorded_once_per_cycle_whoever_races(store
         .unnotified(horizon, Limit::parse(100).unwrap())
         .await
         .unwrap();
-    assert_eq!(due.len(), 8);
+    assert_eq!(due.len(), 13);
     // Eight instances race to record the first one's reminder.
     let first = due[0].clone();
     let tries = (0..8).map(|_| {
@@ -628,7 +688,7 @@ pub(super) async fn each_reminder_is_recorded_once_per_cycle_whoever_races(store
         .unnotified(horizon, Limit::parse(100).unwrap())
         .await
         .unwrap();
-    assert_eq!(left.len(), 7);
+    assert_eq!(left.len(), 12);
     assert!(left.iter().all(|r| r.plan.id != first.plan.id));
     // A plan reminded as due soon is reminded again once overdue.
     let soon = left
