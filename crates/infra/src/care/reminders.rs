@@ -95,41 +95,31 @@ struct ReminderRow {
     odometer_km: Option<i32>,
 }
 
-/// Each plan with its vehicle, its rank (0 overdue, 1 otherwise), the date
-/// it sorts by, and its level (2 overdue, 1 due soon, 0 neither), for the
-/// plans matching `filter`.
-fn ranked(sql: &mut Sql, horizon: Horizon, filter: &ReminderFilter) {
-    fn overdue(sql: &mut Sql, horizon: Horizon) {
-        sql.push("(COALESCE(p.next_due_on < ")
-            .bind(Bind::Date(horizon.today))
-            .push(", FALSE) OR COALESCE(p.km_left < 0, FALSE))");
-    }
-    fn soon(sql: &mut Sql, horizon: Horizon) {
-        sql.push("(COALESCE(p.next_due_on <= ")
-            .bind(Bind::Date(horizon.soon_until()))
-            .push(", FALSE) OR COALESCE(p.km_left <= ")
-            .bind(Bind::Int(i64::from(horizon.thresholds.km.get())))
-            .push(", FALSE))");
-    }
-    sql.push("(SELECT p.*, v.garage_id, g.name AS garage_name, v.license_plate, v.odometer_km, CASE WHEN ");
-    overdue(sql, horizon);
-    sql.push(" THEN 0 ELSE 1 END AS urgency, COALESCE(p.next_due_on, ")
-        .bind(Bind::Date(undated()))
-        .push(") AS due_sort, CASE WHEN ");
-    overdue(sql, horizon);
-    sql.push(" THEN 2 WHEN ");
-    soon(sql, horizon);
-    sql.push(
-        " THEN 1 ELSE 0 END AS level FROM care_plans p JOIN vehicles v ON v.id = p.vehicle_id \
-              JOIN garages g ON g.id = v.garage_id WHERE ",
-    );
+/// The columns every reminder query returns: the plan and its vehicle.
+const REMINDER_COLUMNS: &str =
+    "SELECT p.*, v.garage_id, g.name AS garage_name, v.license_plate, v.odometer_km";
+const PLANS_AND_VEHICLES: &str = " FROM care_plans p JOIN vehicles v ON v.id = p.vehicle_id \
+     JOIN garages g ON g.id = v.garage_id WHERE ";
+
+/// Every due plan with its vehicle and its level (2 overdue, 1 due soon).
+fn due_with_levels(sql: &mut Sql, horizon: Horizon) {
+    sql.push("(")
+        .push(REMINDER_COLUMNS)
+        .push(", CASE WHEN p.next_due_on < ")
+        .bind(Bind::Date(horizon.today))
+        .push(" OR p.km_left < 0 THEN 2 ELSE 1 END AS level")
+        .push(PLANS_AND_VEHICLES);
     // Only plans that are due (by an index on either column): by date
     // before the horizon's end, or by distance within its margin.
     sql.push("(p.next_due_on <= ")
         .bind(Bind::Date(horizon.soon_until()))
         .push(" OR p.km_left <= ")
         .bind(Bind::Int(i64::from(horizon.thresholds.km.get())))
-        .push(")");
+        .push(")) r");
+}
+
+/// The filter's conditions on a plan `p` and its vehicle `v`.
+fn filtered(sql: &mut Sql, filter: &ReminderFilter) {
     if let Some(garage) = filter.garage_id {
         sql.push(" AND v.garage_id = ")
             .bind(Bind::Int(garage.get()));
@@ -145,7 +135,6 @@ fn ranked(sql: &mut Sql, horizon: Horizon, filter: &ReminderFilter) {
         sql.push(" AND p.kind = ")
             .bind(Bind::Text(kind.as_str().to_owned()));
     }
-    sql.push(") r");
 }
 
 fn limit_of(limit: Limit) -> Bind {
@@ -277,27 +266,9 @@ fn part_page(
     limit: usize,
 ) -> Result<Vec<ReminderRow>, StoreError> {
     let mut sql = Sql::new(conn);
-    sql.push(
-        "SELECT p.*, v.garage_id, g.name AS garage_name, v.license_plate, v.odometer_km \
-           FROM care_plans p JOIN vehicles v ON v.id = p.vehicle_id \
-           JOIN garages g ON g.id = v.garage_id WHERE ",
-    );
+    sql.push(REMINDER_COLUMNS).push(PLANS_AND_VEHICLES);
     part.condition(&mut sql, horizon);
-    if let Some(garage) = filter.garage_id {
-        sql.push(" AND v.garage_id = ")
-            .bind(Bind::Int(garage.get()));
-    }
-    if let Some(within) = &filter.within {
-        sql.push(" AND v.garage_id IN (-1");
-        for garage in within {
-            sql.push(", ").bind(Bind::Int(garage.get()));
-        }
-        sql.push(")");
-    }
-    if let Some(kind) = &filter.kind {
-        sql.push(" AND p.kind = ")
-            .bind(Bind::Text(kind.as_str().to_owned()));
-    }
+    filtered(&mut sql, filter);
     // A cursor of the part's rank: what follows it in the part. (Parts of
     // another rank are wholly before or after it: the caller skips those
     // before.)
@@ -374,7 +345,7 @@ pub(super) fn unnotified(
 ) -> Result<Vec<Reminder>, StoreError> {
     let mut sql = Sql::new(conn);
     sql.push("SELECT * FROM ");
-    ranked(&mut sql, horizon, &ReminderFilter::default());
+    due_with_levels(&mut sql, horizon);
     sql.push(" WHERE r.level > r.notified ORDER BY r.id LIMIT ")
         .bind(limit_of(limit));
     Ok(sql
