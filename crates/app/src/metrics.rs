@@ -215,7 +215,7 @@ impl Collector for PoolCollector {
             .map(|(role, db)| ([("pool", *role)], db.stats()))
             .collect();
         type Gauge = (&'static str, &'static str, fn(&PoolStats) -> i64);
-        const GAUGES: [Gauge; 3] = [
+        const GAUGES: [Gauge; 4] = [
             (
                 "db_pool_max_connections",
                 "Connections the pool may open",
@@ -231,6 +231,11 @@ impl Collector for PoolCollector {
                 "Connections open and idle",
                 |s| s.idle.into(),
             ),
+            (
+                "db_creations_queued",
+                "Vehicle creations waiting for a statement to carry them (all its lanes busy)",
+                |s| s.queued_creations as i64,
+            ),
         ];
         for (name, help, value) in GAUGES {
             let mut family =
@@ -240,7 +245,7 @@ impl Collector for PoolCollector {
             }
         }
         type Count = (&'static str, &'static str, fn(&PoolStats) -> f64);
-        const COUNTERS: [Count; 6] = [
+        const COUNTERS: [Count; 8] = [
             (
                 "db_pool_checkouts",
                 "Connections taken from the pool",
@@ -270,6 +275,16 @@ impl Collector for PoolCollector {
                 "db_errors_internal",
                 "Database calls that failed unexpectedly",
                 |s| s.internal_errors as f64,
+            ),
+            (
+                "db_creation_batches",
+                "Statements that wrote vehicle creations gathered from concurrent requests",
+                |s| s.creation_batches as f64,
+            ),
+            (
+                "db_batched_creations",
+                "Vehicle creations written by those statements (over db_creation_batches: creations per statement)",
+                |s| s.batched_creations as f64,
             ),
         ];
         for (name, help, value) in COUNTERS {

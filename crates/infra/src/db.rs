@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::reads::Lsn;
 use anyhow::{anyhow, bail, Context};
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
@@ -258,6 +259,9 @@ struct Counters {
     abandoned: AtomicU64,
     unavailable: AtomicU64,
     internal: AtomicU64,
+    batches: AtomicU64,
+    batched: AtomicU64,
+    queued: AtomicU64,
 }
 
 impl Counters {
@@ -285,6 +289,12 @@ pub struct PoolStats {
     pub abandoned: u64,
     pub unavailable_errors: u64,
     pub internal_errors: u64,
+    /// Statements that wrote creations gathered from several requests.
+    pub creation_batches: u64,
+    /// Creations written by those statements.
+    pub batched_creations: u64,
+    /// Creations waiting now for a batch to carry them.
+    pub queued_creations: u64,
 }
 
 /// How the pool behaves.
@@ -459,6 +469,9 @@ impl Database {
             abandoned: c.abandoned.load(Ordering::Relaxed),
             unavailable_errors: c.unavailable.load(Ordering::Relaxed),
             internal_errors: c.internal.load(Ordering::Relaxed),
+            creation_batches: c.batches.load(Ordering::Relaxed),
+            batched_creations: c.batched.load(Ordering::Relaxed),
+            queued_creations: c.queued.load(Ordering::Relaxed),
         }
     }
 
@@ -550,7 +563,73 @@ impl Database {
         F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
-        let result = self.attempt(writer, writes, work).await;
+        // A write inside a client's session takes the position it committed
+        // at, so the client's next reads can wait for a replica to reach it.
+        let track = writes && self.backend == Backend::Postgres && crate::reads::session_open();
+        let (answer, position) =
+            self.counted(self.attempt(writer, self.deadline(), track, work).await)?;
+        if let Some(position) = position {
+            crate::reads::wrote_at(position);
+        }
+        Ok(answer)
+    }
+
+    /// When work started now must end: the pool's deadline, or sooner the
+    /// one its request's first database call set (see [`one_deadline`]).
+    pub(crate) fn deadline(&self) -> Instant {
+        let now = Instant::now();
+        let own = now + self.deadline;
+        if self.apart {
+            return own;
+        }
+        BUDGET
+            .try_with(|(budget, first)| {
+                let due = first.get().unwrap_or(now + *budget);
+                first.set(Some(due));
+                due
+            })
+            .map_or(own, |due| own.min(due))
+    }
+
+    /// Runs writing work for others, by `deadline`: work gathered from many
+    /// requests (see `vehicles::batch`), which each take the position it
+    /// committed at when `track` asks for it.
+    pub(crate) async fn write_for<T, F>(
+        &self,
+        deadline: Instant,
+        track: bool,
+        work: F,
+    ) -> Result<(T, Option<Lsn>), Error>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let track = track && self.backend == Backend::Postgres;
+        self.counted(
+            self.attempt(self.writer.clone(), deadline, track, work)
+                .await,
+        )
+    }
+
+    /// Counts a statement that wrote `creations` gathered from requests.
+    pub(crate) fn batched(&self, creations: usize) {
+        self.counters.batches.fetch_add(1, Ordering::Relaxed);
+        self.counters
+            .batched
+            .fetch_add(creations as u64, Ordering::Relaxed);
+    }
+
+    /// Counts creations that join (or leave) the queue for a batch.
+    pub(crate) fn queued(&self, joined: bool) {
+        if joined {
+            self.counters.queued.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.counters.queued.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Counts how a piece of work ended.
+    fn counted<T>(&self, result: Result<T, Error>) -> Result<T, Error> {
         match &result {
             Err(Error::Unavailable(_)) => {
                 self.counters.unavailable.fetch_add(1, Ordering::Relaxed);
@@ -563,13 +642,15 @@ impl Database {
         result
     }
 
-    /// The work itself, within its deadline; `execute` counts how it ended.
+    /// The work itself, within its deadline; `counted` counts how it ended.
+    /// With `track`, it returns the position the work committed at.
     async fn attempt<T, F>(
         &self,
         writer: Option<Arc<parking_lot::Mutex<()>>>,
-        writes: bool,
+        deadline: Instant,
+        track: bool,
         work: F,
-    ) -> Result<T, Error>
+    ) -> Result<(T, Option<Lsn>), Error>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
@@ -577,20 +658,6 @@ impl Database {
         let pool = self.pool.clone();
         let counters = self.counters.clone();
         let now = Instant::now();
-        let mut deadline = now + self.deadline;
-        if !self.apart {
-            let shared = BUDGET.try_with(|(budget, first)| {
-                let due = first.get().unwrap_or(now + *budget);
-                first.set(Some(due));
-                due
-            });
-            if let Ok(due) = shared {
-                deadline = deadline.min(due);
-            }
-        }
-        // A write inside a client's session takes the position it committed
-        // at, so the client's next reads can wait for a replica to reach it.
-        let track = writes && self.backend == Backend::Postgres && crate::reads::session_open();
         let (long, own_deadline, lock_timeout) = (self.long, self.deadline, self.lock_timeout);
         let turn = match &self.turns {
             Some(turns) => {
@@ -705,13 +772,7 @@ impl Database {
         match tokio::time::timeout_at(deadline.into(), task).await {
             Ok(joined) => joined
                 .map_err(|err| Error::Internal(anyhow!("database task failed: {err}")))
-                .and_then(|r| r)
-                .map(|(answer, position)| {
-                    if let Some(position) = position {
-                        crate::reads::wrote_at(position);
-                    }
-                    answer
-                }),
+                .and_then(|r| r),
             Err(_) => {
                 self.counters.abandoned.fetch_add(1, Ordering::Relaxed);
                 Err(Error::Unavailable(anyhow!(
@@ -778,6 +839,13 @@ fn is_transient(err: &DieselError) -> bool {
             }
             _ => false,
         }
+}
+
+/// The server cancelled the statement at its lock or statement timeout:
+/// the work's deadline has come.
+pub(crate) fn is_cancelled(err: &DieselError) -> bool {
+    matches!(err, DieselError::DatabaseError(_, info)
+        if info.message().starts_with("canceling statement due to"))
 }
 
 /// The connection itself is gone: it must not serve another request.

@@ -4,7 +4,10 @@
 //! lock orders concurrent writers to one garage (SQLite has one writer at a time).
 
 mod at_once;
+mod batch;
 mod import;
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use diesel::pg::PgConnection;
@@ -18,12 +21,13 @@ use garage_domain::{
     VehicleSortKey, Version, Vin,
 };
 
-use crate::db::{violation, Database, DbConnection, StoreError};
+use crate::db::{violation, Backend, Database, DbConnection, StoreError};
 use crate::events::{record, record_one};
 use crate::keyset::{self, sorted};
 use crate::reads::Reads;
 use crate::rows::{at_version, lower, now, NewVehicleRow, VehicleChangeset, VehicleRow};
 use crate::schema::{garages, vehicles};
+use batch::{Batches, Outcome};
 use import::Import;
 
 #[derive(Debug, Clone)]
@@ -32,20 +36,25 @@ pub struct DieselVehicleRepository {
     db: Database,
     /// Plain reads: the primary, or a replica.
     reads: Reads,
+    /// Creations gathered into one statement (PostgreSQL).
+    batches: Option<Arc<Batches>>,
 }
 
 impl DieselVehicleRepository {
     pub fn new(db: Database) -> Self {
-        Self {
-            reads: Reads::primary(db.clone()),
-            db,
-        }
+        Self::with_reads(db.clone(), Reads::primary(db))
     }
 
     /// Sends plain reads where `reads` says (a replica that may lag behind
     /// `primary`, see [`Reads`]).
     pub fn with_reads(primary: Database, reads: Reads) -> Self {
-        Self { db: primary, reads }
+        let batches = (primary.backend() == Backend::Postgres)
+            .then(|| Batches::new(primary.clone(), batch::lanes(primary.stats().max_size)));
+        Self {
+            db: primary,
+            reads,
+            batches,
+        }
     }
 }
 
@@ -445,6 +454,14 @@ impl VehicleRepository for DieselVehicleRepository {
     }
 
     async fn create(&self, vehicle: NewVehicle, origin: Origin) -> Result<Vehicle, Error> {
+        let (vehicle, origin) = match &self.batches {
+            Some(batches) => match batches.create(vehicle, origin).await {
+                Outcome::Created(row) => return Ok(into_vehicle(row)?),
+                Outcome::Failed(err) => return Err(err),
+                Outcome::Alone(vehicle, origin) => (vehicle, origin),
+            },
+            None => (vehicle, origin),
+        };
         self.db
             .write(move |conn| {
                 let refused = |err: DieselError| {

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use futures_util::future::join_all;
 use garage_domain::access::{KeyHash, KeyId, KeyName, KeyRepository, KeySecret, NewApiKey, Scope};
 use garage_domain::events::{
-    Actor, Event, EventFilter, EventKind, EventRepository, FeedPosition, HistoryOf, Origin,
+    Actor, Event, EventFilter, EventKind, EventRepository, FeedPosition, HistoryOf, NewEvent,
+    Origin,
 };
 use garage_domain::*;
 use garage_infra::testing::TestDb;
@@ -49,6 +50,10 @@ struct Store {
 impl Store {
     fn new(db: TestDb) -> Self {
         let pool = db.connect();
+        Self::with_pool(db, pool)
+    }
+
+    fn with_pool(db: TestDb, pool: garage_infra::Database) -> Self {
         let clock = Arc::new(TestClock(std::sync::Mutex::new(chrono::Utc::now())));
         Self {
             clock: clock.clone(),
@@ -2403,6 +2408,240 @@ async fn postgres_a_write_stuck_behind_a_lock_gives_up_and_never_commits_later()
         garage.version.get() + 1,
         "a refused write committed later"
     );
+}
+
+/// Returns once a statement on the database at `url` waits for a lock.
+async fn until_a_statement_waits_for_a_lock(url: &str) {
+    use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
+
+    #[derive(QueryableByName)]
+    struct Waiting {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut watcher = PgConnection::establish(url).unwrap();
+    while diesel::sql_query(
+        "SELECT count(*) AS n FROM pg_stat_activity \
+          WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    )
+    .get_result::<Waiting>(&mut watcher)
+    .unwrap()
+    .n < 1
+    {
+        tokio::task::yield_now().await;
+    }
+}
+
+/// Creations that arrive while every batch lane is busy are written
+/// together when one comes free, and each gets what it would get alone: its
+/// row and its event with its own author, or the reason it has none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_creations_queued_together_each_get_their_own_answer() {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, PgConnection};
+    use garage_infra::{DatabaseUrl, PoolOptions};
+
+    let db = TestDb::postgres();
+    let url = db.url().to_owned();
+    // Four connections make one lane.
+    let pool = garage_infra::Database::connect(
+        &DatabaseUrl::parse(&url).unwrap(),
+        &PoolOptions {
+            max_size: 4,
+            min_idle: Some(0),
+            deadline: std::time::Duration::from_secs(30),
+            ..PoolOptions::default()
+        },
+    )
+    .unwrap();
+    let s = Store::with_pool(db, pool.clone());
+    let held = s.garage("Tenu", None).await;
+    let open = s.garage("Ouvert", None).await;
+    let small = s.garage("Petit", Some(2)).await;
+    s.vehicle(open.id, "KN-001-AA").await.unwrap();
+    let mut registered_vin = new_vehicle(open.id, "KN-002-AA");
+    registered_vin.vin = Some(vin("VF1RFB00X12345678"));
+    s.vehicles
+        .create(registered_vin, Origin::anonymous())
+        .await
+        .unwrap();
+    let start = pool.stats();
+
+    // The lane's batch waits for a lock on its garage.
+    let mut holder = PgConnection::establish(&url).unwrap();
+    holder
+        .batch_execute(&format!(
+            "BEGIN; SELECT 1 FROM garages WHERE id = {} FOR UPDATE;",
+            held.id
+        ))
+        .unwrap();
+    let first = {
+        let vehicles = s.vehicles.clone();
+        let new = new_vehicle(held.id, "HE-001-AA");
+        tokio::spawn(async move { vehicles.create(new, Origin::anonymous()).await })
+    };
+    until_a_statement_waits_for_a_lock(&url).await;
+
+    let missing = GarageId::parse(999_999).unwrap();
+    let mut known_vin = new_vehicle(open.id, "NW-004-AA");
+    known_vin.vin = Some(vin("VF1RFB00X12345678"));
+    let asked = [
+        (new_vehicle(open.id, "NW-001-AA"), "created"),
+        (new_vehicle(open.id, "NW-002-AA"), "created"),
+        (new_vehicle(open.id, "NW-003-AA"), "one of two"),
+        (new_vehicle(open.id, "nw 003 aa"), "one of two"),
+        (new_vehicle(open.id, "kn001aa"), "duplicate plate"),
+        (known_vin, "duplicate vin"),
+        (new_vehicle(missing, "NW-005-AA"), "no garage"),
+        (new_vehicle(small.id, "NW-006-AA"), "two of three"),
+        (new_vehicle(small.id, "NW-007-AA"), "two of three"),
+        (new_vehicle(small.id, "NW-008-AA"), "two of three"),
+    ];
+    let origin = |i: usize| {
+        Origin::new(
+            Actor {
+                key_id: None,
+                name: format!("user{i}"),
+            },
+            Some(format!("req-{i}")),
+        )
+    };
+    let answers: Vec<_> = asked
+        .iter()
+        .enumerate()
+        .map(|(i, (new, _))| {
+            let (vehicles, new, origin) = (s.vehicles.clone(), new.clone(), origin(i));
+            tokio::spawn(async move { vehicles.create(new, origin).await })
+        })
+        .collect();
+    while pool.stats().queued_creations < asked.len() as u64 {
+        tokio::task::yield_now().await;
+    }
+    holder.batch_execute("ROLLBACK;").unwrap();
+    first.await.unwrap().expect("the lane's own creation");
+
+    let mut created = Vec::new();
+    let mut tally = std::collections::BTreeMap::<(&str, &str), usize>::new();
+    for (i, ((_, expected), answer)) in asked.iter().zip(answers).enumerate() {
+        let outcome = match answer.await.unwrap() {
+            Ok(vehicle) => {
+                created.push((i, vehicle));
+                "created"
+            }
+            Err(Error::DuplicatePlate(_)) => "duplicate plate",
+            Err(Error::DuplicateVin(_)) => "duplicate vin",
+            Err(Error::GarageNotFound(g)) if g == missing => "no garage",
+            Err(Error::GarageFull { capacity: 2, .. }) => "full",
+            Err(other) => panic!("{expected}: unexpected {other:?}"),
+        };
+        *tally.entry((*expected, outcome)).or_default() += 1;
+    }
+    let expected = std::collections::BTreeMap::from([
+        (("created", "created"), 2),
+        (("one of two", "created"), 1),
+        (("one of two", "duplicate plate"), 1),
+        (("duplicate plate", "duplicate plate"), 1),
+        (("duplicate vin", "duplicate vin"), 1),
+        (("no garage", "no garage"), 1),
+        (("two of three", "created"), 2),
+        (("two of three", "full"), 1),
+    ]);
+    assert_eq!(tally, expected);
+    assert_eq!(s.count(open.id).await, 2 + 3);
+    assert_eq!(s.count(small.id).await, 2);
+    assert_eq!(s.count(held.id).await, 1);
+
+    // The lane's creation alone, then the queue's new plates in one
+    // statement; what that statement left out was created alone.
+    let end = pool.stats();
+    assert_eq!(end.creation_batches - start.creation_batches, 2);
+    assert_eq!(end.batched_creations - start.batched_creations, 1 + 3);
+    assert_eq!(end.queued_creations, 0);
+
+    // One event each, with its own author and request.
+    let (events, _) = drain(&s, everything(), FeedPosition::default(), 100).await;
+    for (i, vehicle) in &created {
+        let about: Vec<_> = events
+            .iter()
+            .filter(|e| e.vehicle_id == Some(vehicle.id))
+            .collect();
+        assert_eq!(about.len(), 1, "{vehicle:?}");
+        let event = about[0];
+        assert_eq!(event.kind, EventKind::VehicleCreated);
+        assert_eq!(event.garage_id, Some(vehicle.garage_id));
+        assert_eq!(event.actor.name, format!("user{i}"));
+        assert_eq!(
+            event.request_id.as_deref(),
+            Some(format!("req-{i}").as_str())
+        );
+        assert_eq!(event.changes, NewEvent::vehicle_created(vehicle).changes);
+    }
+}
+
+/// A creation whose deadline passes while it waits for a batch is never
+/// written, and a batch stuck behind a lock gives up at its deadline like a
+/// write alone: neither commits once the lock goes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_a_creation_queued_past_its_deadline_is_never_written() {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, PgConnection};
+    use garage_infra::{one_deadline, DatabaseUrl, PoolOptions};
+    use std::time::{Duration, Instant};
+
+    let db = TestDb::postgres();
+    let url = db.url().to_owned();
+    let pool = garage_infra::Database::connect(
+        &DatabaseUrl::parse(&url).unwrap(),
+        &PoolOptions {
+            max_size: 4,
+            min_idle: Some(0),
+            deadline: Duration::from_millis(1000),
+            ..PoolOptions::default()
+        },
+    )
+    .unwrap();
+    let s = Store::with_pool(db, pool.clone());
+    let held = s.garage("Tenu", None).await;
+    let open = s.garage("Ouvert", None).await;
+
+    let mut holder = PgConnection::establish(&url).unwrap();
+    holder
+        .batch_execute(&format!(
+            "BEGIN; SELECT 1 FROM garages WHERE id = {} FOR UPDATE;",
+            held.id
+        ))
+        .unwrap();
+    let stuck = {
+        let vehicles = s.vehicles.clone();
+        let new = new_vehicle(held.id, "HE-001-AA");
+        tokio::spawn(async move { vehicles.create(new, Origin::anonymous()).await })
+    };
+    until_a_statement_waits_for_a_lock(&url).await;
+    let started = Instant::now();
+    let late = one_deadline(
+        Duration::from_millis(200),
+        s.vehicles
+            .create(new_vehicle(open.id, "LA-001-AA"), Origin::anonymous()),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(late, Error::Unavailable(_)), "{late:?}");
+    assert!(started.elapsed() < Duration::from_millis(900));
+    let stuck = stuck.await.unwrap().unwrap_err();
+    assert!(matches!(stuck, Error::Unavailable(_)), "{stuck:?}");
+    holder.batch_execute("ROLLBACK;").unwrap();
+
+    // The lane serves again; nothing refused was written.
+    s.vehicle(open.id, "OK-001-AA").await.unwrap();
+    let plates: Vec<_> = s
+        .vehicles_in(open.id)
+        .await
+        .into_iter()
+        .map(|v| v.license_plate.as_str().to_owned())
+        .collect();
+    assert_eq!(plates, ["OK001AA"]);
+    assert_eq!(s.count(held.id).await, 0);
+    assert_eq!(pool.stats().queued_creations, 0);
 }
 
 async fn fleet_figures_add_up_within_any_reach(s: Store) {

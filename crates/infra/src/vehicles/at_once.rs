@@ -218,3 +218,150 @@ pub(super) fn delete(
     .execute(conn)?;
     Ok(deleted == 1)
 }
+
+/// Creations asked for by many requests at once, as one statement: what
+/// each would do alone (a place in its garage, the row, its event), for
+/// every one that can be done without a doubt. A vehicle whose plate or VIN
+/// is already registered, or whose garage is missing or has no room for all
+/// of the batch's vehicles, is left out, for its request to try alone and
+/// get the precise answer; a plate registered meanwhile by another writer
+/// fails the whole statement, and so every request tries alone.
+///
+/// Garages are locked in id order before any row is written, as every
+/// other writer of several garages does, so batches cannot deadlock.
+struct CreateMany<'a> {
+    garages: Vec<i64>,
+    brands: Vec<&'a str>,
+    models: Vec<&'a str>,
+    years: Vec<i32>,
+    plates: Vec<&'a str>,
+    vins: Vec<Option<&'a str>>,
+    registered: Vec<Option<chrono::NaiveDate>>,
+    key_ids: Vec<Option<i64>>,
+    actors: Vec<&'a str>,
+    request_ids: Vec<Option<&'a str>>,
+    changes: Vec<String>,
+    kind: &'a str,
+    at: NaiveDateTime,
+}
+
+prepared!(CreateMany);
+
+impl QueryFragment<Pg> for CreateMany<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        use diesel::sql_types::Array;
+        out.push_sql("WITH asked AS (SELECT * FROM unnest(");
+        out.push_bind_param::<Array<BigInt>, _>(&self.garages)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.brands)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.models)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Integer>, _>(&self.years)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.plates)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.vins)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Date>>, _>(&self.registered)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<BigInt>>, _>(&self.key_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.actors)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.request_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.changes)?;
+        out.push_sql(
+            ") AS a(garage_id, brand, model, year, license_plate, vin, registered_on, \
+                    key_id, actor, request_id, changes)\
+             ), fresh AS (\
+               SELECT a.* FROM asked a \
+                WHERE NOT EXISTS (SELECT 1 FROM vehicles v WHERE v.license_plate = a.license_plate) \
+                  AND (a.vin IS NULL OR NOT EXISTS (SELECT 1 FROM vehicles v WHERE v.vin = a.vin))\
+             ), wanted AS (\
+               SELECT garage_id, count(*) AS n FROM fresh GROUP BY garage_id\
+             ), held AS (\
+               SELECT g.id, w.n FROM garages g JOIN wanted w ON w.garage_id = g.id \
+                WHERE g.capacity IS NULL OR g.vehicle_count + w.n <= g.capacity \
+                ORDER BY g.id FOR UPDATE OF g\
+             ), placed AS (\
+               UPDATE garages g SET vehicle_count = g.vehicle_count + h.n, version = g.version + h.n \
+                 FROM held h WHERE g.id = h.id\
+             ), created AS (\
+               INSERT INTO vehicles (garage_id, brand, model, year, license_plate, vin, registered_on, created_at, updated_at) \
+               SELECT f.garage_id, f.brand, f.model, f.year, f.license_plate, f.vin, f.registered_on, ",
+        );
+        out.push_bind_param::<Timestamp, _>(&self.at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Timestamp, _>(&self.at)?;
+        // The scalar subquery runs whole before the first row is inserted:
+        // every garage is locked first.
+        out.push_sql(
+            " FROM fresh f WHERE f.garage_id = ANY ((SELECT array_agg(id) FROM held)::bigint[]) \
+               RETURNING ",
+        );
+        out.push_sql(VEHICLE_COLUMNS);
+        out.push_sql(
+            "), recorded AS (\
+               INSERT INTO events (type, occurred_at, actor_key_id, actor_name, request_id, garage_id, vehicle_id, changes) \
+               SELECT ",
+        );
+        out.push_bind_param::<Text, _>(self.kind)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Timestamp, _>(&self.at)?;
+        out.push_sql(
+            ", f.key_id, f.actor, f.request_id, c.garage_id, c.id, \
+                    jsonb_set(f.changes::jsonb, '{id}', to_jsonb(c.id))::text \
+               FROM created c JOIN fresh f ON f.license_plate = c.license_plate\
+             ) SELECT ",
+        );
+        out.push_sql(VEHICLE_COLUMNS);
+        out.push_sql(" FROM created");
+        Ok(())
+    }
+}
+
+/// Creates what it can of `asked` (no two with one plate or one VIN) with
+/// their events, in one statement; returns the rows made, in no order.
+pub(super) fn create_many(
+    conn: &mut PgConnection,
+    asked: &[(&NewVehicle, &Origin)],
+) -> Result<Vec<VehicleRow>, DieselError> {
+    let placeholder = VehicleId::parse(1).expect("1 is an id");
+    let mut statement = CreateMany {
+        garages: Vec::with_capacity(asked.len()),
+        brands: Vec::with_capacity(asked.len()),
+        models: Vec::with_capacity(asked.len()),
+        years: Vec::with_capacity(asked.len()),
+        plates: Vec::with_capacity(asked.len()),
+        vins: Vec::with_capacity(asked.len()),
+        registered: Vec::with_capacity(asked.len()),
+        key_ids: Vec::with_capacity(asked.len()),
+        actors: Vec::with_capacity(asked.len()),
+        request_ids: Vec::with_capacity(asked.len()),
+        changes: Vec::with_capacity(asked.len()),
+        kind: garage_domain::events::EventKind::VehicleCreated.as_str(),
+        at: now(),
+    };
+    for (vehicle, origin) in asked {
+        let row = NewVehicleRow::of(vehicle, statement.at);
+        statement.garages.push(row.garage_id);
+        statement.brands.push(row.brand);
+        statement.models.push(row.model);
+        statement.years.push(row.year);
+        statement.plates.push(row.license_plate);
+        statement.vins.push(row.vin);
+        statement.registered.push(row.registered_on);
+        statement.key_ids.push(origin.actor.key_id.map(|k| k.get()));
+        statement.actors.push(origin.actor.name.as_str());
+        statement.request_ids.push(origin.request_id.as_deref());
+        statement
+            .changes
+            .push(changes_of(&NewEvent::vehicle_imported(
+                placeholder,
+                vehicle,
+            ))?);
+    }
+    statement.load::<VehicleRow>(conn)
+}
