@@ -232,9 +232,9 @@ impl Collector for PoolCollector {
                 |s| s.idle.into(),
             ),
             (
-                "db_creations_queued",
-                "Vehicle creations waiting for a statement to carry them (all its lanes busy)",
-                |s| s.queued_creations as i64,
+                "db_writes_queued",
+                "Vehicle creations and deletions waiting for a statement to carry them (every lane busy)",
+                |s| s.queued_writes as i64,
             ),
         ];
         for (name, help, value) in GAUGES {
@@ -277,14 +277,14 @@ impl Collector for PoolCollector {
                 |s| s.internal_errors as f64,
             ),
             (
-                "db_creation_batches",
+                "db_write_batches",
                 "Statements that wrote vehicle creations gathered from concurrent requests",
-                |s| s.creation_batches as f64,
+                |s| s.write_batches as f64,
             ),
             (
-                "db_batched_creations",
-                "Vehicle creations written by those statements (over db_creation_batches: creations per statement)",
-                |s| s.batched_creations as f64,
+                "db_batched_writes",
+                "Vehicle creations written by those statements (over db_write_batches: creations per statement)",
+                |s| s.batched_writes as f64,
             ),
         ];
         for (name, help, value) in COUNTERS {

@@ -289,12 +289,12 @@ pub struct PoolStats {
     pub abandoned: u64,
     pub unavailable_errors: u64,
     pub internal_errors: u64,
-    /// Statements that wrote creations gathered from several requests.
-    pub creation_batches: u64,
-    /// Creations written by those statements.
-    pub batched_creations: u64,
-    /// Creations waiting now for a batch to carry them.
-    pub queued_creations: u64,
+    /// Statements that wrote creations or deletions gathered from requests.
+    pub write_batches: u64,
+    /// Writes those statements made.
+    pub batched_writes: u64,
+    /// Writes waiting now for a batch to carry them.
+    pub queued_writes: u64,
 }
 
 /// How the pool behaves.
@@ -469,9 +469,9 @@ impl Database {
             abandoned: c.abandoned.load(Ordering::Relaxed),
             unavailable_errors: c.unavailable.load(Ordering::Relaxed),
             internal_errors: c.internal.load(Ordering::Relaxed),
-            creation_batches: c.batches.load(Ordering::Relaxed),
-            batched_creations: c.batched.load(Ordering::Relaxed),
-            queued_creations: c.queued.load(Ordering::Relaxed),
+            write_batches: c.batches.load(Ordering::Relaxed),
+            batched_writes: c.batched.load(Ordering::Relaxed),
+            queued_writes: c.queued.load(Ordering::Relaxed),
         }
     }
 
@@ -611,15 +611,15 @@ impl Database {
         )
     }
 
-    /// Counts a statement that wrote `creations` gathered from requests.
-    pub(crate) fn batched(&self, creations: usize) {
+    /// Counts a statement that made `writes` gathered from requests.
+    pub(crate) fn batched(&self, writes: usize) {
         self.counters.batches.fetch_add(1, Ordering::Relaxed);
         self.counters
             .batched
-            .fetch_add(creations as u64, Ordering::Relaxed);
+            .fetch_add(writes as u64, Ordering::Relaxed);
     }
 
-    /// Counts creations that join (or leave) the queue for a batch.
+    /// Counts writes that join (or leave) the queue for a batch.
     pub(crate) fn queued(&self, joined: bool) {
         if joined {
             self.counters.queued.fetch_add(1, Ordering::Relaxed);

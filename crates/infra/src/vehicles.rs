@@ -27,6 +27,7 @@ use crate::keyset::{self, sorted};
 use crate::reads::Reads;
 use crate::rows::{at_version, lower, now, NewVehicleRow, VehicleChangeset, VehicleRow};
 use crate::schema::{garages, vehicles};
+use at_once::{Creations, Deletions};
 use batch::{Batches, Outcome};
 use import::Import;
 
@@ -36,8 +37,10 @@ pub struct DieselVehicleRepository {
     db: Database,
     /// Plain reads: the primary, or a replica.
     reads: Reads,
-    /// Creations gathered into one statement (PostgreSQL).
-    batches: Option<Arc<Batches>>,
+    /// Creations and deletions gathered into one statement each
+    /// (PostgreSQL).
+    creations: Option<Arc<Batches<Creations>>>,
+    deletions: Option<Arc<Batches<Deletions>>>,
 }
 
 impl DieselVehicleRepository {
@@ -48,12 +51,17 @@ impl DieselVehicleRepository {
     /// Sends plain reads where `reads` says (a replica that may lag behind
     /// `primary`, see [`Reads`]).
     pub fn with_reads(primary: Database, reads: Reads) -> Self {
-        let batches = (primary.backend() == Backend::Postgres)
-            .then(|| Batches::new(primary.clone(), batch::lanes(primary.stats().max_size)));
+        let lanes = batch::lanes(primary.stats().max_size);
+        let gathered = primary.backend() == Backend::Postgres;
         Self {
+            creations: gathered
+                .then(|| Batches::new(primary.clone(), lanes))
+                .flatten(),
+            deletions: gathered
+                .then(|| Batches::new(primary.clone(), lanes))
+                .flatten(),
             db: primary,
             reads,
-            batches,
         }
     }
 }
@@ -454,11 +462,11 @@ impl VehicleRepository for DieselVehicleRepository {
     }
 
     async fn create(&self, vehicle: NewVehicle, origin: Origin) -> Result<Vehicle, Error> {
-        let (vehicle, origin) = match &self.batches {
-            Some(batches) => match batches.create(vehicle, origin).await {
-                Outcome::Created(row) => return Ok(into_vehicle(row)?),
+        let (vehicle, origin) = match &self.creations {
+            Some(batches) => match batches.write((vehicle, origin)).await {
+                Outcome::Done(row) => return Ok(into_vehicle(row)?),
                 Outcome::Failed(err) => return Err(err),
-                Outcome::Alone(vehicle, origin) => (vehicle, origin),
+                Outcome::Alone(asked) => asked,
             },
             None => (vehicle, origin),
         };
@@ -639,6 +647,14 @@ impl VehicleRepository for DieselVehicleRepository {
         expected: Option<Version>,
         origin: Origin,
     ) -> Result<(), Error> {
+        let (id, expected, origin) = match &self.deletions {
+            Some(batches) => match batches.write((id, expected, origin)).await {
+                Outcome::Done(()) => return Ok(()),
+                Outcome::Failed(err) => return Err(err),
+                Outcome::Alone(asked) => asked,
+            },
+            None => (id, expected, origin),
+        };
         self.db
             .write(move |conn| {
                 if let DbConnection::Pg(pg) = conn {

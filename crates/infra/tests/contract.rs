@@ -2514,7 +2514,7 @@ async fn postgres_creations_queued_together_each_get_their_own_answer() {
             tokio::spawn(async move { vehicles.create(new, origin).await })
         })
         .collect();
-    while pool.stats().queued_creations < asked.len() as u64 {
+    while pool.stats().queued_writes < asked.len() as u64 {
         tokio::task::yield_now().await;
     }
     holder.batch_execute("ROLLBACK;").unwrap();
@@ -2554,9 +2554,9 @@ async fn postgres_creations_queued_together_each_get_their_own_answer() {
     // The lane's creation alone, then the queue's new plates in one
     // statement; what that statement left out was created alone.
     let end = pool.stats();
-    assert_eq!(end.creation_batches - start.creation_batches, 2);
-    assert_eq!(end.batched_creations - start.batched_creations, 1 + 3);
-    assert_eq!(end.queued_creations, 0);
+    assert_eq!(end.write_batches - start.write_batches, 2);
+    assert_eq!(end.batched_writes - start.batched_writes, 1 + 3);
+    assert_eq!(end.queued_writes, 0);
 
     // One event each, with its own author and request.
     let (events, _) = drain(&s, everything(), FeedPosition::default(), 100).await;
@@ -2575,6 +2575,144 @@ async fn postgres_creations_queued_together_each_get_their_own_answer() {
             Some(format!("req-{i}").as_str())
         );
         assert_eq!(event.changes, NewEvent::vehicle_created(vehicle).changes);
+    }
+}
+
+/// Deletions that arrive while every lane is busy are written together,
+/// and each gets what it would get alone: the vehicle gone, its place freed
+/// and its event with its own author; or why not (gone already, changed
+/// since it was read).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_deletions_queued_together_each_get_their_own_answer() {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, PgConnection};
+    use garage_infra::{DatabaseUrl, PoolOptions};
+
+    let db = TestDb::postgres();
+    let url = db.url().to_owned();
+    // Four connections make one lane.
+    let pool = garage_infra::Database::connect(
+        &DatabaseUrl::parse(&url).unwrap(),
+        &PoolOptions {
+            max_size: 4,
+            min_idle: Some(0),
+            deadline: std::time::Duration::from_secs(30),
+            ..PoolOptions::default()
+        },
+    )
+    .unwrap();
+    let s = Store::with_pool(db, pool.clone());
+    let (north, south) = (
+        s.garage("Nord", Some(10)).await,
+        s.garage("Sud", None).await,
+    );
+    let mut fleet = Vec::new();
+    for (i, garage) in [north.id, north.id, south.id, south.id, north.id, south.id]
+        .into_iter()
+        .enumerate()
+    {
+        fleet.push(s.vehicle(garage, &format!("DL-00{i}-AA")).await.unwrap());
+    }
+    let locked = s.vehicle(north.id, "LK-001-AA").await.unwrap();
+    let start = pool.stats();
+
+    // The lane's batch waits for a lock on its vehicle.
+    let mut holder = PgConnection::establish(&url).unwrap();
+    holder
+        .batch_execute(&format!(
+            "BEGIN; SELECT 1 FROM vehicles WHERE id = {} FOR UPDATE;",
+            locked.id
+        ))
+        .unwrap();
+    let first = {
+        let vehicles = s.vehicles.clone();
+        tokio::spawn(async move { vehicles.delete(locked.id, None, Origin::anonymous()).await })
+    };
+    until_a_statement_waits_for_a_lock(&url).await;
+
+    let stale = Version::new(fleet[4].version.get() + 1);
+    let asked = [
+        (fleet[0].id, None, "deleted"),
+        (fleet[1].id, Some(fleet[1].version), "deleted"),
+        (fleet[2].id, None, "deleted"),
+        (fleet[3].id, None, "one of two"),
+        (fleet[3].id, None, "one of two"),
+        (fleet[4].id, Some(stale), "stale"),
+        (VehicleId::parse(999_999).unwrap(), None, "missing"),
+    ];
+    let origin = |i: usize| {
+        Origin::new(
+            Actor {
+                key_id: None,
+                name: format!("user{i}"),
+            },
+            Some(format!("req-{i}")),
+        )
+    };
+    let answers: Vec<_> = asked
+        .iter()
+        .enumerate()
+        .map(|(i, (id, expected, _))| {
+            let (vehicles, id, expected, origin) = (s.vehicles.clone(), *id, *expected, origin(i));
+            tokio::spawn(async move { vehicles.delete(id, expected, origin).await })
+        })
+        .collect();
+    while pool.stats().queued_writes < asked.len() as u64 {
+        tokio::task::yield_now().await;
+    }
+    holder.batch_execute("ROLLBACK;").unwrap();
+    first.await.unwrap().expect("the lane's own deletion");
+
+    let mut deleted = Vec::new();
+    let mut tally = std::collections::BTreeMap::<(&str, &str), usize>::new();
+    for (i, ((id, _, expected), answer)) in asked.iter().zip(answers).enumerate() {
+        let outcome = match answer.await.unwrap() {
+            Ok(()) => {
+                deleted.push((i, *id));
+                "deleted"
+            }
+            Err(Error::VehicleNotFound(_)) => "missing",
+            Err(Error::Stale) => "stale",
+            Err(other) => panic!("{expected}: unexpected {other:?}"),
+        };
+        *tally.entry((*expected, outcome)).or_default() += 1;
+    }
+    let expected = std::collections::BTreeMap::from([
+        (("deleted", "deleted"), 3),
+        (("one of two", "deleted"), 1),
+        (("one of two", "missing"), 1),
+        (("stale", "stale"), 1),
+        (("missing", "missing"), 1),
+    ]);
+    assert_eq!(tally, expected);
+    // Nord kept the stale one; Sud the last one.
+    assert_eq!(s.count(north.id).await, 1);
+    assert_eq!(s.count(south.id).await, 1);
+    assert_eq!(s.vehicles_in(north.id).await.len(), 1);
+    assert_eq!(s.vehicles_in(south.id).await.len(), 1);
+
+    // The lane's deletion alone, then the queue's in one statement.
+    let end = pool.stats();
+    assert_eq!(end.write_batches - start.write_batches, 2);
+    assert_eq!(end.batched_writes - start.batched_writes, 1 + 4);
+    assert_eq!(end.queued_writes, 0);
+
+    let (events, _) = drain(&s, everything(), FeedPosition::default(), 100).await;
+    for (i, id) in &deleted {
+        let about: Vec<_> = events
+            .iter()
+            .filter(|e| e.vehicle_id == Some(*id) && e.kind == EventKind::VehicleDeleted)
+            .collect();
+        assert_eq!(about.len(), 1, "{id:?}");
+        let vehicle = fleet.iter().find(|v| v.id == *id).unwrap();
+        let event = about[0];
+        assert_eq!(event.garage_id, Some(vehicle.garage_id));
+        assert_eq!(event.actor.name, format!("user{i}"));
+        assert_eq!(
+            event.request_id.as_deref(),
+            Some(format!("req-{i}").as_str())
+        );
+        assert_eq!(event.changes, NewEvent::vehicle_deleted(vehicle).changes);
     }
 }
 
@@ -2641,7 +2779,7 @@ async fn postgres_a_creation_queued_past_its_deadline_is_never_written() {
         .collect();
     assert_eq!(plates, ["OK001AA"]);
     assert_eq!(s.count(held.id).await, 0);
-    assert_eq!(pool.stats().queued_creations, 0);
+    assert_eq!(pool.stats().queued_writes, 0);
 }
 
 async fn fleet_figures_add_up_within_any_reach(s: Store) {

@@ -15,9 +15,10 @@ use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::result::Error as DieselError;
 use diesel::sql_types::{BigInt, Date, Integer, Nullable, Text, Timestamp, Untyped};
-use garage_domain::events::{NewEvent, Origin};
-use garage_domain::{NewVehicle, Vehicle, VehicleId};
+use garage_domain::events::{EventKind, NewEvent, Origin};
+use garage_domain::{NewVehicle, Vehicle, VehicleId, Version};
 
+use super::batch::Gathered;
 use crate::rows::{now, NewVehicleRow, VehicleRow};
 
 /// The columns of an event that say who made it and when, bound in the
@@ -322,46 +323,210 @@ impl QueryFragment<Pg> for CreateMany<'_> {
     }
 }
 
-/// Creates what it can of `asked` (no two with one plate or one VIN) with
-/// their events, in one statement; returns the rows made, in no order.
-pub(super) fn create_many(
-    conn: &mut PgConnection,
-    asked: &[(&NewVehicle, &Origin)],
-) -> Result<Vec<VehicleRow>, DieselError> {
-    let placeholder = VehicleId::parse(1).expect("1 is an id");
-    let mut statement = CreateMany {
-        garages: Vec::with_capacity(asked.len()),
-        brands: Vec::with_capacity(asked.len()),
-        models: Vec::with_capacity(asked.len()),
-        years: Vec::with_capacity(asked.len()),
-        plates: Vec::with_capacity(asked.len()),
-        vins: Vec::with_capacity(asked.len()),
-        registered: Vec::with_capacity(asked.len()),
-        key_ids: Vec::with_capacity(asked.len()),
-        actors: Vec::with_capacity(asked.len()),
-        request_ids: Vec::with_capacity(asked.len()),
-        changes: Vec::with_capacity(asked.len()),
-        kind: garage_domain::events::EventKind::VehicleCreated.as_str(),
-        at: now(),
-    };
-    for (vehicle, origin) in asked {
-        let row = NewVehicleRow::of(vehicle, statement.at);
-        statement.garages.push(row.garage_id);
-        statement.brands.push(row.brand);
-        statement.models.push(row.model);
-        statement.years.push(row.year);
-        statement.plates.push(row.license_plate);
-        statement.vins.push(row.vin);
-        statement.registered.push(row.registered_on);
-        statement.key_ids.push(origin.actor.key_id.map(|k| k.get()));
-        statement.actors.push(origin.actor.name.as_str());
-        statement.request_ids.push(origin.request_id.as_deref());
-        statement
-            .changes
-            .push(changes_of(&NewEvent::vehicle_imported(
-                placeholder,
-                vehicle,
-            ))?);
+/// Creations gathered (see `batch`): no two of a batch share a plate or a
+/// VIN.
+pub(super) struct Creations;
+
+impl Gathered for Creations {
+    type Asked = (NewVehicle, Origin);
+    type Done = VehicleRow;
+
+    fn keys((vehicle, _): &Self::Asked) -> Vec<String> {
+        let mut keys = vec![format!("plate {}", vehicle.license_plate.as_str())];
+        keys.extend(
+            vehicle
+                .vin
+                .as_ref()
+                .map(|vin| format!("vin {}", vin.as_str())),
+        );
+        keys
     }
-    statement.load::<VehicleRow>(conn)
+
+    fn write(
+        conn: &mut PgConnection,
+        batch: &[Self::Asked],
+    ) -> Result<Vec<Option<VehicleRow>>, DieselError> {
+        let placeholder = VehicleId::parse(1).expect("1 is an id");
+        let at = now();
+        let mut statement = CreateMany {
+            garages: Vec::with_capacity(batch.len()),
+            brands: Vec::with_capacity(batch.len()),
+            models: Vec::with_capacity(batch.len()),
+            years: Vec::with_capacity(batch.len()),
+            plates: Vec::with_capacity(batch.len()),
+            vins: Vec::with_capacity(batch.len()),
+            registered: Vec::with_capacity(batch.len()),
+            key_ids: Vec::with_capacity(batch.len()),
+            actors: Vec::with_capacity(batch.len()),
+            request_ids: Vec::with_capacity(batch.len()),
+            changes: Vec::with_capacity(batch.len()),
+            kind: EventKind::VehicleCreated.as_str(),
+            at,
+        };
+        for (vehicle, origin) in batch {
+            let row = NewVehicleRow::of(vehicle, at);
+            statement.garages.push(row.garage_id);
+            statement.brands.push(row.brand);
+            statement.models.push(row.model);
+            statement.years.push(row.year);
+            statement.plates.push(row.license_plate);
+            statement.vins.push(row.vin);
+            statement.registered.push(row.registered_on);
+            statement.key_ids.push(origin.actor.key_id.map(|k| k.get()));
+            statement.actors.push(origin.actor.name.as_str());
+            statement.request_ids.push(origin.request_id.as_deref());
+            statement
+                .changes
+                .push(changes_of(&NewEvent::vehicle_imported(
+                    placeholder,
+                    vehicle,
+                ))?);
+        }
+        let mut made = statement.load::<VehicleRow>(conn)?;
+        // Plates are canonical and distinct within a batch.
+        Ok(batch
+            .iter()
+            .map(|(vehicle, _)| {
+                let plate = vehicle.license_plate.as_str();
+                let found = made.iter().position(|row| row.license_plate == plate)?;
+                Some(made.swap_remove(found))
+            })
+            .collect())
+    }
+}
+
+/// Deletions of vehicles at the version they are read at, as one
+/// statement: each row, its place in its garage, and its event. A vehicle
+/// that changed or went since it was read is left out. Rows are deleted in
+/// id order and garages locked in id order after them, as every other
+/// writer of several rows does.
+struct DeleteMany<'a> {
+    ids: Vec<i64>,
+    versions: Vec<i64>,
+    key_ids: Vec<Option<i64>>,
+    actors: Vec<&'a str>,
+    request_ids: Vec<Option<&'a str>>,
+    changes: Vec<String>,
+    kind: &'a str,
+    at: NaiveDateTime,
+}
+
+prepared!(DeleteMany);
+
+impl QueryFragment<Pg> for DeleteMany<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        use diesel::sql_types::Array;
+        out.push_sql("WITH asked AS (SELECT * FROM unnest(");
+        out.push_bind_param::<Array<BigInt>, _>(&self.ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.versions)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<BigInt>>, _>(&self.key_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.actors)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.request_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.changes)?;
+        out.push_sql(
+            ") AS a(id, version, key_id, actor, request_id, changes)\
+             ), gone AS (\
+               DELETE FROM vehicles v USING asked a WHERE v.id = a.id AND v.version = a.version \
+               RETURNING v.id, v.garage_id\
+             ), freed AS (\
+               SELECT garage_id, count(*) AS n FROM gone GROUP BY garage_id\
+             ), held AS (\
+               SELECT g.id, f.n FROM garages g JOIN freed f ON f.garage_id = g.id \
+                ORDER BY g.id FOR UPDATE OF g\
+             ), counted AS (\
+               UPDATE garages g SET vehicle_count = g.vehicle_count - h.n, version = g.version + h.n \
+                 FROM held h WHERE g.id = h.id\
+             ), recorded AS (\
+               INSERT INTO events (type, occurred_at, actor_key_id, actor_name, request_id, garage_id, vehicle_id, changes) \
+               SELECT ",
+        );
+        out.push_bind_param::<Text, _>(self.kind)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Timestamp, _>(&self.at)?;
+        out.push_sql(
+            ", a.key_id, a.actor, a.request_id, g.garage_id, g.id, a.changes \
+               FROM gone g JOIN asked a ON a.id = g.id\
+             ) SELECT id FROM gone",
+        );
+        Ok(())
+    }
+}
+
+/// Deletions gathered (see `batch`): a vehicle, the version its request
+/// expects (if any), and who asks.
+pub(super) struct Deletions;
+
+impl Gathered for Deletions {
+    type Asked = (VehicleId, Option<Version>, Origin);
+    type Done = ();
+
+    fn keys((id, ..): &Self::Asked) -> Vec<String> {
+        vec![id.get().to_string()]
+    }
+
+    fn write(
+        conn: &mut PgConnection,
+        batch: &[Self::Asked],
+    ) -> Result<Vec<Option<()>>, DieselError> {
+        use crate::schema::vehicles;
+
+        let ids: Vec<i64> = batch.iter().map(|(id, ..)| id.get()).collect();
+        let mut rows: Vec<VehicleRow> = vehicles::table
+            .filter(vehicles::id.eq_any(&ids))
+            .select(VehicleRow::as_select())
+            .load(conn)?;
+        // Each vehicle as read, where its request's version allows: a row
+        // that no longer reads as a vehicle is left to its request alone.
+        let mut read: Vec<(Vehicle, &Origin)> = Vec::with_capacity(batch.len());
+        for (id, expected, origin) in batch {
+            let Some(found) = rows.iter().position(|row| row.id == id.get()) else {
+                continue;
+            };
+            let Ok(vehicle) = Vehicle::try_from(rows.swap_remove(found)) else {
+                continue;
+            };
+            if expected.is_none_or(|v| v == vehicle.version) {
+                read.push((vehicle, origin));
+            }
+        }
+        if read.is_empty() {
+            return Ok(vec![None; batch.len()]);
+        }
+        read.sort_by_key(|(vehicle, _)| vehicle.id.get());
+        let mut statement = DeleteMany {
+            ids: Vec::with_capacity(read.len()),
+            versions: Vec::with_capacity(read.len()),
+            key_ids: Vec::with_capacity(read.len()),
+            actors: Vec::with_capacity(read.len()),
+            request_ids: Vec::with_capacity(read.len()),
+            changes: Vec::with_capacity(read.len()),
+            kind: EventKind::VehicleDeleted.as_str(),
+            at: now(),
+        };
+        for (vehicle, origin) in &read {
+            statement.ids.push(vehicle.id.get());
+            statement.versions.push(vehicle.version.get());
+            statement.key_ids.push(origin.actor.key_id.map(|k| k.get()));
+            statement.actors.push(origin.actor.name.as_str());
+            statement.request_ids.push(origin.request_id.as_deref());
+            statement
+                .changes
+                .push(changes_of(&NewEvent::vehicle_deleted(vehicle))?);
+        }
+        #[derive(QueryableByName)]
+        struct Gone {
+            #[diesel(sql_type = BigInt)]
+            id: i64,
+        }
+        let gone: Vec<Gone> = statement.load(conn)?;
+        Ok(ids
+            .iter()
+            .map(|id| gone.iter().any(|g| g.id == *id).then_some(()))
+            .collect())
+    }
 }

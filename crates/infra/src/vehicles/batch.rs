@@ -1,7 +1,8 @@
-//! Creations on PostgreSQL, gathered: requests that arrive while others are
-//! being written wait together and go in one statement (`create_many`), so
-//! a busy server pays one round trip, one commit and one hand-off to a
-//! blocking thread for many creations instead of one each.
+//! The hot writes on PostgreSQL, gathered: creations (or deletions) that
+//! arrive while others are being written wait together and go in one
+//! statement (`at_once::create_many`, `at_once::delete_many`), so a busy
+//! server pays one round trip, one commit and one hand-off to a blocking
+//! thread for many writes instead of one each.
 //!
 //! Nobody waits to be gathered: a request finding a lane free starts a
 //! batch at once, alone if need be. Only when every lane is writing do the
@@ -10,80 +11,103 @@
 //! started is never written, and a batch ends by the earliest deadline of
 //! those it carries, as a request alone would.
 //!
+//! Batches are written from a runtime of their own, on a thread that lives
+//! as long as the process: a batch carries other requests than the one that
+//! started it, so it must outlive that request and its server worker (which
+//! stops on its own at shutdown, and drops what it runs).
+//!
 //! Whatever a batch leaves out (a plate or VIN already registered, a garage
-//! missing or without room for all of the batch's vehicles for it, two
-//! requests with one plate) or cannot write at all (a plate registered
-//! meanwhile by another writer) goes back to its request, which creates it
-//! alone and so gets the answer it would have got alone.
+//! missing or without room for all of the batch's vehicles for it, a
+//! vehicle gone or changed since it was read, two requests about one plate
+//! or one vehicle) or cannot write at all (a plate registered meanwhile by
+//! another writer) goes back to its request, which writes it alone and so
+//! gets the answer it would have got alone.
 
 use std::collections::{HashSet, VecDeque};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use anyhow::anyhow;
+use diesel::pg::PgConnection;
 use diesel::result::Error as DieselError;
-use garage_domain::events::Origin;
-use garage_domain::{Error, NewVehicle};
+use garage_domain::Error;
 use tokio::sync::{oneshot, Semaphore};
 
-use super::at_once;
 use crate::db::{is_cancelled, is_connection_lost, Database, DbConnection, StoreError};
 use crate::reads::Lsn;
-use crate::rows::VehicleRow;
 
-/// The most creations one statement carries.
+/// The most writes one statement carries.
 const MOST: usize = 64;
 
-/// How a request's creation ended in its batch.
-pub(super) enum Outcome {
-    Created(VehicleRow),
-    /// Left out: for the request to create alone.
-    Alone(NewVehicle, Origin),
+/// A kind of write that can be gathered.
+pub(super) trait Gathered: Send + Sync + 'static {
+    /// What a request asks for.
+    type Asked: Send + 'static;
+    /// What it gets when its batch wrote it.
+    type Done: Send + 'static;
+
+    /// What no two writes of one batch may share (a plate, a VIN, an id).
+    fn keys(asked: &Self::Asked) -> Vec<String>;
+
+    /// Writes what it can of `batch` in one statement: for each, in order,
+    /// what it got, or `None` when it was left out.
+    fn write(
+        conn: &mut PgConnection,
+        batch: &[Self::Asked],
+    ) -> Result<Vec<Option<Self::Done>>, DieselError>;
+}
+
+/// How a request's write ended in its batch.
+pub(super) enum Outcome<G: Gathered> {
+    Done(G::Done),
+    /// Left out: for the request to write alone.
+    Alone(G::Asked),
     Failed(Error),
 }
 
-struct Asked {
-    vehicle: NewVehicle,
-    origin: Origin,
+struct Waiting<G: Gathered> {
+    asked: G::Asked,
     deadline: Instant,
     track: bool,
-    reply: oneshot::Sender<(Outcome, Option<Lsn>)>,
+    reply: oneshot::Sender<(Outcome<G>, Option<Lsn>)>,
 }
 
-/// The queue of creations and the lanes that write them.
-#[derive(Debug)]
-pub(super) struct Batches {
+/// The queue of one kind of write and the lanes that write it.
+pub(super) struct Batches<G: Gathered> {
     db: Database,
-    queue: parking_lot::Mutex<VecDeque<Asked>>,
+    queue: parking_lot::Mutex<VecDeque<Waiting<G>>>,
     /// One permit per batch being written.
     lanes: Arc<Semaphore>,
+    lanes_runtime: tokio::runtime::Handle,
 }
 
-impl std::fmt::Debug for Asked {
+impl<G: Gathered> std::fmt::Debug for Batches<G> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Asked")
-            .field("plate", &self.vehicle.license_plate)
+        f.debug_struct("Batches")
+            .field("queued", &self.queue.lock().len())
+            .field("free_lanes", &self.lanes.available_permits())
             .finish_non_exhaustive()
     }
 }
 
-impl Batches {
-    /// Batches written on `db`, at most `lanes` at a time.
-    pub(super) fn new(db: Database, lanes: usize) -> Arc<Self> {
-        Arc::new(Self {
+impl<G: Gathered> Batches<G> {
+    /// Batches written on `db`, at most `lanes` at a time; `None` when the
+    /// thread that writes them cannot be started (writes then go alone).
+    pub(super) fn new(db: Database, lanes: usize) -> Option<Arc<Self>> {
+        Some(Arc::new(Self {
             db,
             queue: parking_lot::Mutex::default(),
             lanes: Arc::new(Semaphore::new(lanes.max(1))),
-        })
+            lanes_runtime: lanes_runtime()?,
+        }))
     }
 
-    /// Creates `vehicle` in the next batch, by the request's deadline.
-    pub(super) async fn create(self: &Arc<Self>, vehicle: NewVehicle, origin: Origin) -> Outcome {
+    /// Writes `asked` in the next batch, by the request's deadline.
+    pub(super) async fn write(self: &Arc<Self>, asked: G::Asked) -> Outcome<G> {
         let deadline = self.db.deadline();
         let (reply, answer) = oneshot::channel();
-        self.queue.lock().push_back(Asked {
-            vehicle,
-            origin,
+        self.queue.lock().push_back(Waiting {
+            asked,
             deadline,
             track: crate::reads::session_open(),
             reply,
@@ -99,7 +123,7 @@ impl Batches {
             }
             // Dropped unanswered: only when its lane's runtime stopped.
             Ok(Err(_)) => Outcome::Failed(Error::Unavailable(anyhow!(
-                "the server stopped before the creation was written"
+                "the server stopped before the write was made"
             ))),
             Err(_) => Outcome::Failed(Error::Unavailable(anyhow!(
                 "the database did not answer in time"
@@ -107,8 +131,8 @@ impl Batches {
         }
     }
 
-    /// Starts a batch on every free lane while creations wait. A lane that
-    /// ends starts again, so a creation queued while every lane was busy is
+    /// Starts a batch on every free lane while writes wait. A lane that
+    /// ends starts again, so a write queued while every lane was busy is
     /// taken by the first to end.
     fn start(self: &Arc<Self>) {
         loop {
@@ -118,95 +142,87 @@ impl Batches {
             let batch = self.take();
             if batch.is_empty() {
                 drop(lane);
-                // A creation queued after `take` and before the lane was
-                // given back found no lane: look again.
+                // A write queued after `take` and before the lane was given
+                // back found no lane: look again.
                 if self.queue.lock().is_empty() {
                     return;
                 }
                 continue;
             }
             let batches = self.clone();
-            tokio::spawn(async move {
-                batches.write(batch).await;
+            self.lanes_runtime.spawn(async move {
+                batches.write_batch(batch).await;
                 drop(lane);
                 batches.start();
             });
         }
     }
 
-    /// The next batch: queued creations whose requests still wait and whose
+    /// The next batch: queued writes whose requests still wait and whose
     /// deadline has not passed.
-    fn take(&self) -> Vec<Asked> {
+    fn take(&self) -> Vec<Waiting<G>> {
         let now = Instant::now();
         let mut queue = self.queue.lock();
         let mut batch = Vec::with_capacity(queue.len().min(MOST));
         while batch.len() < MOST {
-            let Some(asked) = queue.pop_front() else {
+            let Some(waiting) = queue.pop_front() else {
                 break;
             };
             self.db.queued(false);
-            if !asked.reply.is_closed() && asked.deadline > now {
-                batch.push(asked);
+            if !waiting.reply.is_closed() && waiting.deadline > now {
+                batch.push(waiting);
             }
         }
         batch
     }
 
-    async fn write(&self, batch: Vec<Asked>) {
+    async fn write_batch(&self, batch: Vec<Waiting<G>>) {
         let (together, alone) = apart(batch);
-        for asked in alone {
-            let _ = asked
-                .reply
-                .send((Outcome::Alone(asked.vehicle, asked.origin), None));
+        self.write_together(together).await;
+        // Only now: written alone at once, they would race their batch.
+        for waiting in alone {
+            let _ = waiting.reply.send((Outcome::Alone(waiting.asked), None));
         }
-        if together.is_empty() {
+    }
+
+    async fn write_together(&self, together: Vec<Waiting<G>>) {
+        let Some(deadline) = together.iter().map(|w| w.deadline).min() else {
             return;
-        }
-        let deadline = together
-            .iter()
-            .map(|a| a.deadline)
-            .min()
-            .expect("not empty");
-        let track = together.iter().any(|a| a.track);
-        let (asked, replies): (Vec<_>, Vec<_>) = together
-            .into_iter()
-            .map(|a| ((a.vehicle, a.origin), a.reply))
-            .unzip();
+        };
+        let track = together.iter().any(|w| w.track);
+        let (asked, replies): (Vec<_>, Vec<_>) =
+            together.into_iter().map(|w| (w.asked, w.reply)).unzip();
         let written = self
             .db
             .write_for(deadline, track, move |conn| {
                 let DbConnection::Pg(pg) = conn else {
                     return Err(Error::Internal(anyhow!("batches are for PostgreSQL")).into());
                 };
-                let pairs: Vec<_> = asked.iter().map(|(v, o)| (v, o)).collect();
-                let made = match at_once::create_many(pg, &pairs) {
-                    Ok(rows) => Some(rows),
+                match G::write(pg, &asked) {
+                    Ok(done) => Ok((asked, done)),
                     // The statement failed whole, nothing was written, and
                     // there is time left: each request tries alone.
                     Err(err @ DieselError::DatabaseError(..))
                         if !is_connection_lost(&err) && !is_cancelled(&err) =>
                     {
-                        tracing::debug!(error = %err, "a batch of creations goes alone");
-                        None
+                        tracing::debug!(error = %err, "a batch goes alone");
+                        let left_out = asked.iter().map(|_| None).collect();
+                        Ok((asked, left_out))
                     }
-                    Err(err) => return Err(StoreError::from(err)),
-                };
-                Ok((asked, made))
+                    Err(err) => Err(StoreError::from(err)),
+                }
             })
             .await;
         match written {
-            Ok(((asked, made), position)) => {
-                let mut made = made.unwrap_or_default();
-                if !made.is_empty() {
-                    self.db.batched(made.len());
+            Ok(((asked, done), position)) => {
+                let written = done.iter().filter(|d| d.is_some()).count();
+                if written > 0 {
+                    self.db.batched(written);
                 }
-                for ((vehicle, origin), reply) in asked.into_iter().zip(replies) {
-                    let found = made
-                        .iter()
-                        .position(|row| row.license_plate == vehicle.license_plate.as_str());
-                    let outcome = match found {
-                        Some(i) => (Outcome::Created(made.swap_remove(i)), position),
-                        None => (Outcome::Alone(vehicle, origin), None),
+                for ((asked, done), reply) in asked.into_iter().zip(done).zip(replies) {
+                    let outcome = match done {
+                        Some(done) => (Outcome::Done(done), position),
+                        None => (Outcome::Alone(asked), None),
                     };
                     let _ = reply.send(outcome);
                 }
@@ -226,24 +242,55 @@ impl Batches {
     }
 }
 
-/// Splits a batch into creations that can go together (no two share a
-/// plate or a VIN) and those that go alone.
-fn apart(batch: Vec<Asked>) -> (Vec<Asked>, Vec<Asked>) {
-    let mut plates = HashSet::new();
-    let mut vins = HashSet::new();
-    batch.into_iter().partition(|asked| {
-        let plate = plates.insert(asked.vehicle.license_plate.as_str().to_owned());
-        let vin = asked
-            .vehicle
-            .vin
-            .as_ref()
-            .is_none_or(|vin| vins.insert(vin.as_str().to_owned()));
-        plate && vin
+/// Splits a batch into writes that can go together (no two share a key)
+/// and those that go alone.
+fn apart<G: Gathered>(batch: Vec<Waiting<G>>) -> (Vec<Waiting<G>>, Vec<Waiting<G>>) {
+    let mut seen = HashSet::new();
+    batch.into_iter().partition(|waiting| {
+        let keys = G::keys(&waiting.asked);
+        let fresh = keys.iter().all(|key| !seen.contains(key));
+        seen.extend(keys);
+        fresh
     })
 }
 
-/// How many batches a pool of `pool` connections writes at once: a quarter
-/// of it, which leaves the rest to reads and other writes.
+/// How many batches of one kind a pool of `pool` connections writes at
+/// once: a quarter of it, which leaves the rest to reads and other writes.
 pub(super) fn lanes(pool: u32) -> usize {
     (pool as usize / 4).max(1)
+}
+
+/// The runtime every batch is written from, started at the first batch: one
+/// thread for the life of the process.
+fn lanes_runtime() -> Option<tokio::runtime::Handle> {
+    static HANDLE: OnceLock<Option<tokio::runtime::Handle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let (sent, handle) = std::sync::mpsc::channel();
+            let started = std::thread::Builder::new()
+                .name("write-batches".into())
+                .spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build();
+                    match runtime {
+                        Ok(runtime) => {
+                            let _ = sent.send(Some(runtime.handle().clone()));
+                            runtime.block_on(std::future::pending::<()>());
+                        }
+                        Err(err) => {
+                            tracing::error!(error = %err, "no runtime for write batches");
+                            let _ = sent.send(None);
+                        }
+                    }
+                });
+            match started {
+                Ok(_) => handle.recv().ok().flatten(),
+                Err(err) => {
+                    tracing::error!(error = %err, "no thread for write batches");
+                    None
+                }
+            }
+        })
+        .clone()
 }
