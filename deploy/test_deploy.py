@@ -27,7 +27,8 @@ def app_metrics():
     source = (ROOT / "crates/app/src/metrics.rs").read_text()
     names = set(re.findall(r'"((?:http|db|rate_limit|webhook)_[a-z_]+)"', source))
     counters = {"http_requests", "db_pool_checkouts", "db_pool_wait_seconds", "db_pool_timeouts", "db_deadline_exceeded",
-                "db_errors_unavailable", "db_errors_internal", "webhook_deliveries"}
+                "db_errors_unavailable", "db_errors_internal", "db_write_batches", "db_batched_writes",
+                "webhook_deliveries"}
     # Counters are exposed with a _total suffix, histograms with _bucket.
     return names | {n + "_total" for n in names & counters} | {n + "_bucket" for n in names}
 
