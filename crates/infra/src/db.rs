@@ -591,26 +591,6 @@ impl Database {
             .map_or(own, |due| own.min(due))
     }
 
-    /// Runs writing work for others, by `deadline`: work gathered from many
-    /// requests (see `vehicles::batch`), which each take the position it
-    /// committed at when `track` asks for it.
-    pub(crate) async fn write_for<T, F>(
-        &self,
-        deadline: Instant,
-        track: bool,
-        work: F,
-    ) -> Result<(T, Option<Lsn>), Error>
-    where
-        F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
-        T: Send + 'static,
-    {
-        let track = track && self.backend == Backend::Postgres;
-        self.counted(
-            self.attempt(self.writer.clone(), deadline, track, work)
-                .await,
-        )
-    }
-
     /// Counts a statement that made `writes` gathered from requests.
     pub(crate) fn batched(&self, writes: usize) {
         self.counters.batches.fetch_add(1, Ordering::Relaxed);
@@ -655,119 +635,12 @@ impl Database {
         F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
-        let counters = self.counters.clone();
         let now = Instant::now();
-        let (long, own_deadline, lock_timeout) = (self.long, self.deadline, self.lock_timeout);
-        let turn = match &self.turns {
-            Some(turns) => {
-                // A turn that comes in the timer's slack, past the deadline,
-                // is refused like one that never came.
-                let turn = tokio::time::timeout_at(deadline.into(), turns.clone().acquire_owned())
-                    .await
-                    .ok()
-                    .filter(|_| Instant::now() < deadline);
-                match turn {
-                    Some(Ok(turn)) => Some(turn),
-                    // Never closed.
-                    Some(Err(closed)) => return Err(Error::Internal(anyhow!(closed))),
-                    None => {
-                        counters.waited(now.elapsed(), true);
-                        return Err(Error::Unavailable(
-                            anyhow::Error::new(PoolBusy)
-                                .context("no database connection came free before the deadline"),
-                        ));
-                    }
-                }
-            }
-            None => None,
-        };
+        let turn = self.turn(now, deadline).await?;
         let queued = now.elapsed();
+        let db = self.clone();
         let task = tokio::task::spawn_blocking(move || {
-            // Given back when the work ends, even after its caller gave up.
-            let _turn = turn;
-            // SQLite's writers queue here, before taking a connection, so
-            // waiting writers leave the pool to readers (and are handed the
-            // turn thread to thread, which keeps writes' tail short); one
-            // whose deadline passes in the queue leaves it.
-            let _turn = match &writer {
-                Some(writer) => Some(writer.try_lock_until(deadline).ok_or_else(|| {
-                    counters.timeouts.fetch_add(1, Ordering::Relaxed);
-                    Error::Unavailable(
-                        anyhow::Error::new(PoolBusy)
-                            .context("no turn to write before the deadline"),
-                    )
-                })?),
-                None => None,
-            };
-            let started = Instant::now();
-            let checkout = pool.get_timeout(deadline.saturating_duration_since(started));
-            counters.waited(queued + started.elapsed(), checkout.is_err());
-            let mut pooled = checkout.map_err(|err| {
-                // r2d2 names the last failure to connect, if any: without
-                // one, every connection was busy; with one, the server is
-                // out of reach.
-                let reason = err.to_string();
-                if reason == "timed out waiting for connection" {
-                    Error::Unavailable(anyhow::Error::new(PoolBusy).context(reason))
-                } else {
-                    Error::Unavailable(anyhow!(reason))
-                }
-            })?;
-            if Instant::now() >= deadline {
-                // Its caller has been answered already: start nothing.
-                return Err(Error::Unavailable(anyhow!(
-                    "no database turn before the deadline"
-                )));
-            }
-            // The session's limits for this work, when the usual ones do not
-            // fit it: raised for work long by nature, and a lock wait cut to
-            // what is left of the deadline when waiting for a connection used
-            // some of it, so a write its caller gave up on never commits later.
-            let left = deadline.saturating_duration_since(Instant::now());
-            let fitted = match pooled.conn {
-                DbConnection::Pg(_) if long => Some(limits(own_deadline, own_deadline)),
-                DbConnection::Pg(_) if left < lock_timeout => Some(limits(
-                    STATEMENT_TIMEOUT,
-                    left.max(Duration::from_millis(1)),
-                )),
-                _ => None,
-            };
-            if let Some(fitted) = &fitted {
-                pooled
-                    .conn
-                    .batch_execute(fitted)
-                    .map_err(|err| Error::from(StoreError::from(err)))?;
-            }
-            let result = work(&mut pooled.conn);
-            if fitted.is_some()
-                && pooled
-                    .conn
-                    .batch_execute(&limits(STATEMENT_TIMEOUT, lock_timeout))
-                    .is_err()
-            {
-                pooled.lost = true;
-            }
-            if let Err(StoreError::Db(err)) = &result {
-                // An unclassified failure may hide a dead socket: one ping tells.
-                let unclear = matches!(
-                    err,
-                    DieselError::DatabaseError(DatabaseErrorKind::Unknown, _)
-                );
-                pooled.lost |= is_connection_lost(err) || (unclear && pooled.conn.ping().is_err());
-            }
-            let position = match &result {
-                Ok(_) if track => match crate::reads::current_position(&mut pooled.conn) {
-                    Ok(position) => position,
-                    Err(err) => {
-                        // The client's next reads may lag behind this write.
-                        tracing::warn!(error = ?err, "cannot read the position of a write");
-                        None
-                    }
-                },
-                _ => None,
-            };
-            result.map(|answer| (answer, position)).map_err(Error::from)
+            db.run_here(turn, writer, deadline, track, queued, work)
         });
         match tokio::time::timeout_at(deadline.into(), task).await {
             Ok(joined) => joined
@@ -780,6 +653,172 @@ impl Database {
                 )))
             }
         }
+    }
+
+    /// Runs writing work for others on this blocking thread, by `deadline`:
+    /// work gathered from many requests (see `vehicles::batch`), which each
+    /// take the position it committed at when `track` asks for it. Nobody
+    /// abandons it: its requests each stop waiting at their own deadline,
+    /// and its statement gives up at the lock timeout fitted to `deadline`.
+    pub(crate) fn write_here<T, F>(
+        &self,
+        deadline: Instant,
+        track: bool,
+        work: F,
+    ) -> Result<(T, Option<Lsn>), Error>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+    {
+        let now = Instant::now();
+        let turn = match &self.turns {
+            Some(_) => tokio::runtime::Handle::try_current()
+                .map_err(|err| Error::Internal(anyhow!(err)))
+                .and_then(|runtime| runtime.block_on(self.turn(now, deadline))),
+            None => Ok(None),
+        };
+        let track = track && self.backend == Backend::Postgres;
+        let result = turn.and_then(|turn| {
+            self.run_here(
+                turn,
+                self.writer.clone(),
+                deadline,
+                track,
+                now.elapsed(),
+                work,
+            )
+        });
+        self.counted(result)
+    }
+
+    /// A turn at a connection (PostgreSQL), waited for on the async side, in
+    /// order of arrival, until `deadline`.
+    async fn turn(
+        &self,
+        since: Instant,
+        deadline: Instant,
+    ) -> Result<Option<tokio::sync::OwnedSemaphorePermit>, Error> {
+        let Some(turns) = &self.turns else {
+            return Ok(None);
+        };
+        // A turn that comes in the timer's slack, past the deadline, is
+        // refused like one that never came.
+        let turn = tokio::time::timeout_at(deadline.into(), turns.clone().acquire_owned())
+            .await
+            .ok()
+            .filter(|_| Instant::now() < deadline);
+        match turn {
+            Some(Ok(turn)) => Ok(Some(turn)),
+            // Never closed.
+            Some(Err(closed)) => Err(Error::Internal(anyhow!(closed))),
+            None => {
+                self.counters.waited(since.elapsed(), true);
+                Err(Error::Unavailable(anyhow::Error::new(PoolBusy).context(
+                    "no database connection came free before the deadline",
+                )))
+            }
+        }
+    }
+
+    /// The work on this thread, its turn taken: a connection, the session's
+    /// limits fitted to what is left of the deadline, the work, and the
+    /// position it committed at when `track` asks for it.
+    fn run_here<T, F>(
+        &self,
+        turn: Option<tokio::sync::OwnedSemaphorePermit>,
+        writer: Option<Arc<parking_lot::Mutex<()>>>,
+        deadline: Instant,
+        track: bool,
+        queued: Duration,
+        work: F,
+    ) -> Result<(T, Option<Lsn>), Error>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+    {
+        let (pool, counters) = (&self.pool, &self.counters);
+        let (long, own_deadline, lock_timeout) = (self.long, self.deadline, self.lock_timeout);
+        // Given back when the work ends, even after its caller gave up.
+        let _turn = turn;
+        // SQLite's writers queue here, before taking a connection, so
+        // waiting writers leave the pool to readers (and are handed the
+        // turn thread to thread, which keeps writes' tail short); one
+        // whose deadline passes in the queue leaves it.
+        let _turn = match &writer {
+            Some(writer) => Some(writer.try_lock_until(deadline).ok_or_else(|| {
+                counters.timeouts.fetch_add(1, Ordering::Relaxed);
+                Error::Unavailable(
+                    anyhow::Error::new(PoolBusy).context("no turn to write before the deadline"),
+                )
+            })?),
+            None => None,
+        };
+        let started = Instant::now();
+        let checkout = pool.get_timeout(deadline.saturating_duration_since(started));
+        counters.waited(queued + started.elapsed(), checkout.is_err());
+        let mut pooled = checkout.map_err(|err| {
+            // r2d2 names the last failure to connect, if any: without
+            // one, every connection was busy; with one, the server is
+            // out of reach.
+            let reason = err.to_string();
+            if reason == "timed out waiting for connection" {
+                Error::Unavailable(anyhow::Error::new(PoolBusy).context(reason))
+            } else {
+                Error::Unavailable(anyhow!(reason))
+            }
+        })?;
+        if Instant::now() >= deadline {
+            // Its caller has been answered already: start nothing.
+            return Err(Error::Unavailable(anyhow!(
+                "no database turn before the deadline"
+            )));
+        }
+        // The session's limits for this work, when the usual ones do not
+        // fit it: raised for work long by nature, and a lock wait cut to
+        // what is left of the deadline when waiting for a connection used
+        // some of it, so a write its caller gave up on never commits later.
+        let left = deadline.saturating_duration_since(Instant::now());
+        let fitted = match pooled.conn {
+            DbConnection::Pg(_) if long => Some(limits(own_deadline, own_deadline)),
+            DbConnection::Pg(_) if left < lock_timeout => Some(limits(
+                STATEMENT_TIMEOUT,
+                left.max(Duration::from_millis(1)),
+            )),
+            _ => None,
+        };
+        if let Some(fitted) = &fitted {
+            pooled
+                .conn
+                .batch_execute(fitted)
+                .map_err(|err| Error::from(StoreError::from(err)))?;
+        }
+        let result = work(&mut pooled.conn);
+        if fitted.is_some()
+            && pooled
+                .conn
+                .batch_execute(&limits(STATEMENT_TIMEOUT, lock_timeout))
+                .is_err()
+        {
+            pooled.lost = true;
+        }
+        if let Err(StoreError::Db(err)) = &result {
+            // An unclassified failure may hide a dead socket: one ping tells.
+            let unclear = matches!(
+                err,
+                DieselError::DatabaseError(DatabaseErrorKind::Unknown, _)
+            );
+            pooled.lost |= is_connection_lost(err) || (unclear && pooled.conn.ping().is_err());
+        }
+        let position = match &result {
+            Ok(_) if track => match crate::reads::current_position(&mut pooled.conn) {
+                Ok(position) => position,
+                Err(err) => {
+                    // The client's next reads may lag behind this write.
+                    tracing::warn!(error = ?err, "cannot read the position of a write");
+                    None
+                }
+            },
+            _ => None,
+        };
+        result.map(|answer| (answer, position)).map_err(Error::from)
     }
 }
 

@@ -1,20 +1,20 @@
 //! The hot writes on PostgreSQL, gathered: creations (or deletions) that
 //! arrive while others are being written wait together and go in one
-//! statement (`at_once::create_many`, `at_once::delete_many`), so a busy
-//! server pays one round trip, one commit and one hand-off to a blocking
-//! thread for many writes instead of one each.
+//! statement (`at_once::Creations`, `at_once::Deletions`), so a busy server
+//! pays one round trip, one commit and one hand-off to a blocking thread for
+//! many writes instead of one each.
 //!
-//! Nobody waits to be gathered: a request finding a lane free starts a
-//! batch at once, alone if need be. Only when every lane is writing do the
-//! next requests queue, and the first lane to come free takes them all.
-//! Each request keeps its own deadline: one that passed before its batch
-//! started is never written, and a batch ends by the earliest deadline of
-//! those it carries, as a request alone would.
+//! Nobody waits to be gathered: a request finding a lane free starts one at
+//! once, and its batch may be itself alone. Only while every lane is writing
+//! do the next requests queue; a lane writes batches (of up to 64) until
+//! the queue is empty. Each request keeps its own deadline: one that passed
+//! before its batch started is never written, and a batch ends by the
+//! earliest deadline of those it carries, as a request alone would.
 //!
-//! Batches are written from a runtime of their own, on a thread that lives
-//! as long as the process: a batch carries other requests than the one that
-//! started it, so it must outlive that request and its server worker (which
-//! stops on its own at shutdown, and drops what it runs).
+//! A lane is a blocking thread of a runtime of its own, which lives as long
+//! as the process: a lane carries other requests than the one that started
+//! it, so it must outlive that request and its server worker (which stops
+//! on its own at shutdown, and drops what it runs).
 //!
 //! Whatever a batch leaves out (a plate or VIN already registered, a garage
 //! missing or without room for all of the batch's vehicles for it, a
@@ -131,27 +131,20 @@ impl<G: Gathered> Batches<G> {
         }
     }
 
-    /// Starts a batch on every free lane while writes wait. A lane that
-    /// ends starts again, so a write queued while every lane was busy is
-    /// taken by the first to end.
+    /// Starts a lane on every free one while writes wait. A lane writes
+    /// batches until the queue is empty, then looks again once it has
+    /// given its place back, so a write queued meanwhile is never left.
     fn start(self: &Arc<Self>) {
         loop {
+            if self.queue.lock().is_empty() {
+                return;
+            }
             let Ok(lane) = self.lanes.clone().try_acquire_owned() else {
                 return;
             };
-            let batch = self.take();
-            if batch.is_empty() {
-                drop(lane);
-                // A write queued after `take` and before the lane was given
-                // back found no lane: look again.
-                if self.queue.lock().is_empty() {
-                    return;
-                }
-                continue;
-            }
             let batches = self.clone();
-            self.lanes_runtime.spawn(async move {
-                batches.write_batch(batch).await;
+            self.lanes_runtime.spawn_blocking(move || {
+                while batches.write_next() {}
                 drop(lane);
                 batches.start();
             });
@@ -176,43 +169,47 @@ impl<G: Gathered> Batches<G> {
         batch
     }
 
-    async fn write_batch(&self, batch: Vec<Waiting<G>>) {
+    /// Takes the next batch and writes it, on this blocking thread: false
+    /// when there was none.
+    fn write_next(&self) -> bool {
+        let batch = self.take();
+        if batch.is_empty() {
+            return false;
+        }
         let (together, alone) = apart(batch);
-        self.write_together(together).await;
+        self.write_together(together);
         // Only now: written alone at once, they would race their batch.
         for waiting in alone {
             let _ = waiting.reply.send((Outcome::Alone(waiting.asked), None));
         }
+        true
     }
 
-    async fn write_together(&self, together: Vec<Waiting<G>>) {
+    fn write_together(&self, together: Vec<Waiting<G>>) {
         let Some(deadline) = together.iter().map(|w| w.deadline).min() else {
             return;
         };
         let track = together.iter().any(|w| w.track);
         let (asked, replies): (Vec<_>, Vec<_>) =
             together.into_iter().map(|w| (w.asked, w.reply)).unzip();
-        let written = self
-            .db
-            .write_for(deadline, track, move |conn| {
-                let DbConnection::Pg(pg) = conn else {
-                    return Err(Error::Internal(anyhow!("batches are for PostgreSQL")).into());
-                };
-                match G::write(pg, &asked) {
-                    Ok(done) => Ok((asked, done)),
-                    // The statement failed whole, nothing was written, and
-                    // there is time left: each request tries alone.
-                    Err(err @ DieselError::DatabaseError(..))
-                        if !is_connection_lost(&err) && !is_cancelled(&err) =>
-                    {
-                        tracing::debug!(error = %err, "a batch goes alone");
-                        let left_out = asked.iter().map(|_| None).collect();
-                        Ok((asked, left_out))
-                    }
-                    Err(err) => Err(StoreError::from(err)),
+        let written = self.db.write_here(deadline, track, |conn| {
+            let DbConnection::Pg(pg) = conn else {
+                return Err(Error::Internal(anyhow!("batches are for PostgreSQL")).into());
+            };
+            match G::write(pg, &asked) {
+                Ok(done) => Ok((asked, done)),
+                // The statement failed whole, nothing was written, and
+                // there is time left: each request tries alone.
+                Err(err @ DieselError::DatabaseError(..))
+                    if !is_connection_lost(&err) && !is_cancelled(&err) =>
+                {
+                    tracing::debug!(error = %err, "a batch goes alone");
+                    let left_out = asked.iter().map(|_| None).collect();
+                    Ok((asked, left_out))
                 }
-            })
-            .await;
+                Err(err) => Err(StoreError::from(err)),
+            }
+        });
         match written {
             Ok(((asked, done), position)) => {
                 let written = done.iter().filter(|d| d.is_some()).count();
