@@ -278,12 +278,12 @@ impl Collector for PoolCollector {
             ),
             (
                 "db_write_batches",
-                "Statements that wrote vehicle creations gathered from concurrent requests",
+                "Statements that wrote vehicle creations or deletions gathered from concurrent requests",
                 |s| s.write_batches as f64,
             ),
             (
                 "db_batched_writes",
-                "Vehicle creations written by those statements (over db_write_batches: creations per statement)",
+                "Creations and deletions written by those statements (over db_write_batches: writes per statement)",
                 |s| s.batched_writes as f64,
             ),
         ];

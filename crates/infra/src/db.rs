@@ -610,16 +610,29 @@ impl Database {
 
     /// Counts how a piece of work ended.
     fn counted<T>(&self, result: Result<T, Error>) -> Result<T, Error> {
-        match &result {
-            Err(Error::Unavailable(_)) => {
+        if let Err(err) = &result {
+            self.failed(err);
+        }
+        result
+    }
+
+    /// Counts a piece of work that failed, by how.
+    pub(crate) fn failed(&self, err: &Error) {
+        match err {
+            Error::Unavailable(_) => {
                 self.counters.unavailable.fetch_add(1, Ordering::Relaxed);
             }
-            Err(Error::Internal(_)) => {
+            Error::Internal(_) => {
                 self.counters.internal.fetch_add(1, Ordering::Relaxed);
             }
             _ => {}
         }
-        result
+    }
+
+    /// Counts a request that stopped waiting for its work at its deadline.
+    pub(crate) fn abandoned(&self) {
+        self.counters.abandoned.fetch_add(1, Ordering::Relaxed);
+        self.counters.unavailable.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The work itself, within its deadline; `counted` counts how it ended.
@@ -659,7 +672,10 @@ impl Database {
     /// work gathered from many requests (see `vehicles::batch`), which each
     /// take the position it committed at when `track` asks for it. Nobody
     /// abandons it: its requests each stop waiting at their own deadline,
-    /// and its statement gives up at the lock timeout fitted to `deadline`.
+    /// and each lock its statements wait for is given up at the lock
+    /// timeout, fitted to what is left before `deadline` when that is
+    /// shorter, as for any other work. Its caller counts how it ended, for
+    /// each request it carries.
     pub(crate) fn write_here<T, F>(
         &self,
         deadline: Instant,
@@ -677,7 +693,7 @@ impl Database {
             None => Ok(None),
         };
         let track = track && self.backend == Backend::Postgres;
-        let result = turn.and_then(|turn| {
+        turn.and_then(|turn| {
             self.run_here(
                 turn,
                 self.writer.clone(),
@@ -686,8 +702,7 @@ impl Database {
                 now.elapsed(),
                 work,
             )
-        });
-        self.counted(result)
+        })
     }
 
     /// A turn at a connection (PostgreSQL), waited for on the async side, in

