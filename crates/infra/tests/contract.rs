@@ -2410,6 +2410,27 @@ async fn postgres_a_write_stuck_behind_a_lock_gives_up_and_never_commits_later()
     );
 }
 
+/// A store on PostgreSQL whose pool has four connections, which make one
+/// lane for each kind of batch, each piece of work within `deadline`; its
+/// pool, and its database's URL.
+fn one_lane(deadline: std::time::Duration) -> (Store, garage_infra::Database, String) {
+    use garage_infra::{DatabaseUrl, PoolOptions};
+
+    let db = TestDb::postgres();
+    let url = db.url().to_owned();
+    let pool = garage_infra::Database::connect(
+        &DatabaseUrl::parse(&url).unwrap(),
+        &PoolOptions {
+            max_size: 4,
+            min_idle: Some(0),
+            deadline,
+            ..PoolOptions::default()
+        },
+    )
+    .unwrap();
+    (Store::with_pool(db, pool.clone()), pool, url)
+}
+
 /// Returns once a statement on the database at `url` waits for a lock.
 async fn until_a_statement_waits_for_a_lock(url: &str) {
     use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
@@ -2439,22 +2460,8 @@ async fn until_a_statement_waits_for_a_lock(url: &str) {
 async fn postgres_creations_queued_together_each_get_their_own_answer() {
     use diesel::connection::SimpleConnection;
     use diesel::{Connection, PgConnection};
-    use garage_infra::{DatabaseUrl, PoolOptions};
 
-    let db = TestDb::postgres();
-    let url = db.url().to_owned();
-    // Four connections make one lane.
-    let pool = garage_infra::Database::connect(
-        &DatabaseUrl::parse(&url).unwrap(),
-        &PoolOptions {
-            max_size: 4,
-            min_idle: Some(0),
-            deadline: std::time::Duration::from_secs(30),
-            ..PoolOptions::default()
-        },
-    )
-    .unwrap();
-    let s = Store::with_pool(db, pool.clone());
+    let (s, pool, url) = one_lane(std::time::Duration::from_secs(30));
     let held = s.garage("Tenu", None).await;
     let open = s.garage("Ouvert", None).await;
     let small = s.garage("Petit", Some(2)).await;
@@ -2586,22 +2593,8 @@ async fn postgres_creations_queued_together_each_get_their_own_answer() {
 async fn postgres_deletions_queued_together_each_get_their_own_answer() {
     use diesel::connection::SimpleConnection;
     use diesel::{Connection, PgConnection};
-    use garage_infra::{DatabaseUrl, PoolOptions};
 
-    let db = TestDb::postgres();
-    let url = db.url().to_owned();
-    // Four connections make one lane.
-    let pool = garage_infra::Database::connect(
-        &DatabaseUrl::parse(&url).unwrap(),
-        &PoolOptions {
-            max_size: 4,
-            min_idle: Some(0),
-            deadline: std::time::Duration::from_secs(30),
-            ..PoolOptions::default()
-        },
-    )
-    .unwrap();
-    let s = Store::with_pool(db, pool.clone());
+    let (s, pool, url) = one_lane(std::time::Duration::from_secs(30));
     let (north, south) = (
         s.garage("Nord", Some(10)).await,
         s.garage("Sud", None).await,
@@ -2723,23 +2716,10 @@ async fn postgres_deletions_queued_together_each_get_their_own_answer() {
 async fn postgres_a_batch_cut_at_one_deadline_leaves_the_others_theirs() {
     use diesel::connection::SimpleConnection;
     use diesel::{Connection, PgConnection};
-    use garage_infra::{one_deadline, DatabaseUrl, PoolOptions};
+    use garage_infra::one_deadline;
     use std::time::Duration;
 
-    let db = TestDb::postgres();
-    let url = db.url().to_owned();
-    // Four connections make one lane.
-    let pool = garage_infra::Database::connect(
-        &DatabaseUrl::parse(&url).unwrap(),
-        &PoolOptions {
-            max_size: 4,
-            min_idle: Some(0),
-            deadline: Duration::from_secs(5),
-            ..PoolOptions::default()
-        },
-    )
-    .unwrap();
-    let s = Store::with_pool(db, pool.clone());
+    let (s, pool, url) = one_lane(Duration::from_secs(5));
     let first = s.garage("Premier", None).await;
     let busy = s.garage("Occupé", None).await;
     let free = s.garage("Libre", None).await;
@@ -2801,22 +2781,10 @@ async fn postgres_a_batch_cut_at_one_deadline_leaves_the_others_theirs() {
 async fn postgres_a_creation_queued_past_its_deadline_is_never_written() {
     use diesel::connection::SimpleConnection;
     use diesel::{Connection, PgConnection};
-    use garage_infra::{one_deadline, DatabaseUrl, PoolOptions};
+    use garage_infra::one_deadline;
     use std::time::{Duration, Instant};
 
-    let db = TestDb::postgres();
-    let url = db.url().to_owned();
-    let pool = garage_infra::Database::connect(
-        &DatabaseUrl::parse(&url).unwrap(),
-        &PoolOptions {
-            max_size: 4,
-            min_idle: Some(0),
-            deadline: Duration::from_millis(1000),
-            ..PoolOptions::default()
-        },
-    )
-    .unwrap();
-    let s = Store::with_pool(db, pool.clone());
+    let (s, pool, url) = one_lane(Duration::from_millis(1000));
     let held = s.garage("Tenu", None).await;
     let open = s.garage("Ouvert", None).await;
 
