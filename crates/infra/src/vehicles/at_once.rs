@@ -397,9 +397,12 @@ impl Gathered for Creations {
 
 /// Deletions of vehicles at the version they are read at, as one
 /// statement: each row, its place in its garage, and its event. A vehicle
-/// that changed or went since it was read is left out. Rows are deleted in
-/// id order and garages locked in id order after them, as every other
-/// writer of several rows does.
+/// that changed or went since it was read is left out. Rows come first,
+/// then their garages, locked in id order, as every other writer of several
+/// rows does. The ids are bound sorted, and the plan (a nested loop over
+/// them) deletes in that order, but nothing forces it: two batches deleting
+/// the same vehicles could deadlock, and PostgreSQL would then refuse one,
+/// whose requests go alone.
 struct DeleteMany<'a> {
     ids: Vec<i64>,
     versions: Vec<i64>,
