@@ -193,6 +193,7 @@ contract!(
     an_upsert_import_updates_and_moves_registered_vehicles_within_capacity,
     an_import_with_any_bad_row_writes_none_and_names_every_one,
     a_dry_run_checks_everything_and_writes_nothing,
+    a_dry_run_inserts_no_vehicle_even_for_a_moment,
     an_import_whose_input_fails_writes_nothing,
     an_idempotency_key_is_claimed_once_then_replayed,
     concurrent_claims_of_one_key_let_one_through,
@@ -1340,6 +1341,42 @@ async fn a_dry_run_checks_everything_and_writes_nothing(s: Store) {
         .unwrap();
     assert_eq!(report.errors.len(), 1);
     assert_eq!(report.errors[0].line, 2);
+}
+
+/// A dry run counts the vehicles it would create without inserting them
+/// (then rolling back): PostgreSQL's id sequence, which no rollback
+/// returns, is untouched. (SQLite reuses rolled-back ids: there the test
+/// holds either way.)
+async fn a_dry_run_inserts_no_vehicle_even_for_a_moment(s: Store) {
+    let g = s.garage("Ids", None).await;
+    let first = s
+        .vehicles
+        .create(new_vehicle(g.id, "IDS-1"), Origin::anonymous())
+        .await
+        .unwrap();
+    let report = s
+        .vehicles
+        .import(
+            rows(vec![
+                (2, Ok(new_vehicle(g.id, "IDS-2"))),
+                (3, Ok(new_vehicle(g.id, "IDS-3"))),
+            ]),
+            opts(true, ImportMode::Create),
+            Origin::anonymous(),
+        )
+        .await
+        .unwrap();
+    assert_eq!((report.rows, report.imported), (2, 2));
+    let next = s
+        .vehicles
+        .create(new_vehicle(g.id, "IDS-4"), Origin::anonymous())
+        .await
+        .unwrap();
+    assert_eq!(
+        next.id.get(),
+        first.id.get() + 1,
+        "the dry run took ids: it inserted rows"
+    );
 }
 
 async fn an_import_whose_input_fails_writes_nothing(s: Store) {

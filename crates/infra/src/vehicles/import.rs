@@ -96,6 +96,8 @@ pub(crate) struct Import<'o> {
     /// Who imports, for the events (one per vehicle).
     origin: &'o Origin,
     mode: ImportMode,
+    /// Checks only: new vehicles are counted, not inserted (see `flush`).
+    dry_run: bool,
     /// The garages the caller may reach, when limited.
     within: Option<Vec<GarageId>>,
     /// The fleet's today, the day of the odometers read.
@@ -129,6 +131,7 @@ impl<'o> Import<'o> {
         let mut import = Import {
             origin,
             mode,
+            dry_run,
             within,
             today,
             report: ImportReport::default(),
@@ -383,7 +386,19 @@ impl<'o> Import<'o> {
             }
         }
         if self.report.errors.is_empty() {
-            self.insert(conn, &good)?;
+            // A dry run counts its new vehicles without inserting them: no
+            // later check reads them back (a plate or VIN repeated in the
+            // file is found in `plates` and `vins`, the room they take in
+            // `garages`), so the report is the same, and the database is
+            // spared the rows, their index entries and events, and the dead
+            // rows the rollback would leave for the import that follows to
+            // step over. Updates are still written (and rolled back): a
+            // vehicle's VIN changed by one batch frees it for the next.
+            if self.dry_run {
+                self.report.imported += good.len() as u64;
+            } else {
+                self.insert(conn, &good)?;
+            }
             self.update(conn, changes)?;
         }
         self.odometers.clear();
@@ -406,14 +421,14 @@ impl<'o> Import<'o> {
                 ..NewVehicleRow::of(v, at)
             })
             .collect();
-        let insert = diesel::insert_into(vehicles::table)
-            .values(&rows)
-            .returning((vehicles::id, vehicles::license_plate));
         // Multi-row INSERT is backend-specific SQL that `MultiConnection`
-        // cannot express: each backend runs it on its own connection.
+        // cannot express: each backend runs its own on its own connection.
         let created: Vec<(i64, String)> = match conn {
-            DbConnection::Pg(conn) => insert.get_results(conn)?,
-            DbConnection::Sqlite(conn) => insert.get_results(conn)?,
+            DbConnection::Pg(conn) => super::at_once::insert_rows(conn, &rows)?,
+            DbConnection::Sqlite(conn) => diesel::insert_into(vehicles::table)
+                .values(&rows)
+                .returning((vehicles::id, vehicles::license_plate))
+                .get_results(conn)?,
         };
         // Each id goes with its row by the plate, which is unique:
         // RETURNING's order is not promised.
