@@ -64,6 +64,63 @@ fn changes_of(event: &NewEvent) -> Result<String, DieselError> {
         .map_err(|err| DieselError::SerializationError(Box::new(err)))
 }
 
+/// Who asked for each write of a batch statement, and what its event
+/// says: four arrays bound beside the rows' own (`AUTHOR_COLUMNS`), with
+/// the kind and time every event of the batch shares.
+struct Authors<'a> {
+    key_ids: Vec<Option<i64>>,
+    actors: Vec<&'a str>,
+    request_ids: Vec<Option<&'a str>>,
+    changes: Vec<String>,
+    kind: &'a str,
+    at: NaiveDateTime,
+}
+
+/// The names `Authors::push_arrays` binds under, in its order.
+const AUTHOR_COLUMNS: &str = "key_id, actor, request_id, changes";
+
+impl<'a> Authors<'a> {
+    fn new(kind: EventKind, at: NaiveDateTime, writes: usize) -> Self {
+        Self {
+            key_ids: Vec::with_capacity(writes),
+            actors: Vec::with_capacity(writes),
+            request_ids: Vec::with_capacity(writes),
+            changes: Vec::with_capacity(writes),
+            kind: kind.as_str(),
+            at,
+        }
+    }
+
+    /// The next write's: who asked for it, and its event.
+    fn add(&mut self, origin: &'a Origin, event: &NewEvent) -> Result<(), DieselError> {
+        self.key_ids.push(origin.actor.key_id.map(|k| k.get()));
+        self.actors.push(origin.actor.name.as_str());
+        self.request_ids.push(origin.request_id.as_deref());
+        self.changes.push(changes_of(event)?);
+        Ok(())
+    }
+
+    /// `, $key_ids, $actors, $request_ids, $changes`
+    fn push_arrays<'b>(&'b self, out: &mut AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        use diesel::sql_types::Array;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<BigInt>>, _>(&self.key_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.actors)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.request_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.changes)
+    }
+
+    /// `$kind, $at`
+    fn push_kind_at<'b>(&'b self, out: &mut AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_bind_param::<Text, _>(self.kind)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Timestamp, _>(&self.at)
+    }
+}
+
 /// The columns a creation returns, named: a prepared statement keeps the
 /// result columns it was prepared with, so `*` would break every pooled
 /// connection's statement when a migration adds a column to `vehicles`.
@@ -322,12 +379,7 @@ struct CreateMany<'a> {
     plates: Vec<&'a str>,
     vins: Vec<Option<&'a str>>,
     registered: Vec<Option<chrono::NaiveDate>>,
-    key_ids: Vec<Option<i64>>,
-    actors: Vec<&'a str>,
-    request_ids: Vec<Option<&'a str>>,
-    changes: Vec<String>,
-    kind: &'a str,
-    at: NaiveDateTime,
+    authors: Authors<'a>,
 }
 
 prepared!(CreateMany);
@@ -349,17 +401,11 @@ impl QueryFragment<Pg> for CreateMany<'_> {
         out.push_bind_param::<Array<Nullable<Text>>, _>(&self.vins)?;
         out.push_sql(", ");
         out.push_bind_param::<Array<Nullable<Date>>, _>(&self.registered)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<BigInt>>, _>(&self.key_ids)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.actors)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.request_ids)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.changes)?;
+        self.authors.push_arrays(&mut out)?;
+        out.push_sql(") AS a(garage_id, brand, model, year, license_plate, vin, registered_on, ");
+        out.push_sql(AUTHOR_COLUMNS);
         out.push_sql(
-            ") AS a(garage_id, brand, model, year, license_plate, vin, registered_on, \
-                    key_id, actor, request_id, changes)\
+            ")\
              ), fresh AS (\
                SELECT a.* FROM asked a \
                 WHERE NOT EXISTS (SELECT 1 FROM vehicles v WHERE v.license_plate = a.license_plate) \
@@ -377,9 +423,9 @@ impl QueryFragment<Pg> for CreateMany<'_> {
                INSERT INTO vehicles (garage_id, brand, model, year, license_plate, vin, registered_on, created_at, updated_at) \
                SELECT f.garage_id, f.brand, f.model, f.year, f.license_plate, f.vin, f.registered_on, ",
         );
-        out.push_bind_param::<Timestamp, _>(&self.at)?;
+        out.push_bind_param::<Timestamp, _>(&self.authors.at)?;
         out.push_sql(", ");
-        out.push_bind_param::<Timestamp, _>(&self.at)?;
+        out.push_bind_param::<Timestamp, _>(&self.authors.at)?;
         // The scalar subquery runs whole before the first row is inserted:
         // every garage is locked first.
         out.push_sql(
@@ -392,9 +438,7 @@ impl QueryFragment<Pg> for CreateMany<'_> {
                INSERT INTO events (type, occurred_at, actor_key_id, actor_name, request_id, garage_id, vehicle_id, changes) \
                SELECT ",
         );
-        out.push_bind_param::<Text, _>(self.kind)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Timestamp, _>(&self.at)?;
+        self.authors.push_kind_at(&mut out)?;
         out.push_sql(
             ", f.key_id, f.actor, f.request_id, c.garage_id, c.id, \
                     jsonb_set(f.changes::jsonb, '{id}', to_jsonb(c.id))::text \
@@ -440,12 +484,7 @@ impl Gathered for Creations {
             plates: Vec::with_capacity(batch.len()),
             vins: Vec::with_capacity(batch.len()),
             registered: Vec::with_capacity(batch.len()),
-            key_ids: Vec::with_capacity(batch.len()),
-            actors: Vec::with_capacity(batch.len()),
-            request_ids: Vec::with_capacity(batch.len()),
-            changes: Vec::with_capacity(batch.len()),
-            kind: EventKind::VehicleCreated.as_str(),
-            at,
+            authors: Authors::new(EventKind::VehicleCreated, at, batch.len()),
         };
         for (vehicle, origin) in batch {
             let row = NewVehicleRow::of(vehicle, at);
@@ -456,15 +495,9 @@ impl Gathered for Creations {
             statement.plates.push(row.license_plate);
             statement.vins.push(row.vin);
             statement.registered.push(row.registered_on);
-            statement.key_ids.push(origin.actor.key_id.map(|k| k.get()));
-            statement.actors.push(origin.actor.name.as_str());
-            statement.request_ids.push(origin.request_id.as_deref());
             statement
-                .changes
-                .push(changes_of(&NewEvent::vehicle_imported(
-                    placeholder,
-                    vehicle,
-                ))?);
+                .authors
+                .add(origin, &NewEvent::vehicle_imported(placeholder, vehicle))?;
         }
         let mut made = statement.load::<VehicleRow>(conn)?;
         // Plates are canonical and distinct within a batch.
@@ -490,12 +523,7 @@ impl Gathered for Creations {
 struct DeleteMany<'a> {
     ids: Vec<i64>,
     versions: Vec<i64>,
-    key_ids: Vec<Option<i64>>,
-    actors: Vec<&'a str>,
-    request_ids: Vec<Option<&'a str>>,
-    changes: Vec<String>,
-    kind: &'a str,
-    at: NaiveDateTime,
+    authors: Authors<'a>,
 }
 
 prepared!(DeleteMany);
@@ -507,16 +535,11 @@ impl QueryFragment<Pg> for DeleteMany<'_> {
         out.push_bind_param::<Array<BigInt>, _>(&self.ids)?;
         out.push_sql(", ");
         out.push_bind_param::<Array<BigInt>, _>(&self.versions)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<BigInt>>, _>(&self.key_ids)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.actors)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.request_ids)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.changes)?;
+        self.authors.push_arrays(&mut out)?;
+        out.push_sql(") AS a(id, version, ");
+        out.push_sql(AUTHOR_COLUMNS);
         out.push_sql(
-            ") AS a(id, version, key_id, actor, request_id, changes)\
+            ")\
              ), gone AS (\
                DELETE FROM vehicles v USING asked a WHERE v.id = a.id AND v.version = a.version \
                RETURNING v.id, v.garage_id\
@@ -532,9 +555,7 @@ impl QueryFragment<Pg> for DeleteMany<'_> {
                INSERT INTO events (type, occurred_at, actor_key_id, actor_name, request_id, garage_id, vehicle_id, changes) \
                SELECT ",
         );
-        out.push_bind_param::<Text, _>(self.kind)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Timestamp, _>(&self.at)?;
+        self.authors.push_kind_at(&mut out)?;
         out.push_sql(
             ", a.key_id, a.actor, a.request_id, g.garage_id, g.id, a.changes \
                FROM gone g JOIN asked a ON a.id = g.id\
@@ -588,22 +609,14 @@ impl Gathered for Deletions {
         let mut statement = DeleteMany {
             ids: Vec::with_capacity(read.len()),
             versions: Vec::with_capacity(read.len()),
-            key_ids: Vec::with_capacity(read.len()),
-            actors: Vec::with_capacity(read.len()),
-            request_ids: Vec::with_capacity(read.len()),
-            changes: Vec::with_capacity(read.len()),
-            kind: EventKind::VehicleDeleted.as_str(),
-            at: now(),
+            authors: Authors::new(EventKind::VehicleDeleted, now(), read.len()),
         };
         for (vehicle, origin) in &read {
             statement.ids.push(vehicle.id.get());
             statement.versions.push(vehicle.version.get());
-            statement.key_ids.push(origin.actor.key_id.map(|k| k.get()));
-            statement.actors.push(origin.actor.name.as_str());
-            statement.request_ids.push(origin.request_id.as_deref());
             statement
-                .changes
-                .push(changes_of(&NewEvent::vehicle_deleted(vehicle))?);
+                .authors
+                .add(origin, &NewEvent::vehicle_deleted(vehicle))?;
         }
         #[derive(QueryableByName)]
         struct Gone {
