@@ -258,7 +258,7 @@ def report_bulk(title, results, rss, csv_mib, ceiling):
           f"exports hold them and the {GARAGES * PER_GARAGE:,} seeded; a fresh database and server)\n")
     if ceiling:
         above = " (PostgreSQL alone stays under the 20,000 rows/s line here)" if ceiling < 20_000 else ""
-        print(f"Minimal SQL for the import (the same rows by COPY and an event each by INSERT … SELECT, "
+        print(f"Minimal SQL for the import (as many rows, plates of their own, by COPY and an event each by INSERT … SELECT, "
               f"one transaction, median of {REPEATS}): {ceiling:,.0f} rows/s{above}.\n")
     print("| operation | rows/s | target |")
     print("|---|---:|---|")

@@ -194,6 +194,7 @@ contract!(
     an_import_with_any_bad_row_writes_none_and_names_every_one,
     a_dry_run_checks_everything_and_writes_nothing,
     a_dry_run_inserts_no_vehicle_even_for_a_moment,
+    a_dry_run_reports_what_the_import_does_across_batches,
     an_import_whose_input_fails_writes_nothing,
     an_idempotency_key_is_claimed_once_then_replayed,
     concurrent_claims_of_one_key_let_one_through,
@@ -1377,6 +1378,71 @@ async fn a_dry_run_inserts_no_vehicle_even_for_a_moment(s: Store) {
         first.id.get() + 1,
         "the dry run took ids: it inserted rows"
     );
+}
+
+/// A dry run over several batches (an import checks 500 rows at a time)
+/// reports what the import then does, rows of later batches depending on
+/// earlier ones: a VIN an update frees, room a move frees, a new vehicle's
+/// VIN taken again, a refusal in the last batch.
+async fn a_dry_run_reports_what_the_import_does_across_batches(s: Store) {
+    let small = s.garage("Small", Some(1)).await;
+    let big = s.garage("Big", None).await;
+    let mut held = new_vehicle(small.id, "HELD-1");
+    held.vin = Some(vin("VF1AAAAAA11111111"));
+    s.vehicles.create(held, Origin::anonymous()).await.unwrap();
+    let file = |last_vin: &str| {
+        let mut lines = Vec::new();
+        // Batch 1: the held vehicle moves to Big (Small's place frees) and
+        // changes its VIN (its old one frees).
+        let mut moved = new_vehicle(big.id, "HELD-1");
+        moved.vin = Some(vin("VF1BBBBBB22222222"));
+        lines.push((2, Ok(moved)));
+        for n in 0..520u64 {
+            lines.push((3 + n, Ok(new_vehicle(big.id, &format!("NEW-{n}")))));
+        }
+        // Batch 2: into the freed place, with the freed VIN.
+        let mut into = new_vehicle(small.id, "INTO-1");
+        into.vin = Some(vin("VF1AAAAAA11111111"));
+        lines.push((600, Ok(into)));
+        // And a VIN: new, or the one line 600 takes.
+        let mut last = new_vehicle(big.id, "LAST-1");
+        last.vin = Some(vin(last_vin));
+        lines.push((601, Ok(last)));
+        rows(lines)
+    };
+    for (last_vin, good) in [("VF1AAAAAA11111111", false), ("VF1CCCCCC33333333", true)] {
+        let checked = s
+            .vehicles
+            .import(
+                file(last_vin),
+                opts(true, ImportMode::Upsert),
+                Origin::anonymous(),
+            )
+            .await
+            .unwrap();
+        let done = s
+            .vehicles
+            .import(
+                file(last_vin),
+                opts(false, ImportMode::Upsert),
+                Origin::anonymous(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(checked, done, "a good file: {good}");
+        if good {
+            assert_eq!((done.imported, done.updated), (522, 1), "{done:?}");
+        } else {
+            let lines: Vec<(u64, &str)> = done
+                .errors
+                .iter()
+                .map(|e| (e.line, e.reason.code()))
+                .collect();
+            assert_eq!(lines, [(601, "duplicate")]);
+        }
+    }
+    assert_eq!(s.count(small.id).await, 1);
+    assert_eq!(s.count(big.id).await, 522);
 }
 
 async fn an_import_whose_input_fails_writes_nothing(s: Store) {

@@ -1,6 +1,7 @@
 //! PostgreSQL's one-statement writes: the hot writes of a vehicle as one
 //! statement each (data-modifying CTEs), so one round trip, with no BEGIN
-//! or COMMIT, still all or nothing.
+//! or COMMIT, still all or nothing; and an import's new rows, one statement
+//! a batch inside the import's transaction.
 //!
 //! Each is a query type of its own rather than `sql_query`, and so Diesel
 //! prepares it once per connection. Diesel never caches `sql_query` text,

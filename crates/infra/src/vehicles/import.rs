@@ -23,8 +23,9 @@ use crate::events::record;
 use crate::rows::{now, NewVehicleRow, VehicleRow};
 use crate::schema::{garages, odometer_readings, vehicles};
 
-/// Rows checked and inserted per round trip: 500 rows of 9 columns stay far
-/// below both backends' limits on bound parameters.
+/// Rows checked and inserted per round trip: SQLite's multi-row INSERT of
+/// 500 rows of 10 columns stays far below its limit on bound parameters
+/// (PostgreSQL binds a batch as 10 arrays).
 const BATCH: usize = 500;
 
 /// A batch's registered vehicles on PostgreSQL, each plate looked up on its
@@ -389,11 +390,16 @@ impl<'o> Import<'o> {
             // A dry run counts its new vehicles without inserting them: no
             // later check reads them back (a plate or VIN repeated in the
             // file is found in `plates` and `vins`, the room they take in
-            // `garages`), so the report is the same, and the database is
+            // `garages`) and the database refuses nothing the checks above
+            // let through (a constraint added to `vehicles` needs its check
+            // here, or dry runs will miss it), so the report is the same, and the database is
             // spared the rows, their index entries and events, and the dead
             // rows the rollback would leave for the import that follows to
-            // step over. Updates are still written (and rolled back): a
-            // vehicle's VIN changed by one batch frees it for the next.
+            // step over. Like any check, it holds for the database as read:
+            // a plate another client registers meanwhile fails the import,
+            // not the dry run before it. Updates are still written (and
+            // rolled back): a vehicle's VIN changed by one batch frees it
+            // for the next.
             if self.dry_run {
                 self.report.imported += good.len() as u64;
             } else {
