@@ -278,11 +278,9 @@ pub(super) fn delete(
     Ok(deleted == 1)
 }
 
-/// An import's new vehicles, as one prepared statement over arrays: a
-/// multi-row `INSERT` of 500 rows is new SQL to the server each time, parsed
-/// and planned again (a tenth of an import's time in PostgreSQL). Returns
-/// each row's id with its plate.
-struct InsertRows<'a> {
+/// A batch's new vehicles, field by field: seven arrays bound in the order
+/// `FIELD_COLUMNS` names them.
+struct Fields<'a> {
     garages: Vec<i64>,
     brands: Vec<&'a str>,
     models: Vec<&'a str>,
@@ -290,21 +288,37 @@ struct InsertRows<'a> {
     plates: Vec<&'a str>,
     vins: Vec<Option<&'a str>>,
     registered: Vec<Option<chrono::NaiveDate>>,
-    odometers: Vec<Option<i32>>,
-    created: Vec<NaiveDateTime>,
-    updated: Vec<NaiveDateTime>,
 }
 
-prepared!(InsertRows);
+/// The names `Fields::push_arrays` binds under, in its order.
+const FIELD_COLUMNS: &str = "garage_id, brand, model, year, license_plate, vin, registered_on";
 
-impl QueryFragment<Pg> for InsertRows<'_> {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+impl<'a> Fields<'a> {
+    fn new(rows: usize) -> Self {
+        Self {
+            garages: Vec::with_capacity(rows),
+            brands: Vec::with_capacity(rows),
+            models: Vec::with_capacity(rows),
+            years: Vec::with_capacity(rows),
+            plates: Vec::with_capacity(rows),
+            vins: Vec::with_capacity(rows),
+            registered: Vec::with_capacity(rows),
+        }
+    }
+
+    fn add(&mut self, row: &NewVehicleRow<'a>) {
+        self.garages.push(row.garage_id);
+        self.brands.push(row.brand);
+        self.models.push(row.model);
+        self.years.push(row.year);
+        self.plates.push(row.license_plate);
+        self.vins.push(row.vin);
+        self.registered.push(row.registered_on);
+    }
+
+    /// `$garages, $brands, $models, $years, $plates, $vins, $registered`
+    fn push_arrays<'b>(&'b self, out: &mut AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         use diesel::sql_types::Array;
-        out.push_sql(
-            "INSERT INTO vehicles (garage_id, brand, model, year, license_plate, vin, \
-                                   registered_on, odometer_km, created_at, updated_at) \
-             SELECT * FROM unnest(",
-        );
         out.push_bind_param::<Array<BigInt>, _>(&self.garages)?;
         out.push_sql(", ");
         out.push_bind_param::<Array<Text>, _>(&self.brands)?;
@@ -317,7 +331,30 @@ impl QueryFragment<Pg> for InsertRows<'_> {
         out.push_sql(", ");
         out.push_bind_param::<Array<Nullable<Text>>, _>(&self.vins)?;
         out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Date>>, _>(&self.registered)?;
+        out.push_bind_param::<Array<Nullable<Date>>, _>(&self.registered)
+    }
+}
+
+/// An import's new vehicles, as one prepared statement over arrays: a
+/// multi-row `INSERT` of 500 rows is new SQL to the server each time, parsed
+/// and planned again (a tenth of an import's time in PostgreSQL). Returns
+/// each row's id with its plate.
+struct InsertRows<'a> {
+    fields: Fields<'a>,
+    odometers: Vec<Option<i32>>,
+    created: Vec<NaiveDateTime>,
+    updated: Vec<NaiveDateTime>,
+}
+
+prepared!(InsertRows);
+
+impl QueryFragment<Pg> for InsertRows<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        use diesel::sql_types::Array;
+        out.push_sql("INSERT INTO vehicles (");
+        out.push_sql(FIELD_COLUMNS);
+        out.push_sql(", odometer_km, created_at, updated_at) SELECT * FROM unnest(");
+        self.fields.push_arrays(&mut out)?;
         out.push_sql(", ");
         out.push_bind_param::<Array<Nullable<Integer>>, _>(&self.odometers)?;
         out.push_sql(", ");
@@ -343,14 +380,10 @@ pub(super) fn insert_rows(
     conn: &mut PgConnection,
     rows: &[NewVehicleRow<'_>],
 ) -> Result<Vec<(i64, String)>, DieselError> {
+    let mut fields = Fields::new(rows.len());
+    rows.iter().for_each(|row| fields.add(row));
     let inserted: Vec<Inserted> = InsertRows {
-        garages: rows.iter().map(|r| r.garage_id).collect(),
-        brands: rows.iter().map(|r| r.brand).collect(),
-        models: rows.iter().map(|r| r.model).collect(),
-        years: rows.iter().map(|r| r.year).collect(),
-        plates: rows.iter().map(|r| r.license_plate).collect(),
-        vins: rows.iter().map(|r| r.vin).collect(),
-        registered: rows.iter().map(|r| r.registered_on).collect(),
+        fields,
         odometers: rows.iter().map(|r| r.odometer_km).collect(),
         created: rows.iter().map(|r| r.created_at).collect(),
         updated: rows.iter().map(|r| r.updated_at).collect(),
@@ -373,13 +406,7 @@ pub(super) fn insert_rows(
 /// Garages are locked in id order before any row is written, as every
 /// other writer of several garages does, so batches cannot deadlock.
 struct CreateMany<'a> {
-    garages: Vec<i64>,
-    brands: Vec<&'a str>,
-    models: Vec<&'a str>,
-    years: Vec<i32>,
-    plates: Vec<&'a str>,
-    vins: Vec<Option<&'a str>>,
-    registered: Vec<Option<chrono::NaiveDate>>,
+    fields: Fields<'a>,
     authors: Authors<'a>,
 }
 
@@ -387,23 +414,12 @@ prepared!(CreateMany);
 
 impl QueryFragment<Pg> for CreateMany<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        use diesel::sql_types::Array;
         out.push_sql("WITH asked AS (SELECT * FROM unnest(");
-        out.push_bind_param::<Array<BigInt>, _>(&self.garages)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.brands)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.models)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Integer>, _>(&self.years)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.plates)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.vins)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Date>>, _>(&self.registered)?;
+        self.fields.push_arrays(&mut out)?;
         self.authors.push_arrays(&mut out)?;
-        out.push_sql(") AS a(garage_id, brand, model, year, license_plate, vin, registered_on, ");
+        out.push_sql(") AS a(");
+        out.push_sql(FIELD_COLUMNS);
+        out.push_sql(", ");
         out.push_sql(AUTHOR_COLUMNS);
         out.push_sql(
             ")\
@@ -478,24 +494,11 @@ impl Gathered for Creations {
         let placeholder = VehicleId::parse(1).expect("1 is an id");
         let at = now();
         let mut statement = CreateMany {
-            garages: Vec::with_capacity(batch.len()),
-            brands: Vec::with_capacity(batch.len()),
-            models: Vec::with_capacity(batch.len()),
-            years: Vec::with_capacity(batch.len()),
-            plates: Vec::with_capacity(batch.len()),
-            vins: Vec::with_capacity(batch.len()),
-            registered: Vec::with_capacity(batch.len()),
+            fields: Fields::new(batch.len()),
             authors: Authors::new(EventKind::VehicleCreated, at, batch.len()),
         };
         for (vehicle, origin) in batch {
-            let row = NewVehicleRow::of(vehicle, at);
-            statement.garages.push(row.garage_id);
-            statement.brands.push(row.brand);
-            statement.models.push(row.model);
-            statement.years.push(row.year);
-            statement.plates.push(row.license_plate);
-            statement.vins.push(row.vin);
-            statement.registered.push(row.registered_on);
+            statement.fields.add(&NewVehicleRow::of(vehicle, at));
             statement
                 .authors
                 .add(origin, &NewEvent::vehicle_imported(placeholder, vehicle))?;
