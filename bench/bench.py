@@ -192,8 +192,8 @@ def bulk_csv(plates="BK", vins="VF1"):
 
 
 def import_ceiling(url):
-    """The least an import writes, done by PostgreSQL alone: the same rows
-    (plates and VINs of their own) by COPY into vehicles and an event each by
+    """The least an import writes, done by PostgreSQL alone: as many rows,
+    with plates and VINs of their own, by COPY into vehicles and an event each by
     one INSERT … SELECT, in one transaction, rolled back; then a VACUUM, so
     what follows meets no dead rows. Rows/s, the median of REPEATS runs."""
     rates = []

@@ -392,10 +392,10 @@ impl<'o> Import<'o> {
             // file is found in `plates` and `vins`, the room they take in
             // `garages`) and the database refuses nothing the checks above
             // let through (a constraint added to `vehicles` needs its check
-            // here, or dry runs will miss it), so the report is the same, and the database is
-            // spared the rows, their index entries and events, and the dead
-            // rows the rollback would leave for the import that follows to
-            // step over. Like any check, it holds for the database as read:
+            // here, or dry runs will miss it), so the report is the same,
+            // and the database is spared the rows, their index entries and
+            // events, and the dead rows the rollback would leave for the
+            // import that follows to step over. Like any check, it holds for the database as read:
             // a plate another client registers meanwhile fails the import,
             // not the dry run before it. Updates are still written (and
             // rolled back): a vehicle's VIN changed by one batch frees it
