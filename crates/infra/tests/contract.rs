@@ -2517,6 +2517,16 @@ async fn postgres_a_write_stuck_behind_a_lock_gives_up_and_never_commits_later()
 /// lane for each kind of batch, each piece of work within `deadline`; its
 /// pool, and its database's URL.
 fn one_lane(deadline: std::time::Duration) -> (Store, garage_infra::Database, String) {
+    lanes_of_pool(4, deadline)
+}
+
+/// A store on PostgreSQL whose pool has `max_size` connections (an eighth
+/// of them, at least one, a lane for each kind of batch), each piece of
+/// work within `deadline`; its pool, and its database's URL.
+fn lanes_of_pool(
+    max_size: u32,
+    deadline: std::time::Duration,
+) -> (Store, garage_infra::Database, String) {
     use garage_infra::{DatabaseUrl, PoolOptions};
 
     let db = TestDb::postgres();
@@ -2524,7 +2534,7 @@ fn one_lane(deadline: std::time::Duration) -> (Store, garage_infra::Database, St
     let pool = garage_infra::Database::connect(
         &DatabaseUrl::parse(&url).unwrap(),
         &PoolOptions {
-            max_size: 4,
+            max_size,
             min_idle: Some(0),
             deadline,
             ..PoolOptions::default()
@@ -2536,24 +2546,100 @@ fn one_lane(deadline: std::time::Duration) -> (Store, garage_infra::Database, St
 
 /// Returns once a statement on the database at `url` waits for a lock.
 async fn until_a_statement_waits_for_a_lock(url: &str) {
-    use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
+    use diesel::{Connection, PgConnection};
+
+    let mut watcher = PgConnection::establish(url).unwrap();
+    while statements_waiting_for_a_lock(&mut watcher) < 1 {
+        tokio::task::yield_now().await;
+    }
+}
+
+/// How many statements on `conn`'s database wait for a lock now.
+fn statements_waiting_for_a_lock(conn: &mut diesel::PgConnection) -> i64 {
+    use diesel::{QueryableByName, RunQueryDsl};
 
     #[derive(QueryableByName)]
     struct Waiting {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         n: i64,
     }
-    let mut watcher = PgConnection::establish(url).unwrap();
-    while diesel::sql_query(
+    diesel::sql_query(
         "SELECT count(*) AS n FROM pg_stat_activity \
           WHERE datname = current_database() AND wait_event_type = 'Lock'",
     )
-    .get_result::<Waiting>(&mut watcher)
+    .get_result::<Waiting>(conn)
     .unwrap()
-    .n < 1
-    {
+    .n
+}
+
+/// A creation for a garage that a batch is writing waits in the queue for
+/// that batch, not on the garage's lock in another lane: that lane stays
+/// free, and a creation for another garage that arrives after it is
+/// written meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_a_creation_waits_for_its_garage_in_the_queue_not_in_a_lane() {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, PgConnection};
+    use std::time::{Duration, Instant};
+
+    // Two lanes for creations.
+    let (s, pool, url) = lanes_of_pool(16, Duration::from_secs(30));
+    let held = s.garage("Tenu", None).await;
+    let other = s.garage("Autre", None).await;
+    let mut holder = PgConnection::establish(&url).unwrap();
+    holder
+        .batch_execute(&format!(
+            "BEGIN; SELECT 1 FROM garages WHERE id = {} FOR UPDATE;",
+            held.id
+        ))
+        .unwrap();
+    let create = |garage: GarageId, plate: &'static str| {
+        let vehicles = s.vehicles.clone();
+        tokio::spawn(async move {
+            vehicles
+                .create(new_vehicle(garage, plate), Origin::anonymous())
+                .await
+        })
+    };
+    // The first lane's batch waits for the garage's lock.
+    let first = create(held.id, "HE-001-AA");
+    until_a_statement_waits_for_a_lock(&url).await;
+
+    // A second creation for that garage: queued (held back), or taken by
+    // the second lane to wait for the lock there too.
+    let second = create(held.id, "HE-002-AA");
+    let mut watcher = PgConnection::establish(&url).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while pool.stats().queued_writes < 1 && statements_waiting_for_a_lock(&mut watcher) < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "the second creation went nowhere"
+        );
         tokio::task::yield_now().await;
     }
+    assert_eq!(statements_waiting_for_a_lock(&mut watcher), 1);
+    assert_eq!(pool.stats().queued_writes, 1, "held back in the queue");
+
+    // The second lane is free for another garage.
+    let elsewhere = tokio::time::timeout(
+        Duration::from_secs(10),
+        s.vehicles
+            .create(new_vehicle(other.id, "EL-001-AA"), Origin::anonymous()),
+    )
+    .await
+    .expect("a creation for another garage is written while the first is locked")
+    .unwrap();
+    assert_eq!(elsewhere.garage_id, other.id);
+    assert!(!second.is_finished());
+
+    holder.batch_execute("ROLLBACK;").unwrap();
+    first.await.unwrap().expect("the first creation");
+    second
+        .await
+        .unwrap()
+        .expect("the one held back, once its garage is free");
+    assert_eq!(s.count(held.id).await, 2);
+    assert_eq!(pool.stats().queued_writes, 0);
 }
 
 /// Creations that arrive while every batch lane is busy are written

@@ -432,7 +432,7 @@ impl QueryFragment<Pg> for CreateMany<'_> {
              ), held AS (\
                SELECT g.id, w.n FROM garages g JOIN wanted w ON w.garage_id = g.id \
                 WHERE g.capacity IS NULL OR g.vehicle_count + w.n <= g.capacity \
-                ORDER BY g.id FOR UPDATE OF g\
+                ORDER BY g.id FOR NO KEY UPDATE OF g\
              ), placed AS (\
                UPDATE garages g SET vehicle_count = g.vehicle_count + h.n, version = g.version + h.n \
                  FROM held h WHERE g.id = h.id\
@@ -485,6 +485,10 @@ impl Gathered for Creations {
                 .map(|vin| format!("vin {}", vin.as_str())),
         );
         keys
+    }
+
+    fn garage((vehicle, _): &Self::Asked) -> Option<i64> {
+        Some(vehicle.garage_id.get())
     }
 
     fn write(
@@ -551,7 +555,7 @@ impl QueryFragment<Pg> for DeleteMany<'_> {
                SELECT garage_id, count(*) AS n FROM gone GROUP BY garage_id\
              ), held AS (\
                SELECT g.id, f.n FROM garages g JOIN freed f ON f.garage_id = g.id \
-                ORDER BY g.id FOR UPDATE OF g\
+                ORDER BY g.id FOR NO KEY UPDATE OF g\
              ), counted AS (\
                UPDATE garages g SET vehicle_count = g.vehicle_count - h.n, version = g.version + h.n \
                  FROM held h WHERE g.id = h.id\
@@ -579,6 +583,11 @@ impl Gathered for Deletions {
 
     fn keys((id, ..): &Self::Asked) -> Vec<String> {
         vec![id.get().to_string()]
+    }
+
+    /// Unknown until the vehicle is read, in the batch.
+    fn garage(_: &Self::Asked) -> Option<i64> {
+        None
     }
 
     fn write(
