@@ -233,7 +233,7 @@ impl Collector for PoolCollector {
             ),
             (
                 "db_writes_queued",
-                "Vehicle creations and deletions waiting for a statement to carry them (every lane busy)",
+                "Vehicle creations and deletions waiting for a statement to carry them (a batch being written, or their garage in one)",
                 |s| s.queued_writes as i64,
             ),
         ];

@@ -2520,9 +2520,9 @@ fn one_lane(deadline: std::time::Duration) -> (Store, garage_infra::Database, St
     lanes_of_pool(4, deadline)
 }
 
-/// A store on PostgreSQL whose pool has `max_size` connections (an eighth
-/// of them, at least one, a lane for each kind of batch), each piece of
-/// work within `deadline`; its pool, and its database's URL.
+/// A store on PostgreSQL whose pool has `max_size` connections (a lane for
+/// each kind of batch, and a spare from 8 connections), each piece of work
+/// within `deadline`; its pool, and its database's URL.
 fn lanes_of_pool(
     max_size: u32,
     deadline: std::time::Duration,
@@ -2582,7 +2582,7 @@ async fn postgres_a_creation_waits_for_its_garage_in_the_queue_not_in_a_lane() {
     use diesel::{Connection, PgConnection};
     use std::time::{Duration, Instant};
 
-    // Two lanes for creations.
+    // A lane for creations, and a spare.
     let (s, pool, url) = lanes_of_pool(16, Duration::from_secs(30));
     let held = s.garage("Tenu", None).await;
     let other = s.garage("Autre", None).await;
@@ -2606,7 +2606,7 @@ async fn postgres_a_creation_waits_for_its_garage_in_the_queue_not_in_a_lane() {
     until_a_statement_waits_for_a_lock(&url).await;
 
     // A second creation for that garage: queued (held back), or taken by
-    // the second lane to wait for the lock there too.
+    // the spare lane to wait for the lock there too.
     let second = create(held.id, "HE-002-AA");
     let mut watcher = PgConnection::establish(&url).unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -2620,7 +2620,7 @@ async fn postgres_a_creation_waits_for_its_garage_in_the_queue_not_in_a_lane() {
     assert_eq!(statements_waiting_for_a_lock(&mut watcher), 1);
     assert_eq!(pool.stats().queued_writes, 1, "held back in the queue");
 
-    // The second lane is free for another garage.
+    // The spare lane is free for another garage.
     let elsewhere = tokio::time::timeout(
         Duration::from_secs(10),
         s.vehicles
