@@ -50,8 +50,8 @@ const MOST: usize = 64;
 
 /// How long every batch being written must have run before a spare lane
 /// opens: a batch takes a few milliseconds, so one that has run this long
-/// waits for a lock or a slow disk, and the writes queued behind it need
-/// not wait with it.
+/// waits for a lock, a slow disk or a connection of the pool, and the
+/// writes queued behind it need not wait with it.
 const SPARE_AFTER: Duration = Duration::from_millis(25);
 
 /// A kind of write that can be gathered.
@@ -99,6 +99,9 @@ struct Queue<G: Gathered> {
     writing: HashSet<i64>,
     /// When each batch being written started.
     started: Vec<Instant>,
+    /// Lanes running: started, and not yet out of writes to take. One
+    /// between two batches, or not yet at its first, writes none.
+    lanes: usize,
 }
 
 impl<G: Gathered> Default for Queue<G> {
@@ -107,6 +110,7 @@ impl<G: Gathered> Default for Queue<G> {
             waiting: VecDeque::new(),
             writing: HashSet::new(),
             started: Vec::new(),
+            lanes: 0,
         }
     }
 }
@@ -118,14 +122,16 @@ impl<G: Gathered> Queue<G> {
     }
 
     /// Whether another lane should open for what is queued: a write waits
-    /// that it could take, and no batch is being written or each has run
-    /// for `SPARE_AFTER` already.
+    /// that it could take, and no lane runs, or every lane is writing a
+    /// batch that has run for `SPARE_AFTER` already.
     fn wants_lane(&self, now: Instant) -> bool {
         self.ready()
-            && self
-                .started
-                .iter()
-                .all(|since| now.saturating_duration_since(*since) >= SPARE_AFTER)
+            && (self.lanes == 0
+                || self.started.len() == self.lanes
+                    && self
+                        .started
+                        .iter()
+                        .all(|since| now.saturating_duration_since(*since) >= SPARE_AFTER))
     }
 
     /// Whether `waiting` is for a garage another batch is writing.
@@ -229,11 +235,12 @@ impl<G: Gathered> Batches<G> {
                 }
                 outcome
             }
-            // Dropped unanswered: only when its lane's runtime stopped.
-            Ok(Err(_)) => Outcome::Failed(Error::Unavailable(anyhow!(
-                "the server stopped before the write was made"
-            ))),
-            Err(_) => {
+            // Dropped unanswered: when its deadline passed in the queue
+            // (before the timer said so), or its lane's runtime stopped.
+            Ok(Err(_)) if Instant::now() < deadline => Outcome::Failed(Error::Unavailable(
+                anyhow!("the server stopped before the write was made"),
+            )),
+            Ok(Err(_)) | Err(_) => {
                 self.db.abandoned();
                 Outcome::Failed(Error::Unavailable(anyhow!(
                     "the database did not answer in time"
@@ -248,15 +255,24 @@ impl<G: Gathered> Batches<G> {
     /// never left. One held back for its garage is taken by the lane
     /// writing that garage, which looks again when it is done.
     fn start(self: &Arc<Self>) {
-        if !self.queue.lock().wants_lane(Instant::now()) {
-            return;
-        }
-        let Ok(lane) = self.lanes.clone().try_acquire_owned() else {
-            return;
+        let permit = {
+            let mut queue = self.queue.lock();
+            if !queue.wants_lane(Instant::now()) {
+                return;
+            }
+            let Ok(permit) = self.lanes.clone().try_acquire_owned() else {
+                return;
+            };
+            queue.lanes += 1;
+            permit
         };
-        let batches = self.clone();
+        let lane = Lane {
+            batches: self.clone(),
+            _permit: permit,
+        };
         self.lanes_runtime.spawn_blocking(move || {
-            while batches.write_next() {}
+            while lane.batches.write_next() {}
+            let batches = lane.batches.clone();
             drop(lane);
             batches.start();
         });
@@ -367,6 +383,19 @@ impl<G: Gathered> Batches<G> {
         for (answer, reply) in answers.into_iter().zip(replies) {
             let _ = reply.send(answer);
         }
+    }
+}
+
+/// A running lane: counted in its queue, with its permit, until dropped
+/// (even by a panic, after which the next request's `start` opens another).
+struct Lane<G: Gathered> {
+    batches: Arc<Batches<G>>,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl<G: Gathered> Drop for Lane<G> {
+    fn drop(&mut self) {
+        self.batches.queue.lock().lanes -= 1;
     }
 }
 
@@ -602,19 +631,33 @@ mod tests {
         let mut queue = Queue::default();
         assert!(!queue.wants_lane(now), "nothing queued");
         let _requests = push(&mut queue, &[("a", Some(1))], now + Duration::from_secs(5));
-        assert!(queue.wants_lane(now), "no batch being written");
+        assert!(queue.wants_lane(now), "no lane running");
 
+        // A lane starting, or between two batches: no spare.
+        queue.lanes = 1;
+        assert!(
+            !queue.wants_lane(now + SPARE_AFTER),
+            "a lane is about to take it"
+        );
         queue.started.push(now);
         assert!(
             !queue.wants_lane(now + SPARE_AFTER / 2),
             "the batch is young"
         );
         assert!(queue.wants_lane(now + SPARE_AFTER), "the batch is stuck");
+
+        queue.lanes = 2;
+        assert!(
+            !queue.wants_lane(now + SPARE_AFTER),
+            "the spare is about to take it"
+        );
         queue.started.push(now + SPARE_AFTER / 2);
         assert!(!queue.wants_lane(now + SPARE_AFTER), "one batch is young");
+        assert!(queue.wants_lane(now + SPARE_AFTER * 2), "both are stuck");
 
         // Only writes held back for a garage being written: no lane for them.
         queue.started.clear();
+        queue.lanes = 0;
         queue.writing.insert(1);
         assert!(!queue.wants_lane(now + SPARE_AFTER));
     }
