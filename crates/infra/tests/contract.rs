@@ -2444,7 +2444,6 @@ async fn old_events_are_purged_with_their_deliveries(s: Store) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_a_write_stuck_behind_a_lock_gives_up_and_never_commits_later() {
     use diesel::connection::SimpleConnection;
-    use diesel::{Connection, PgConnection};
     use garage_infra::{Database, DatabaseUrl, PoolOptions};
 
     let db = TestDb::postgres();
@@ -2475,13 +2474,7 @@ async fn postgres_a_write_stuck_behind_a_lock_gives_up_and_never_commits_later()
         ..GarageChanges::default()
     };
 
-    let mut holder = PgConnection::establish(db.url()).unwrap();
-    holder
-        .batch_execute(&format!(
-            "BEGIN; SELECT 1 FROM garages WHERE id = {} FOR UPDATE;",
-            garage.id
-        ))
-        .unwrap();
+    let mut holder = lock_garage(db.url(), garage.id);
     // More writes than the pool has connections.
     for i in 0..3 {
         let started = std::time::Instant::now();
@@ -2544,6 +2537,21 @@ fn lanes_of_pool(
     (Store::with_pool(db, pool.clone()), pool, url)
 }
 
+/// A connection to the database at `url` holding `garage`'s row locked, in
+/// a transaction left open until it is rolled back or the connection dropped.
+fn lock_garage(url: &str, garage: GarageId) -> diesel::PgConnection {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, PgConnection};
+
+    let mut holder = PgConnection::establish(url).unwrap();
+    holder
+        .batch_execute(&format!(
+            "BEGIN; SELECT 1 FROM garages WHERE id = {garage} FOR UPDATE;"
+        ))
+        .unwrap();
+    holder
+}
+
 /// Returns once a statement on the database at `url` waits for a lock.
 async fn until_a_statement_waits_for_a_lock(url: &str) {
     use diesel::{Connection, PgConnection};
@@ -2586,13 +2594,7 @@ async fn postgres_a_creation_waits_for_its_garage_in_the_queue_not_in_a_lane() {
     let (s, pool, url) = lanes_of_pool(16, Duration::from_secs(30));
     let held = s.garage("Tenu", None).await;
     let other = s.garage("Autre", None).await;
-    let mut holder = PgConnection::establish(&url).unwrap();
-    holder
-        .batch_execute(&format!(
-            "BEGIN; SELECT 1 FROM garages WHERE id = {} FOR UPDATE;",
-            held.id
-        ))
-        .unwrap();
+    let mut holder = lock_garage(&url, held.id);
     let create = |garage: GarageId, plate: &'static str| {
         let vehicles = s.vehicles.clone();
         tokio::spawn(async move {
@@ -2648,7 +2650,6 @@ async fn postgres_a_creation_waits_for_its_garage_in_the_queue_not_in_a_lane() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_creations_queued_together_each_get_their_own_answer() {
     use diesel::connection::SimpleConnection;
-    use diesel::{Connection, PgConnection};
 
     let (s, pool, url) = one_lane(std::time::Duration::from_secs(30));
     let held = s.garage("Tenu", None).await;
@@ -2664,13 +2665,7 @@ async fn postgres_creations_queued_together_each_get_their_own_answer() {
     let start = pool.stats();
 
     // The lane's batch waits for a lock on its garage.
-    let mut holder = PgConnection::establish(&url).unwrap();
-    holder
-        .batch_execute(&format!(
-            "BEGIN; SELECT 1 FROM garages WHERE id = {} FOR UPDATE;",
-            held.id
-        ))
-        .unwrap();
+    let mut holder = lock_garage(&url, held.id);
     let first = {
         let vehicles = s.vehicles.clone();
         let new = new_vehicle(held.id, "HE-001-AA");
@@ -2904,7 +2899,6 @@ async fn postgres_deletions_queued_together_each_get_their_own_answer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_a_batch_cut_at_one_deadline_leaves_the_others_theirs() {
     use diesel::connection::SimpleConnection;
-    use diesel::{Connection, PgConnection};
     use garage_infra::one_deadline;
     use std::time::Duration;
 
@@ -2912,16 +2906,7 @@ async fn postgres_a_batch_cut_at_one_deadline_leaves_the_others_theirs() {
     let first = s.garage("Premier", None).await;
     let busy = s.garage("Occupé", None).await;
     let free = s.garage("Libre", None).await;
-    let lock = |garage: GarageId| {
-        let mut holder = PgConnection::establish(&url).unwrap();
-        holder
-            .batch_execute(&format!(
-                "BEGIN; SELECT 1 FROM garages WHERE id = {garage} FOR UPDATE;"
-            ))
-            .unwrap();
-        holder
-    };
-    let (mut on_first, mut on_busy) = (lock(first.id), lock(busy.id));
+    let (mut on_first, mut on_busy) = (lock_garage(&url, first.id), lock_garage(&url, busy.id));
 
     // The lane waits on the first garage; two requests queue behind it.
     let lane = {
@@ -2969,7 +2954,6 @@ async fn postgres_a_batch_cut_at_one_deadline_leaves_the_others_theirs() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_a_creation_queued_past_its_deadline_is_never_written() {
     use diesel::connection::SimpleConnection;
-    use diesel::{Connection, PgConnection};
     use garage_infra::one_deadline;
     use std::time::{Duration, Instant};
 
@@ -2977,13 +2961,7 @@ async fn postgres_a_creation_queued_past_its_deadline_is_never_written() {
     let held = s.garage("Tenu", None).await;
     let open = s.garage("Ouvert", None).await;
 
-    let mut holder = PgConnection::establish(&url).unwrap();
-    holder
-        .batch_execute(&format!(
-            "BEGIN; SELECT 1 FROM garages WHERE id = {} FOR UPDATE;",
-            held.id
-        ))
-        .unwrap();
+    let mut holder = lock_garage(&url, held.id);
     let stuck = {
         let vehicles = s.vehicles.clone();
         let new = new_vehicle(held.id, "HE-001-AA");
