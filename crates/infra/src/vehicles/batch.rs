@@ -40,7 +40,7 @@ use anyhow::anyhow;
 use diesel::pg::PgConnection;
 use diesel::result::Error as DieselError;
 use garage_domain::Error;
-use tokio::sync::{oneshot, Semaphore};
+use tokio::sync::oneshot;
 
 use crate::db::{is_cancelled, Database, DbConnection, StoreError};
 use crate::reads::Lsn;
@@ -142,7 +142,8 @@ impl<G: Gathered> Queue<G> {
     /// The next batch: queued writes whose requests still wait, whose
     /// deadline has not passed, and whose garage no other batch is writing
     /// (those stay queued, in order). Returns it with its garages, now
-    /// marked as being written, and how many writes left the queue.
+    /// marked as being written (and its start, when it holds any write), and
+    /// how many writes left the queue.
     fn take(&mut self, now: Instant) -> (Vec<Waiting<G>>, Vec<i64>, usize) {
         let mut batch = Vec::with_capacity(self.waiting.len().min(MOST));
         let mut held = VecDeque::new();
@@ -168,6 +169,9 @@ impl<G: Gathered> Queue<G> {
         garages.sort_unstable();
         garages.dedup();
         self.writing.extend(garages.iter().copied());
+        if !batch.is_empty() {
+            self.started.push(now);
+        }
         (batch, garages, left)
     }
 }
@@ -176,8 +180,8 @@ impl<G: Gathered> Queue<G> {
 pub(super) struct Batches<G: Gathered> {
     db: Database,
     queue: parking_lot::Mutex<Queue<G>>,
-    /// One permit per batch being written.
-    lanes: Arc<Semaphore>,
+    /// The most lanes that run at once (`Queue::lanes` counts them).
+    most_lanes: usize,
     lanes_runtime: tokio::runtime::Handle,
 }
 
@@ -185,7 +189,7 @@ impl<G: Gathered> std::fmt::Debug for Batches<G> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Batches")
             .field("queued", &self.queue.lock().waiting.len())
-            .field("free_lanes", &self.lanes.available_permits())
+            .field("most_lanes", &self.most_lanes)
             .finish_non_exhaustive()
     }
 }
@@ -197,7 +201,7 @@ impl<G: Gathered> Batches<G> {
         Some(Arc::new(Self {
             db,
             queue: parking_lot::Mutex::new(Queue::default()),
-            lanes: Arc::new(Semaphore::new(lanes.max(1))),
+            most_lanes: lanes.max(1),
             lanes_runtime: lanes_runtime()?,
         }))
     }
@@ -255,20 +259,15 @@ impl<G: Gathered> Batches<G> {
     /// never left. One held back for its garage is taken by the lane
     /// writing that garage, which looks again when it is done.
     fn start(self: &Arc<Self>) {
-        let permit = {
+        {
             let mut queue = self.queue.lock();
-            if !queue.wants_lane(Instant::now()) {
+            if queue.lanes >= self.most_lanes || !queue.wants_lane(Instant::now()) {
                 return;
             }
-            let Ok(permit) = self.lanes.clone().try_acquire_owned() else {
-                return;
-            };
             queue.lanes += 1;
-            permit
-        };
+        }
         let lane = Lane {
             batches: self.clone(),
-            _permit: permit,
         };
         self.lanes_runtime.spawn_blocking(move || {
             while lane.batches.write_next() {}
@@ -287,10 +286,7 @@ impl<G: Gathered> Batches<G> {
         for _ in 0..left {
             self.db.queued(false);
         }
-        let started = (!batch.is_empty()).then(|| {
-            queue.started.push(now);
-            now
-        });
+        let started = (!batch.is_empty()).then_some(now);
         (
             batch,
             Writing {
@@ -386,11 +382,10 @@ impl<G: Gathered> Batches<G> {
     }
 }
 
-/// A running lane: counted in its queue, with its permit, until dropped
-/// (even by a panic, after which the next request's `start` opens another).
+/// A running lane: counted in its queue until dropped (even by a panic,
+/// after which the next request's `start` opens another).
 struct Lane<G: Gathered> {
     batches: Arc<Batches<G>>,
-    _permit: tokio::sync::OwnedSemaphorePermit,
 }
 
 impl<G: Gathered> Drop for Lane<G> {
@@ -460,9 +455,9 @@ fn apart<G: Gathered>(batch: Vec<Waiting<G>>) -> (Vec<Waiting<G>>, Vec<Waiting<G
 /// once: one, and a spare (`SPARE_AFTER`) when the pool has 8 connections
 /// or more. One lane makes the largest batches and the fewest commits,
 /// each of which waits for the WAL to be flushed: measured with 64
-/// clients on one PostgreSQL (pool of 16), the mix answered 4,100–4,900
-/// requests a second with one lane a kind, 3,400–3,900 with two and
-/// 2,800–2,900 with four (docs/performance.md). The spare keeps a batch
+/// clients on one PostgreSQL (pool of 16), the mix answered 4,140–4,880
+/// requests a second with one lane a kind, 3,370–3,930 with two and
+/// 2,790–2,910 with four (docs/performance.md). The spare keeps a batch
 /// stuck behind a lock from holding up every other write.
 pub(super) fn lanes(pool: u32) -> usize {
     if pool >= 8 {
